@@ -1,0 +1,103 @@
+"""Kyros: merchandise planning. `create_app` builds the Flask application."""
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, g, redirect, url_for
+from flask_login import login_required
+
+from .config import PROJECT_ROOT, load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Config → extensions → blueprints → error handlers → cli → template filters."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    register_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_cli(app)
+    register_templating(app)
+    register_request_hooks(app)
+    return app
+
+
+def register_config(app: Flask, overrides: dict | None) -> None:
+    from dotenv import load_dotenv
+
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    app.config.from_mapping(load_config())
+    if overrides:
+        app.config.update(overrides)
+    app.instance_path = app.config["INSTANCE_DIR"]
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (every table on the metadata)
+    from .dbsetup import configure_engine
+    from .extensions import csrf, db, htmx, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .health import bp as health_bp
+    from .seasons.views import bp as seasons_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(seasons_bp)
+
+    @app.get("/")
+    @login_required
+    def index():
+        """Home: the seasons list."""
+        return redirect(url_for("seasons.index"))
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .errorpages import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import kyros
+
+    app.cli.add_command(kyros)
+
+
+def register_templating(app: Flask) -> None:
+    from .auth.roles import Action, may
+    from .templating import FILTERS
+
+    app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals.update(Action=Action, may=may)
+
+
+def register_request_hooks(app: Flask) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    @app.before_request
+    def assign_request_id():
+        g.request_id = uuid.uuid4().hex[:12]
+
+    @app.after_request
+    def vary_on_htmx(response):
+        if response.mimetype == "text/html":
+            response.vary.add("HX-Request")
+        return response

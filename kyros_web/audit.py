@@ -1,0 +1,76 @@
+"""The append-only audit trail (SPEC §9): the model and the one writer services call."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Iterable
+
+from sqlalchemy import JSON, DateTime, Index, String, Uuid
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from .extensions import db
+from .modelbase import IdMixin, fk, utcnow
+
+
+class AuditEvent(IdMixin, db.Model):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                         default=utcnow, index=True)
+    user_id: Mapped[uuid.UUID | None] = fk("users.id", nullable=True)
+    # No foreign key: the trail outlives what it describes (a deleted season keeps its history).
+    season_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    entity: Mapped[str] = mapped_column(String(50), nullable=False)
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+    user = relationship("User")
+
+
+def plain(value: Any) -> Any:
+    """A value as JSON can hold it: decimals and dates as text, enums as their value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def snapshot(obj: Any, fields: Iterable[str]) -> dict:
+    """The named attributes of a model object, as plain values."""
+    return {f: plain(getattr(obj, f)) for f in fields}
+
+
+def changes(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only the fields that differ, as (before, after)."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def record(session: Session, *, user, action: str, entity: str, entity_id=None,
+           season_id=None, before: dict | None = None, after: dict | None = None) -> AuditEvent:
+    """Append one audit event in the caller's transaction; it commits with the write."""
+    event = AuditEvent(
+        user_id=getattr(user, "id", None),
+        season_id=season_id,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        action=action,
+        before=plain(before) if before else None,
+        after=plain(after) if after else None,
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,91 @@
+"""Login, logout and the role guard for views."""
+from __future__ import annotations
+
+import uuid
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, login_manager
+from ..htmx import render
+from .forms import LoginForm
+from .models import User
+from .roles import Action, may
+from .services import authenticate
+
+bp = Blueprint("auth", __name__)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to see this page."
+login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(token: str) -> User | None:
+    """The session's user, if still active and the session is of the current version."""
+    user_id, _, version = token.partition(":")
+    try:
+        user = db.session.get(User, uuid.UUID(user_id))
+    except ValueError:
+        return None
+    if user is None or not user.is_active or str(user.session_version) != version:
+        return None
+    return user
+
+
+def role_required(action: Action):
+    """View decorator: login required, and 403 unless the user's role allows `action`."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not may(current_user.role, action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_action = action
+        return wrapped
+
+    return decorator
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site; anything else goes to the home page."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for("index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Show the login form; log in on valid credentials."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(db.session, form.email.data, form.password.data)
+        if user is not None:
+            # A fresh session on login: nothing from before survives.
+            session.clear()
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")), code=303)
+        form.password.errors = ["Email or password is wrong, or the account is inactive."]
+        return render("auth/login.html", block="form", status=422, form=form)
+    status = 422 if form.is_submitted() else 200
+    return render("auth/login.html", block="form", status=status, form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Log out and forget the session."""
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"), code=303)

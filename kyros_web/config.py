@@ -1,0 +1,91 @@
+"""Settings read from KYROS_* environment variables (SPEC §10)."""
+from __future__ import annotations
+
+import os
+import secrets
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+OTB_POLICIES = ("warn", "block")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; start-up stops with this message."""
+
+
+def _secret_key(env: str, instance_dir: Path) -> str:
+    key = os.environ.get("KYROS_SECRET_KEY")
+    if key:
+        return key
+    if env == "production":
+        raise ConfigError(
+            "KYROS_SECRET_KEY is not set. In production the secret key must come "
+            "from the environment: set KYROS_SECRET_KEY to a long random value, "
+            "e.g. the output of: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    # Development: generate once and keep it, so sessions survive restarts.
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _decimal(name: str, default: str) -> Decimal:
+    raw = os.environ.get(name, default)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ConfigError(f"{name} must be a number of percent, got {raw!r}") from None
+    if not value.is_finite() or value < 0:
+        raise ConfigError(f"{name} must be a percentage of 0 or more, got {raw!r}")
+    return value
+
+
+def _int(name: str, default: str) -> int:
+    raw = os.environ.get(name, default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
+    return value
+
+
+def load_config() -> dict:
+    """Build the Flask config mapping from the environment."""
+    env = os.environ.get("KYROS_ENV", "development").strip().lower()
+    if env not in ("development", "production"):
+        raise ConfigError(f"KYROS_ENV must be 'development' or 'production', got {env!r}")
+    instance_dir = Path(os.environ.get("KYROS_INSTANCE_DIR", INSTANCE_DIR))
+    database_url = os.environ.get("KYROS_DATABASE_URL") or f"sqlite:///{instance_dir / 'kyros.db'}"
+    policy = os.environ.get("KYROS_OTB_POLICY", "warn").strip().lower()
+    if policy not in OTB_POLICIES:
+        raise ConfigError(f"KYROS_OTB_POLICY must be 'warn' or 'block', got {policy!r}")
+    production = env == "production"
+    max_upload_mb = _int("KYROS_MAX_UPLOAD_MB", "25")
+    return {
+        "KYROS_ENV": env,
+        "INSTANCE_DIR": str(instance_dir),
+        "SECRET_KEY": _secret_key(env, instance_dir),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "KYROS_OTB_POLICY": policy,
+        "KYROS_OVER_RECEIPT_TOLERANCE": _decimal("KYROS_OVER_RECEIPT_TOLERANCE", "0"),
+        "KYROS_MAX_UPLOAD_MB": max_upload_mb,
+        # Room for multipart overhead above the file itself.
+        "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024 + 64 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PAGE_SIZE": 25,
+    }

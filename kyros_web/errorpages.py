@@ -1,0 +1,64 @@
+"""Error pages: domain errors and HTTP errors as full pages, or fragments for htmx (SPEC §8)."""
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .errors import DomainError
+from .extensions import db
+from .htmx import render
+
+TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Not possible now",
+    413: "File too large",
+    422: "Please check your input",
+    500: "Something went wrong",
+    503: "Service unavailable",
+}
+
+
+def error_page(status: int, message: str):
+    return render("errors/error.html", block="error", status=status, code=status,
+                  title=TITLES.get(status, "Error"), message=message)
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        return error_page(exc.status_code, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return error_page(400, "The form has expired or was not sent from this site. "
+                               "Go back, reload the page and try again.")
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        limit = current_app.config["KYROS_MAX_UPLOAD_MB"]
+        return error_page(413, f"The file is larger than the limit of {limit} MB; nothing was stored.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code is None or exc.code < 400:
+            return exc
+        messages = {
+            403: "Your role does not allow this action.",
+            404: "There is nothing at this address.",
+        }
+        return error_page(exc.code, messages.get(exc.code, exc.description))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        db.session.rollback()
+        request_id = getattr(g, "request_id", "-")
+        current_app.logger.exception("unhandled error, request id %s", request_id)
+        return error_page(500, "An unexpected error occurred and nothing was saved. "
+                               f"If it happens again, quote request id {request_id}.")

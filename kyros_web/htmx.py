@@ -1,0 +1,25 @@
+"""The only module that reads HX-* headers: page or block, and redirects after writes."""
+from __future__ import annotations
+
+from flask import redirect, render_template
+from htmx_flask import request
+from jinja2_fragments.flask import render_block
+
+
+def wants_fragment() -> bool:
+    """True for an htmx request that swaps part of a page (not a boosted navigation)."""
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+def render(template: str, block: str | None = None, status: int = 200, **context):
+    """The whole page, or just `block` of it when htmx asks for a fragment."""
+    if block and wants_fragment():
+        return render_block(template, block, **context), status
+    return render_template(template, **context), status
+
+
+def redirect_after_write(url: str):
+    """After a successful write: 303 for browsers, HX-Location for htmx (no full reload)."""
+    if wants_fragment():
+        return "", 200, {"HX-Location": url}
+    return redirect(url, code=303)

@@ -1,0 +1,14 @@
+"""Every model in one import, so Alembic and the shell see the whole schema."""
+from .audit import AuditEvent
+from .auth.models import User
+from .masterdata.models import Category, Cluster, Location, LocationType
+from .planning.models import OTBPlan, RangeIntent, SeasonPlan
+from .purchasing.models import GRNRecord, POSource, POStatus, PurchaseOrder
+from .seasons.models import Season, SeasonLocation, SeasonTransition
+from .uploads.models import Upload, UploadKind, UploadStatus
+
+__all__ = [
+    "AuditEvent", "Category", "Cluster", "GRNRecord", "Location", "LocationType", "OTBPlan",
+    "POSource", "POStatus", "PurchaseOrder", "RangeIntent", "Season", "SeasonLocation",
+    "SeasonPlan", "SeasonTransition", "Upload", "UploadKind", "UploadStatus", "User",
+]

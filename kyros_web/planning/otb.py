@@ -1,0 +1,43 @@
+"""The OTB formulas of SPEC §5: spend limit, committed per PO, remaining. Pure Decimal."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Iterable
+
+from ..purchasing.models import POStatus
+
+ZERO = Decimal("0")
+
+
+def approved_spend_limit(planned_sales: Decimal, planned_markdowns: Decimal,
+                         planned_closing_stock: Decimal, opening_stock: Decimal,
+                         on_order: Decimal) -> Decimal:
+    """OTB at retail = sales + markdowns + closing stock − opening stock − on order.
+
+    A negative result is kept: it means the cell is over-bought and is flagged.
+    """
+    return (planned_sales + (planned_markdowns or ZERO) + planned_closing_stock
+            - opening_stock - on_order)
+
+
+def committed_value(status: POStatus | str, po_value: Decimal, received: Decimal) -> Decimal:
+    """What one PO takes from its OTB month.
+
+    Open, partially received and received POs take their full value; a short-closed
+    PO only what was received (the rest is released); a cancelled PO nothing.
+    """
+    status = POStatus(status)
+    if status is POStatus.CANCELLED:
+        return ZERO
+    if status is POStatus.CLOSED:
+        return received
+    return po_value
+
+
+def committed(pos: Iterable[tuple[POStatus | str, Decimal, Decimal]]) -> Decimal:
+    """Sum of committed_value over (status, po_value, received) triples."""
+    return sum((committed_value(*po) for po in pos), ZERO)
+
+
+def remaining(otb: Decimal, committed_total: Decimal) -> Decimal:
+    return otb - committed_total

@@ -1,0 +1,261 @@
+"""Plans, OTB rows and range intent: writes under the workflow guard (SPEC §2, §3, §5)."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..auth.roles import Action, require
+from ..errors import NotFound, StaleVersion, ValidationFailed
+from ..masterdata.models import Category
+from ..modelbase import utcnow
+from ..seasons.models import Season, SeasonLocation
+from ..seasons.services import lock_season, require_editable
+from ..seasons.workflow import Area
+from ..transaction import transactional
+from ..values import at_least, decimal_value, months_between
+from .models import OTBPlan, RangeIntent, SeasonPlan
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+PLAN_FIELDS = ("planned_sales", "planned_margin", "inventory_turns")
+OTB_INPUTS = ("planned_sales", "planned_markdowns", "planned_closing_stock", "opening_stock",
+              "on_order")
+RANGE_FIELDS = ("core_percent", "fashion_percent", "price_band_mix")
+DEFAULT_BANDS = ("low", "mid", "high")
+
+
+@dataclass(frozen=True)
+class Upserted:
+    """What an upsert did: 'new', 'updated' or 'unchanged'."""
+
+    row: object
+    outcome: str
+
+
+def require_season_cell(session: Session, season: Season, location_id: uuid.UUID,
+                         category_id: uuid.UUID) -> None:
+    """The location takes part in the season and the category is a leaf."""
+    if not session.scalar(select(exists().where(SeasonLocation.season_id == season.id,
+                                                SeasonLocation.location_id == location_id))):
+        raise ValidationFailed({"location_id": "The location is not assigned to this season"})
+    require_leaf(session, category_id)
+
+
+def require_leaf(session: Session, category_id: uuid.UUID) -> Category:
+    """The category, which must have no children (SPEC §2: season rows use leaves)."""
+    category = session.get(Category, category_id)
+    if category is None:
+        raise NotFound("Category not found")
+    if session.scalar(select(exists().where(Category.parent_id == category_id))):
+        raise ValidationFailed({"category_id": f"{category.code} has sub-categories; plans, OTB, "
+                                "range intent and POs use leaf categories only"})
+    return category
+
+
+def _check_version(row, expected_version: int | None) -> None:
+    """Optimistic concurrency: refuse an edit based on an older version of the row."""
+    if expected_version is not None and row.version != expected_version:
+        who = row_editor(row)
+        raise StaleVersion(f"This row was changed by {who} at "
+                           f"{row.updated_at:%Y-%m-%d %H:%M} UTC since you loaded it; reload "
+                           "to see the current values")
+
+
+def row_editor(row) -> str:
+    user = getattr(row, "uploader", None)
+    return user.email if user is not None else "another user"
+
+
+def _plan_values(planned_sales, planned_margin, inventory_turns) -> dict:
+    sales = decimal_value(planned_sales, "planned_sales", "Planned sales")
+    at_least(sales, ZERO, "planned_sales", "Planned sales")
+    margin = decimal_value(planned_margin, "planned_margin", "Planned margin")
+    if not Decimal(-100) < margin < HUNDRED:
+        raise ValidationFailed({"planned_margin": "Planned margin must be between -100 and 100 %"})
+    turns = decimal_value(inventory_turns, "inventory_turns", "Inventory turns", required=False)
+    at_least(turns, ZERO, "inventory_turns", "Inventory turns")
+    return {"planned_sales": sales, "planned_margin": margin, "inventory_turns": turns}
+
+
+def _apply(row, values: dict, fields) -> tuple[dict, dict]:
+    """Set values on the row; return (before, after) of the fields that changed."""
+    before = audit.snapshot(row, fields)
+    for key, value in values.items():
+        if audit.plain(getattr(row, key)) != audit.plain(value):
+            setattr(row, key, value)
+    return audit.changes(before, audit.snapshot(row, fields))
+
+
+@transactional
+def upsert_plan(session: Session, user, season_id: uuid.UUID, *, location_id: uuid.UUID,
+                category_id: uuid.UUID, planned_sales, planned_margin, inventory_turns=None,
+                expected_version: int | None = None) -> Upserted:
+    """Create or change the plan row of a location × leaf category (status locations_defined).
+
+    A change bumps the version and clears approval; an unchanged row is left alone.
+    Raises NotEditable/SeasonLocked, ValidationFailed, StaleVersion.
+    """
+    require(user, Action.EDIT_PLANNING)
+    season = lock_season(session, season_id)
+    require_editable(season, Area.PLANS)
+    require_season_cell(session, season, location_id, category_id)
+    values = _plan_values(planned_sales, planned_margin, inventory_turns)
+    row = session.scalar(select(SeasonPlan).where(
+        SeasonPlan.season_id == season.id, SeasonPlan.location_id == location_id,
+        SeasonPlan.category_id == category_id).with_for_update())
+    if row is None:
+        row = SeasonPlan(season_id=season.id, location_id=location_id, category_id=category_id,
+                         version=1, approved=False, uploaded_by=user.id, **values)
+        session.add(row)
+        session.flush()
+        audit.record(session, user=user, action="create", entity="season_plan", entity_id=row.id,
+                     season_id=season.id, after=audit.snapshot(row, PLAN_FIELDS))
+        return Upserted(row, "new")
+    _check_version(row, expected_version)
+    before, after = _apply(row, values, PLAN_FIELDS)
+    if not after:
+        return Upserted(row, "unchanged")
+    row.version += 1
+    row.uploaded_by = user.id
+    if row.approved:
+        row.approved, row.approved_by, row.approved_at = False, None, None
+        before["approved"], after["approved"] = True, False
+    audit.record(session, user=user, action="update", entity="season_plan", entity_id=row.id,
+                 season_id=season.id, before=before, after=after)
+    return Upserted(row, "updated")
+
+
+@transactional
+def approve_plans(session: Session, user, season_id: uuid.UUID,
+                  plan_ids: list[uuid.UUID]) -> int:
+    """Approve the given plan rows of the season, recording approver and time."""
+    require(user, Action.EDIT_PLANNING)
+    season = lock_season(session, season_id)
+    require_editable(season, Area.PLANS)
+    rows = session.scalars(select(SeasonPlan).where(
+        SeasonPlan.season_id == season.id, SeasonPlan.id.in_(set(plan_ids)),
+        SeasonPlan.approved.is_(False))).all()
+    now = utcnow()
+    for row in rows:
+        row.approved, row.approved_by, row.approved_at = True, user.id, now
+    if rows:
+        audit.record(session, user=user, action="approve", entity="season_plan",
+                     entity_id=None, season_id=season.id,
+                     after={"approved_rows": len(rows)})
+    return len(rows)
+
+
+def _otb_values(values: dict) -> dict:
+    labels = {"planned_sales": "Planned sales", "planned_markdowns": "Planned markdowns",
+              "planned_closing_stock": "Planned closing stock", "opening_stock": "Opening stock",
+              "on_order": "On order"}
+    out = {}
+    for field, label in labels.items():
+        raw = values.get(field)
+        if field == "planned_markdowns" and (raw is None or raw == ""):
+            raw = ZERO
+        out[field] = decimal_value(raw, field, label)
+        at_least(out[field], ZERO, field, label)
+    return out
+
+
+@transactional
+def upsert_otb(session: Session, user, season_id: uuid.UUID, *, location_id: uuid.UUID,
+               category_id: uuid.UUID, month: date, expected_version: int | None = None,
+               **inputs) -> Upserted:
+    """Create or change one OTB row (status plan_uploaded). The spend limit is computed."""
+    require(user, Action.EDIT_PLANNING)
+    season = lock_season(session, season_id)
+    require_editable(season, Area.OTB)
+    require_season_cell(session, season, location_id, category_id)
+    if month not in months_between(season.start_date, season.end_date):
+        raise ValidationFailed({"month": f"{month:%Y-%m} is not a month of season "
+                                f"{season.season_code}"})
+    values = _otb_values(inputs)
+    row = session.scalar(select(OTBPlan).where(
+        OTBPlan.season_id == season.id, OTBPlan.location_id == location_id,
+        OTBPlan.category_id == category_id, OTBPlan.month == month).with_for_update())
+    if row is None:
+        row = OTBPlan(season_id=season.id, location_id=location_id, category_id=category_id,
+                      month=month, version=1, uploaded_by=user.id, **values)
+        session.add(row)
+        session.flush()
+        audit.record(session, user=user, action="create", entity="otb_plan", entity_id=row.id,
+                     season_id=season.id, after=audit.snapshot(row, ("month",) + OTB_INPUTS))
+        return Upserted(row, "new")
+    _check_version(row, expected_version)
+    before, after = _apply(row, values, OTB_INPUTS)
+    if not after:
+        return Upserted(row, "unchanged")
+    row.version += 1
+    row.uploaded_by = user.id
+    session.flush()
+    # The database recomputed the spend limit; read it back.
+    session.refresh(row, ["approved_spend_limit"])
+    audit.record(session, user=user, action="update", entity="otb_plan", entity_id=row.id,
+                 season_id=season.id, before=before, after=after)
+    return Upserted(row, "updated")
+
+
+def _range_values(core_percent, fashion_percent, bands: dict | None) -> dict:
+    core = decimal_value(core_percent, "core_percent", "Core %")
+    fashion = decimal_value(fashion_percent, "fashion_percent", "Fashion %")
+    for field, value, label in (("core_percent", core, "Core %"),
+                                ("fashion_percent", fashion, "Fashion %")):
+        if not ZERO <= value <= HUNDRED:
+            raise ValidationFailed({field: f"{label} must be between 0 and 100"})
+    if core + fashion != HUNDRED:
+        raise ValidationFailed({"fashion_percent": f"Core % and fashion % must add up to 100; "
+                                f"they add up to {core + fashion}"})
+    mix = {}
+    for name, raw in (bands or {}).items():
+        value = decimal_value(raw, f"price_band_{name}", f"Price band {name}", required=False)
+        if value is None:
+            continue
+        if value < 0:
+            raise ValidationFailed({f"price_band_{name}": f"Price band {name} must be 0 or more"})
+        mix[name] = value
+    if mix and sum(mix.values()) != HUNDRED:
+        raise ValidationFailed({"price_band_mix": "Price bands must add up to 100; they add up "
+                                f"to {sum(mix.values())}"})
+    return {"core_percent": core, "fashion_percent": fashion,
+            "price_band_mix": {k: str(v.quantize(Decimal('0.01'))) for k, v in mix.items()}}
+
+
+@transactional
+def upsert_range(session: Session, user, season_id: uuid.UUID, *, category_id: uuid.UUID,
+                 core_percent, fashion_percent, price_bands: dict | None = None,
+                 expected_version: int | None = None) -> Upserted:
+    """Create or change the range intent of a leaf category (status otb_uploaded)."""
+    require(user, Action.EDIT_PLANNING)
+    season = lock_season(session, season_id)
+    require_editable(season, Area.RANGE)
+    require_leaf(session, category_id)
+    values = _range_values(core_percent, fashion_percent, price_bands)
+    row = session.scalar(select(RangeIntent).where(
+        RangeIntent.season_id == season.id, RangeIntent.category_id == category_id)
+        .with_for_update())
+    if row is None:
+        row = RangeIntent(season_id=season.id, category_id=category_id, version=1,
+                          uploaded_by=user.id, **values)
+        session.add(row)
+        session.flush()
+        audit.record(session, user=user, action="create", entity="range_intent",
+                     entity_id=row.id, season_id=season.id,
+                     after=audit.snapshot(row, RANGE_FIELDS))
+        return Upserted(row, "new")
+    _check_version(row, expected_version)
+    before, after = _apply(row, values, RANGE_FIELDS)
+    if not after:
+        return Upserted(row, "unchanged")
+    row.version += 1
+    row.uploaded_by = user.id
+    audit.record(session, user=user, action="update", entity="range_intent", entity_id=row.id,
+                 season_id=season.id, before=before, after=after)
+    return Upserted(row, "updated")

@@ -1,0 +1,89 @@
+"""Purchase orders and goods received notes (SPEC §2)."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..modelbase import IdMixin, Money, fk, str_enum
+
+
+class POStatus(StrEnum):
+    OPEN = "open"
+    PARTIALLY_RECEIVED = "partially_received"
+    RECEIVED = "received"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+    @property
+    def title(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class POSource(StrEnum):
+    MANUAL = "manual"
+    CSV = "csv"
+    XLSX = "xlsx"
+    API = "api"
+    ERP = "erp"
+
+    @property
+    def title(self) -> str:
+        return self.value.upper() if self.value in ("csv", "xlsx", "api", "erp") else "Manual"
+
+
+
+class PurchaseOrder(IdMixin, db.Model):
+    __tablename__ = "purchase_orders"
+    __table_args__ = (
+        CheckConstraint("po_value > 0", name="po_value_positive"),
+        CheckConstraint("delivery_date >= order_date", name="delivery_after_order"),
+        CheckConstraint("length(po_number) >= 1", name="po_number_not_empty"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        # Committed OTB is summed per location x category x delivery month.
+        Index("ix_purchase_orders_otb_cell", "season_id", "location_id", "category_id",
+              "delivery_date"),
+    )
+
+    po_number: Mapped[str] = mapped_column(String(50), nullable=False, unique=True)
+    season_id: Mapped[uuid.UUID] = fk("seasons.id")
+    location_id: Mapped[uuid.UUID] = fk("locations.id")
+    category_id: Mapped[uuid.UUID] = fk("categories.id")
+    supplier: Mapped[str | None] = mapped_column(String(200), index=True)
+    order_date: Mapped[date] = mapped_column(Date, nullable=False)
+    delivery_date: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    po_value: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    source: Mapped[POSource] = mapped_column(
+        str_enum(POSource, "po_source"), nullable=False, default=POSource.MANUAL, index=True
+    )
+    status: Mapped[POStatus] = mapped_column(
+        str_enum(POStatus, "po_status"), nullable=False, default=POStatus.OPEN, index=True
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_by: Mapped[uuid.UUID] = fk("users.id")
+
+    location = relationship("Location")
+    category = relationship("Category")
+    grns: Mapped[list["GRNRecord"]] = relationship(back_populates="purchase_order",
+                                                   order_by="GRNRecord.grn_date")
+
+
+class GRNRecord(IdMixin, db.Model):
+    __tablename__ = "grn_records"
+    __table_args__ = (
+        CheckConstraint("received_value > 0", name="received_value_positive"),
+        CheckConstraint("length(grn_number) >= 1", name="grn_number_not_empty"),
+    )
+
+    grn_number: Mapped[str] = mapped_column(String(50), nullable=False, unique=True)
+    po_id: Mapped[uuid.UUID] = fk("purchase_orders.id")
+    grn_date: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    received_value: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    created_by: Mapped[uuid.UUID] = fk("users.id")
+
+    purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="grns")

@@ -1,0 +1,198 @@
+"""Purchase orders and GRNs against the OTB (SPEC §2, §5): the policy, receipts, PO status."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import exists, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..auth.roles import Action, require
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..modelbase import Money
+from ..planning.queries import cell_figures
+from ..planning.services import require_season_cell
+from ..seasons.services import lock_season, require_editable
+from ..seasons.workflow import Area
+from ..templating import money
+from ..transaction import transactional
+from ..values import at_least, decimal_value, month_start, months_between
+from .models import GRNRecord, POSource, POStatus, PurchaseOrder
+
+ZERO = Decimal("0")
+PO_FIELDS = ("po_number", "location_id", "category_id", "supplier", "order_date",
+             "delivery_date", "po_value", "source", "status")
+GRN_FIELDS = ("grn_number", "po_id", "grn_date", "received_value")
+
+
+@dataclass(frozen=True)
+class POResult:
+    po: PurchaseOrder
+    over_otb_by: Decimal | None  # set when the PO takes its month over OTB (policy warn)
+
+
+def _policy() -> str:
+    return current_app.config.get("KYROS_OTB_POLICY", "warn")
+
+
+def _tolerance() -> Decimal:
+    return Decimal(current_app.config.get("KYROS_OVER_RECEIPT_TOLERANCE", 0))
+
+
+@transactional
+def create_po(session: Session, user, season_id: uuid.UUID, *, po_number: str,
+              location_id: uuid.UUID, category_id: uuid.UUID, po_value, order_date: date,
+              delivery_date: date | None = None, supplier: str | None = None,
+              source: str = POSource.MANUAL.value, policy: str | None = None) -> POResult:
+    """Record a PO (status range_uploaded) against the OTB of its delivery month.
+
+    Policy `warn` saves and reports how far over OTB it goes; `block` refuses with the
+    OTB, committed and remaining figures (SPEC §5).
+    """
+    require(user, Action.EDIT_PURCHASING)
+    season = lock_season(session, season_id)
+    require_editable(season, Area.PURCHASING)
+    number = (po_number or "").strip()
+    errors = {}
+    if not number:
+        errors["po_number"] = "PO number is required"
+    elif len(number) > 50:
+        errors["po_number"] = "PO number must be at most 50 characters"
+    if order_date is None:
+        errors["order_date"] = "Order date is required"
+    if source not in {s.value for s in POSource}:
+        errors["source"] = "Source must be one of " + ", ".join(s.value for s in POSource)
+    if errors:
+        raise ValidationFailed(errors)
+    value = decimal_value(po_value, "po_value", "PO value")
+    at_least(value, ZERO, "po_value", "PO value", strict=True)
+    delivery_date = delivery_date or order_date
+    if delivery_date < order_date:
+        raise ValidationFailed({"delivery_date": "Delivery date must be on or after the order date"})
+    month = month_start(delivery_date)
+    if month not in months_between(season.start_date, season.end_date):
+        raise ValidationFailed({"delivery_date": f"Delivery month {month:%Y-%m} is not a month "
+                                f"of season {season.season_code}"})
+    require_season_cell(session, season, location_id, category_id)
+    if session.scalar(select(exists().where(PurchaseOrder.po_number == number))):
+        raise Conflict(f"PO number {number} is already used")
+
+    figures = cell_figures(session, season.id, location_id, category_id, month)
+    over_by = figures.committed + value - figures.otb
+    if over_by > 0 and (policy or _policy()) == "block":
+        raise ValidationFailed({"po_value": (
+            f"This PO would take {month:%Y-%m} over OTB by {money(over_by)}: OTB "
+            f"{money(figures.otb)}, committed {money(figures.committed)}, remaining "
+            f"{money(figures.remaining)}")})
+    po = PurchaseOrder(po_number=number, season_id=season.id, location_id=location_id,
+                       category_id=category_id, supplier=(supplier or "").strip() or None,
+                       order_date=order_date, delivery_date=delivery_date, po_value=value,
+                       source=POSource(source), status=POStatus.OPEN, created_by=user.id)
+    session.add(po)
+    session.flush()
+    after = audit.snapshot(po, PO_FIELDS)
+    if over_by > 0:
+        after["over_otb_by"] = str(over_by)
+    audit.record(session, user=user, action="create", entity="purchase_order", entity_id=po.id,
+                 season_id=season.id, after=after)
+    return POResult(po, over_by if over_by > 0 else None)
+
+
+def _received(session: Session, po_id: uuid.UUID) -> Decimal:
+    return session.scalar(select(type_coerce(func.coalesce(func.sum(GRNRecord.received_value), 0),
+                                             Money)).where(GRNRecord.po_id == po_id))
+
+
+def _locked_po(session: Session, user, po_id: uuid.UUID) -> PurchaseOrder:
+    require(user, Action.EDIT_PURCHASING)
+    po = session.get(PurchaseOrder, po_id)
+    if po is None:
+        raise NotFound("Purchase order not found")
+    season = lock_season(session, po.season_id)
+    require_editable(season, Area.PURCHASING)
+    return session.scalar(select(PurchaseOrder).where(PurchaseOrder.id == po_id)
+                          .with_for_update().execution_options(populate_existing=True))
+
+
+@transactional
+def cancel_po(session: Session, user, po_id: uuid.UUID) -> PurchaseOrder:
+    """Cancel a PO that has no GRNs; it stops consuming OTB."""
+    po = _locked_po(session, user, po_id)
+    if po.status is POStatus.CANCELLED:
+        return po
+    if session.scalar(select(exists().where(GRNRecord.po_id == po.id))):
+        raise ValidationFailed({"status": f"PO {po.po_number} has goods received and cannot be "
+                                "cancelled; short-close it instead"})
+    before = po.status
+    po.status = POStatus.CANCELLED
+    po.version += 1
+    audit.record(session, user=user, action="cancel", entity="purchase_order", entity_id=po.id,
+                 season_id=po.season_id, before={"status": before.value},
+                 after={"status": po.status.value})
+    return po
+
+
+@transactional
+def close_po(session: Session, user, po_id: uuid.UUID) -> PurchaseOrder:
+    """Short-close a partly received PO: the part not received stops consuming OTB."""
+    po = _locked_po(session, user, po_id)
+    if po.status is not POStatus.PARTIALLY_RECEIVED:
+        raise ValidationFailed({"status": f"Only a partly received PO can be short-closed; "
+                                f"PO {po.po_number} is {po.status.title.lower()}"})
+    po.status = POStatus.CLOSED
+    po.version += 1
+    audit.record(session, user=user, action="close", entity="purchase_order", entity_id=po.id,
+                 season_id=po.season_id, before={"status": "partially_received"},
+                 after={"status": "closed", "received": str(_received(session, po.id))})
+    return po
+
+
+@transactional
+def create_grn(session: Session, user, *, po_id: uuid.UUID, grn_number: str, grn_date: date,
+               received_value) -> GRNRecord:
+    """Record goods received against a PO; the PO's status follows (SPEC §2).
+
+    Refused: a cancelled or closed PO, a date before the order date, and a receipt that
+    takes the PO beyond its value plus the over-receipt tolerance.
+    """
+    po = _locked_po(session, user, po_id)
+    number = (grn_number or "").strip()
+    if not number:
+        raise ValidationFailed({"grn_number": "GRN number is required"})
+    if len(number) > 50:
+        raise ValidationFailed({"grn_number": "GRN number must be at most 50 characters"})
+    if grn_date is None:
+        raise ValidationFailed({"grn_date": "GRN date is required"})
+    value = decimal_value(received_value, "received_value", "Received value")
+    at_least(value, ZERO, "received_value", "Received value", strict=True)
+    if po.status in (POStatus.CANCELLED, POStatus.CLOSED):
+        raise ValidationFailed({"po_id": f"PO {po.po_number} is {po.status.value}; "
+                                "no goods can be received against it"})
+    if grn_date < po.order_date:
+        raise ValidationFailed({"grn_date": f"GRN date must be on or after the PO's order date "
+                                f"({po.order_date.isoformat()})"})
+    if session.scalar(select(exists().where(GRNRecord.grn_number == number))):
+        raise Conflict(f"GRN number {number} is already used")
+    received = _received(session, po.id)
+    limit = po.po_value * (1 + _tolerance() / 100)
+    if received + value > limit:
+        raise ValidationFailed({"received_value": (
+            f"Over-receipt: PO {po.po_number} is for {money(po.po_value)}, "
+            f"{money(received)} is received already, so at most "
+            f"{money(max(limit - received, ZERO))} more can be received")})
+    grn = GRNRecord(grn_number=number, po_id=po.id, grn_date=grn_date, received_value=value,
+                    created_by=user.id)
+    session.add(grn)
+    before_status = po.status
+    po.status = (POStatus.RECEIVED if received + value >= po.po_value
+                 else POStatus.PARTIALLY_RECEIVED)
+    if po.status is not before_status:
+        po.version += 1
+    session.flush()
+    audit.record(session, user=user, action="create", entity="grn_record", entity_id=grn.id,
+                 season_id=po.season_id, after=audit.snapshot(grn, GRN_FIELDS))
+    return grn

@@ -1,0 +1,60 @@
+"""Seasons, the locations taking part, and the recorded workflow transitions."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import CheckConstraint, Date, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..modelbase import IdMixin, fk, str_enum
+from .workflow import SeasonStatus
+
+
+def status_type(name: str):
+    return str_enum(SeasonStatus, name)
+
+
+class Season(IdMixin, db.Model):
+    __tablename__ = "seasons"
+    __table_args__ = (
+        CheckConstraint("end_date >= start_date", name="end_after_start"),
+        CheckConstraint("length(season_code) = 9", name="season_code_length"),
+    )
+
+    season_code: Mapped[str] = mapped_column(String(9), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    start_date: Mapped[date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[SeasonStatus] = mapped_column(
+        status_type("season_status"), nullable=False, default=SeasonStatus.CREATED, index=True
+    )
+    created_by: Mapped[uuid.UUID] = fk("users.id")
+
+    creator = relationship("User", foreign_keys=[created_by])
+
+    def __repr__(self) -> str:
+        return f"<Season {self.season_code} {self.status}>"
+
+
+class SeasonLocation(IdMixin, db.Model):
+    __tablename__ = "season_locations"
+    __table_args__ = (UniqueConstraint("season_id", "location_id"),)
+
+    season_id: Mapped[uuid.UUID] = fk("seasons.id")
+    location_id: Mapped[uuid.UUID] = fk("locations.id")
+
+    location = relationship("Location")
+
+
+class SeasonTransition(IdMixin, db.Model):
+    __tablename__ = "season_transitions"
+
+    season_id: Mapped[uuid.UUID] = fk("seasons.id")
+    from_status: Mapped[SeasonStatus] = mapped_column(status_type("transition_from"), nullable=False)
+    to_status: Mapped[SeasonStatus] = mapped_column(status_type("transition_to"), nullable=False)
+    user_id: Mapped[uuid.UUID] = fk("users.id")
+    note: Mapped[str | None] = mapped_column(Text)
+
+    user = relationship("User")

@@ -1,0 +1,309 @@
+"""Season writes and the workflow guard (SPEC §3): lock the row, check status, write, audit."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import exists, func, literal, select, union_all, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import audit, ids
+from ..auth.roles import Action, require
+from ..errors import (GateFailed, IllegalTransition, NotEditable, NotFound, SeasonLocked,
+                      ValidationFailed)
+from ..masterdata.models import Location
+from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
+from ..purchasing.models import POStatus, PurchaseOrder
+from ..purchasing.queries import over_otb_po_count
+from ..transaction import transactional
+from . import gates as gates_mod
+from .models import Season, SeasonLocation, SeasonTransition
+from .workflow import Area, SeasonStatus, is_legal, may_edit, next_status, statuses_editing
+
+SEASON_FIELDS = ("season_code", "name", "start_date", "end_date", "status")
+
+
+def get_season(session: Session, code_or_id) -> Season:
+    """The season by code or id; NotFound otherwise."""
+    if isinstance(code_or_id, uuid.UUID):
+        season = session.get(Season, code_or_id)
+    else:
+        season = session.scalar(select(Season).where(Season.season_code == str(code_or_id).upper()))
+    if season is None:
+        raise NotFound(f"Season {code_or_id} not found")
+    return season
+
+
+def lock_season(session: Session, season_id: uuid.UUID) -> Season:
+    """Load the season with its row locked until the transaction ends.
+
+    PostgreSQL: SELECT … FOR UPDATE, so a concurrent transition or write waits.
+    SQLite has no row locks; a no-op UPDATE takes the database write lock instead,
+    which serialises writers the same way.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Season).where(Season.id == season_id)
+                        .values(status=Season.status).execution_options(synchronize_session=False))
+    season = session.execute(
+        select(Season).where(Season.id == season_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if season is None:
+        raise NotFound("Season not found")
+    return season
+
+
+def require_editable(season: Season, area: Area) -> None:
+    """Raise unless the season's current status lets `area` change (SPEC §3).
+
+    Call after lock_season, inside the writing transaction.
+    """
+    if season.status is SeasonStatus.LOCKED:
+        raise SeasonLocked()
+    if not may_edit(season.status, area):
+        allowed = " or ".join(f"'{s.value}'" for s in statuses_editing(area))
+        raise NotEditable(
+            f"{area.title} can only be changed while the season is {allowed}; "
+            f"season {season.season_code} is '{season.status.value}'"
+        )
+
+
+def _validate_dates(name: str, start_date: date | None, end_date: date | None) -> None:
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = "Name is required"
+    elif len(name.strip()) > 200:
+        errors["name"] = "Name must be at most 200 characters"
+    if start_date is None:
+        errors["start_date"] = "Start date is required"
+    if end_date is None:
+        errors["end_date"] = "End date is required"
+    if start_date and end_date and end_date < start_date:
+        errors["end_date"] = "End date must be on or after the start date"
+    if errors:
+        raise ValidationFailed(errors)
+
+
+@transactional
+def create_season(session: Session, user, *, name: str, start_date: date,
+                  end_date: date) -> Season:
+    """Create a season in status `created` with a generated code (retried on collision)."""
+    require(user, Action.MANAGE_SEASONS)
+    _validate_dates(name, start_date, end_date)
+    for _ in range(5):
+        code = ids.unique_code(
+            ids.season_code,
+            lambda c: session.scalar(select(exists().where(Season.season_code == c))),
+        )
+        season = Season(season_code=code, name=name.strip(), start_date=start_date,
+                        end_date=end_date, status=SeasonStatus.CREATED, created_by=user.id)
+        try:
+            # A savepoint so a code drawn twice by two requests at once is retried.
+            with session.begin_nested():
+                session.add(season)
+        except IntegrityError:
+            continue
+        break
+    else:
+        raise RuntimeError("could not allocate a unique season code")
+    audit.record(session, user=user, action="create", entity="season", entity_id=season.id,
+                 season_id=season.id, after=audit.snapshot(season, SEASON_FIELDS))
+    return season
+
+
+@transactional
+def update_season(session: Session, user, season_id: uuid.UUID, *, name: str,
+                  start_date: date, end_date: date) -> Season:
+    """Change name and dates while the season allows details to change."""
+    require(user, Action.MANAGE_SEASONS)
+    season = lock_season(session, season_id)
+    require_editable(season, Area.DETAILS)
+    _validate_dates(name, start_date, end_date)
+    before = audit.snapshot(season, SEASON_FIELDS)
+    season.name, season.start_date, season.end_date = name.strip(), start_date, end_date
+    b, a = audit.changes(before, audit.snapshot(season, SEASON_FIELDS))
+    if a:
+        audit.record(session, user=user, action="update", entity="season",
+                     entity_id=season.id, season_id=season.id, before=b, after=a)
+    return season
+
+
+@transactional
+def delete_season(session: Session, user, season_id: uuid.UUID) -> None:
+    """Delete a season; only while `created` (SPEC §3)."""
+    require(user, Action.MANAGE_SEASONS)
+    season = lock_season(session, season_id)
+    require_editable(season, Area.DELETE)
+    # A created season holds only its location links; plans and the rest come later.
+    for link in session.scalars(select(SeasonLocation).where(SeasonLocation.season_id == season.id)):
+        session.delete(link)
+    audit.record(session, user=user, action="delete", entity="season", entity_id=season.id,
+                 season_id=season.id, before=audit.snapshot(season, SEASON_FIELDS))
+    session.flush()
+    session.delete(season)
+
+
+@transactional
+def assign_locations(session: Session, user, season_id: uuid.UUID,
+                     location_ids: list[uuid.UUID]) -> int:
+    """Add active locations to the season; returns how many were new. Inactive ones refused."""
+    require(user, Action.MANAGE_SEASONS)
+    season = lock_season(session, season_id)
+    require_editable(season, Area.LOCATIONS)
+    wanted = set(location_ids)
+    if not wanted:
+        return 0
+    locations = session.scalars(select(Location).where(Location.id.in_(wanted))).all()
+    missing = wanted - {loc.id for loc in locations}
+    if missing:
+        raise NotFound(f"{len(missing)} location(s) not found")
+    inactive = sorted(loc.location_code for loc in locations if not loc.is_active)
+    if inactive:
+        raise ValidationFailed({"locations": "Inactive locations cannot be added: "
+                                + ", ".join(inactive)})
+    already = set(session.scalars(select(SeasonLocation.location_id).where(
+        SeasonLocation.season_id == season.id, SeasonLocation.location_id.in_(wanted))))
+    added = [loc for loc in locations if loc.id not in already]
+    for loc in sorted(added, key=lambda l: l.location_code):
+        session.add(SeasonLocation(season_id=season.id, location_id=loc.id))
+    if added:
+        audit.record(session, user=user, action="assign_locations", entity="season_location",
+                     entity_id=season.id, season_id=season.id,
+                     after={"location_codes": sorted(l.location_code for l in added)})
+    return len(added)
+
+
+@transactional
+def remove_locations(session: Session, user, season_id: uuid.UUID,
+                     location_ids: list[uuid.UUID]) -> int:
+    """Take locations out of the season; refused for a location that already has plans."""
+    require(user, Action.MANAGE_SEASONS)
+    season = lock_season(session, season_id)
+    require_editable(season, Area.LOCATIONS)
+    links = session.scalars(select(SeasonLocation).where(
+        SeasonLocation.season_id == season.id,
+        SeasonLocation.location_id.in_(set(location_ids)))).all()
+    planned = set(session.scalars(select(SeasonPlan.location_id).where(
+        SeasonPlan.season_id == season.id, SeasonPlan.location_id.in_(set(location_ids)))))
+    if planned:
+        codes = sorted(session.scalars(select(Location.location_code)
+                                       .where(Location.id.in_(planned))))
+        raise ValidationFailed({"locations": "Locations with plan rows cannot be removed "
+                                "(delete their plans first): " + ", ".join(codes)})
+    codes = sorted(link.location.location_code for link in links)
+    for link in links:
+        session.delete(link)
+    if links:
+        audit.record(session, user=user, action="remove_locations", entity="season_location",
+                     entity_id=season.id, season_id=season.id,
+                     before={"location_codes": codes})
+    return len(links)
+
+
+def season_facts(session: Session, season: Season) -> gates_mod.SeasonFacts:
+    """Gather the counts the gates of the season's current status need, in SQL."""
+    sid = season.id
+    status = season.status
+    facts: dict[str, int] = {}
+
+    def count(stmt) -> int:
+        return session.scalar(stmt) or 0
+
+    if status in (SeasonStatus.CREATED, SeasonStatus.LOCATIONS_DEFINED):
+        active = (select(SeasonLocation.location_id)
+                  .join(Location, Location.id == SeasonLocation.location_id)
+                  .where(SeasonLocation.season_id == sid, Location.is_active.is_(True)))
+        facts["active_locations"] = count(select(func.count()).select_from(active.subquery()))
+    if status is SeasonStatus.LOCATIONS_DEFINED:
+        facts["plan_rows"] = count(select(func.count(SeasonPlan.id))
+                                   .where(SeasonPlan.season_id == sid))
+        facts["unapproved_plans"] = count(select(func.count(SeasonPlan.id)).where(
+            SeasonPlan.season_id == sid, SeasonPlan.approved.is_(False)))
+        facts["locations_without_plans"] = count(
+            select(func.count(SeasonLocation.id)).where(
+                SeasonLocation.season_id == sid,
+                ~exists().where(SeasonPlan.season_id == sid,
+                                SeasonPlan.location_id == SeasonLocation.location_id)))
+    if status is SeasonStatus.PLAN_UPLOADED:
+        facts["otb_rows"] = count(select(func.count(OTBPlan.id)).where(OTBPlan.season_id == sid))
+        facts["negative_otb_cells"] = count(select(func.count(OTBPlan.id)).where(
+            OTBPlan.season_id == sid, OTBPlan.approved_spend_limit < 0))
+        facts["otb_plan_mismatches"] = count(_otb_plan_mismatches(sid))
+        facts["stock_chain_breaks"] = count(_stock_chain_breaks(sid))
+    if status is SeasonStatus.OTB_UPLOADED:
+        facts["leaves_missing_range"] = count(
+            select(func.count(func.distinct(OTBPlan.category_id))).where(
+                OTBPlan.season_id == sid,
+                ~exists().where(RangeIntent.season_id == sid,
+                                RangeIntent.category_id == OTBPlan.category_id)))
+    if status is SeasonStatus.RANGE_UPLOADED:
+        facts["open_pos"] = count(select(func.count(PurchaseOrder.id)).where(
+            PurchaseOrder.season_id == sid,
+            PurchaseOrder.status.in_([POStatus.OPEN, POStatus.PARTIALLY_RECEIVED])))
+        facts["pos_over_otb"] = count(over_otb_po_count(sid))
+    return gates_mod.SeasonFacts(**facts)
+
+
+def _otb_plan_mismatches(sid):
+    """Location × category pairs whose season OTB sales differ from the plan by > 1 %."""
+    rows = union_all(
+        select(SeasonPlan.location_id, SeasonPlan.category_id,
+               SeasonPlan.planned_sales.label("plan"), literal(0).label("otb"))
+        .where(SeasonPlan.season_id == sid),
+        select(OTBPlan.location_id, OTBPlan.category_id, literal(0).label("plan"),
+               OTBPlan.planned_sales.label("otb"))
+        .where(OTBPlan.season_id == sid),
+    ).subquery()
+    per_pair = (select(func.sum(rows.c.plan).label("plan"), func.sum(rows.c.otb).label("otb"))
+                .group_by(rows.c.location_id, rows.c.category_id).subquery())
+    return (select(func.count()).select_from(per_pair)
+            .where(func.abs(per_pair.c.otb - per_pair.c.plan) > per_pair.c.plan / 100))
+
+
+def _stock_chain_breaks(sid):
+    """OTB rows whose opening stock is not the closing stock of the cell's previous month."""
+    prev_closing = func.lag(OTBPlan.planned_closing_stock).over(
+        partition_by=(OTBPlan.location_id, OTBPlan.category_id), order_by=OTBPlan.month)
+    chained = (select(OTBPlan.opening_stock, prev_closing.label("prev_closing"))
+               .where(OTBPlan.season_id == sid).subquery())
+    return (select(func.count()).select_from(chained)
+            .where(chained.c.prev_closing.is_not(None),
+                   chained.c.opening_stock != chained.c.prev_closing))
+
+
+def season_gates(session: Session, season: Season) -> list[gates_mod.Gate]:
+    """The checklist for leaving the season's current status."""
+    return gates_mod.gates(season.status, season_facts(session, season))
+
+
+@transactional
+def advance_season(session: Session, user, season_id: uuid.UUID,
+                   target: SeasonStatus | None = None, note: str | None = None) -> Season:
+    """Move the season to its one legal next status, hard gates enforced (SPEC §3).
+
+    `target`, when given, must be that next status (IllegalTransition otherwise), so a
+    stale button never jumps a step. Raises GateFailed with the gates' messages.
+    """
+    require(user, Action.MANAGE_SEASONS)
+    season = lock_season(session, season_id)
+    current = season.status
+    if target is None:
+        target = next_status(current)
+        if target is None:
+            raise SeasonLocked()
+    elif target not in {s.value for s in SeasonStatus}:
+        raise IllegalTransition(current.value, str(target))
+    target = SeasonStatus(target)
+    if not is_legal(current, target):
+        raise IllegalTransition(current.value, target.value)
+    failing = gates_mod.blocking(season_gates(session, season))
+    if failing:
+        raise GateFailed(failing)
+    season.status = target
+    session.add(SeasonTransition(season_id=season.id, from_status=current, to_status=target,
+                                 user_id=user.id, note=(note or "").strip() or None))
+    audit.record(session, user=user, action="transition", entity="season", entity_id=season.id,
+                 season_id=season.id, before={"status": current.value},
+                 after={"status": target.value})
+    return season

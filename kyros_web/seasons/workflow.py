@@ -1,0 +1,90 @@
+"""The season workflow as data: statuses in order, the one legal next step, and what
+each status lets you edit (SPEC §3). Pure: no Flask, no database."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SeasonStatus(StrEnum):
+    CREATED = "created"
+    LOCATIONS_DEFINED = "locations_defined"
+    PLAN_UPLOADED = "plan_uploaded"
+    OTB_UPLOADED = "otb_uploaded"
+    RANGE_UPLOADED = "range_uploaded"
+    LOCKED = "locked"
+
+    @property
+    def title(self) -> str:
+        return _TITLES[self]
+
+    @property
+    def position(self) -> int:
+        return ORDER.index(self)
+
+
+_TITLES = {
+    SeasonStatus.CREATED: "Created",
+    SeasonStatus.LOCATIONS_DEFINED: "Locations defined",
+    SeasonStatus.PLAN_UPLOADED: "Plan uploaded",
+    SeasonStatus.OTB_UPLOADED: "OTB uploaded",
+    SeasonStatus.RANGE_UPLOADED: "Range uploaded",
+    SeasonStatus.LOCKED: "Locked",
+}
+
+ORDER: tuple[SeasonStatus, ...] = tuple(SeasonStatus)
+
+NEXT: dict[SeasonStatus, SeasonStatus] = {a: b for a, b in zip(ORDER, ORDER[1:])}
+
+
+class Area(StrEnum):
+    """What a write touches; each status opens some areas for editing."""
+
+    DETAILS = "details"
+    LOCATIONS = "locations"
+    PLANS = "plans"
+    OTB = "otb"
+    RANGE = "range"
+    PURCHASING = "purchasing"
+    DELETE = "delete"
+
+    @property
+    def title(self) -> str:
+        return _AREA_TITLES[self]
+
+
+_AREA_TITLES = {
+    Area.DETAILS: "Season details",
+    Area.LOCATIONS: "Season locations",
+    Area.PLANS: "Plans",
+    Area.OTB: "OTB",
+    Area.RANGE: "Range intent",
+    Area.PURCHASING: "Purchase orders and GRNs",
+    Area.DELETE: "The season",
+}
+
+EDITABLE: dict[SeasonStatus, frozenset[Area]] = {
+    SeasonStatus.CREATED: frozenset({Area.DETAILS, Area.LOCATIONS, Area.DELETE}),
+    SeasonStatus.LOCATIONS_DEFINED: frozenset({Area.DETAILS, Area.LOCATIONS, Area.PLANS}),
+    SeasonStatus.PLAN_UPLOADED: frozenset({Area.OTB}),
+    SeasonStatus.OTB_UPLOADED: frozenset({Area.RANGE}),
+    SeasonStatus.RANGE_UPLOADED: frozenset({Area.PURCHASING}),
+    SeasonStatus.LOCKED: frozenset(),
+}
+
+
+def next_status(status: SeasonStatus) -> SeasonStatus | None:
+    """The one legal next status, or None once locked."""
+    return NEXT.get(SeasonStatus(status))
+
+
+def is_legal(current: SeasonStatus, target: SeasonStatus) -> bool:
+    return NEXT.get(SeasonStatus(current)) == SeasonStatus(target)
+
+
+def may_edit(status: SeasonStatus, area: Area) -> bool:
+    return Area(area) in EDITABLE[SeasonStatus(status)]
+
+
+def statuses_editing(area: Area) -> list[SeasonStatus]:
+    """The statuses in which the area may change, in workflow order."""
+    return [s for s in ORDER if area in EDITABLE[s]]

@@ -1,0 +1,46 @@
+"""Display filters: the one place money and percentages are rounded (half-up, SPEC §5)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
+
+
+def money(value) -> str:
+    """1234567.895 → '1,234,567.90'; blank for None."""
+    if value is None:
+        return ""
+    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,}"
+
+
+def percent(value) -> str:
+    """11.3636 → '11.4 %'; blank for None."""
+    if value is None:
+        return ""
+    return f"{Decimal(value).quantize(TENTH, rounding=ROUND_HALF_UP):,} %"
+
+
+def day(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def month(value) -> str:
+    return value.strftime("%b %Y") if value else ""
+
+
+def safe_cell(value):
+    """Neutralise user text a spreadsheet would run as a formula (=, +, -, @)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+FILTERS = {"money": money, "percent": percent, "day": day, "month": month}
