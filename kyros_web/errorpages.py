@@ -23,7 +23,7 @@ TITLES = {
 
 
 def error_page(status: int, message: str):
-    return render("errors/error.html", block="error", status=status, code=status,
+    return render("errors/error.html", block="error", status_code=status, code=status,
                   title=TITLES.get(status, "Error"), message=message)
 
 

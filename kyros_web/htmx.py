@@ -11,11 +11,11 @@ def wants_fragment() -> bool:
     return bool(request.htmx) and not request.htmx.boosted
 
 
-def render(template: str, block: str | None = None, status: int = 200, **context):
+def render(template: str, block: str | None = None, *, status_code: int = 200, **context):
     """The whole page, or just `block` of it when htmx asks for a fragment."""
     if block and wants_fragment():
-        return render_block(template, block, **context), status
-    return render_template(template, **context), status
+        return render_block(template, block, **context), status_code
+    return render_template(template, **context), status_code
 
 
 def redirect_after_write(url: str):

@@ -24,7 +24,8 @@ def decimal_value(value, field: str, label: str, *, places: int = 2,
         raise ValidationFailed({field: f"{label} must be a number"})
     if number.as_tuple().exponent < -places:
         raise ValidationFailed({field: f"{label} may have at most {places} decimals"})
-    return number
+    # One spelling per value (100 and 100.00 are the same), as the database stores it.
+    return number.quantize(Decimal(1).scaleb(-places))
 
 
 def at_least(number: Decimal | None, minimum: Decimal, field: str, label: str,

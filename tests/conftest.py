@@ -7,6 +7,7 @@ import re
 import uuid
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -52,6 +53,22 @@ def database_url(tmp_path_factory):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'kyros-test.db'}"
 
 
+class FreshRequestClient(FlaskClient):
+    """Each request starts with an empty `g`, as in a real server.
+
+    Tests hold an app context open, and Flask reuses it for the client's requests;
+    without this, per-request caches (the logged-in user, the CSRF token) would leak
+    from one request to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        from flask import g
+
+        for key in list(vars(g)):
+            delattr(g, key)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     os.environ["KYROS_INSTANCE_DIR"] = str(tmp_path_factory.mktemp("instance"))
@@ -60,6 +77,7 @@ def app(database_url, tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key",
     })
+    application.test_client_class = FreshRequestClient
     from flask_migrate import upgrade
 
     with application.app_context():
@@ -128,7 +146,7 @@ class Browser:
 
     def csrf_token(self):
         if self.token is None:
-            self.get("/login")
+            self.get("/login", follow_redirects=True)
         return self.token
 
     def _remember_token(self, response):

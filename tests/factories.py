@@ -48,45 +48,41 @@ class Factory:
                end=date(2026, 4, 30), name=None, locations=None, leaves=None):
         """A season walked through the workflow to `status` with just enough data."""
         status = SeasonStatus(status)
-        admin = self.admin
-        season = create_season(self.session, admin, name=name or f"Season {next(_seq)}",
+        season = create_season(self.session, self.admin, name=name or f"Season {next(_seq)}",
                                start_date=start, end_date=end)
         season.test_locations = locations or []
         season.test_leaves = leaves or []
-        if status is SeasonStatus.CREATED:
-            return season
-        locations = season.test_locations = locations or [self.location()]
-        leaves = season.test_leaves = leaves or [self.category()]
-        assign_locations(self.session, admin, season.id, [loc.id for loc in locations])
-        advance_season(self.session, admin, season.id)
-        if status is SeasonStatus.LOCATIONS_DEFINED:
-            return season
-        for loc in locations:
-            for leaf in leaves:
-                row = upsert_plan(self.session, admin, season.id, location_id=loc.id,
-                                  category_id=leaf.id, planned_sales=Decimal("3000"),
-                                  planned_margin=Decimal("40")).row
-                approve_plans(self.session, admin, season.id, [row.id])
-        advance_season(self.session, admin, season.id)
-        if status is SeasonStatus.PLAN_UPLOADED:
-            return season
-        for loc in locations:
-            for leaf in leaves:
-                self.otb_row(season, loc, leaf, date(start.year, start.month, 1),
-                             planned_sales="3000", planned_closing_stock="1000",
-                             opening_stock="1000", on_order="0")
-        advance_season(self.session, admin, season.id)
-        if status is SeasonStatus.OTB_UPLOADED:
-            return season
-        for leaf in leaves:
-            upsert_range(self.session, admin, season.id, category_id=leaf.id,
-                         core_percent="60", fashion_percent="40",
-                         price_bands={"low": "30", "mid": "50", "high": "20"})
-        advance_season(self.session, admin, season.id)
-        if status is SeasonStatus.RANGE_UPLOADED:
-            return season
-        advance_season(self.session, admin, season.id)
+        while season.status is not status:
+            self.fill(season)
+            advance_season(self.session, self.admin, season.id)
         return season
+
+    def fill(self, season):
+        """Add the data the gate of the season's current status asks for."""
+        admin, status = self.admin, season.status
+        if status is SeasonStatus.CREATED:
+            season.test_locations = season.test_locations or [self.location()]
+            assign_locations(self.session, admin, season.id,
+                             [loc.id for loc in season.test_locations])
+        elif status is SeasonStatus.LOCATIONS_DEFINED:
+            season.test_leaves = season.test_leaves or [self.category()]
+            for loc in season.test_locations:
+                for leaf in season.test_leaves:
+                    row = upsert_plan(self.session, admin, season.id, location_id=loc.id,
+                                      category_id=leaf.id, planned_sales=Decimal("3000"),
+                                      planned_margin=Decimal("40")).row
+                    approve_plans(self.session, admin, season.id, [row.id])
+        elif status is SeasonStatus.PLAN_UPLOADED:
+            for loc in season.test_locations:
+                for leaf in season.test_leaves:
+                    self.otb_row(season, loc, leaf, season.start_date.replace(day=1),
+                                 planned_sales="3000", planned_closing_stock="1000",
+                                 opening_stock="1000", on_order="0")
+        elif status is SeasonStatus.OTB_UPLOADED:
+            for leaf in season.test_leaves:
+                upsert_range(self.session, admin, season.id, category_id=leaf.id,
+                             core_percent="60", fashion_percent="40",
+                             price_bands={"low": "30", "mid": "50", "high": "20"})
 
     def otb_row(self, season, location, leaf, month, **inputs):
         inputs.setdefault("planned_markdowns", "0")

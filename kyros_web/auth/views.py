@@ -76,9 +76,9 @@ def login():
             login_user(user)
             return redirect(safe_next(request.args.get("next")), code=303)
         form.password.errors = ["Email or password is wrong, or the account is inactive."]
-        return render("auth/login.html", block="form", status=422, form=form)
+        return render("auth/login.html", block="form", status_code=422, form=form)
     status = 422 if form.is_submitted() else 200
-    return render("auth/login.html", block="form", status=status, form=form)
+    return render("auth/login.html", block="form", status_code=status, form=form)
 
 
 @bp.post("/logout")

@@ -87,7 +87,7 @@ def _apply(row, values: dict, fields) -> tuple[dict, dict]:
     """Set values on the row; return (before, after) of the fields that changed."""
     before = audit.snapshot(row, fields)
     for key, value in values.items():
-        if audit.plain(getattr(row, key)) != audit.plain(value):
+        if getattr(row, key) != value:
             setattr(row, key, value)
     return audit.changes(before, audit.snapshot(row, fields))
 

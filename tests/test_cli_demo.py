@@ -1,0 +1,50 @@
+"""`flask kyros create-user` and `demo-data` (SPEC §11)."""
+from sqlalchemy import func, select
+
+from kyros_web import demo
+from kyros_web.auth.services import authenticate
+from kyros_web.models import GRNRecord, OTBPlan, PurchaseOrder, RangeIntent, Season, SeasonPlan
+from kyros_web.seasons.workflow import ORDER
+
+
+def test_create_user_command(app, session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["kyros", "create-user", "Boss@Example.com", "--role", "admin",
+                                 "--password", "long-enough-pw"])
+    assert result.exit_code == 0, result.output
+    assert "Created admin boss@example.com" in result.output
+    assert authenticate(session, "boss@example.com", "long-enough-pw").role.value == "admin"
+
+
+def test_create_user_command_refuses_short_password(app):
+    result = app.test_cli_runner().invoke(
+        args=["kyros", "create-user", "a@example.com", "--role", "viewer", "--password", "short"])
+    assert result.exit_code == 1 and "at least 8 characters" in result.output
+
+
+def test_create_user_command_refuses_duplicate(app, make):
+    make.user("viewer", email="dup@example.com")
+    result = app.test_cli_runner().invoke(
+        args=["kyros", "create-user", "DUP@example.com", "--role", "viewer",
+              "--password", "long-enough-pw"])
+    assert result.exit_code == 1 and "already exists" in result.output
+
+
+def test_create_user_command_refuses_unknown_role(app):
+    result = app.test_cli_runner().invoke(
+        args=["kyros", "create-user", "a@example.com", "--role", "boss", "--password", "x" * 9])
+    assert result.exit_code == 2
+
+
+def test_demo_data_has_a_season_in_each_status(app, session):
+    result = app.test_cli_runner().invoke(args=["kyros", "demo-data"])
+    assert result.exit_code == 0, result.output
+    statuses = set(session.scalars(select(Season.status)))
+    assert statuses == set(ORDER)
+    for email, _, _ in demo.DEMO_USERS:
+        assert authenticate(session, email, demo.DEMO_PASSWORD) is not None
+    for model in (SeasonPlan, OTBPlan, RangeIntent, PurchaseOrder, GRNRecord):
+        assert session.scalar(select(func.count(model.id))) > 0, model
+    again = app.test_cli_runner().invoke(args=["kyros", "demo-data"])
+    assert "already has data" in again.output
+    assert session.scalar(select(func.count(Season.id))) == len(demo.SEASONS)

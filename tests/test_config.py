@@ -1,0 +1,60 @@
+"""Configuration from the environment (SPEC §10)."""
+import pytest
+
+from kyros_web import create_app
+from kyros_web.config import ConfigError, load_config
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    monkeypatch.setenv("KYROS_INSTANCE_DIR", str(tmp_path))
+    monkeypatch.delenv("KYROS_SECRET_KEY", raising=False)
+    monkeypatch.delenv("KYROS_ENV", raising=False)
+    return monkeypatch
+
+
+def test_production_without_secret_key_stops(env):
+    env.setenv("KYROS_ENV", "production")
+    with pytest.raises(ConfigError, match="KYROS_SECRET_KEY is not set"):
+        create_app()
+
+
+def test_production_with_secret_key_sets_secure_cookies(env):
+    env.setenv("KYROS_ENV", "production")
+    env.setenv("KYROS_SECRET_KEY", "x" * 64)
+    config = load_config()
+    assert config["SECRET_KEY"] == "x" * 64 and config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_development_key_is_generated_once(env, tmp_path):
+    first = load_config()["SECRET_KEY"]
+    assert (tmp_path / "secret_key").read_text() == first and len(first) == 64
+    assert load_config()["SECRET_KEY"] == first
+
+
+def test_default_database_is_sqlite_in_instance(env, tmp_path):
+    env.delenv("KYROS_DATABASE_URL", raising=False)
+    assert load_config()["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'kyros.db'}"
+
+
+@pytest.mark.parametrize("name,value,message", [
+    ("KYROS_OTB_POLICY", "maybe", "warn' or 'block"),
+    ("KYROS_OVER_RECEIPT_TOLERANCE", "-1", "0 or more"),
+    ("KYROS_OVER_RECEIPT_TOLERANCE", "lots", "number"),
+    ("KYROS_MAX_UPLOAD_MB", "0", "greater than 0"),
+    ("KYROS_ENV", "staging", "development' or 'production"),
+])
+def test_bad_settings_are_named(env, name, value, message):
+    env.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_config()
+
+
+def test_settings_are_read(env):
+    env.setenv("KYROS_OTB_POLICY", "BLOCK")
+    env.setenv("KYROS_OVER_RECEIPT_TOLERANCE", "2.5")
+    env.setenv("KYROS_MAX_UPLOAD_MB", "10")
+    config = load_config()
+    assert config["KYROS_OTB_POLICY"] == "block"
+    assert str(config["KYROS_OVER_RECEIPT_TOLERANCE"]) == "2.5"
+    assert config["MAX_CONTENT_LENGTH"] > 10 * 1024 * 1024
