@@ -5,11 +5,45 @@ import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Numeric, Uuid
+from sqlalchemy import BigInteger, DateTime, Enum, ForeignKey, Numeric, TypeDecorator, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-# Money and percentages are exact decimals end to end; NUMERIC(18,2) in the database.
-Money = Numeric(18, 2, asdecimal=True)
+CENT = Decimal("0.01")
+
+
+class Money(TypeDecorator):
+    """Exact money, 2 places: NUMERIC(18,2) on PostgreSQL, whole cents on SQLite.
+
+    SQLite has no decimal type: NUMERIC there is a binary float, so a sum of POs
+    could land a hair above an equal OTB. Integer cents keep every stored value,
+    sum and comparison exact. Every comparison of money with money is the same in
+    cents; SQL must not divide money by a constant (SQLite divides integers whole).
+    """
+
+    impl = Numeric(18, 2, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(18, 2, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None or dialect.name != "sqlite":
+            return value
+        cents = Decimal(value) * 100
+        if cents != cents.to_integral_value():
+            raise ValueError(f"money has at most 2 decimals: {value}")
+        return int(cents)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / 100).quantize(CENT)
+        return Decimal(value).quantize(CENT)
+
+
 Percent = Numeric(5, 2, asdecimal=True)
 
 

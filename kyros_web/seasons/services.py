@@ -258,7 +258,8 @@ def _otb_plan_mismatches(sid):
     per_pair = (select(func.sum(rows.c.plan).label("plan"), func.sum(rows.c.otb).label("otb"))
                 .group_by(rows.c.location_id, rows.c.category_id).subquery())
     return (select(func.count()).select_from(per_pair)
-            .where(func.abs(per_pair.c.otb - per_pair.c.plan) > per_pair.c.plan / 100))
+            # Multiplied, not divided: exact for integer cents on SQLite too.
+            .where(func.abs(per_pair.c.otb - per_pair.c.plan) * 100 > per_pair.c.plan))
 
 
 def _stock_chain_breaks(sid):

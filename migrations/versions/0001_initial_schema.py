@@ -8,6 +8,8 @@ Create Date: 2026-11-26 04:53:06.776533
 from alembic import op
 import sqlalchemy as sa
 
+from kyros_web.modelbase import Money
+
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -128,12 +130,12 @@ def upgrade():
     sa.Column('location_id', sa.Uuid(), nullable=False),
     sa.Column('category_id', sa.Uuid(), nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
-    sa.Column('planned_sales', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('planned_markdowns', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('planned_closing_stock', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('opening_stock', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('on_order', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('approved_spend_limit', sa.Numeric(precision=18, scale=2), sa.Computed('planned_sales + planned_markdowns + planned_closing_stock - opening_stock - on_order', persisted=True), nullable=False),
+    sa.Column('planned_sales', Money(), nullable=False),
+    sa.Column('planned_markdowns', Money(), nullable=False),
+    sa.Column('planned_closing_stock', Money(), nullable=False),
+    sa.Column('opening_stock', Money(), nullable=False),
+    sa.Column('on_order', Money(), nullable=False),
+    sa.Column('approved_spend_limit', Money(), sa.Computed('planned_sales + planned_markdowns + planned_closing_stock - opening_stock - on_order', persisted=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('uploaded_by', sa.Uuid(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -163,7 +165,7 @@ def upgrade():
     sa.Column('supplier', sa.String(length=200), nullable=True),
     sa.Column('order_date', sa.Date(), nullable=False),
     sa.Column('delivery_date', sa.Date(), nullable=False),
-    sa.Column('po_value', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('po_value', Money(), nullable=False),
     sa.Column('source', sa.Enum('manual', 'csv', 'xlsx', 'api', 'erp', name='po_source', native_enum=False, create_constraint=True, length=30), nullable=False),
     sa.Column('status', sa.Enum('open', 'partially_received', 'received', 'closed', 'cancelled', name='po_status', native_enum=False, create_constraint=True, length=30), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -238,7 +240,7 @@ def upgrade():
     sa.Column('season_id', sa.Uuid(), nullable=False),
     sa.Column('location_id', sa.Uuid(), nullable=False),
     sa.Column('category_id', sa.Uuid(), nullable=False),
-    sa.Column('planned_sales', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('planned_sales', Money(), nullable=False),
     sa.Column('planned_margin', sa.Numeric(precision=5, scale=2), nullable=False),
     sa.Column('inventory_turns', sa.Numeric(precision=8, scale=2), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -317,7 +319,7 @@ def upgrade():
     sa.Column('grn_number', sa.String(length=50), nullable=False),
     sa.Column('po_id', sa.Uuid(), nullable=False),
     sa.Column('grn_date', sa.Date(), nullable=False),
-    sa.Column('received_value', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('received_value', Money(), nullable=False),
     sa.Column('created_by', sa.Uuid(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

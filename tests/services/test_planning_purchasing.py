@@ -10,9 +10,12 @@ from kyros_web.models import GRNRecord, POStatus, PurchaseOrder
 from kyros_web.planning.queries import cell_figures
 from kyros_web.planning.services import upsert_otb, upsert_plan, upsert_range
 from kyros_web.purchasing import services as po
+from kyros_web.purchasing.queries import over_otb_po_count
+from kyros_web.seasons.services import advance_season, season_facts
 from kyros_web.seasons.workflow import SeasonStatus
 
 FEB = date(2026, 2, 1)
+MAR = date(2026, 3, 1)
 
 
 @pytest.fixture
@@ -208,3 +211,27 @@ def test_range_rules(session, make, core, fashion, bands, message):
     with pytest.raises(ValidationFailed, match=message):
         upsert_range(session, make.admin, season.id, category_id=season.test_leaves[0].id,
                      core_percent=core, fashion_percent=fashion, price_bands=bands)
+
+
+def test_money_is_exact_to_the_cent_in_sql(session, make):
+    """POs of 0.10 + 0.20 against an OTB of 0.30 are exactly at OTB, not over it
+    (binary floats would say 0.30000000000000004 > 0.3)."""
+
+    season = make.season(SeasonStatus.PLAN_UPLOADED)
+    loc, leaf = season.test_locations[0], season.test_leaves[0]
+    make.otb_row(season, loc, leaf, MAR, planned_sales="0.30", planned_markdowns="0",
+                 planned_closing_stock="0", opening_stock="0", on_order="0")
+    make.fill(season)
+    advance_season(session, make.admin, season.id)
+    make.fill(season)
+    advance_season(session, make.admin, season.id)
+    buyer = make.user("buyer")
+    for number, value in (("PO-A", "0.10"), ("PO-B", "0.20")):
+        result = po.create_po(session, buyer, season.id, po_number=number, location_id=loc.id,
+                              category_id=leaf.id, po_value=value, order_date=MAR,
+                              policy="block")
+        assert result.over_otb_by is None
+    figures = cell_figures(session, season.id, loc.id, leaf.id, MAR)
+    assert (figures.otb, figures.committed, figures.remaining) == (D("0.30"), D("0.30"), D("0"))
+    assert session.scalar(over_otb_po_count(season.id)) == 0
+    assert season_facts(session, season).pos_over_otb == 0
