@@ -56,11 +56,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .health import bp as health_bp
+    from .masterdata.views import bp as masterdata_bp
     from .seasons.views import bp as seasons_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(seasons_bp)
+    app.register_blueprint(masterdata_bp)
 
     @app.get("/")
     @login_required
@@ -85,6 +87,7 @@ def register_templating(app: Flask) -> None:
     from .auth.roles import Action, may
     from .templating import FILTERS
 
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(Action=Action, may=may)
 

@@ -12,6 +12,7 @@ from ..auth.roles import Action, require
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
 from ..purchasing.models import PurchaseOrder
+from ..seasons.models import SeasonLocation
 from ..transaction import transactional
 from .models import Category, Cluster, Location, LocationType
 
@@ -35,13 +36,9 @@ def find_cluster(session: Session, name: str) -> Cluster | None:
 def create_cluster(session: Session, user, *, name: str, description: str | None = None) -> Cluster:
     """A cluster; names are unique regardless of case."""
     require(user, Action.EDIT_MASTERDATA)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed({"name": "Name is required"})
-    if len(name) > 100:
-        raise ValidationFailed({"name": "Name must be at most 100 characters"})
+    name = _cluster_name(name)
     if find_cluster(session, name):
-        raise Conflict(f"A cluster named {name!r} already exists")
+        raise ValidationFailed({"name": f"A cluster named {name!r} already exists"})
     cluster = Cluster(name=name, description=_text(description))
     session.add(cluster)
     session.flush()
@@ -75,7 +72,7 @@ def create_location(session: Session, user, *, name: str, type: str,
         return bool(session.scalar(select(exists().where(Location.location_code == c))))
 
     if code and taken(code):
-        raise Conflict(f"Location code {code} is already used")
+        raise ValidationFailed({"location_code": f"Location code {code} is already used"})
     location = Location(location_code=code or ids.unique_code(ids.location_code, taken),
                         name=name, type=LocationType(type), cluster_id=cluster_id,
                         address=_text(address), city=_text(city), country=_text(country),
@@ -109,14 +106,12 @@ def create_category(session: Session, user, *, code: str, name: str,
     if errors:
         raise ValidationFailed(errors)
     if session.scalar(select(exists().where(Category.code == code))):
-        raise Conflict(f"Category code {code} is already used")
+        raise ValidationFailed({"code": f"Category code {code} is already used"})
     if parent_id is not None:
         parent = session.get(Category, parent_id)
         if parent is None:
             raise NotFound("Parent category not found")
-        if category_has_rows(session, parent.id):
-            raise ValidationFailed({"parent_id": f"{parent.code} has plans, OTB, range intent or "
-                                    "POs, so it must stay a leaf category"})
+        _require_may_have_children(session, parent)
     category = Category(code=code, name=name, parent_id=parent_id, description=_text(description))
     session.add(category)
     session.flush()
@@ -130,3 +125,173 @@ def leaf_category_ids(session: Session) -> set[uuid.UUID]:
     child = Category.__table__.alias("child")
     return set(session.scalars(select(Category.id).where(
         ~exists().where(child.c.parent_id == Category.id))))
+
+
+CLUSTER_FIELDS = ("name", "description")
+
+
+def _cluster_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed({"name": "Name is required"})
+    if len(name) > 100:
+        raise ValidationFailed({"name": "Name must be at most 100 characters"})
+    return name
+
+
+@transactional
+def update_cluster(session: Session, user, cluster_id: uuid.UUID, *, name: str,
+                   description: str | None = None) -> Cluster:
+    """Rename or describe a cluster; the name stays unique regardless of case."""
+    require(user, Action.EDIT_MASTERDATA)
+    cluster = _get(session, Cluster, cluster_id, "Cluster")
+    name = _cluster_name(name)
+    other = find_cluster(session, name)
+    if other is not None and other.id != cluster.id:
+        raise ValidationFailed({"name": f"A cluster named {other.name!r} already exists"})
+    before = audit.snapshot(cluster, CLUSTER_FIELDS)
+    cluster.name, cluster.description = name, _text(description)
+    _audit_update(session, user, "cluster", cluster, before, CLUSTER_FIELDS)
+    return cluster
+
+
+@transactional
+def delete_cluster(session: Session, user, cluster_id: uuid.UUID) -> None:
+    """Delete a cluster that no location belongs to."""
+    require(user, Action.EDIT_MASTERDATA)
+    cluster = _get(session, Cluster, cluster_id, "Cluster")
+    count = session.scalar(select(func.count(Location.id)).where(Location.cluster_id == cluster.id))
+    if count:
+        raise Conflict(f"Cluster {cluster.name} has {count} location(s); move them to another "
+                       "cluster before deleting it")
+    audit.record(session, user=user, action="delete", entity="cluster", entity_id=cluster.id,
+                 before=audit.snapshot(cluster, CLUSTER_FIELDS))
+    session.delete(cluster)
+
+
+@transactional
+def update_location(session: Session, user, location_id: uuid.UUID, *, name: str, type: str,
+                    cluster_id: uuid.UUID | None = None, address: str | None = None,
+                    city: str | None = None, country: str | None = None) -> Location:
+    """Change a location's details; its code is fixed once given (files refer to it)."""
+    require(user, Action.EDIT_MASTERDATA)
+    location = _get(session, Location, location_id, "Location")
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Name is required"
+    if type not in {t.value for t in LocationType}:
+        errors["type"] = "Type must be store or warehouse"
+    if errors:
+        raise ValidationFailed(errors)
+    if cluster_id is not None and session.get(Cluster, cluster_id) is None:
+        raise ValidationFailed({"cluster_id": "Cluster not found"})
+    before = audit.snapshot(location, LOCATION_FIELDS)
+    location.name, location.type, location.cluster_id = name, LocationType(type), cluster_id
+    location.address, location.city, location.country = _text(address), _text(city), _text(country)
+    _audit_update(session, user, "location", location, before, LOCATION_FIELDS)
+    return location
+
+
+@transactional
+def set_location_active(session: Session, user, location_id: uuid.UUID, active: bool) -> Location:
+    """Activate or deactivate a location; an inactive one cannot join a season."""
+    require(user, Action.EDIT_MASTERDATA)
+    location = _get(session, Location, location_id, "Location")
+    if location.is_active != active:
+        location.is_active = active
+        audit.record(session, user=user, action="activate" if active else "deactivate",
+                     entity="location", entity_id=location.id,
+                     before={"is_active": not active}, after={"is_active": active})
+    return location
+
+
+def location_is_referenced(session: Session, location_id: uuid.UUID) -> bool:
+    """True when any season takes part with it or any season data names it."""
+    return any(session.scalar(select(exists().where(model.location_id == location_id)))
+               for model in (SeasonLocation, SeasonPlan, OTBPlan, PurchaseOrder))
+
+
+@transactional
+def delete_location(session: Session, user, location_id: uuid.UUID) -> None:
+    """Delete a location no season refers to; one that is referenced is deactivated instead."""
+    require(user, Action.EDIT_MASTERDATA)
+    location = _get(session, Location, location_id, "Location")
+    if location_is_referenced(session, location.id):
+        raise Conflict(f"Location {location.location_code} is used by season data and cannot be "
+                       "deleted; deactivate it instead")
+    audit.record(session, user=user, action="delete", entity="location", entity_id=location.id,
+                 before=audit.snapshot(location, LOCATION_FIELDS))
+    session.delete(location)
+
+
+def descendant_ids(session: Session, category_id: uuid.UUID) -> set[uuid.UUID]:
+    """Every category below the given one in the tree."""
+    children: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for cid, parent in session.execute(select(Category.id, Category.parent_id)):
+        children.setdefault(parent, []).append(cid)
+    found, stack = set(), [category_id]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+@transactional
+def update_category(session: Session, user, category_id: uuid.UUID, *, name: str,
+                    parent_id: uuid.UUID | None, description: str | None = None) -> Category:
+    """Rename or move a category. Refused: a move under itself or its own descendants (a
+    cycle), and a move under a category that has season rows (it must stay a leaf)."""
+    require(user, Action.EDIT_MASTERDATA)
+    category = _get(session, Category, category_id, "Category")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed({"name": "Name is required"})
+    if parent_id is not None and parent_id != category.parent_id:
+        if parent_id == category.id or parent_id in descendant_ids(session, category.id):
+            raise ValidationFailed({"parent_id": "A category cannot move under itself or one of "
+                                    "its own sub-categories"})
+        _require_may_have_children(session, _get(session, Category, parent_id, "Parent category"))
+    before = audit.snapshot(category, CATEGORY_FIELDS)
+    category.name, category.parent_id = name, parent_id
+    category.description = _text(description)
+    _audit_update(session, user, "category", category, before, CATEGORY_FIELDS)
+    return category
+
+
+@transactional
+def delete_category(session: Session, user, category_id: uuid.UUID) -> None:
+    """Delete a category without sub-categories that no season data refers to."""
+    require(user, Action.EDIT_MASTERDATA)
+    category = _get(session, Category, category_id, "Category")
+    if session.scalar(select(exists().where(Category.parent_id == category.id))):
+        raise Conflict(f"Category {category.code} has sub-categories; delete or move them first")
+    if category_has_rows(session, category.id):
+        raise Conflict(f"Category {category.code} is used by plans, OTB, range intent or POs "
+                       "and cannot be deleted")
+    audit.record(session, user=user, action="delete", entity="category", entity_id=category.id,
+                 before=audit.snapshot(category, CATEGORY_FIELDS))
+    session.delete(category)
+
+
+def _require_may_have_children(session: Session, parent: Category) -> None:
+    """The leaf rule: a category that season rows refer to cannot get sub-categories."""
+    if category_has_rows(session, parent.id):
+        raise ValidationFailed({"parent_id": f"{parent.code} has plans, OTB, range intent or "
+                                "POs, so it must stay a leaf category"})
+
+
+def _get(session: Session, model, object_id, label: str):
+    obj = session.get(model, object_id)
+    if obj is None:
+        raise NotFound(f"{label} not found")
+    return obj
+
+
+def _audit_update(session: Session, user, entity: str, obj, before: dict, fields) -> None:
+    b, a = audit.changes(before, audit.snapshot(obj, fields))
+    if a:
+        audit.record(session, user=user, action="update", entity=entity, entity_id=obj.id,
+                     before=b, after=a)

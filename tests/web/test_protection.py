@@ -1,5 +1,6 @@
 """Route protection over the whole URL map: login everywhere, roles on every write (SPEC §4)."""
 import re
+import uuid
 
 import pytest
 
@@ -18,9 +19,11 @@ def rules(app, methods):
 
 
 def fill(rule):
+    """The rule's URL with placeholder arguments that match its converters."""
     url = rule.rule
-    for arg in rule.arguments:
-        url = re.sub(rf"<(?:[^:>]+:)?{arg}>", "NOPE-NOPE", url)
+    for converter, arg in re.findall(r"<(?:([^:>]+):)?([^>]+)>", rule.rule):
+        value = str(uuid.uuid4()) if converter == "uuid" else "NOPE-NOPE"
+        url = re.sub(rf"<(?:[^:>]+:)?{arg}>", value, url)
     return url
 
 

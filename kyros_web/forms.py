@@ -1,0 +1,57 @@
+"""The one way a view runs a form: validate, call the service, 303 on success, or the form
+again with its messages next to the fields and status 422 (SPEC §8)."""
+from __future__ import annotations
+
+import uuid
+from typing import Callable
+
+from flask import flash
+from wtforms import SelectField
+
+from .errors import Conflict, ValidationFailed
+from .htmx import redirect_after_write, render
+
+
+def attach_errors(form, exc: ValidationFailed | Conflict, default_field: str | None = None) -> None:
+    """Put a service's messages on the form fields they name; the rest on the form."""
+    errors = exc.errors if isinstance(exc, ValidationFailed) else {default_field or "": exc.message}
+    for name, message in errors.items():
+        field = form._fields.get(name) if name else None
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def submit(form, save: Callable, *, template: str, success: Callable[[object], str],
+           message: Callable[[object], str], default_field: str | None = None, **context):
+    """Run `save()` when the form validates; the rules themselves live in the service."""
+    if form.validate_on_submit():
+        try:
+            result = save()
+        except (ValidationFailed, Conflict) as exc:
+            attach_errors(form, exc, default_field)
+        else:
+            flash(message(result), "success")
+            return redirect_after_write(success(result))
+    return render(template, block="form", status_code=422, form=form, **context)
+
+
+class UUIDSelectField(SelectField):
+    """A select whose values are UUIDs (or empty for none)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("coerce", _uuid_or_none)
+        kwargs.setdefault("validate_choice", True)
+        super().__init__(*args, **kwargs)
+
+
+def _uuid_or_none(value):
+    if value in (None, "", "None"):
+        return None
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return str(value)  # not a choice: validate_choice reports it

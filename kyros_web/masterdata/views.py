@@ -1,0 +1,275 @@
+"""Master data pages: clusters, locations and the category tree (SPEC §2, §7)."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, current_app, flash, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+
+from ..auth.roles import Action, may
+from ..auth.views import role_required
+from ..extensions import db
+from ..forms import submit
+from ..htmx import redirect_after_write, render
+from . import services
+from .forms import CategoryForm, ClusterForm, LocationForm, NewCategoryForm, NewLocationForm
+from .models import Category, Cluster, Location, LocationType
+from .tree import category_choices, category_tree
+
+bp = Blueprint("masterdata", __name__, url_prefix="/masterdata")
+
+
+def _can_edit() -> bool:
+    return may(current_user.role, Action.EDIT_MASTERDATA)
+
+
+def _get_or_404(model, object_id: uuid.UUID):
+    return db.get_or_404(model, object_id)
+
+
+# Clusters
+
+@bp.get("/clusters")
+@login_required
+def clusters():
+    """Clusters with how many locations each holds, paged."""
+    page = db.paginate(select(Cluster).order_by(func.lower(Cluster.name)),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    counts = dict(db.session.execute(
+        select(Location.cluster_id, func.count(Location.id))
+        .where(Location.cluster_id.in_([c.id for c in page.items]))
+        .group_by(Location.cluster_id)).all())
+    return render("masterdata/clusters.html", page=page, counts=counts, can_edit=_can_edit())
+
+
+@bp.get("/clusters/new")
+@role_required(Action.EDIT_MASTERDATA)
+def cluster_new():
+    """The form for a new cluster."""
+    return render("masterdata/cluster_form.html", form=ClusterForm(), cluster=None)
+
+
+@bp.post("/clusters")
+@role_required(Action.EDIT_MASTERDATA)
+def cluster_create():
+    """Create a cluster."""
+    form = ClusterForm()
+    return submit(form, lambda: services.create_cluster(
+        db.session, current_user, name=form.name.data, description=form.description.data),
+        template="masterdata/cluster_form.html", cluster=None, default_field="name",
+        success=lambda c: url_for("masterdata.clusters"),
+        message=lambda c: f"Cluster {c.name} created.")
+
+
+@bp.get("/clusters/<uuid:cluster_id>/edit")
+@role_required(Action.EDIT_MASTERDATA)
+def cluster_edit(cluster_id):
+    """The form to rename or describe a cluster."""
+    cluster = _get_or_404(Cluster, cluster_id)
+    return render("masterdata/cluster_form.html", form=ClusterForm(obj=cluster), cluster=cluster)
+
+
+@bp.post("/clusters/<uuid:cluster_id>")
+@role_required(Action.EDIT_MASTERDATA)
+def cluster_update(cluster_id):
+    """Save a cluster's name and description."""
+    cluster = _get_or_404(Cluster, cluster_id)
+    form = ClusterForm()
+    return submit(form, lambda: services.update_cluster(
+        db.session, current_user, cluster.id, name=form.name.data,
+        description=form.description.data),
+        template="masterdata/cluster_form.html", cluster=cluster, default_field="name",
+        success=lambda c: url_for("masterdata.clusters"),
+        message=lambda c: f"Cluster {c.name} saved.")
+
+
+@bp.post("/clusters/<uuid:cluster_id>/delete")
+@role_required(Action.EDIT_MASTERDATA)
+def cluster_delete(cluster_id):
+    """Delete a cluster without locations."""
+    cluster = _get_or_404(Cluster, cluster_id)
+    name = cluster.name
+    services.delete_cluster(db.session, current_user, cluster.id)
+    flash(f"Cluster {name} deleted.", "success")
+    return redirect_after_write(url_for("masterdata.clusters"))
+
+
+# Locations
+
+def _cluster_choices():
+    return [("", "(no cluster)")] + [
+        (str(c.id), c.name) for c in db.session.scalars(select(Cluster).order_by(func.lower(Cluster.name)))]
+
+
+@bp.get("/locations")
+@login_required
+def locations():
+    """Locations filtered by cluster, type and active flag, searched by name or code, paged."""
+    args = {"q": request.args.get("q", "").strip(), "cluster": request.args.get("cluster", ""),
+            "type": request.args.get("type", ""), "active": request.args.get("active", "")}
+    stmt = select(Location).order_by(func.lower(Location.name), Location.location_code)
+    if args["q"]:
+        like = f"%{args['q'].lower()}%"
+        stmt = stmt.where(or_(func.lower(Location.name).like(like),
+                              func.lower(Location.location_code).like(like)))
+    try:
+        if args["cluster"]:
+            stmt = stmt.where(Location.cluster_id == uuid.UUID(args["cluster"]))
+    except ValueError:
+        args["cluster"] = ""
+    if args["type"] in {t.value for t in LocationType}:
+        stmt = stmt.where(Location.type == LocationType(args["type"]))
+    else:
+        args["type"] = ""
+    if args["active"] in ("yes", "no"):
+        stmt = stmt.where(Location.is_active.is_(args["active"] == "yes"))
+    else:
+        args["active"] = ""
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render("masterdata/locations.html", block="results", page=page, args=args,
+                  clusters=_cluster_choices()[1:], types=list(LocationType), can_edit=_can_edit())
+
+
+@bp.get("/locations/new")
+@role_required(Action.EDIT_MASTERDATA)
+def location_new():
+    """The form for a new location."""
+    form = NewLocationForm()
+    form.cluster_id.choices = _cluster_choices()
+    return render("masterdata/location_form.html", form=form, location=None)
+
+
+@bp.post("/locations")
+@role_required(Action.EDIT_MASTERDATA)
+def location_create():
+    """Create a location; its code is generated when left empty."""
+    form = NewLocationForm()
+    form.cluster_id.choices = _cluster_choices()
+    return submit(form, lambda: services.create_location(
+        db.session, current_user, name=form.name.data, type=form.type.data,
+        cluster_id=form.cluster_id.data, location_code=form.location_code.data,
+        address=form.address.data, city=form.city.data, country=form.country.data),
+        template="masterdata/location_form.html", location=None,
+        success=lambda loc: url_for("masterdata.locations"),
+        message=lambda loc: f"Location {loc.name} ({loc.location_code}) created.")
+
+
+@bp.get("/locations/<uuid:location_id>/edit")
+@role_required(Action.EDIT_MASTERDATA)
+def location_edit(location_id):
+    """The form to change a location."""
+    location = _get_or_404(Location, location_id)
+    form = LocationForm(obj=location, type=location.type.value)
+    form.cluster_id.choices = _cluster_choices()
+    return render("masterdata/location_form.html", form=form, location=location)
+
+
+@bp.post("/locations/<uuid:location_id>")
+@role_required(Action.EDIT_MASTERDATA)
+def location_update(location_id):
+    """Save a location's details."""
+    location = _get_or_404(Location, location_id)
+    form = LocationForm()
+    form.cluster_id.choices = _cluster_choices()
+    return submit(form, lambda: services.update_location(
+        db.session, current_user, location.id, name=form.name.data, type=form.type.data,
+        cluster_id=form.cluster_id.data, address=form.address.data, city=form.city.data,
+        country=form.country.data),
+        template="masterdata/location_form.html", location=location,
+        success=lambda loc: url_for("masterdata.locations"),
+        message=lambda loc: f"Location {loc.name} saved.")
+
+
+@bp.post("/locations/<uuid:location_id>/active")
+@role_required(Action.EDIT_MASTERDATA)
+def location_set_active(location_id):
+    """Activate or deactivate a location."""
+    location = _get_or_404(Location, location_id)
+    active = request.form.get("active") == "yes"
+    services.set_location_active(db.session, current_user, location.id, active)
+    flash(f"Location {location.name} {'activated' if active else 'deactivated'}.", "success")
+    return redirect_after_write(url_for("masterdata.locations"))
+
+
+@bp.post("/locations/<uuid:location_id>/delete")
+@role_required(Action.EDIT_MASTERDATA)
+def location_delete(location_id):
+    """Delete a location no season refers to."""
+    location = _get_or_404(Location, location_id)
+    name = location.name
+    services.delete_location(db.session, current_user, location.id)
+    flash(f"Location {name} deleted.", "success")
+    return redirect_after_write(url_for("masterdata.locations"))
+
+
+# Categories
+
+@bp.get("/categories")
+@login_required
+def categories():
+    """The category tree, every branch expandable."""
+    return render("masterdata/categories.html", roots=category_tree(db.session),
+                  can_edit=_can_edit())
+
+
+@bp.get("/categories/new")
+@role_required(Action.EDIT_MASTERDATA)
+def category_new():
+    """The form for a new category, under ?parent= when given."""
+    form = NewCategoryForm()
+    form.parent_id.choices = category_choices(db.session)
+    parent = request.args.get("parent")
+    if parent and not form.is_submitted():
+        form.parent_id.data = form.parent_id.coerce(parent)
+    return render("masterdata/category_form.html", form=form, category=None)
+
+
+@bp.post("/categories")
+@role_required(Action.EDIT_MASTERDATA)
+def category_create():
+    """Create a category."""
+    form = NewCategoryForm()
+    form.parent_id.choices = category_choices(db.session)
+    return submit(form, lambda: services.create_category(
+        db.session, current_user, code=form.code.data, name=form.name.data,
+        parent_id=form.parent_id.data, description=form.description.data),
+        template="masterdata/category_form.html", category=None,
+        success=lambda c: url_for("masterdata.categories"),
+        message=lambda c: f"Category {c.code} created.")
+
+
+@bp.get("/categories/<uuid:category_id>/edit")
+@role_required(Action.EDIT_MASTERDATA)
+def category_edit(category_id):
+    """The form to rename or move a category."""
+    category = _get_or_404(Category, category_id)
+    form = CategoryForm(obj=category)
+    form.parent_id.choices = category_choices(db.session, exclude=category.id)
+    return render("masterdata/category_form.html", form=form, category=category)
+
+
+@bp.post("/categories/<uuid:category_id>")
+@role_required(Action.EDIT_MASTERDATA)
+def category_update(category_id):
+    """Save a category's name, description and place in the tree."""
+    category = _get_or_404(Category, category_id)
+    form = CategoryForm()
+    form.parent_id.choices = category_choices(db.session, exclude=category.id)
+    return submit(form, lambda: services.update_category(
+        db.session, current_user, category.id, name=form.name.data,
+        parent_id=form.parent_id.data, description=form.description.data),
+        template="masterdata/category_form.html", category=category,
+        success=lambda c: url_for("masterdata.categories"),
+        message=lambda c: f"Category {c.code} saved.")
+
+
+@bp.post("/categories/<uuid:category_id>/delete")
+@role_required(Action.EDIT_MASTERDATA)
+def category_delete(category_id):
+    """Delete a category without sub-categories or season data."""
+    category = _get_or_404(Category, category_id)
+    code = category.code
+    services.delete_category(db.session, current_user, category.id)
+    flash(f"Category {code} deleted.", "success")
+    return redirect_after_write(url_for("masterdata.categories"))
