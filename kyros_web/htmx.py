@@ -19,7 +19,8 @@ def render(template: str, block: str | None = None, *, status_code: int = 200, *
 
 
 def redirect_after_write(url: str):
-    """After a successful write: 303 for browsers, HX-Location for htmx (no full reload)."""
+    """After a successful write: 303 for browsers; HX-Redirect for an htmx form, so the next
+    page loads whole (its request carries no HX-Request header that would ask for a block)."""
     if wants_fragment():
-        return "", 200, {"HX-Location": url}
+        return "", 200, {"HX-Redirect": url}
     return redirect(url, code=303)

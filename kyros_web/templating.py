@@ -43,4 +43,18 @@ def safe_cell(value):
     return value
 
 
-FILTERS = {"money": money, "percent": percent, "day": day, "month": month}
+def audit_value(value) -> str:
+    """A before/after value of the audit trail as a person reads it."""
+    if value is None:
+        return "(empty)"
+    if isinstance(value, list):
+        return ", ".join(audit_value(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {audit_value(v)}" for k, v in value.items())
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+FILTERS = {"money": money, "percent": percent, "day": day, "month": month,
+           "audit_value": audit_value}

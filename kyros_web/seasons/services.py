@@ -12,7 +12,7 @@ from .. import audit, ids
 from ..auth.roles import Action, require
 from ..errors import (GateFailed, IllegalTransition, NotEditable, NotFound, SeasonLocked,
                       ValidationFailed)
-from ..masterdata.models import Location
+from ..masterdata.models import Cluster, Location
 from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
 from ..purchasing.models import POStatus, PurchaseOrder
 from ..purchasing.queries import over_otb_po_count
@@ -144,13 +144,34 @@ def delete_season(session: Session, user, season_id: uuid.UUID) -> None:
     session.delete(season)
 
 
-@transactional
-def assign_locations(session: Session, user, season_id: uuid.UUID,
-                     location_ids: list[uuid.UUID]) -> int:
-    """Add active locations to the season; returns how many were new. Inactive ones refused."""
+def _assign(session: Session, user, season: Season, locations: list[Location]) -> int:
+    """Add the locations not yet in the season; returns how many were added."""
+    already = set(session.scalars(select(SeasonLocation.location_id).where(
+        SeasonLocation.season_id == season.id,
+        SeasonLocation.location_id.in_([loc.id for loc in locations]))))
+    added = sorted((loc for loc in locations if loc.id not in already),
+                   key=lambda loc: loc.location_code)
+    for loc in added:
+        session.add(SeasonLocation(season_id=season.id, location_id=loc.id))
+    if added:
+        audit.record(session, user=user, action="assign_locations", entity="season_location",
+                     entity_id=season.id, season_id=season.id,
+                     after={"location_codes": [loc.location_code for loc in added]})
+    return len(added)
+
+
+def _locked_for_locations(session: Session, user, season_id: uuid.UUID) -> Season:
     require(user, Action.MANAGE_SEASONS)
     season = lock_season(session, season_id)
     require_editable(season, Area.LOCATIONS)
+    return season
+
+
+@transactional
+def assign_locations(session: Session, user, season_id: uuid.UUID,
+                     location_ids: list[uuid.UUID]) -> int:
+    """Add these locations to the season; returns how many were new. Inactive ones refused."""
+    season = _locked_for_locations(session, user, season_id)
     wanted = set(location_ids)
     if not wanted:
         return 0
@@ -162,25 +183,34 @@ def assign_locations(session: Session, user, season_id: uuid.UUID,
     if inactive:
         raise ValidationFailed({"locations": "Inactive locations cannot be added: "
                                 + ", ".join(inactive)})
-    already = set(session.scalars(select(SeasonLocation.location_id).where(
-        SeasonLocation.season_id == season.id, SeasonLocation.location_id.in_(wanted))))
-    added = [loc for loc in locations if loc.id not in already]
-    for loc in sorted(added, key=lambda l: l.location_code):
-        session.add(SeasonLocation(season_id=season.id, location_id=loc.id))
-    if added:
-        audit.record(session, user=user, action="assign_locations", entity="season_location",
-                     entity_id=season.id, season_id=season.id,
-                     after={"location_codes": sorted(l.location_code for l in added)})
-    return len(added)
+    return _assign(session, user, season, list(locations))
+
+
+@transactional
+def assign_cluster(session: Session, user, season_id: uuid.UUID, cluster_id: uuid.UUID) -> int:
+    """Add every active location of a cluster ("add all of Region 03")."""
+    season = _locked_for_locations(session, user, season_id)
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None:
+        raise NotFound("Cluster not found")
+    locations = session.scalars(select(Location).where(
+        Location.cluster_id == cluster.id, Location.is_active.is_(True))).all()
+    return _assign(session, user, season, list(locations))
+
+
+@transactional
+def assign_all_active(session: Session, user, season_id: uuid.UUID) -> int:
+    """Add every active location."""
+    season = _locked_for_locations(session, user, season_id)
+    locations = session.scalars(select(Location).where(Location.is_active.is_(True))).all()
+    return _assign(session, user, season, list(locations))
 
 
 @transactional
 def remove_locations(session: Session, user, season_id: uuid.UUID,
                      location_ids: list[uuid.UUID]) -> int:
     """Take locations out of the season; refused for a location that already has plans."""
-    require(user, Action.MANAGE_SEASONS)
-    season = lock_season(session, season_id)
-    require_editable(season, Area.LOCATIONS)
+    season = _locked_for_locations(session, user, season_id)
     links = session.scalars(select(SeasonLocation).where(
         SeasonLocation.season_id == season.id,
         SeasonLocation.location_id.in_(set(location_ids)))).all()

@@ -1,19 +1,39 @@
-"""Seasons: the list, the season page with its stepper and gates, and the advance action."""
+"""Seasons: list, create/edit, the season page with stepper and gates, its locations and its
+history (SPEC §3, §7, §9)."""
 from __future__ import annotations
+
+import uuid
 
 from flask import Blueprint, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
+from ..audit import AuditEvent
+from ..auth.models import User
 from ..auth.roles import Action, may
 from ..auth.views import role_required
+from ..errors import ValidationFailed
 from ..extensions import db
+from ..forms import submit
 from ..htmx import redirect_after_write, render
+from ..masterdata.models import Cluster, Location
 from . import services
-from .models import Season, SeasonTransition
-from .workflow import ORDER, SeasonStatus, next_status
+from .forms import SeasonForm
+from .models import Season, SeasonLocation, SeasonTransition
+from .workflow import ORDER, Area, SeasonStatus, may_edit, next_status
 
 bp = Blueprint("seasons", __name__, url_prefix="/seasons")
+
+
+def _can(season: Season, area: Area) -> bool:
+    """The user's role manages seasons and the season's status opens the area."""
+    return may(current_user.role, Action.MANAGE_SEASONS) and may_edit(season.status, area)
+
+
+def _page_args(season: Season) -> dict:
+    """What the shared season header and tabs need."""
+    return {"season": season, "can_edit_details": _can(season, Area.DETAILS),
+            "can_delete": _can(season, Area.DELETE)}
 
 
 @bp.get("/")
@@ -33,30 +53,184 @@ def index():
                               func.lower(Season.name).like(like)))
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render("seasons/index.html", block="results", page=page, status=status, q=q,
-                  statuses=ORDER)
+                  statuses=ORDER, can_create=may(current_user.role, Action.MANAGE_SEASONS))
+
+
+@bp.get("/new")
+@role_required(Action.MANAGE_SEASONS)
+def new():
+    """The form for a new season."""
+    return render("seasons/form.html", form=SeasonForm(), season=None)
+
+
+@bp.post("/")
+@role_required(Action.MANAGE_SEASONS)
+def create():
+    """Create a season; its code is generated."""
+    form = SeasonForm()
+    return submit(form, lambda: services.create_season(
+        db.session, current_user, name=form.name.data, start_date=form.start_date.data,
+        end_date=form.end_date.data),
+        template="seasons/form.html", season=None,
+        success=lambda s: url_for("seasons.detail", code=s.season_code),
+        message=lambda s: f"Season {s.season_code} created. Next: assign its locations.")
+
+
+@bp.get("/<code>/edit")
+@role_required(Action.MANAGE_SEASONS)
+def edit(code: str):
+    """The form to change a season's name and dates."""
+    season = services.get_season(db.session, code)
+    services.require_editable(season, Area.DETAILS)
+    return render("seasons/form.html", form=SeasonForm(obj=season), season=season)
+
+
+@bp.post("/<code>")
+@role_required(Action.MANAGE_SEASONS)
+def update(code: str):
+    """Save a season's name and dates."""
+    season = services.get_season(db.session, code)
+    form = SeasonForm()
+    return submit(form, lambda: services.update_season(
+        db.session, current_user, season.id, name=form.name.data,
+        start_date=form.start_date.data, end_date=form.end_date.data),
+        template="seasons/form.html", season=season,
+        success=lambda s: url_for("seasons.detail", code=s.season_code),
+        message=lambda s: f"Season {s.season_code} saved.")
+
+
+@bp.post("/<code>/delete")
+@role_required(Action.MANAGE_SEASONS)
+def delete(code: str):
+    """Delete a season that is still `created`."""
+    season = services.get_season(db.session, code)
+    services.delete_season(db.session, current_user, season.id)
+    flash(f"Season {code.upper()} deleted.", "success")
+    return redirect_after_write(url_for("seasons.index"))
+
+
+def _fix_links(season: Season) -> dict[Area, str]:
+    """Where each gate's problem is fixed."""
+    return {Area.LOCATIONS: url_for("seasons.locations", code=season.season_code)}
 
 
 @bp.get("/<code>")
 @login_required
-def detail(code: str):
+def detail(code: str, lock_error: str | None = None):
     """The season page: header, stepper, the gate checklist and the transition button."""
     season = services.get_season(db.session, code)
     checklist = services.season_gates(db.session, season)
     transitions = db.session.scalars(
         select(SeasonTransition).where(SeasonTransition.season_id == season.id)
         .order_by(SeasonTransition.created_at)).all()
-    return render("seasons/detail.html", block="workflow", season=season, checklist=checklist,
+    return render("seasons/detail.html", block="workflow",
+                  status_code=422 if lock_error else 200, checklist=checklist,
                   next=next_status(season.status), order=ORDER, transitions=transitions,
-                  can_advance=may(current_user.role, Action.MANAGE_SEASONS))
+                  can_advance=may(current_user.role, Action.MANAGE_SEASONS),
+                  fix_links=_fix_links(season), lock_error=lock_error, **_page_args(season))
 
 
 @bp.post("/<code>/advance")
 @role_required(Action.MANAGE_SEASONS)
 def advance(code: str):
-    """Move the season to its next status; 409 with the reason when a gate or the workflow refuses."""
+    """Move the season to its next status; 409 with the reason when a gate or the workflow
+    refuses. Locking asks for an explicit confirmation, since it is final."""
     season = services.get_season(db.session, code)
     target = request.form.get("target") or None
+    if target == SeasonStatus.LOCKED.value and request.form.get("confirm_lock") != "yes":
+        return detail(code, lock_error="Tick the box to confirm: locking is final.")
     season = services.advance_season(db.session, current_user, season.id, target=target,
                                      note=request.form.get("note"))
     flash(f"Season {season.season_code} is now {season.status.title}.", "success")
     return redirect_after_write(url_for("seasons.detail", code=season.season_code))
+
+
+@bp.get("/<code>/locations")
+@login_required
+def locations(code: str):
+    """The season's locations, and (while the season allows) adding and removing them."""
+    season = services.get_season(db.session, code)
+    q = request.args.get("q", "").strip()
+    assigned = (select(Location).join(SeasonLocation, SeasonLocation.location_id == Location.id)
+                .where(SeasonLocation.season_id == season.id)
+                .order_by(func.lower(Location.name)))
+    page = db.paginate(assigned, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    can_edit = _can(season, Area.LOCATIONS)
+    candidates = []
+    if can_edit and q:
+        like = f"%{q.lower()}%"
+        taken = select(SeasonLocation.location_id).where(SeasonLocation.season_id == season.id)
+        candidates = db.session.scalars(
+            select(Location).where(Location.is_active.is_(True), Location.id.not_in(taken),
+                                   or_(func.lower(Location.name).like(like),
+                                       func.lower(Location.location_code).like(like)))
+            .order_by(func.lower(Location.name)).limit(50)).all()
+    clusters = db.session.scalars(select(Cluster).order_by(func.lower(Cluster.name))).all()
+    return render("seasons/locations.html", page=page, q=q, candidates=candidates,
+                  clusters=clusters, can_edit_locations=can_edit, **_page_args(season))
+
+
+def _ids(values) -> list[uuid.UUID]:
+    try:
+        return [uuid.UUID(v) for v in values]
+    except ValueError:
+        raise ValidationFailed({"locations": "Unknown location in the request"}) from None
+
+
+@bp.post("/<code>/locations")
+@role_required(Action.MANAGE_SEASONS)
+def assign(code: str):
+    """Add locations: the ticked ones, all of a cluster, or every active location."""
+    season = services.get_season(db.session, code)
+    if request.form.get("cluster"):
+        cluster_id = _ids([request.form["cluster"]])[0]
+        added = services.assign_cluster(db.session, current_user, season.id, cluster_id)
+    elif request.form.get("all") == "yes":
+        added = services.assign_all_active(db.session, current_user, season.id)
+    else:
+        added = services.assign_locations(db.session, current_user, season.id,
+                                          _ids(request.form.getlist("location_id")))
+    flash(f"{added} location{'s' if added != 1 else ''} added.", "success")
+    return redirect_after_write(url_for("seasons.locations", code=season.season_code))
+
+
+@bp.post("/<code>/locations/remove")
+@role_required(Action.MANAGE_SEASONS)
+def remove(code: str):
+    """Take the ticked locations out of the season."""
+    season = services.get_season(db.session, code)
+    removed = services.remove_locations(db.session, current_user, season.id,
+                                        _ids(request.form.getlist("location_id")))
+    flash(f"{removed} location{'s' if removed != 1 else ''} removed.", "success")
+    return redirect_after_write(url_for("seasons.locations", code=season.season_code))
+
+
+@bp.get("/<code>/history")
+@login_required
+def history(code: str):
+    """Transitions and audit events of the season, filterable by entity and user, paged."""
+    season = services.get_season(db.session, code)
+    entity = request.args.get("entity", "")
+    user = request.args.get("user", "")
+    stmt = (select(AuditEvent).where(AuditEvent.season_id == season.id)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id))
+    entities = db.session.scalars(select(AuditEvent.entity).distinct()
+                                  .where(AuditEvent.season_id == season.id)
+                                  .order_by(AuditEvent.entity)).all()
+    users = db.session.execute(select(User.id, User.email).where(User.id.in_(
+        select(AuditEvent.user_id).where(AuditEvent.season_id == season.id)))
+        .order_by(User.email)).all()
+    if entity in entities:
+        stmt = stmt.where(AuditEvent.entity == entity)
+    else:
+        entity = ""
+    if user in {str(u.id) for u in users}:
+        stmt = stmt.where(AuditEvent.user_id == uuid.UUID(user))
+    else:
+        user = ""
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    transitions = db.session.scalars(
+        select(SeasonTransition).where(SeasonTransition.season_id == season.id)
+        .order_by(SeasonTransition.created_at)).all()
+    return render("seasons/history.html", block="events", page=page, entity=entity, user=user,
+                  entities=entities, users=users, transitions=transitions, **_page_args(season))

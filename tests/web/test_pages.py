@@ -103,12 +103,12 @@ def test_advance_redirects_after_write(login, make):
     assert "Locations defined" in b.get(response.headers["Location"]).get_data(as_text=True)
 
 
-def test_advance_for_htmx_sends_hx_location(login, make):
+def test_advance_for_htmx_sends_hx_redirect(login, make):
     b = login("planner")
     season = make.season()
     make.fill(season)
     response = b.post(f"/seasons/{season.season_code}/advance", headers=HX)
-    assert response.headers["HX-Location"] == f"/seasons/{season.season_code}"
+    assert response.headers["HX-Redirect"] == f"/seasons/{season.season_code}"
 
 
 def test_gate_refusal_is_409_with_reason(login, make):
@@ -122,7 +122,8 @@ def test_gate_refusal_is_409_with_reason(login, make):
 def test_illegal_transition_is_409_with_seed_message(login, make):
     b = login("admin")
     season = make.season()
-    response = b.post(f"/seasons/{season.season_code}/advance", {"target": "locked"})
+    response = b.post(f"/seasons/{season.season_code}/advance",
+                      {"target": "locked", "confirm_lock": "yes"})
     assert response.status_code == 409
     assert ("Invalid workflow transition: cannot move from &#39;created&#39; to &#39;locked&#39;"
             in response.get_data(as_text=True))
