@@ -53,3 +53,141 @@ def demo_data_command():
     click.echo(f"Demo data loaded. Log in with any of these, password {demo.DEMO_PASSWORD!r}:")
     for email, role, _ in demo.DEMO_USERS:
         click.echo(f"  {email:<24} {role}")
+
+
+def acting_user(email: str | None):
+    """The user a command acts as: --user EMAIL, or else the first active admin."""
+    from sqlalchemy import select
+
+    from .auth.models import User
+    from .auth.services import find_user
+
+    if email:
+        user = find_user(db.session, email)
+        if user is None or not user.is_active:
+            fail(f"No active user {email}")
+        return user
+    user = db.session.scalar(select(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
+                             .order_by(User.created_at).limit(1))
+    if user is None:
+        fail("No active admin to act as; create one with: flask kyros create-user EMAIL --role admin")
+    return user
+
+
+def _season(code: str):
+    from .seasons.services import get_season
+
+    try:
+        return get_season(db.session, code)
+    except DomainError as exc:
+        fail(exc.message)
+
+
+user_option = click.option("--user", "user_email", metavar="EMAIL",
+                           help="Act as this user (default: the first active admin).")
+
+
+@kyros.group()
+def season():
+    """Drive a season's workflow: create, assign, advance, show."""
+
+
+@season.command("create")
+@click.option("--name", required=True)
+@click.option("--start", "start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--end", "end", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@user_option
+@with_appcontext
+def season_create(name, start, end, user_email):
+    """Create a season and print its code."""
+    from .seasons.services import create_season
+
+    user = acting_user(user_email)
+    try:
+        created = create_season(db.session, user, name=name, start_date=start.date(),
+                                end_date=end.date())
+    except DomainError as exc:
+        fail(exc.message)
+    click.echo(created.season_code)
+
+
+@season.command("assign")
+@click.argument("code")
+@click.argument("location_codes", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Every active location.")
+@click.option("--cluster", metavar="NAME", help="Every active location of this cluster.")
+@user_option
+@with_appcontext
+def season_assign(code, location_codes, all_, cluster, user_email):
+    """Assign locations to a season: --all, --cluster NAME, or LOCATION_CODE…"""
+    from sqlalchemy import select
+
+    from .masterdata.models import Location
+    from .masterdata.services import find_cluster
+    from .seasons import services
+
+    chosen = sum(bool(x) for x in (all_, cluster, location_codes))
+    if chosen != 1:
+        raise click.UsageError("Give exactly one of --all, --cluster NAME or location codes.")
+    user = acting_user(user_email)
+    target = _season(code)
+    try:
+        if all_:
+            added = services.assign_all_active(db.session, user, target.id)
+        elif cluster:
+            found = find_cluster(db.session, cluster)
+            if found is None:
+                fail(f"No cluster named {cluster!r}")
+            added = services.assign_cluster(db.session, user, target.id, found.id)
+        else:
+            codes = {c.strip().upper() for c in location_codes}
+            locations = db.session.scalars(select(Location).where(Location.location_code.in_(codes))).all()
+            unknown = sorted(codes - {loc.location_code for loc in locations})
+            if unknown:
+                fail("Unknown location codes: " + ", ".join(unknown))
+            added = services.assign_locations(db.session, user, target.id,
+                                              [loc.id for loc in locations])
+    except DomainError as exc:
+        fail(exc.message)
+    click.echo(f"{added} location(s) added to {target.season_code}")
+
+
+@season.command("advance")
+@click.argument("code")
+@click.option("--note", default=None, help="Recorded with the transition.")
+@user_option
+@with_appcontext
+def season_advance(code, note, user_email):
+    """Move a season to its next status; exit status 1 with the gate's message when refused."""
+    from .seasons.services import advance_season
+
+    user = acting_user(user_email)
+    target = _season(code)
+    try:
+        moved = advance_season(db.session, user, target.id, note=note)
+    except DomainError as exc:
+        fail(exc.message)
+    click.echo(f"{moved.season_code} is now {moved.status.value}")
+
+
+@season.command("show")
+@click.argument("code")
+@with_appcontext
+def season_show(code):
+    """Print a season's status, the gates for leaving it, and its counts."""
+    from .seasons.services import season_counts, season_gates
+    from .seasons.workflow import next_status
+
+    target = _season(code)
+    click.echo(f"{target.season_code}  {target.name}")
+    click.echo(f"dates:   {target.start_date} to {target.end_date}")
+    click.echo(f"status:  {target.status.value}")
+    following = next_status(target.status)
+    if following:
+        click.echo(f"gates to {following.value}:")
+        for gate in season_gates(db.session, target):
+            mark = "ok  " if gate.passed else ("FAIL" if gate.hard else "warn")
+            click.echo(f"  [{mark}] {gate.message}")
+    click.echo("counts:")
+    for name, value in season_counts(db.session, target).items():
+        click.echo(f"  {name:<16} {value}")

@@ -6,7 +6,7 @@ import uuid
 from typing import Callable
 
 from flask import flash
-from wtforms import SelectField
+from wtforms import SelectChoice, SelectField
 
 from .errors import Conflict, ValidationFailed
 from .htmx import redirect_after_write, render
@@ -35,6 +35,11 @@ def submit(form, save: Callable, *, template: str, success: Callable[[object], s
             flash(message(result), "success")
             return redirect_after_write(success(result))
     return render(template, block="form", status_code=422, form=form, **context)
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select options."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class UUIDSelectField(SelectField):

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..forms import UUIDSelectField
+from ..forms import UUIDSelectField, choices
 from .models import LocationType
 
 
@@ -14,7 +14,7 @@ class ClusterForm(FlaskForm):
 
 class LocationForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Name is required"), Length(max=200)])
-    type = SelectField("Type", choices=[(t.value, t.title) for t in LocationType])
+    type = SelectField("Type", choices=choices((t.value, t.title) for t in LocationType))
     cluster_id = UUIDSelectField("Cluster")
     address = StringField("Address", validators=[Optional(), Length(max=300)])
     city = StringField("City", validators=[Optional(), Length(max=100)])

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from ..auth.roles import Action, may
 from ..auth.views import role_required
 from ..extensions import db
-from ..forms import submit
+from ..forms import choices, submit
 from ..htmx import redirect_after_write, render
 from . import services
 from .forms import CategoryForm, ClusterForm, LocationForm, NewCategoryForm, NewLocationForm
@@ -136,7 +136,7 @@ def locations():
 def location_new():
     """The form for a new location."""
     form = NewLocationForm()
-    form.cluster_id.choices = _cluster_choices()
+    form.cluster_id.choices = choices(_cluster_choices())
     return render("masterdata/location_form.html", form=form, location=None)
 
 
@@ -145,7 +145,7 @@ def location_new():
 def location_create():
     """Create a location; its code is generated when left empty."""
     form = NewLocationForm()
-    form.cluster_id.choices = _cluster_choices()
+    form.cluster_id.choices = choices(_cluster_choices())
     return submit(form, lambda: services.create_location(
         db.session, current_user, name=form.name.data, type=form.type.data,
         cluster_id=form.cluster_id.data, location_code=form.location_code.data,
@@ -161,7 +161,7 @@ def location_edit(location_id):
     """The form to change a location."""
     location = _get_or_404(Location, location_id)
     form = LocationForm(obj=location, type=location.type.value)
-    form.cluster_id.choices = _cluster_choices()
+    form.cluster_id.choices = choices(_cluster_choices())
     return render("masterdata/location_form.html", form=form, location=location)
 
 
@@ -171,7 +171,7 @@ def location_update(location_id):
     """Save a location's details."""
     location = _get_or_404(Location, location_id)
     form = LocationForm()
-    form.cluster_id.choices = _cluster_choices()
+    form.cluster_id.choices = choices(_cluster_choices())
     return submit(form, lambda: services.update_location(
         db.session, current_user, location.id, name=form.name.data, type=form.type.data,
         cluster_id=form.cluster_id.data, address=form.address.data, city=form.city.data,
@@ -218,7 +218,7 @@ def categories():
 def category_new():
     """The form for a new category, under ?parent= when given."""
     form = NewCategoryForm()
-    form.parent_id.choices = category_choices(db.session)
+    form.parent_id.choices = choices(category_choices(db.session))
     parent = request.args.get("parent")
     if parent and not form.is_submitted():
         form.parent_id.data = form.parent_id.coerce(parent)
@@ -230,7 +230,7 @@ def category_new():
 def category_create():
     """Create a category."""
     form = NewCategoryForm()
-    form.parent_id.choices = category_choices(db.session)
+    form.parent_id.choices = choices(category_choices(db.session))
     return submit(form, lambda: services.create_category(
         db.session, current_user, code=form.code.data, name=form.name.data,
         parent_id=form.parent_id.data, description=form.description.data),
@@ -245,7 +245,7 @@ def category_edit(category_id):
     """The form to rename or move a category."""
     category = _get_or_404(Category, category_id)
     form = CategoryForm(obj=category)
-    form.parent_id.choices = category_choices(db.session, exclude=category.id)
+    form.parent_id.choices = choices(category_choices(db.session, exclude=category.id))
     return render("masterdata/category_form.html", form=form, category=category)
 
 
@@ -255,7 +255,7 @@ def category_update(category_id):
     """Save a category's name, description and place in the tree."""
     category = _get_or_404(Category, category_id)
     form = CategoryForm()
-    form.parent_id.choices = category_choices(db.session, exclude=category.id)
+    form.parent_id.choices = choices(category_choices(db.session, exclude=category.id))
     return submit(form, lambda: services.update_category(
         db.session, current_user, category.id, name=form.name.data,
         parent_id=form.parent_id.data, description=form.description.data),

@@ -14,7 +14,7 @@ from ..errors import (GateFailed, IllegalTransition, NotEditable, NotFound, Seas
                       ValidationFailed)
 from ..masterdata.models import Cluster, Location
 from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
-from ..purchasing.models import POStatus, PurchaseOrder
+from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import over_otb_po_count
 from ..transaction import transactional
 from . import gates as gates_mod
@@ -338,3 +338,21 @@ def advance_season(session: Session, user, season_id: uuid.UUID,
                  season_id=season.id, before={"status": current.value},
                  after={"status": target.value})
     return season
+
+
+def season_counts(session: Session, season: Season) -> dict[str, int]:
+    """How many rows of each kind the season holds, in one statement."""
+    def n(model, *where):
+        return select(func.count(model.id)).where(*where).scalar_subquery()
+
+    sid = season.id
+    row = session.execute(select(
+        n(SeasonLocation, SeasonLocation.season_id == sid).label("locations"),
+        n(SeasonPlan, SeasonPlan.season_id == sid).label("plan rows"),
+        n(OTBPlan, OTBPlan.season_id == sid).label("OTB rows"),
+        n(RangeIntent, RangeIntent.season_id == sid).label("range intents"),
+        n(PurchaseOrder, PurchaseOrder.season_id == sid).label("POs"),
+        select(func.count(GRNRecord.id)).join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
+        .where(PurchaseOrder.season_id == sid).scalar_subquery().label("GRNs"),
+    )).one()
+    return dict(row._mapping)
