@@ -1,7 +1,10 @@
-"""Login form: presence and format only."""
+"""Login and user forms: presence and format only."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..forms import choices
+from .roles import Role
 
 
 class LoginForm(FlaskForm):
@@ -9,3 +12,19 @@ class LoginForm(FlaskForm):
                                             Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(message="Enter your password"),
                                                      Length(max=1024)])
+
+
+class UserForm(FlaskForm):
+    full_name = StringField("Full name", validators=[Optional(), Length(max=200)])
+    role = SelectField("Role", choices=choices((r.value, r.title) for r in Role))
+    is_active = BooleanField("Active (may log in)")
+    password = PasswordField("New password", description="Leave empty to keep the password",
+                             validators=[Optional(), Length(min=8, max=1024,
+                                         message="Password must be at least 8 characters")])
+
+
+class NewUserForm(UserForm):
+    email = EmailField("Email", validators=[DataRequired("Email is required"), Length(max=254)])
+    password = PasswordField("Password", validators=[
+        DataRequired("Password is required"),
+        Length(min=8, max=1024, message="Password must be at least 8 characters")])

@@ -88,6 +88,11 @@ def update_user(session: Session, actor, user: User, *, role: str | None = None,
     """
     if actor is not None:
         require(actor, Action.MANAGE_USERS)
+        if actor.id == user.id and ((role is not None and Role(role) is not user.role)
+                                    or is_active is False):
+            # An admin cannot lock themselves out; another admin must do it.
+            raise ValidationFailed({"role": "You cannot change your own role or deactivate "
+                                    "your own account"})
     errors = _validate(user.email, role or user.role.value, password)
     if errors:
         raise ValidationFailed(errors)

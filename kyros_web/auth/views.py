@@ -5,15 +5,17 @@ import uuid
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
 from ..extensions import db, login_manager
+from ..forms import submit
 from ..htmx import render
-from .forms import LoginForm
+from .forms import LoginForm, NewUserForm, UserForm
 from .models import User
 from .roles import Action, may
-from .services import authenticate
+from .services import authenticate, create_user, update_user
 
 bp = Blueprint("auth", __name__)
 
@@ -89,3 +91,54 @@ def logout():
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"), code=303)
+
+
+@bp.get("/users")
+@role_required(Action.MANAGE_USERS)
+def users():
+    """Every user with role and status, paged."""
+    page = db.paginate(select(User).order_by(User.email),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render("auth/users.html", page=page)
+
+
+@bp.get("/users/new")
+@role_required(Action.MANAGE_USERS)
+def user_new():
+    """The form for a new user."""
+    return render("auth/user_form.html", form=NewUserForm(is_active=True), user=None)
+
+
+@bp.post("/users")
+@role_required(Action.MANAGE_USERS)
+def user_create():
+    """Create a user who can log in at once."""
+    form = NewUserForm()
+    return submit(form, lambda: create_user(
+        db.session, current_user, email=form.email.data, role=form.role.data,
+        password=form.password.data, full_name=form.full_name.data),
+        template="auth/user_form.html", user=None, default_field="email",
+        success=lambda u: url_for("auth.users"),
+        message=lambda u: f"User {u.email} created.")
+
+
+@bp.get("/users/<uuid:user_id>/edit")
+@role_required(Action.MANAGE_USERS)
+def user_edit(user_id):
+    """The form to change a user's name, role, status or password."""
+    user = db.get_or_404(User, user_id)
+    return render("auth/user_form.html", form=UserForm(obj=user, role=user.role.value), user=user)
+
+
+@bp.post("/users/<uuid:user_id>")
+@role_required(Action.MANAGE_USERS)
+def user_update(user_id):
+    """Save a user; a new role, status or password ends their other sessions."""
+    user = db.get_or_404(User, user_id)
+    form = UserForm()
+    return submit(form, lambda: update_user(
+        db.session, current_user, user, role=form.role.data, is_active=form.is_active.data,
+        password=form.password.data or None, full_name=form.full_name.data),
+        template="auth/user_form.html", user=user,
+        success=lambda u: url_for("auth.users"),
+        message=lambda u: f"User {u.email} saved.")
