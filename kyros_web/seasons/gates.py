@@ -53,8 +53,8 @@ def gates(status: SeasonStatus, f: SeasonFacts) -> list[Gate]:
             Gate(f"{_n(f.locations_without_plans, 'assigned location')} without plans"
                  if f.locations_without_plans else "Every assigned location has plans",
                  f.locations_without_plans == 0, False, Area.PLANS),
-            Gate(f"{_n(f.unapproved_plans, 'plan row')} not approved"
-                 if f.unapproved_plans else "All plan rows are approved",
+            Gate(f"{_n(f.unapproved_plans, 'plan row')} not approved" if f.unapproved_plans
+                 else ("All plan rows are approved" if f.plan_rows else "No plan rows to approve yet"),
                  f.unapproved_plans == 0, False, Area.PLANS),
         ]
     if s is SeasonStatus.PLAN_UPLOADED:
