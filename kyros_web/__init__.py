@@ -57,12 +57,14 @@ def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .health import bp as health_bp
     from .masterdata.views import bp as masterdata_bp
+    from .planning.views import bp as planning_bp
     from .seasons.views import bp as seasons_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(seasons_bp)
     app.register_blueprint(masterdata_bp)
+    app.register_blueprint(planning_bp)
 
     @app.get("/")
     @login_required

@@ -18,6 +18,11 @@ def render(template: str, block: str | None = None, *, status_code: int = 200, *
     return render_template(template, **context), status_code
 
 
+def render_fragment(template: str, block: str, *, status_code: int = 200, **context):
+    """Only `block`, whoever asks: for URLs that exist to refresh one region of a page."""
+    return render_block(template, block, **context), status_code
+
+
 def redirect_after_write(url: str):
     """After a successful write: 303 for browsers; HX-Redirect for an htmx form, so the next
     page loads whole (its request carries no HX-Request header that would ask for a block)."""

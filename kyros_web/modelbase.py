@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import BigInteger, DateTime, Enum, ForeignKey, Numeric, TypeDecorator, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import operators
 
 CENT = Decimal("0.01")
 
@@ -27,6 +28,13 @@ class Money(TypeDecorator):
         if dialect.name == "sqlite":
             return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(Numeric(18, 2, asdecimal=True))
+
+    def coerce_compared_value(self, op, value):
+        """A literal multiplied or divided with money is a plain number, not money: it must
+        not be scaled to cents (`price * 100` stays `* 100`). Added or compared, it is money."""
+        if op in (operators.mul, operators.truediv, operators.floordiv, operators.mod):
+            return Numeric()
+        return self
 
     def process_bind_param(self, value, dialect):
         if value is None or dialect.name != "sqlite":

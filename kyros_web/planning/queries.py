@@ -1,4 +1,5 @@
-"""Read-only SQL for one OTB cell: its spend limit and what POs commit against it (SPEC §5)."""
+"""Read-only SQL of the planning screens: the plan and OTB grids with their totals, and one
+OTB cell's spend limit against what POs commit to it (SPEC §5)."""
 from __future__ import annotations
 
 import uuid
@@ -6,14 +7,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import Numeric, case, func, literal, select, type_coerce, union_all
+from sqlalchemy.orm import Session, aliased
 
+from ..masterdata.models import Category, Cluster, Location
 from ..modelbase import Money
 from ..purchasing.models import PurchaseOrder
-from ..purchasing.queries import committed_expr, received_per_po
-from ..sqlfuncs import month_start
-from .models import OTBPlan
+from ..purchasing.queries import committed_expr, committed_per_cell, received_per_po
+from ..sqlfuncs import month_start, weighted_avg
+from .models import OTBPlan, SeasonPlan
 
 ZERO = Decimal("0")
 
@@ -51,3 +53,159 @@ def cell_figures(session: Session, season_id: uuid.UUID, location_id: uuid.UUID,
     committed = session.scalar(stmt)
     return CellFigures(otb=otb if otb is not None else ZERO, committed=committed,
                        has_otb_row=otb is not None)
+
+
+@dataclass(frozen=True)
+class GridFilters:
+    """What a grid is narrowed to; None means no filter."""
+
+    cluster_id: uuid.UUID | None = None
+    location_id: uuid.UUID | None = None
+    category_ids: frozenset | None = None  # a category and its whole subtree
+    approved: bool | None = None
+    month: date | None = None
+    flag: str | None = None
+    sort: str = "location"
+    descending: bool = False
+
+
+def _where_cell(stmt, model, f: GridFilters):
+    """Filters on location, cluster and category, for any model with those columns."""
+    if f.location_id:
+        stmt = stmt.where(model.location_id == f.location_id)
+    if f.cluster_id:
+        stmt = stmt.where(Location.cluster_id == f.cluster_id)
+    if f.category_ids is not None:
+        stmt = stmt.where(model.category_id.in_(f.category_ids))
+    return stmt
+
+
+PLAN_SORTS = {
+    "location": (Location.name, Location.location_code, Category.code),
+    "category": (Category.code, Location.name),
+    "sales": (SeasonPlan.planned_sales,),
+    "margin": (SeasonPlan.planned_margin,),
+    "turns": (SeasonPlan.inventory_turns,),
+    "approved": (SeasonPlan.approved,),
+}
+
+
+def plan_grid(season_id: uuid.UUID, f: GridFilters):
+    """Plan rows with their location and category, filtered and sorted."""
+    stmt = (select(SeasonPlan, Location.location_code, Location.name.label("location_name"),
+                   Cluster.name.label("cluster_name"), Category.code.label("category_code"),
+                   Category.name.label("category_name"))
+            .join(Location, Location.id == SeasonPlan.location_id)
+            .outerjoin(Cluster, Cluster.id == Location.cluster_id)
+            .join(Category, Category.id == SeasonPlan.category_id)
+            .where(SeasonPlan.season_id == season_id))
+    stmt = _where_cell(stmt, SeasonPlan, f)
+    if f.approved is not None:
+        stmt = stmt.where(SeasonPlan.approved.is_(f.approved))
+    columns = PLAN_SORTS.get(f.sort, PLAN_SORTS["location"])
+    order = [c.desc() if f.descending else c.asc() for c in columns]
+    return stmt.order_by(*order, SeasonPlan.id)
+
+
+@dataclass(frozen=True)
+class PlanTotals:
+    rows: int
+    planned_sales: Decimal
+    margin: Decimal | None
+    turns: Decimal | None
+
+
+def plan_totals(session: Session, season_id: uuid.UUID, f: GridFilters) -> PlanTotals:
+    """Sum of planned sales, sales-weighted margin and turns over the filtered rows."""
+    grid = plan_grid(season_id, f).order_by(None).subquery()
+    plan = aliased(SeasonPlan, grid)
+    turns_weight = case((plan.inventory_turns.is_not(None), plan.planned_sales), else_=0)
+    row = session.execute(select(
+        func.count(plan.id),
+        type_coerce(func.coalesce(func.sum(plan.planned_sales), 0), Money),
+        type_coerce(weighted_avg(plan.planned_margin, plan.planned_sales), Numeric()),
+        type_coerce(func.sum(plan.inventory_turns * turns_weight) * 1.0
+                    / func.nullif(func.sum(turns_weight), 0), Numeric()),
+    )).one()
+    return PlanTotals(row[0], row[1], row[2], row[3])
+
+
+def otb_grid(season_id: uuid.UUID, f: GridFilters):
+    """OTB rows with committed, the previous month's closing stock and the season plan.
+
+    The stock chain is read over all of a cell's months before any month filter, so
+    filtering to one month still compares it with the month before.
+    """
+    prev_closing = func.lag(OTBPlan.planned_closing_stock).over(
+        partition_by=(OTBPlan.location_id, OTBPlan.category_id), order_by=OTBPlan.month)
+    chained = (select(OTBPlan.id.label("id"), prev_closing.label("prev_closing"))
+               .where(OTBPlan.season_id == season_id).subquery("chained"))
+    cells = committed_per_cell(season_id)
+    recon = plan_reconciliation(season_id)
+    committed = type_coerce(func.coalesce(cells.c.committed, 0), Money)
+    stmt = (select(OTBPlan, Location.location_code, Location.name.label("location_name"),
+                   Category.code.label("category_code"), Category.name.label("category_name"),
+                   type_coerce(chained.c.prev_closing, Money).label("prev_closing"),
+                   committed.label("committed"),
+                   type_coerce(recon.c.plan, Money).label("plan_sales"),
+                   type_coerce(recon.c.otb, Money).label("season_otb_sales"))
+            .join(chained, chained.c.id == OTBPlan.id)
+            .join(Location, Location.id == OTBPlan.location_id)
+            .join(Category, Category.id == OTBPlan.category_id)
+            .outerjoin(cells, (cells.c.location_id == OTBPlan.location_id)
+                       & (cells.c.category_id == OTBPlan.category_id)
+                       & (cells.c.month == OTBPlan.month))
+            .outerjoin(recon, (recon.c.location_id == OTBPlan.location_id)
+                       & (recon.c.category_id == OTBPlan.category_id))
+            .where(OTBPlan.season_id == season_id))
+    stmt = _where_cell(stmt, OTBPlan, f)
+    if f.month:
+        stmt = stmt.where(OTBPlan.month == f.month)
+    if f.flag == "negative":
+        stmt = stmt.where(OTBPlan.approved_spend_limit < 0)
+    elif f.flag == "chain":
+        stmt = stmt.where(chained.c.prev_closing.is_not(None),
+                          chained.c.prev_closing != OTBPlan.opening_stock)
+    elif f.flag == "plan":
+        stmt = stmt.where(recon.c.mismatch)
+    elif f.flag == "over":
+        stmt = stmt.where(func.coalesce(cells.c.committed, 0) > OTBPlan.approved_spend_limit)
+    return stmt.order_by(Location.name, Location.location_code, Category.code, OTBPlan.month)
+
+
+def plan_reconciliation(season_id: uuid.UUID):
+    """Subquery per location × category: plan sales, OTB sales of the season, and whether
+    they differ by more than 1 % (SPEC §3)."""
+    rows = union_all(
+        select(SeasonPlan.location_id, SeasonPlan.category_id,
+               SeasonPlan.planned_sales.label("plan"), literal(0).label("otb"))
+        .where(SeasonPlan.season_id == season_id),
+        select(OTBPlan.location_id, OTBPlan.category_id, literal(0).label("plan"),
+               OTBPlan.planned_sales.label("otb"))
+        .where(OTBPlan.season_id == season_id),
+    ).subquery("plan_and_otb")
+    plan, otb = func.sum(rows.c.plan), func.sum(rows.c.otb)
+    return (select(rows.c.location_id, rows.c.category_id, plan.label("plan"), otb.label("otb"),
+                   # Multiplied, not divided: exact for integer cents on SQLite too.
+                   (func.abs(otb - plan) * 100 > plan).label("mismatch"))
+            .group_by(rows.c.location_id, rows.c.category_id).subquery("reconciliation"))
+
+
+def otb_month_totals(session: Session, season_id: uuid.UUID, f: GridFilters) -> list:
+    """Per month over the filtered OTB rows: each input, OTB and committed."""
+    grid = otb_grid(season_id, f).order_by(None).subquery()
+    otb = aliased(OTBPlan, grid)
+
+    def total(column):
+        return type_coerce(func.coalesce(func.sum(column), 0), Money)
+
+    return session.execute(
+        select(otb.month, func.count(otb.id).label("rows"),
+               total(otb.planned_sales).label("planned_sales"),
+               total(otb.planned_markdowns).label("planned_markdowns"),
+               total(otb.planned_closing_stock).label("planned_closing_stock"),
+               total(otb.opening_stock).label("opening_stock"),
+               total(otb.on_order).label("on_order"),
+               total(otb.approved_spend_limit).label("otb"),
+               total(grid.c.committed).label("committed"))
+        .group_by(otb.month).order_by(otb.month)).all()

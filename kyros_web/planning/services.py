@@ -67,6 +67,13 @@ def _check_version(row, expected_version: int | None) -> None:
                            "to see the current values")
 
 
+def _refuse_existing(row, must_be_new: bool, label: str) -> None:
+    """"Add row" never overwrites: the existing row is edited in place instead."""
+    if must_be_new:
+        raise ValidationFailed(f"A {label} for this combination already exists; edit that row "
+                               "instead")
+
+
 def row_editor(row) -> str:
     user = getattr(row, "uploader", None)
     return user.email if user is not None else "another user"
@@ -95,7 +102,7 @@ def _apply(row, values: dict, fields) -> tuple[dict, dict]:
 @transactional
 def upsert_plan(session: Session, user, season_id: uuid.UUID, *, location_id: uuid.UUID,
                 category_id: uuid.UUID, planned_sales, planned_margin, inventory_turns=None,
-                expected_version: int | None = None) -> Upserted:
+                expected_version: int | None = None, must_be_new: bool = False) -> Upserted:
     """Create or change the plan row of a location × leaf category (status locations_defined).
 
     A change bumps the version and clears approval; an unchanged row is left alone.
@@ -117,6 +124,7 @@ def upsert_plan(session: Session, user, season_id: uuid.UUID, *, location_id: uu
         audit.record(session, user=user, action="create", entity="season_plan", entity_id=row.id,
                      season_id=season.id, after=audit.snapshot(row, PLAN_FIELDS))
         return Upserted(row, "new")
+    _refuse_existing(row, must_be_new, "plan row")
     _check_version(row, expected_version)
     before, after = _apply(row, values, PLAN_FIELDS)
     if not after:
@@ -168,7 +176,7 @@ def _otb_values(values: dict) -> dict:
 @transactional
 def upsert_otb(session: Session, user, season_id: uuid.UUID, *, location_id: uuid.UUID,
                category_id: uuid.UUID, month: date, expected_version: int | None = None,
-               **inputs) -> Upserted:
+               must_be_new: bool = False, **inputs) -> Upserted:
     """Create or change one OTB row (status plan_uploaded). The spend limit is computed."""
     require(user, Action.EDIT_PLANNING)
     season = lock_season(session, season_id)
@@ -189,6 +197,7 @@ def upsert_otb(session: Session, user, season_id: uuid.UUID, *, location_id: uui
         audit.record(session, user=user, action="create", entity="otb_plan", entity_id=row.id,
                      season_id=season.id, after=audit.snapshot(row, ("month",) + OTB_INPUTS))
         return Upserted(row, "new")
+    _refuse_existing(row, must_be_new, "OTB row")
     _check_version(row, expected_version)
     before, after = _apply(row, values, OTB_INPUTS)
     if not after:
@@ -231,7 +240,7 @@ def _range_values(core_percent, fashion_percent, bands: dict | None) -> dict:
 @transactional
 def upsert_range(session: Session, user, season_id: uuid.UUID, *, category_id: uuid.UUID,
                  core_percent, fashion_percent, price_bands: dict | None = None,
-                 expected_version: int | None = None) -> Upserted:
+                 expected_version: int | None = None, must_be_new: bool = False) -> Upserted:
     """Create or change the range intent of a leaf category (status otb_uploaded)."""
     require(user, Action.EDIT_PLANNING)
     season = lock_season(session, season_id)
@@ -250,6 +259,7 @@ def upsert_range(session: Session, user, season_id: uuid.UUID, *, category_id: u
                      entity_id=row.id, season_id=season.id,
                      after=audit.snapshot(row, RANGE_FIELDS))
         return Upserted(row, "new")
+    _refuse_existing(row, must_be_new, "range intent")
     _check_version(row, expected_version)
     before, after = _apply(row, values, RANGE_FIELDS)
     if not after:
@@ -259,3 +269,37 @@ def upsert_range(session: Session, user, season_id: uuid.UUID, *, category_id: u
     audit.record(session, user=user, action="update", entity="range_intent", entity_id=row.id,
                  season_id=season.id, before=before, after=after)
     return Upserted(row, "updated")
+
+
+def _delete_row(session: Session, user, season_id: uuid.UUID, model, row_id: uuid.UUID,
+                area: Area, entity: str, fields) -> None:
+    require(user, Action.EDIT_PLANNING)
+    season = lock_season(session, season_id)
+    require_editable(season, area)
+    row = session.get(model, row_id)
+    if row is None or row.season_id != season.id:
+        raise NotFound("Row not found; it may have been deleted already")
+    audit.record(session, user=user, action="delete", entity=entity, entity_id=row.id,
+                 season_id=season.id, before=audit.snapshot(row, fields))
+    session.delete(row)
+
+
+@transactional
+def delete_plan(session: Session, user, season_id: uuid.UUID, plan_id: uuid.UUID) -> None:
+    """Delete a plan row (status locations_defined)."""
+    _delete_row(session, user, season_id, SeasonPlan, plan_id, Area.PLANS, "season_plan",
+                ("location_id", "category_id") + PLAN_FIELDS)
+
+
+@transactional
+def delete_otb(session: Session, user, season_id: uuid.UUID, otb_id: uuid.UUID) -> None:
+    """Delete an OTB row (status plan_uploaded)."""
+    _delete_row(session, user, season_id, OTBPlan, otb_id, Area.OTB, "otb_plan",
+                ("location_id", "category_id", "month") + OTB_INPUTS)
+
+
+@transactional
+def delete_range(session: Session, user, season_id: uuid.UUID, range_id: uuid.UUID) -> None:
+    """Delete a range intent row (status otb_uploaded)."""
+    _delete_row(session, user, season_id, RangeIntent, range_id, Area.RANGE, "range_intent",
+                ("category_id",) + RANGE_FIELDS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import exists, func, literal, select, union_all, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from ..errors import (GateFailed, IllegalTransition, NotEditable, NotFound, Seas
                       ValidationFailed)
 from ..masterdata.models import Cluster, Location
 from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
+from ..planning.queries import plan_reconciliation
 from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import over_otb_po_count
 from ..transaction import transactional
@@ -277,19 +278,8 @@ def season_facts(session: Session, season: Season) -> gates_mod.SeasonFacts:
 
 def _otb_plan_mismatches(sid):
     """Location × category pairs whose season OTB sales differ from the plan by > 1 %."""
-    rows = union_all(
-        select(SeasonPlan.location_id, SeasonPlan.category_id,
-               SeasonPlan.planned_sales.label("plan"), literal(0).label("otb"))
-        .where(SeasonPlan.season_id == sid),
-        select(OTBPlan.location_id, OTBPlan.category_id, literal(0).label("plan"),
-               OTBPlan.planned_sales.label("otb"))
-        .where(OTBPlan.season_id == sid),
-    ).subquery()
-    per_pair = (select(func.sum(rows.c.plan).label("plan"), func.sum(rows.c.otb).label("otb"))
-                .group_by(rows.c.location_id, rows.c.category_id).subquery())
-    return (select(func.count()).select_from(per_pair)
-            # Multiplied, not divided: exact for integer cents on SQLite too.
-            .where(func.abs(per_pair.c.otb - per_pair.c.plan) * 100 > per_pair.c.plan))
+    recon = plan_reconciliation(sid)
+    return select(func.count()).select_from(recon).where(recon.c.mismatch)
 
 
 def _stock_chain_breaks(sid):

@@ -111,7 +111,9 @@ def delete(code: str):
 
 def _fix_links(season: Season) -> dict[Area, str]:
     """Where each gate's problem is fixed."""
-    return {Area.LOCATIONS: url_for("seasons.locations", code=season.season_code)}
+    code = season.season_code
+    return {Area.LOCATIONS: url_for("seasons.locations", code=code),
+            Area.PLANS: url_for("planning.plans", code=code)}
 
 
 @bp.get("/<code>")

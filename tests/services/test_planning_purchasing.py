@@ -235,3 +235,17 @@ def test_money_is_exact_to_the_cent_in_sql(session, make):
     assert (figures.otb, figures.committed, figures.remaining) == (D("0.30"), D("0.30"), D("0"))
     assert session.scalar(over_otb_po_count(season.id)) == 0
     assert season_facts(session, season).pos_over_otb == 0
+
+
+def test_plan_reconciliation_uses_a_true_one_percent(session, make):
+    """3,000 planned: OTB sales of 3,029 are within 1 %, 3,031 are not."""
+    season = make.season(SeasonStatus.PLAN_UPLOADED)
+    loc, leaf = season.test_locations[0], season.test_leaves[0]
+    row = make.otb_row(season, loc, leaf, FEB, planned_sales="3029", planned_closing_stock="0",
+                       opening_stock="0", on_order="0")
+    assert season_facts(session, season).otb_plan_mismatches == 0
+    upsert_otb(session, make.admin, season.id, location_id=loc.id, category_id=leaf.id,
+               month=FEB, planned_sales="3031", planned_markdowns="0",
+               planned_closing_stock="0", opening_stock="0", on_order="0",
+               expected_version=row.version)
+    assert season_facts(session, season).otb_plan_mismatches == 1

@@ -1,0 +1,299 @@
+"""Planning screens of a season: the plans grid, the OTB grid, range intent and the OTB cell
+page (SPEC §3, §5, §7). Views read the request and call one service; rules live there."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from ..auth.roles import Action, may
+from ..auth.views import role_required
+from ..errors import StaleVersion, ValidationFailed
+from ..extensions import db
+from ..htmx import redirect_after_write, render, render_fragment, wants_fragment
+from ..masterdata.models import Category, Cluster, Location
+from ..masterdata.services import descendant_ids, leaf_category_ids
+from ..paging import page_number, paginate_rows
+from ..seasons.models import SeasonLocation
+from ..seasons.services import get_season, require_editable
+from ..seasons.workflow import Area, may_edit
+from ..values import months_between
+from . import queries, services
+from .models import OTBPlan, RangeIntent, SeasonPlan
+from .otb import approved_spend_limit
+
+bp = Blueprint("planning", __name__, url_prefix="/planning")
+
+OTB_INPUT_LABELS = {
+    "planned_sales": "Planned sales", "planned_markdowns": "Planned markdowns",
+    "planned_closing_stock": "Planned closing stock", "opening_stock": "Opening stock",
+    "on_order": "On order",
+}
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _month(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value + "-01") if value else None
+    except ValueError:
+        return None
+
+
+def grid_filters(season) -> tuple[queries.GridFilters, dict]:
+    """The grid filters from the query string, and the cleaned arguments to repeat in links."""
+    args = request.args
+    category = _uuid(args.get("category"))
+    months = months_between(season.start_date, season.end_date)
+    month = _month(args.get("month"))
+    filters = queries.GridFilters(
+        cluster_id=_uuid(args.get("cluster")),
+        location_id=_uuid(args.get("location")),
+        category_ids=(frozenset({category} | descendant_ids(db.session, category))
+                      if category else None),
+        approved={"yes": True, "no": False}.get(args.get("approved", "")),
+        month=month if month in months else None,
+        flag=args.get("flag") if args.get("flag") in ("negative", "chain", "plan", "over") else None,
+        sort=args.get("sort", "location"),
+        descending=args.get("dir") == "desc",
+    )
+    clean = {k: v for k, v in {
+        "cluster": str(filters.cluster_id or ""), "location": str(filters.location_id or ""),
+        "category": str(category or ""),
+        "approved": {True: "yes", False: "no"}.get(filters.approved, ""),
+        "month": filters.month.strftime("%Y-%m") if filters.month else "",
+        "flag": filters.flag or "", "sort": filters.sort if filters.sort != "location" else "",
+        "dir": "desc" if filters.descending else "",
+    }.items() if v}
+    return filters, clean
+
+
+def filter_choices(season) -> dict:
+    """Options for the grid filters: the season's clusters and locations, the category tree."""
+    from ..masterdata.tree import category_choices
+
+    locations = db.session.execute(
+        select(Location.id, Location.location_code, Location.name, Location.cluster_id)
+        .join(SeasonLocation, SeasonLocation.location_id == Location.id)
+        .where(SeasonLocation.season_id == season.id).order_by(Location.name)).all()
+    cluster_ids = {loc.cluster_id for loc in locations if loc.cluster_id}
+    clusters = db.session.execute(select(Cluster.id, Cluster.name).where(Cluster.id.in_(cluster_ids))
+                                  .order_by(Cluster.name)).all()
+    return {"locations": locations, "clusters": clusters,
+            "categories": category_choices(db.session)[1:],
+            "months": months_between(season.start_date, season.end_date)}
+
+
+def leaf_choices() -> list[tuple]:
+    leaves = leaf_category_ids(db.session)
+    return db.session.execute(select(Category.id, Category.code, Category.name)
+                              .where(Category.id.in_(leaves)).order_by(Category.code)).all()
+
+
+def _season_or_404(code: str):
+    return get_season(db.session, code)
+
+
+def _can_edit(season, area: Area, action: Action = Action.EDIT_PLANNING) -> bool:
+    return may(current_user.role, action) and may_edit(season.status, area)
+
+
+def _page_size() -> int:
+    return current_app.config["PAGE_SIZE"]
+
+
+def _grid_url(endpoint: str, season, args: dict) -> str:
+    return url_for(endpoint, code=season.season_code, **args)
+
+
+# The two grids share their row handling: one row as a block for htmx, or the whole page.
+
+class Grid:
+    """What differs between the plans grid and the OTB grid."""
+
+    def __init__(self, endpoint: str, template: str, area: Area, rows, totals, model):
+        self.endpoint, self.template, self.area = endpoint, template, area
+        self.rows, self.totals, self.model = rows, totals, model
+
+    def context(self, season, filters, args, **extra) -> dict:
+        return {"season": season, "args": args, "can_edit": _can_edit(season, self.area),
+                "totals": self.totals(db.session, season.id, filters), **extra}
+
+    def page(self, season, filters):
+        return paginate_rows(db.session, self.rows(season.id, filters),
+                             page_number(request.args.get("page")), _page_size())
+
+    def full(self, season, block: str | None = "grid", status_code: int = 200, **extra):
+        filters, args = grid_filters(season)
+        return render(self.template, block=block, status_code=status_code,
+                      page=self.page(season, filters), choices=filter_choices(season),
+                      leaves=leaf_choices(), **{"editing": None, "errors": {}, "values": {},
+                                                **self.context(season, filters, args), **extra})
+
+    def one(self, season, row_id: uuid.UUID):
+        row = db.session.execute(self.rows(season.id, queries.GridFilters())
+                                 .where(self.model.id == row_id)).first()
+        if row is None:
+            abort(404)
+        return row
+
+    def render_row(self, season, row, *, editing: bool, errors: dict | None = None,
+                   status_code: int = 200, values=None):
+        """One row: the block for htmx, else the whole grid page around it."""
+        extra = {"row": row, "editing": row[0].id if editing else None,
+                 "errors": errors or {}, "values": values or {}}
+        if wants_fragment():
+            filters, args = grid_filters(season)
+            return render(self.template, block="row", status_code=status_code,
+                          **self.context(season, filters, args), **extra)
+        return self.full(season, block=None, status_code=status_code, **extra)
+
+    def after_save(self, season, row_id: uuid.UUID, event: str, message: str):
+        """The saved row for htmx (and a trigger to refresh the totals), else back to the grid."""
+        if wants_fragment():
+            db.session.expire_all()
+            body, status = self.render_row(season, self.one(season, row_id), editing=False)
+            return body, status, {"HX-Trigger": event}
+        flash(message, "success")
+        return redirect_after_write(_grid_url(self.endpoint, season, grid_filters(season)[1]))
+
+    def save(self, season, row_id: uuid.UUID, write, event: str, message: str):
+        """Run `write(row)`; 422 with the messages, 409 when the row changed meanwhile."""
+        row = self.one(season, row_id)
+        try:
+            write(row[0])
+        except ValidationFailed as exc:
+            return self.render_row(season, row, editing=True, errors=exc.errors,
+                                   status_code=422, values=request.form)
+        except StaleVersion as exc:
+            db.session.expire_all()
+            return self.render_row(season, self.one(season, row_id), editing=True,
+                                   errors={"": exc.message}, status_code=409)
+        return self.after_save(season, row_id, event, message)
+
+    def add(self, season, write, message: str):
+        """Run `write()` for a new row; the add form again with 422 on a refusal."""
+        try:
+            write()
+        except ValidationFailed as exc:
+            return self.full(season, block="add", status_code=422, add_errors=exc.errors,
+                             add_values=request.form)
+        flash(message, "success")
+        return redirect_after_write(_grid_url(self.endpoint, season, grid_filters(season)[1]))
+
+
+PLANS = Grid("planning.plans", "planning/plans.html", Area.PLANS, queries.plan_grid,
+             queries.plan_totals, SeasonPlan)
+
+
+def _version(form) -> int | None:
+    try:
+        return int(form.get("version"))
+    except (TypeError, ValueError):
+        return None
+
+
+# Plans
+
+@bp.get("/<code>/plans")
+@login_required
+def plans(code: str):
+    """The plans grid: location × leaf category rows, filtered, sorted, paged, with totals."""
+    season = _season_or_404(code)
+    editing = _uuid(request.args.get("edit"))
+    return PLANS.full(season, editing=editing)
+
+
+@bp.get("/<code>/plans/<uuid:plan_id>")
+@login_required
+def plan_row(code: str, plan_id):
+    """One plan row, read-only (what "Cancel" of an inline edit shows again)."""
+    season = _season_or_404(code)
+    return PLANS.render_row(season, PLANS.one(season, plan_id), editing=False)
+
+
+@bp.get("/<code>/plans/<uuid:plan_id>/edit")
+@role_required(Action.EDIT_PLANNING)
+def plan_edit(code: str, plan_id):
+    """One plan row as a form; the grid page around it without JavaScript."""
+    season = _season_or_404(code)
+    require_editable(season, Area.PLANS)
+    return PLANS.render_row(season, PLANS.one(season, plan_id), editing=True)
+
+
+@bp.post("/<code>/plans/<uuid:plan_id>")
+@role_required(Action.EDIT_PLANNING)
+def plan_update(code: str, plan_id):
+    """Save one plan row, refused when it changed since it was loaded (its version)."""
+    season = _season_or_404(code)
+    form = request.form
+    return PLANS.save(season, plan_id, lambda plan: services.upsert_plan(
+        db.session, current_user, season.id, location_id=plan.location_id,
+        category_id=plan.category_id, planned_sales=form.get("planned_sales"),
+        planned_margin=form.get("planned_margin"),
+        inventory_turns=form.get("inventory_turns") or None, expected_version=_version(form)),
+        "plans-changed", "Plan row saved.")
+
+
+@bp.get("/<code>/plans/totals")
+@login_required
+def plans_totals(code: str):
+    """The totals row of the filtered plans (refreshed after an inline edit)."""
+    season = _season_or_404(code)
+    filters, args = grid_filters(season)
+    return render_fragment("planning/plans.html", "totals", **PLANS.context(season, filters, args))
+
+
+@bp.post("/<code>/plans")
+@role_required(Action.EDIT_PLANNING)
+def plan_create(code: str):
+    """Add a plan row for a season location × leaf category."""
+    season = _season_or_404(code)
+    form = request.form
+
+    def write():
+        location_id, category_id = _uuid(form.get("location_id")), _uuid(form.get("category_id"))
+        if not location_id or not category_id:
+            raise ValidationFailed({"location_id": "Choose a location and a leaf category"})
+        services.upsert_plan(
+            db.session, current_user, season.id, location_id=location_id,
+            category_id=category_id, planned_sales=form.get("planned_sales"),
+            planned_margin=form.get("planned_margin"),
+            inventory_turns=form.get("inventory_turns") or None, must_be_new=True)
+
+    return PLANS.add(season, write, "Plan row added.")
+
+
+@bp.post("/<code>/plans/<uuid:plan_id>/delete")
+@role_required(Action.EDIT_PLANNING)
+def plan_delete(code: str, plan_id):
+    """Delete a plan row."""
+    season = _season_or_404(code)
+    services.delete_plan(db.session, current_user, season.id, plan_id)
+    flash("Plan row deleted.", "success")
+    return redirect_after_write(_grid_url("planning.plans", season, grid_filters(season)[1]))
+
+
+@bp.post("/<code>/plans/approve")
+@role_required(Action.EDIT_PLANNING)
+def plans_approve(code: str):
+    """Approve the ticked rows, or every row the filters show."""
+    season = _season_or_404(code)
+    filters, args = grid_filters(season)
+    if request.form.get("scope") == "filtered":
+        ids = list(db.session.scalars(
+            queries.plan_grid(season.id, filters).with_only_columns(SeasonPlan.id)))
+    else:
+        ids = [i for i in (_uuid(v) for v in request.form.getlist("plan_id")) if i]
+    approved = services.approve_plans(db.session, current_user, season.id, ids)
+    flash(f"{approved} plan row{'s' if approved != 1 else ''} approved.", "success")
+    return redirect_after_write(_grid_url("planning.plans", season, args))
