@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session, aliased
 
 from ..masterdata.models import Category, Cluster, Location
 from ..modelbase import Money
-from ..purchasing.models import PurchaseOrder
+from ..analytics.metrics import fulfilment, utilisation
+from ..purchasing.models import GRNRecord, PurchaseOrder
 from ..purchasing.queries import committed_expr, committed_per_cell, received_per_po
 from ..sqlfuncs import month_start, weighted_avg
 from .models import OTBPlan, SeasonPlan
+from .otb import committed_value
 
 ZERO = Decimal("0")
 
@@ -209,3 +211,54 @@ def otb_month_totals(session: Session, season_id: uuid.UUID, f: GridFilters) -> 
                total(otb.approved_spend_limit).label("otb"),
                total(grid.c.committed).label("committed"))
         .group_by(otb.month).order_by(otb.month)).all()
+
+
+@dataclass(frozen=True)
+class CellPO:
+    po: PurchaseOrder
+    received: Decimal
+    committed: Decimal
+    grns: list
+
+
+@dataclass(frozen=True)
+class CellDetail:
+    otb_row: OTBPlan | None
+    figures: CellFigures
+    pos: list[CellPO]
+    received: Decimal
+
+    @property
+    def utilisation(self) -> Decimal:
+        return utilisation(self.figures.committed, self.figures.otb)
+
+    @property
+    def fulfilment(self) -> Decimal:
+        return fulfilment(self.received, self.figures.committed)
+
+
+def cell_detail(session: Session, season_id: uuid.UUID, location_id: uuid.UUID,
+                category_id: uuid.UUID, month: date) -> CellDetail:
+    """Everything the OTB cell page shows, in four statements."""
+    otb_row = session.scalar(select(OTBPlan).where(
+        OTBPlan.season_id == season_id, OTBPlan.location_id == location_id,
+        OTBPlan.category_id == category_id, OTBPlan.month == month))
+    received = received_per_po()
+    rows = session.execute(
+        select(PurchaseOrder, type_coerce(func.coalesce(received.c.received, 0), Money))
+        .outerjoin(received, received.c.po_id == PurchaseOrder.id)
+        .where(PurchaseOrder.season_id == season_id, PurchaseOrder.location_id == location_id,
+               PurchaseOrder.category_id == category_id,
+               month_start(PurchaseOrder.delivery_date) == month)
+        .order_by(PurchaseOrder.delivery_date, PurchaseOrder.po_number)).all()
+    grns: dict[uuid.UUID, list] = {}
+    if rows:
+        for grn in session.scalars(select(GRNRecord).where(
+                GRNRecord.po_id.in_([po.id for po, _ in rows]))
+                .order_by(GRNRecord.grn_date, GRNRecord.grn_number)):
+            grns.setdefault(grn.po_id, []).append(grn)
+    pos = [CellPO(po, got, committed_value(po.status, po.po_value, got), grns.get(po.id, []))
+           for po, got in rows]
+    figures = cell_figures(session, season_id, location_id, category_id, month)
+    total_received = sum((p.received for p in pos if p.po.status.value != "cancelled"), ZERO)
+    return CellDetail(otb_row, figures, pos, total_received)

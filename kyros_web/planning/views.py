@@ -297,3 +297,127 @@ def plans_approve(code: str):
     approved = services.approve_plans(db.session, current_user, season.id, ids)
     flash(f"{approved} plan row{'s' if approved != 1 else ''} approved.", "success")
     return redirect_after_write(_grid_url("planning.plans", season, args))
+
+
+# OTB
+
+OTB = Grid("planning.otb", "planning/otb.html", Area.OTB, queries.otb_grid,
+           queries.otb_month_totals, OTBPlan)
+
+
+def _otb_inputs(form) -> dict:
+    return {name: form.get(name) for name in OTB_INPUT_LABELS}
+
+
+@bp.get("/<code>/otb")
+@login_required
+def otb(code: str):
+    """The OTB grid: a row per location × category × month with committed, remaining and
+    flags; month totals."""
+    season = _season_or_404(code)
+    return OTB.full(season, editing=_uuid(request.args.get("edit")))
+
+
+@bp.get("/<code>/otb/<uuid:otb_id>")
+@login_required
+def otb_row(code: str, otb_id):
+    """One OTB row, read-only."""
+    season = _season_or_404(code)
+    return OTB.render_row(season, OTB.one(season, otb_id), editing=False)
+
+
+@bp.get("/<code>/otb/<uuid:otb_id>/edit")
+@role_required(Action.EDIT_PLANNING)
+def otb_edit(code: str, otb_id):
+    """One OTB row as a form whose OTB recalculates while typing."""
+    season = _season_or_404(code)
+    require_editable(season, Area.OTB)
+    return OTB.render_row(season, OTB.one(season, otb_id), editing=True)
+
+
+@bp.post("/<code>/otb/<uuid:otb_id>")
+@role_required(Action.EDIT_PLANNING)
+def otb_update(code: str, otb_id):
+    """Save one OTB row (its OTB is computed), refused when it changed meanwhile."""
+    season = _season_or_404(code)
+    form = request.form
+    return OTB.save(season, otb_id, lambda row: services.upsert_otb(
+        db.session, current_user, season.id, location_id=row.location_id,
+        category_id=row.category_id, month=row.month, expected_version=_version(form),
+        **_otb_inputs(form)), "otb-changed", "OTB row saved.")
+
+
+@bp.get("/<code>/otb/totals")
+@login_required
+def otb_totals(code: str):
+    """The month totals of the filtered OTB rows."""
+    season = _season_or_404(code)
+    filters, args = grid_filters(season)
+    return render_fragment("planning/otb.html", "totals", **OTB.context(season, filters, args))
+
+
+@bp.get("/<code>/otb/preview")
+@login_required
+def otb_preview(code: str):
+    """The OTB the typed inputs give, computed on the server; nothing is saved."""
+    season = _season_or_404(code)
+    values, error = {}, None
+    for name, label in OTB_INPUT_LABELS.items():
+        raw = (request.args.get(name) or "").strip().replace(",", "")
+        if name == "planned_markdowns" and not raw:
+            raw = "0"
+        try:
+            values[name] = Decimal(raw)
+            if not values[name].is_finite():
+                raise ArithmeticError
+        except (ArithmeticError, ValueError):
+            error = f"{label}: enter a number"
+            break
+    result = None if error else approved_spend_limit(**values)
+    return render_fragment("planning/otb.html", "preview", season=season, preview=result,
+                           preview_error=error, preview_id=request.args.get("row", "new"))
+
+
+@bp.post("/<code>/otb")
+@role_required(Action.EDIT_PLANNING)
+def otb_create(code: str):
+    """Add an OTB row for a season location × leaf category × month."""
+    season = _season_or_404(code)
+    form = request.form
+
+    def write():
+        location_id, category_id = _uuid(form.get("location_id")), _uuid(form.get("category_id"))
+        month = _month(form.get("month"))
+        if not location_id or not category_id or not month:
+            raise ValidationFailed({"location_id": "Choose a location, a leaf category and a month"})
+        services.upsert_otb(db.session, current_user, season.id, location_id=location_id,
+                            category_id=category_id, month=month, must_be_new=True,
+                            **_otb_inputs(form))
+
+    return OTB.add(season, write, "OTB row added.")
+
+
+@bp.post("/<code>/otb/<uuid:otb_id>/delete")
+@role_required(Action.EDIT_PLANNING)
+def otb_delete(code: str, otb_id):
+    """Delete an OTB row."""
+    season = _season_or_404(code)
+    services.delete_otb(db.session, current_user, season.id, otb_id)
+    flash("OTB row deleted.", "success")
+    return redirect_after_write(_grid_url("planning.otb", season, grid_filters(season)[1]))
+
+
+@bp.get("/<code>/otb/cell/<location_code>/<category_code>/<month>")
+@login_required
+def otb_cell(code: str, location_code: str, category_code: str, month: str):
+    """One location × category × month: the OTB formula as a waterfall, every PO that
+    consumes it with its GRNs, committed and remaining, utilisation and fulfilment."""
+    season = _season_or_404(code)
+    first = _month(month)
+    location = db.session.scalar(select(Location).where(Location.location_code == location_code.upper()))
+    category = db.session.scalar(select(Category).where(Category.code == category_code.upper()))
+    if location is None or category is None or first not in months_between(season.start_date, season.end_date):
+        abort(404)
+    cell = queries.cell_detail(db.session, season.id, location.id, category.id, first)
+    return render("planning/otb_cell.html", season=season, location=location, category=category,
+                  month=first, cell=cell)

@@ -113,7 +113,8 @@ def _fix_links(season: Season) -> dict[Area, str]:
     """Where each gate's problem is fixed."""
     code = season.season_code
     return {Area.LOCATIONS: url_for("seasons.locations", code=code),
-            Area.PLANS: url_for("planning.plans", code=code)}
+            Area.PLANS: url_for("planning.plans", code=code),
+            Area.OTB: url_for("planning.otb", code=code)}
 
 
 @bp.get("/<code>")
@@ -226,6 +227,9 @@ def history(code: str):
         stmt = stmt.where(AuditEvent.entity == entity)
     else:
         entity = ""
+    entity_id = request.args.get("entity_id", "")[:64]
+    if entity_id:
+        stmt = stmt.where(AuditEvent.entity_id == entity_id)
     if user in {str(u.id) for u in users}:
         stmt = stmt.where(AuditEvent.user_id == uuid.UUID(user))
     else:
@@ -235,4 +239,5 @@ def history(code: str):
         select(SeasonTransition).where(SeasonTransition.season_id == season.id)
         .order_by(SeasonTransition.created_at)).all()
     return render("seasons/history.html", block="events", page=page, entity=entity, user=user,
+                  entity_id=entity_id,
                   entities=entities, users=users, transitions=transitions, **_page_args(season))
