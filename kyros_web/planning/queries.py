@@ -16,7 +16,7 @@ from ..analytics.metrics import fulfilment, utilisation
 from ..purchasing.models import GRNRecord, PurchaseOrder
 from ..purchasing.queries import committed_expr, committed_per_cell, received_per_po
 from ..sqlfuncs import month_start, weighted_avg
-from .models import OTBPlan, SeasonPlan
+from .models import OTBPlan, RangeIntent, SeasonPlan
 from .otb import committed_value
 
 ZERO = Decimal("0")
@@ -262,3 +262,16 @@ def cell_detail(session: Session, season_id: uuid.UUID, location_id: uuid.UUID,
     figures = cell_figures(session, season_id, location_id, category_id, month)
     total_received = sum((p.received for p in pos if p.po.status.value != "cancelled"), ZERO)
     return CellDetail(otb_row, figures, pos, total_received)
+
+
+def range_rows(session: Session, season_id: uuid.UUID) -> list:
+    """Each leaf category that has OTB (or already a range intent) with its range intent or
+    None: one statement."""
+    with_otb = select(OTBPlan.category_id).where(OTBPlan.season_id == season_id)
+    with_range = select(RangeIntent.category_id).where(RangeIntent.season_id == season_id)
+    return session.execute(
+        select(Category, RangeIntent)
+        .outerjoin(RangeIntent, (RangeIntent.category_id == Category.id)
+                   & (RangeIntent.season_id == season_id))
+        .where(Category.id.in_(with_otb.union(with_range)))
+        .order_by(Category.code)).all()

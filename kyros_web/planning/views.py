@@ -421,3 +421,84 @@ def otb_cell(code: str, location_code: str, category_code: str, month: str):
     cell = queries.cell_detail(db.session, season.id, location.id, category.id, first)
     return render("planning/otb_cell.html", season=season, location=location, category=category,
                   month=first, cell=cell)
+
+
+# Range intent
+
+BANDS = ("low", "mid", "high")
+
+
+def _range_context(season, **extra) -> dict:
+    rows = queries.range_rows(db.session, season.id)
+    return {"season": season, "rows": rows, "bands": BANDS,
+            "missing": [c for c, r in rows if r is None],
+            "can_edit": _can_edit(season, Area.RANGE), "errors": {}, "values": {}, **extra}
+
+
+@bp.get("/<code>/range")
+@login_required
+def range_intent(code: str):
+    """Range intent per leaf category with OTB: core/fashion split and price bands."""
+    season = _season_or_404(code)
+    return render("planning/range.html", **_range_context(season))
+
+
+@bp.post("/<code>/range/<uuid:category_id>")
+@role_required(Action.EDIT_PLANNING)
+def range_save(code: str, category_id):
+    """Create or change one category's range intent (core + fashion = 100, bands = 100)."""
+    season = _season_or_404(code)
+    form = request.form
+    version = _version(form)
+    try:
+        services.upsert_range(
+            db.session, current_user, season.id, category_id=category_id,
+            core_percent=form.get("core_percent"), fashion_percent=form.get("fashion_percent"),
+            price_bands={band: form.get(f"price_band_{band}") for band in BANDS},
+            expected_version=version, must_be_new=version is None)
+    except (ValidationFailed, StaleVersion) as exc:
+        db.session.expire_all()
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {"": exc.message}
+        status = 422 if isinstance(exc, ValidationFailed) else 409
+        return _range_row(season, category_id, status_code=status, errors=errors,
+                          values=form if status == 422 else {})
+    if wants_fragment():
+        db.session.expire_all()
+        body, status = _range_row(season, category_id, saved=True)
+        return body, status, {"HX-Trigger": "range-changed"}
+    flash("Range intent saved.", "success")
+    return redirect_after_write(url_for("planning.range_intent", code=season.season_code))
+
+
+def _range_row(season, category_id, status_code: int = 200, **extra):
+    """One category's row: the block for htmx, else the whole page."""
+    context = _range_context(season, **extra)
+    if not wants_fragment():
+        return render("planning/range.html", status_code=status_code, **context)
+    row = next((r for r in context["rows"] if r[0].id == category_id), None)
+    if row is None:
+        abort(404)
+    return render("planning/range.html", block="row", status_code=status_code, row=row,
+                  **context)
+
+
+@bp.get("/<code>/range/missing")
+@login_required
+def range_missing(code: str):
+    """The list of leaf categories still without range intent (refreshed after a save)."""
+    season = _season_or_404(code)
+    return render_fragment("planning/range.html", "missing", **_range_context(season))
+
+
+@bp.post("/<code>/range/<uuid:category_id>/delete")
+@role_required(Action.EDIT_PLANNING)
+def range_delete(code: str, category_id):
+    """Delete one category's range intent."""
+    season = _season_or_404(code)
+    row = db.session.scalar(select(RangeIntent).where(RangeIntent.season_id == season.id,
+                                                      RangeIntent.category_id == category_id))
+    if row is None:
+        abort(404)
+    services.delete_range(db.session, current_user, season.id, row.id)
+    flash("Range intent deleted.", "success")
+    return redirect_after_write(url_for("planning.range_intent", code=season.season_code))

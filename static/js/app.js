@@ -7,3 +7,15 @@ document.addEventListener("submit", function (event) {
     event.stopImmediatePropagation();
   }
 }, true);
+
+// Core % and fashion % add up to 100: typing one fills the other (the server checks anyway).
+document.addEventListener("input", function (event) {
+  var input = event.target;
+  var otherId = input.getAttribute && input.getAttribute("data-complement");
+  if (!otherId) return;
+  var other = document.getElementById(otherId);
+  var value = parseFloat(input.value);
+  if (other && input.value.trim() !== "" && isFinite(value) && value >= 0 && value <= 100) {
+    other.value = (100 - value).toFixed(2).replace(/\.00$/, "");
+  }
+});
