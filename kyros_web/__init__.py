@@ -58,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     from .health import bp as health_bp
     from .masterdata.views import bp as masterdata_bp
     from .planning.views import bp as planning_bp
+    from .purchasing.views import bp as purchasing_bp
     from .seasons.views import bp as seasons_bp
 
     app.register_blueprint(health_bp)
@@ -65,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(seasons_bp)
     app.register_blueprint(masterdata_bp)
     app.register_blueprint(planning_bp)
+    app.register_blueprint(purchasing_bp)
 
     @app.get("/")
     @login_required

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from ..args import as_int, as_month, as_uuid
 from ..auth.roles import Action, may
 from ..auth.views import role_required
 from ..errors import StaleVersion, ValidationFailed
@@ -35,29 +36,15 @@ OTB_INPUT_LABELS = {
 }
 
 
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
-def _month(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value + "-01") if value else None
-    except ValueError:
-        return None
-
-
 def grid_filters(season) -> tuple[queries.GridFilters, dict]:
     """The grid filters from the query string, and the cleaned arguments to repeat in links."""
     args = request.args
-    category = _uuid(args.get("category"))
+    category = as_uuid(args.get("category"))
     months = months_between(season.start_date, season.end_date)
-    month = _month(args.get("month"))
+    month = as_month(args.get("month"))
     filters = queries.GridFilters(
-        cluster_id=_uuid(args.get("cluster")),
-        location_id=_uuid(args.get("location")),
+        cluster_id=as_uuid(args.get("cluster")),
+        location_id=as_uuid(args.get("location")),
         category_ids=(frozenset({category} | descendant_ids(db.session, category))
                       if category else None),
         approved={"yes": True, "no": False}.get(args.get("approved", "")),
@@ -195,13 +182,6 @@ PLANS = Grid("planning.plans", "planning/plans.html", Area.PLANS, queries.plan_g
              queries.plan_totals, SeasonPlan)
 
 
-def _version(form) -> int | None:
-    try:
-        return int(form.get("version"))
-    except (TypeError, ValueError):
-        return None
-
-
 # Plans
 
 @bp.get("/<code>/plans")
@@ -209,7 +189,7 @@ def _version(form) -> int | None:
 def plans(code: str):
     """The plans grid: location × leaf category rows, filtered, sorted, paged, with totals."""
     season = _season_or_404(code)
-    editing = _uuid(request.args.get("edit"))
+    editing = as_uuid(request.args.get("edit"))
     return PLANS.full(season, editing=editing)
 
 
@@ -240,7 +220,7 @@ def plan_update(code: str, plan_id):
         db.session, current_user, season.id, location_id=plan.location_id,
         category_id=plan.category_id, planned_sales=form.get("planned_sales"),
         planned_margin=form.get("planned_margin"),
-        inventory_turns=form.get("inventory_turns") or None, expected_version=_version(form)),
+        inventory_turns=form.get("inventory_turns") or None, expected_version=as_int(form.get("version"))),
         "plans-changed", "Plan row saved.")
 
 
@@ -261,7 +241,7 @@ def plan_create(code: str):
     form = request.form
 
     def write():
-        location_id, category_id = _uuid(form.get("location_id")), _uuid(form.get("category_id"))
+        location_id, category_id = as_uuid(form.get("location_id")), as_uuid(form.get("category_id"))
         if not location_id or not category_id:
             raise ValidationFailed({"location_id": "Choose a location and a leaf category"})
         services.upsert_plan(
@@ -293,7 +273,7 @@ def plans_approve(code: str):
         ids = list(db.session.scalars(
             queries.plan_grid(season.id, filters).with_only_columns(SeasonPlan.id)))
     else:
-        ids = [i for i in (_uuid(v) for v in request.form.getlist("plan_id")) if i]
+        ids = [i for i in (as_uuid(v) for v in request.form.getlist("plan_id")) if i]
     approved = services.approve_plans(db.session, current_user, season.id, ids)
     flash(f"{approved} plan row{'s' if approved != 1 else ''} approved.", "success")
     return redirect_after_write(_grid_url("planning.plans", season, args))
@@ -315,7 +295,7 @@ def otb(code: str):
     """The OTB grid: a row per location × category × month with committed, remaining and
     flags; month totals."""
     season = _season_or_404(code)
-    return OTB.full(season, editing=_uuid(request.args.get("edit")))
+    return OTB.full(season, editing=as_uuid(request.args.get("edit")))
 
 
 @bp.get("/<code>/otb/<uuid:otb_id>")
@@ -343,7 +323,7 @@ def otb_update(code: str, otb_id):
     form = request.form
     return OTB.save(season, otb_id, lambda row: services.upsert_otb(
         db.session, current_user, season.id, location_id=row.location_id,
-        category_id=row.category_id, month=row.month, expected_version=_version(form),
+        category_id=row.category_id, month=row.month, expected_version=as_int(form.get("version")),
         **_otb_inputs(form)), "otb-changed", "OTB row saved.")
 
 
@@ -386,8 +366,8 @@ def otb_create(code: str):
     form = request.form
 
     def write():
-        location_id, category_id = _uuid(form.get("location_id")), _uuid(form.get("category_id"))
-        month = _month(form.get("month"))
+        location_id, category_id = as_uuid(form.get("location_id")), as_uuid(form.get("category_id"))
+        month = as_month(form.get("month"))
         if not location_id or not category_id or not month:
             raise ValidationFailed({"location_id": "Choose a location, a leaf category and a month"})
         services.upsert_otb(db.session, current_user, season.id, location_id=location_id,
@@ -413,7 +393,7 @@ def otb_cell(code: str, location_code: str, category_code: str, month: str):
     """One location × category × month: the OTB formula as a waterfall, every PO that
     consumes it with its GRNs, committed and remaining, utilisation and fulfilment."""
     season = _season_or_404(code)
-    first = _month(month)
+    first = as_month(month)
     location = db.session.scalar(select(Location).where(Location.location_code == location_code.upper()))
     category = db.session.scalar(select(Category).where(Category.code == category_code.upper()))
     if location is None or category is None or first not in months_between(season.start_date, season.end_date):
@@ -449,7 +429,7 @@ def range_save(code: str, category_id):
     """Create or change one category's range intent (core + fashion = 100, bands = 100)."""
     season = _season_or_404(code)
     form = request.form
-    version = _version(form)
+    version = as_int(form.get("version"))
     try:
         services.upsert_range(
             db.session, current_user, season.id, category_id=category_id,

@@ -67,6 +67,7 @@ class PurchaseOrder(IdMixin, db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_by: Mapped[uuid.UUID] = fk("users.id")
 
+    season = relationship("Season")
     location = relationship("Location")
     category = relationship("Category")
     grns: Mapped[list["GRNRecord"]] = relationship(back_populates="purchase_order",

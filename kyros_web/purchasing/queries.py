@@ -1,11 +1,18 @@
-"""Read-only SQL for committed OTB (SPEC §5), shared by gates, grids and analytics."""
+"""Read-only SQL of purchasing: committed OTB (SPEC §5), shared by gates, grids and analytics,
+and the PO and GRN lists."""
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+import uuid
+from dataclasses import dataclass
+from datetime import date
 
+from sqlalchemy import case, func, select, type_coerce
+
+from ..masterdata.models import Category, Location
+from ..modelbase import Money
 from ..planning.models import OTBPlan
 from ..sqlfuncs import month_start
-from .models import GRNRecord, POStatus, PurchaseOrder
+from .models import GRNRecord, POSource, POStatus, PurchaseOrder
 
 
 def received_per_po():
@@ -59,3 +66,68 @@ def over_otb_po_count(season_id):
         .where(PurchaseOrder.season_id == season_id,
                PurchaseOrder.status != POStatus.CANCELLED)
     )
+
+
+@dataclass(frozen=True)
+class POFilters:
+    status: POStatus | None = None
+    source: POSource | None = None
+    supplier: str = ""
+    location_id: uuid.UUID | None = None
+    category_ids: frozenset | None = None
+    month: date | None = None
+    number: str = ""
+
+
+def po_list(season_id: uuid.UUID, f: POFilters):
+    """POs of the season with location, category, received so far and how far their cell is
+    over OTB (NULL when within), filtered and newest first."""
+    received = received_per_po()
+    cells = committed_per_cell(season_id)
+    month = month_start(PurchaseOrder.delivery_date)
+    over_by = type_coerce(cells.c.committed - func.coalesce(OTBPlan.approved_spend_limit, 0), Money)
+    stmt = (select(PurchaseOrder, Location.location_code, Location.name.label("location_name"),
+                   Category.code.label("category_code"),
+                   type_coerce(func.coalesce(received.c.received, 0), Money).label("received"),
+                   case((over_by > 0, over_by), else_=None).label("cell_over_by"))
+            .join(Location, Location.id == PurchaseOrder.location_id)
+            .join(Category, Category.id == PurchaseOrder.category_id)
+            .outerjoin(received, received.c.po_id == PurchaseOrder.id)
+            .outerjoin(cells, (cells.c.location_id == PurchaseOrder.location_id)
+                       & (cells.c.category_id == PurchaseOrder.category_id)
+                       & (cells.c.month == month))
+            .outerjoin(OTBPlan, (OTBPlan.season_id == season_id)
+                       & (OTBPlan.location_id == PurchaseOrder.location_id)
+                       & (OTBPlan.category_id == PurchaseOrder.category_id)
+                       & (OTBPlan.month == month))
+            .where(PurchaseOrder.season_id == season_id))
+    if f.status:
+        stmt = stmt.where(PurchaseOrder.status == f.status)
+    if f.source:
+        stmt = stmt.where(PurchaseOrder.source == f.source)
+    if f.supplier:
+        stmt = stmt.where(func.lower(PurchaseOrder.supplier).like(f"%{f.supplier.lower()}%"))
+    if f.number:
+        stmt = stmt.where(func.lower(PurchaseOrder.po_number).like(f"%{f.number.lower()}%"))
+    if f.location_id:
+        stmt = stmt.where(PurchaseOrder.location_id == f.location_id)
+    if f.category_ids is not None:
+        stmt = stmt.where(PurchaseOrder.category_id.in_(f.category_ids))
+    if f.month:
+        stmt = stmt.where(month == f.month)
+    return stmt.order_by(PurchaseOrder.order_date.desc(), PurchaseOrder.po_number)
+
+
+def grn_list(season_id: uuid.UUID, number: str = ""):
+    """GRNs of the season's POs, newest first, optionally searched by GRN or PO number."""
+    stmt = (select(GRNRecord, PurchaseOrder.po_number, PurchaseOrder.po_value,
+                   Location.name.label("location_name"), Category.code.label("category_code"))
+            .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
+            .join(Location, Location.id == PurchaseOrder.location_id)
+            .join(Category, Category.id == PurchaseOrder.category_id)
+            .where(PurchaseOrder.season_id == season_id))
+    if number:
+        like = f"%{number.lower()}%"
+        stmt = stmt.where(func.lower(GRNRecord.grn_number).like(like)
+                          | func.lower(PurchaseOrder.po_number).like(like))
+    return stmt.order_by(GRNRecord.grn_date.desc(), GRNRecord.grn_number)

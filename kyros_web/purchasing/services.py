@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth.roles import Action, require
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import NotFound, StaleVersion, ValidationFailed
 from ..modelbase import Money
 from ..planning.queries import cell_figures
 from ..planning.services import require_season_cell
@@ -43,19 +43,10 @@ def _tolerance() -> Decimal:
     return Decimal(current_app.config.get("KYROS_OVER_RECEIPT_TOLERANCE", 0))
 
 
-@transactional
-def create_po(session: Session, user, season_id: uuid.UUID, *, po_number: str,
-              location_id: uuid.UUID, category_id: uuid.UUID, po_value, order_date: date,
-              delivery_date: date | None = None, supplier: str | None = None,
-              source: str = POSource.MANUAL.value, policy: str | None = None) -> POResult:
-    """Record a PO (status range_uploaded) against the OTB of its delivery month.
-
-    Policy `warn` saves and reports how far over OTB it goes; `block` refuses with the
-    OTB, committed and remaining figures (SPEC §5).
-    """
-    require(user, Action.EDIT_PURCHASING)
-    season = lock_season(session, season_id)
-    require_editable(season, Area.PURCHASING)
+def _po_values(session: Session, season, *, po_number: str, location_id, category_id, po_value,
+               order_date: date | None, delivery_date: date | None, supplier: str | None,
+               source: str) -> dict:
+    """Checked PO fields (SPEC §2): number, value > 0, delivery in a month of the season."""
     number = (po_number or "").strip()
     errors = {}
     if not number:
@@ -78,28 +69,100 @@ def create_po(session: Session, user, season_id: uuid.UUID, *, po_number: str,
         raise ValidationFailed({"delivery_date": f"Delivery month {month:%Y-%m} is not a month "
                                 f"of season {season.season_code}"})
     require_season_cell(session, season, location_id, category_id)
-    if session.scalar(select(exists().where(PurchaseOrder.po_number == number))):
-        raise Conflict(f"PO number {number} is already used")
+    return {"po_number": number, "location_id": location_id, "category_id": category_id,
+            "supplier": (supplier or "").strip() or None, "order_date": order_date,
+            "delivery_date": delivery_date, "po_value": value, "source": POSource(source)}
 
-    figures = cell_figures(session, season.id, location_id, category_id, month)
-    over_by = figures.committed + value - figures.otb
-    if over_by > 0 and (policy or _policy()) == "block":
+
+def _over_otb(session: Session, season, values: dict, policy: str | None,
+              exclude_po: uuid.UUID | None = None) -> Decimal | None:
+    """How far the PO takes its month over OTB (None when within); refused under `block`."""
+    month = month_start(values["delivery_date"])
+    figures = cell_figures(session, season.id, values["location_id"], values["category_id"],
+                           month, exclude_po=exclude_po)
+    over_by = figures.committed + values["po_value"] - figures.otb
+    if over_by <= 0:
+        return None
+    if (policy or _policy()) == "block":
         raise ValidationFailed({"po_value": (
             f"This PO would take {month:%Y-%m} over OTB by {money(over_by)}: OTB "
             f"{money(figures.otb)}, committed {money(figures.committed)}, remaining "
             f"{money(figures.remaining)}")})
-    po = PurchaseOrder(po_number=number, season_id=season.id, location_id=location_id,
-                       category_id=category_id, supplier=(supplier or "").strip() or None,
-                       order_date=order_date, delivery_date=delivery_date, po_value=value,
-                       source=POSource(source), status=POStatus.OPEN, created_by=user.id)
+    return over_by
+
+
+@transactional
+def create_po(session: Session, user, season_id: uuid.UUID, *, po_number: str,
+              location_id: uuid.UUID, category_id: uuid.UUID, po_value, order_date: date,
+              delivery_date: date | None = None, supplier: str | None = None,
+              source: str = POSource.MANUAL.value, policy: str | None = None) -> POResult:
+    """Record a PO (status range_uploaded) against the OTB of its delivery month.
+
+    Policy `warn` saves and reports how far over OTB it goes; `block` refuses with the
+    OTB, committed and remaining figures (SPEC §5).
+    """
+    require(user, Action.EDIT_PURCHASING)
+    season = lock_season(session, season_id)
+    require_editable(season, Area.PURCHASING)
+    values = _po_values(session, season, po_number=po_number, location_id=location_id,
+                        category_id=category_id, po_value=po_value, order_date=order_date,
+                        delivery_date=delivery_date, supplier=supplier, source=source)
+    if session.scalar(select(exists().where(PurchaseOrder.po_number == values["po_number"]))):
+        raise ValidationFailed({"po_number": f"PO number {values['po_number']} is already used"})
+    over_by = _over_otb(session, season, values, policy)
+    po = PurchaseOrder(season_id=season.id, status=POStatus.OPEN, created_by=user.id, **values)
     session.add(po)
     session.flush()
     after = audit.snapshot(po, PO_FIELDS)
-    if over_by > 0:
+    if over_by:
         after["over_otb_by"] = str(over_by)
     audit.record(session, user=user, action="create", entity="purchase_order", entity_id=po.id,
                  season_id=season.id, after=after)
-    return POResult(po, over_by if over_by > 0 else None)
+    return POResult(po, over_by)
+
+
+@transactional
+def update_po(session: Session, user, po_id: uuid.UUID, *, expected_version: int | None = None,
+              policy: str | None = None, **fields) -> POResult:
+    """Change an open or partly received PO; its value may not drop below what was received.
+
+    The OTB policy applies again, counting the PO once. Raises StaleVersion when the PO
+    changed since it was loaded.
+    """
+    po = _locked_po(session, user, po_id)
+    season = po.season
+    if po.status in (POStatus.CANCELLED, POStatus.CLOSED, POStatus.RECEIVED):
+        raise ValidationFailed({"status": f"PO {po.po_number} is {po.status.title.lower()} and "
+                                "can no longer be changed"})
+    if expected_version is not None and po.version != expected_version:
+        raise StaleVersion(f"PO {po.po_number} was changed by another user at "
+                           f"{po.updated_at:%Y-%m-%d %H:%M} UTC since you loaded it; reload "
+                           "to see the current values")
+    values = _po_values(session, season, **fields)
+    if values["po_number"] != po.po_number and session.scalar(
+            select(exists().where(PurchaseOrder.po_number == values["po_number"]))):
+        raise ValidationFailed({"po_number": f"PO number {values['po_number']} is already used"})
+    received = _received(session, po.id)
+    if values["po_value"] < received:
+        raise ValidationFailed({"po_value": f"PO value cannot be below the {money(received)} "
+                                "already received"})
+    grn_dates = session.scalar(select(func.min(GRNRecord.grn_date)).where(GRNRecord.po_id == po.id))
+    if grn_dates is not None and values["order_date"] > grn_dates:
+        raise ValidationFailed({"order_date": "Order date cannot be after a goods receipt "
+                                f"({grn_dates.isoformat()})"})
+    over_by = _over_otb(session, season, values, policy, exclude_po=po.id)
+    before = audit.snapshot(po, PO_FIELDS)
+    for key, value in values.items():
+        if getattr(po, key) != value:
+            setattr(po, key, value)
+    b, a = audit.changes(before, audit.snapshot(po, PO_FIELDS))
+    if a:
+        po.version += 1
+        if over_by:
+            a["over_otb_by"] = str(over_by)
+        audit.record(session, user=user, action="update", entity="purchase_order",
+                     entity_id=po.id, season_id=po.season_id, before=b, after=a)
+    return POResult(po, over_by)
 
 
 def _received(session: Session, po_id: uuid.UUID) -> Decimal:
@@ -176,7 +239,7 @@ def create_grn(session: Session, user, *, po_id: uuid.UUID, grn_number: str, grn
         raise ValidationFailed({"grn_date": f"GRN date must be on or after the PO's order date "
                                 f"({po.order_date.isoformat()})"})
     if session.scalar(select(exists().where(GRNRecord.grn_number == number))):
-        raise Conflict(f"GRN number {number} is already used")
+        raise ValidationFailed({"grn_number": f"GRN number {number} is already used"})
     received = _received(session, po.id)
     limit = po.po_value * (1 + _tolerance() / 100)
     if received + value > limit:

@@ -115,7 +115,8 @@ def _fix_links(season: Season) -> dict[Area, str]:
     return {Area.LOCATIONS: url_for("seasons.locations", code=code),
             Area.PLANS: url_for("planning.plans", code=code),
             Area.OTB: url_for("planning.otb", code=code),
-            Area.RANGE: url_for("planning.range_intent", code=code)}
+            Area.RANGE: url_for("planning.range_intent", code=code),
+            Area.PURCHASING: url_for("purchasing.pos", code=code)}
 
 
 @bp.get("/<code>")

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import func, select
 
-from kyros_web.errors import Conflict, Forbidden, SeasonLocked, StaleVersion, ValidationFailed
+from kyros_web.errors import Forbidden, SeasonLocked, StaleVersion, ValidationFailed
 from kyros_web.models import GRNRecord, POStatus, PurchaseOrder
 from kyros_web.planning.queries import cell_figures
 from kyros_web.planning.services import upsert_otb, upsert_plan, upsert_range
@@ -68,7 +68,7 @@ def test_delivery_before_order_refused(session, buying):
 
 def test_po_number_unique(session, buying):
     new_po(session, buying)
-    with pytest.raises(Conflict):
+    with pytest.raises(ValidationFailed, match="already used"):
         new_po(session, buying)
 
 
