@@ -7,6 +7,13 @@ from ..forms import UUIDSelectField, choices
 from .models import POSource
 
 
+def _number_text(value):
+    """Typed money as text without thousands separators ('1,234.50' → '1234.50')."""
+    if value is None or value == "":
+        return None
+    return str(value).strip().replace(",", "") or None
+
+
 class POForm(FlaskForm):
     po_number = StringField("PO number", validators=[DataRequired("PO number is required"),
                                                      Length(max=50)])
@@ -18,7 +25,7 @@ class POForm(FlaskForm):
                               description="When the goods are due; empty means the order date. "
                                           "Its month decides which OTB the PO consumes.")
     po_value = StringField("PO value (retail)", validators=[DataRequired("PO value is required")],
-                           filters=[lambda v: (v or "").strip().replace(",", "") or None])
+                           filters=[_number_text])
     source = SelectField("Source", choices=choices((s.value, s.title) for s in POSource),
                          default=POSource.MANUAL.value)
     version = HiddenField()
@@ -32,4 +39,4 @@ class GRNForm(FlaskForm):
     grn_date = DateField("Date received", validators=[DataRequired("Date received is required (YYYY-MM-DD)")])
     received_value = StringField("Received value (retail)",
                                  validators=[DataRequired("Received value is required")],
-                                 filters=[lambda v: (v or "").strip().replace(",", "") or None])
+                                 filters=[_number_text])

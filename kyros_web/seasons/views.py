@@ -7,6 +7,7 @@ import uuid
 from flask import Blueprint, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..audit import AuditEvent
 from ..auth.models import User
@@ -127,6 +128,7 @@ def detail(code: str, lock_error: str | None = None):
     checklist = services.season_gates(db.session, season)
     transitions = db.session.scalars(
         select(SeasonTransition).where(SeasonTransition.season_id == season.id)
+        .options(selectinload(SeasonTransition.user))
         .order_by(SeasonTransition.created_at)).all()
     return render("seasons/detail.html", block="workflow",
                   status_code=422 if lock_error else 200, checklist=checklist,
@@ -218,6 +220,7 @@ def history(code: str):
     entity = request.args.get("entity", "")
     user = request.args.get("user", "")
     stmt = (select(AuditEvent).where(AuditEvent.season_id == season.id)
+            .options(selectinload(AuditEvent.user))
             .order_by(AuditEvent.at.desc(), AuditEvent.id))
     entities = db.session.scalars(select(AuditEvent.entity).distinct()
                                   .where(AuditEvent.season_id == season.id)
@@ -239,6 +242,7 @@ def history(code: str):
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     transitions = db.session.scalars(
         select(SeasonTransition).where(SeasonTransition.season_id == season.id)
+        .options(selectinload(SeasonTransition.user))
         .order_by(SeasonTransition.created_at)).all()
     return render("seasons/history.html", block="events", page=page, entity=entity, user=user,
                   entity_id=entity_id,

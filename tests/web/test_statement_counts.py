@@ -1,0 +1,78 @@
+"""A grid page costs the same number of SQL statements whatever the size of its data."""
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+from sqlalchemy import event
+
+from kyros_web.extensions import db
+from kyros_web.purchasing.services import create_grn, create_po
+from kyros_web.seasons.workflow import SeasonStatus
+
+
+@contextmanager
+def count_statements():
+    statements = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def build(make, session, n_locations):
+    leaves = [make.category(), make.category()]
+    locations = [make.location() for _ in range(n_locations)]
+    season = make.season(SeasonStatus.RANGE_UPLOADED, locations=locations, leaves=leaves)
+    buyer = make.user("buyer")
+    for i, loc in enumerate(locations):
+        for leaf in leaves:
+            po = create_po(session, buyer, season.id, po_number=f"{season.season_code}-{i}-{leaf.code}",
+                           location_id=loc.id, category_id=leaf.id, po_value="100",
+                           order_date=date(2026, 2, 2), supplier="S")
+            create_grn(session, buyer, po_id=po.po.id, grn_number=f"G{season.season_code}-{i}-{leaf.code}",
+                       grn_date=date(2026, 2, 3), received_value="40")
+    return season, locations[0], leaves[0]
+
+
+def pages(season, loc, leaf):
+    code = season.season_code
+    return {
+        "season": f"/seasons/{code}",
+        "locations": f"/seasons/{code}/locations",
+        "history": f"/seasons/{code}/history",
+        "plans": f"/planning/{code}/plans",
+        "plans filtered": f"/planning/{code}/plans?category={leaf.id}&sort=sales",
+        "otb": f"/planning/{code}/otb",
+        "otb flagged": f"/planning/{code}/otb?flag=over&month=2026-02",
+        "range": f"/planning/{code}/range",
+        "otb cell": f"/planning/{code}/otb/cell/{loc.location_code}/{leaf.code}/2026-02",
+        "pos": f"/purchasing/{code}/pos",
+        "pos filtered": f"/purchasing/{code}/pos?status=partially_received&month=2026-02",
+        "grns": f"/purchasing/{code}/grns",
+    }
+
+
+@pytest.mark.parametrize("name", list(pages(type("S", (), {"season_code": "X"}),
+                                             type("L", (), {"location_code": "L"}),
+                                             type("C", (), {"id": 1, "code": "C"})).keys()))
+def test_statement_count_does_not_grow_with_data(login, make, session, name):
+    small = build(make, session, 2)
+    large = build(make, session, 20)
+    viewer = login("viewer")
+    urls = [pages(*data)[name] for data in (small, large)]
+    counts = []
+    for url in urls:
+        viewer.get(url)  # warm caches that are not per request
+        # Tests share the requests' session: empty it, or objects made above hide lazy loads.
+        session.close()
+        with count_statements() as statements:
+            response = viewer.get(url)
+        assert response.status_code == 200, url
+        counts.append(len(statements))
+    assert counts[0] == counts[1], f"{name}: {counts[0]} statements small, {counts[1]} at 10×"
+    assert counts[1] <= 25, f"{name}: {counts[1]} statements"
