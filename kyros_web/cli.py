@@ -1,6 +1,7 @@
 """`flask kyros …`: operator commands, thin, on the same services as the pages (SPEC §11)."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -191,3 +192,59 @@ def season_show(code):
     click.echo("counts:")
     for name, value in season_counts(db.session, target).items():
         click.echo(f"  {name:<16} {value}")
+
+
+@kyros.command("import")
+@click.argument("kind", type=click.Choice(["locations", "categories", "plans", "otb", "range",
+                                           "pos", "grns"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--season", "season_code", metavar="CODE", help="The season (all kinds but "
+              "locations and categories).")
+@user_option
+@click.option("--dry-run", is_flag=True, help="Check and count only; write nothing.")
+@with_appcontext
+def import_command(kind, file, season_code, user_email, dry_run):
+    """Import a CSV or XLSX file: the same checks, preview counts and all-or-nothing commit
+    as the upload page. Exit 0 when committed (or valid with --dry-run), 1 when rejected."""
+    from flask import current_app
+
+    from .uploads import parsing
+    from .uploads.models import UploadStatus
+    from .uploads.services import commit_upload, handler_class, preview_upload
+
+    cls = handler_class(kind)
+    if cls.area is not None and not season_code:
+        raise click.UsageError(f"{kind} belong to a season: give --season CODE.")
+    user = acting_user(user_email)
+    season = _season(season_code) if cls.area is not None else None
+    with open(file, "rb") as fh:
+        data = fh.read()
+    try:
+        upload = preview_upload(db.session, user, kind=kind, data=data,
+                                file_name=os.path.basename(file), season=season,
+                                config=current_app.config)
+    except (DomainError, parsing.FileRejected) as exc:
+        fail(exc.message)
+    click.echo(f"{upload.file_name}: {upload.rows_total} rows: {upload.rows_new} new, "
+               f"{upload.rows_updated} updated, {upload.rows_unchanged} unchanged, "
+               f"{upload.rows_rejected} rejected")
+    summary = upload.summary or {}
+    if summary.get("unknown_columns"):
+        click.echo("Ignored columns: " + ", ".join(summary["unknown_columns"]))
+    for warning in summary.get("warnings", []):
+        click.echo(f"Warning: {warning}")
+    if upload.status is UploadStatus.REJECTED:
+        if summary.get("message"):
+            click.echo(f"Error: {summary['message']}", err=True)
+        for error in summary.get("errors", [])[:20]:
+            click.echo(f"Row {error['row']}, {error['column']} {error['value']!r}: "
+                       f"{error['message']}", err=True)
+        sys.exit(1)
+    if dry_run:
+        click.echo("Dry run: the file is valid; nothing was written.")
+        return
+    try:
+        commit_upload(db.session, user, upload.id, config=current_app.config)
+    except DomainError as exc:
+        fail(exc.message)
+    click.echo("Committed.")

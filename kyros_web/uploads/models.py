@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Integer, LargeBinary, String
+from sqlalchemy import JSON, CheckConstraint, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import db
@@ -53,5 +53,8 @@ class Upload(IdMixin, db.Model):
     user_id: Mapped[uuid.UUID] = fk("users.id")
     # The file waits here between preview and confirm: app hosts share nothing else.
     content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    # What the preview found: the first errors, warnings, unknown columns, OTB impact.
+    summary: Mapped[dict | None] = mapped_column(JSON)
 
     user = relationship("User")
+    season = relationship("Season")

@@ -1,0 +1,740 @@
+"""What each upload kind reads and which rules it checks (SPEC §2, §6). A handler loads the
+maps it needs once (codes, existing rows), checks one row at a time without a query per row,
+sorts rows into new / updated / unchanged, and writes them set-based."""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+import re
+
+from sqlalchemy import exists, func, insert, select, type_coerce, update
+from sqlalchemy.orm import Session
+
+from .. import ids
+from ..auth.roles import Action
+from ..masterdata.models import Category, Cluster, Location, LocationType
+from ..modelbase import Money, utcnow
+from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
+from ..planning.otb import approved_spend_limit, committed_value
+from ..purchasing.models import GRNRecord, POSource, POStatus, PurchaseOrder
+from ..purchasing.queries import committed_per_cell
+from ..seasons.models import SeasonLocation
+from ..seasons.workflow import Area
+from ..templating import money
+from ..values import months_between
+from . import parsing
+from .engine import Column, RowError
+from .models import UploadKind
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+
+
+def _text(max_length):
+    return lambda v: parsing.text(v, max_length)
+
+
+def _upper(max_length):
+    def parse(v):
+        t = parsing.text(v, max_length)
+        return t.upper() if t else None
+    return parse
+
+
+def _lower(v):
+    t = parsing.text(v, 50)
+    return t.lower() if t else None
+
+
+def _ids(rows) -> dict:
+    return {code: id_ for code, id_ in rows}
+
+
+class Handler:
+    kind: UploadKind
+    title: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    key_label: str
+    area: Area | None = None
+    action = Action.EDIT_PLANNING
+
+    def __init__(self, session: Session, season, user, *, file_format: str = "csv",
+                 otb_policy: str = "warn", tolerance: Decimal = ZERO):
+        self.session, self.season, self.user = session, season, user
+        self.file_format, self.otb_policy, self.tolerance = file_format, otb_policy, tolerance
+        self.now = utcnow()
+        self.warnings: list[str] = []
+        self.load()
+
+    @classmethod
+    def column_names(cls) -> list[str]:
+        return [c.name for c in cls.columns]
+
+    @classmethod
+    def required(cls) -> list[str]:
+        return [c.name for c in cls.columns if c.required]
+
+    @property
+    def blame(self) -> str:
+        """The column a duplicate or a row-wide problem is reported against."""
+        return self.key[0]
+
+    def key_of(self, values: dict) -> tuple:
+        return tuple(values[k] for k in self.key)
+
+    def finish_checks(self) -> list[tuple[tuple, str, str]]:
+        """Rules only the whole file can answer: (row key, column, message) per problem."""
+        return []
+
+    def load(self) -> None:
+        """Read once what the checks need."""
+
+    def check(self, values: dict) -> dict:
+        raise NotImplementedError
+
+    def classify(self, record: dict) -> str:
+        raise NotImplementedError
+
+    def write(self, outcome: str, records: list[dict]) -> None:
+        model = self.model
+        if outcome == "new":
+            self.session.execute(insert(model), records)
+        else:
+            self.session.execute(update(model), records)
+
+    def after_write(self) -> None:
+        """Work that needs every row written (e.g. PO statuses after GRNs)."""
+
+    def summary(self) -> dict:
+        """Extra facts for the preview page (warnings, OTB impact)."""
+        return {"warnings": self.warnings}
+
+    # Shared lookups for season kinds.
+
+    def _season_cells(self):
+        """Maps: codes of the season's locations and of leaf categories."""
+        sid = self.season.id
+        self.locations = _ids(self.session.execute(
+            select(Location.location_code, Location.id)
+            .join(SeasonLocation, SeasonLocation.location_id == Location.id)
+            .where(SeasonLocation.season_id == sid)))
+        self.all_locations = set(self.session.scalars(select(Location.location_code)))
+        child = Category.__table__.alias("child")
+        self.leaves = _ids(self.session.execute(
+            select(Category.code, Category.id)
+            .where(~exists().where(child.c.parent_id == Category.id))))
+        self.all_categories = set(self.session.scalars(select(Category.code)))
+        self.months = set(months_between(self.season.start_date, self.season.end_date))
+
+    def _location(self, code: str) -> uuid.UUID:
+        if code in self.locations:
+            return self.locations[code]
+        if code in self.all_locations:
+            raise RowError("location_code", f"Location {code} is not assigned to season "
+                           f"{self.season.season_code}")
+        raise RowError("location_code", f"Unknown location code {code}")
+
+    def _leaf(self, code: str) -> uuid.UUID:
+        if code in self.leaves:
+            return self.leaves[code]
+        if code in self.all_categories:
+            raise RowError("category_code", f"Category {code} has sub-categories; use a leaf "
+                           "category")
+        raise RowError("category_code", f"Unknown category code {code}")
+
+    def _month(self, month: date) -> date:
+        if month not in self.months:
+            raise RowError("month", f"{month:%Y-%m} is not a month of season "
+                           f"{self.season.season_code}")
+        return month
+
+    def _stamp(self, record: dict, new: bool) -> dict:
+        if new:
+            record.update(id=uuid.uuid4(), created_at=self.now)
+        record["updated_at"] = self.now
+        return record
+
+
+def _non_negative(values: dict, names, labels: dict) -> None:
+    for name in names:
+        if values[name] is not None and values[name] < 0:
+            raise RowError(name, f"{labels.get(name, name)} must be 0 or more")
+
+
+class PlansHandler(Handler):
+    kind = UploadKind.PLANS
+    title = "Season plans"
+    area = Area.PLANS
+    model = SeasonPlan
+    key = ("location_code", "category_code")
+    key_label = "location × category"
+    columns = (
+        Column("location_code", _upper(16), True, "Location code"),
+        Column("category_code", _upper(50), True, "Category code"),
+        Column("planned_sales", parsing.number, True, "Planned sales"),
+        Column("planned_margin", parsing.number, True, "Planned margin"),
+        Column("inventory_turns", parsing.number, False, "Inventory turns"),
+    )
+
+    def load(self):
+        self._season_cells()
+        self.existing = {
+            (r.location_id, r.category_id): r for r in self.session.execute(
+                select(SeasonPlan.id, SeasonPlan.location_id, SeasonPlan.category_id,
+                       SeasonPlan.planned_sales, SeasonPlan.planned_margin,
+                       SeasonPlan.inventory_turns, SeasonPlan.version)
+                .where(SeasonPlan.season_id == self.season.id))}
+
+    def check(self, v):
+        location_id, category_id = self._location(v["location_code"]), self._leaf(v["category_code"])
+        _non_negative(v, ("planned_sales", "inventory_turns"),
+                      {"planned_sales": "Planned sales", "inventory_turns": "Inventory turns"})
+        if not -HUNDRED < v["planned_margin"] < HUNDRED:
+            raise RowError("planned_margin", "Planned margin must be between -100 and 100")
+        return {"location_id": location_id, "category_id": category_id,
+                "planned_sales": v["planned_sales"], "planned_margin": v["planned_margin"],
+                "inventory_turns": v["inventory_turns"]}
+
+    def classify(self, r):
+        old = self.existing.get((r["location_id"], r["category_id"]))
+        if old is None:
+            self._stamp(r, True).update(season_id=self.season.id, version=1, approved=False,
+                                        uploaded_by=self.user.id)
+            return "new"
+        if (old.planned_sales, old.planned_margin, old.inventory_turns) == (
+                r["planned_sales"], r["planned_margin"], r["inventory_turns"]):
+            return "unchanged"
+        # A change clears approval (SPEC §2).
+        self._stamp(r, False).update(id=old.id, version=old.version + 1, approved=False,
+                                     approved_by=None, approved_at=None, uploaded_by=self.user.id)
+        return "updated"
+
+
+OTB_INPUTS = ("planned_sales", "planned_markdowns", "planned_closing_stock", "opening_stock",
+              "on_order")
+OTB_LABELS = {"planned_sales": "Planned sales", "planned_markdowns": "Planned markdowns",
+              "planned_closing_stock": "Planned closing stock", "opening_stock": "Opening stock",
+              "on_order": "On order"}
+
+
+class OTBHandler(Handler):
+    kind = UploadKind.OTB
+    title = "OTB plan"
+    area = Area.OTB
+    model = OTBPlan
+    key = ("location_code", "category_code", "month")
+    key_label = "location × category × month"
+    columns = (
+        Column("location_code", _upper(16), True, "Location code"),
+        Column("category_code", _upper(50), True, "Category code"),
+        Column("month", parsing.month, True, "Month"),
+        Column("planned_sales", parsing.number, True, "Planned sales"),
+        Column("planned_closing_stock", parsing.number, True, "Planned closing stock"),
+        Column("opening_stock", parsing.number, True, "Opening stock"),
+        Column("on_order", parsing.number, True, "On order"),
+        Column("planned_markdowns", parsing.number, False, "Planned markdowns"),
+    )
+
+    def load(self):
+        self._season_cells()
+        self.existing = {
+            (r.location_id, r.category_id, r.month): r for r in self.session.execute(
+                select(OTBPlan.id, OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month,
+                       OTBPlan.version, *[getattr(OTBPlan, n) for n in OTB_INPUTS])
+                .where(OTBPlan.season_id == self.season.id))}
+        self.negative = 0
+
+    def check(self, v):
+        record = {"location_id": self._location(v["location_code"]),
+                  "category_id": self._leaf(v["category_code"]),
+                  "month": self._month(v["month"])}
+        if v["planned_markdowns"] is None:
+            v["planned_markdowns"] = Decimal("0.00")
+        _non_negative(v, OTB_INPUTS, OTB_LABELS)
+        record.update({n: v[n] for n in OTB_INPUTS})
+        if approved_spend_limit(*(v[n] for n in OTB_INPUTS)) < 0:
+            self.negative += 1
+        return record
+
+    def classify(self, r):
+        old = self.existing.get((r["location_id"], r["category_id"], r["month"]))
+        if old is None:
+            self._stamp(r, True).update(season_id=self.season.id, version=1,
+                                        uploaded_by=self.user.id)
+            return "new"
+        if all(getattr(old, n) == r[n] for n in OTB_INPUTS):
+            return "unchanged"
+        self._stamp(r, False).update(id=old.id, version=old.version + 1, uploaded_by=self.user.id)
+        return "updated"
+
+    def summary(self):
+        if self.negative:
+            self.warnings.append(f"{self.negative} row(s) give a negative OTB (over-bought); "
+                                 "they are kept and flagged")
+        return super().summary()
+
+
+BANDS = ("low", "mid", "high")
+
+
+class RangeHandler(Handler):
+    kind = UploadKind.RANGE
+    title = "Range intent"
+    area = Area.RANGE
+    model = RangeIntent
+    key = ("category_code",)
+    key_label = "category"
+    columns = (
+        Column("category_code", _upper(50), True, "Category code"),
+        Column("core_percent", parsing.number, True, "Core %"),
+        Column("fashion_percent", parsing.number, True, "Fashion %"),
+        *(Column(f"price_band_{b}", parsing.number, False, f"Price band {b}") for b in BANDS),
+    )
+
+    def load(self):
+        self._season_cells()
+        self.existing = {r.category_id: r for r in self.session.execute(
+            select(RangeIntent.id, RangeIntent.category_id, RangeIntent.core_percent,
+                   RangeIntent.fashion_percent, RangeIntent.price_band_mix, RangeIntent.version)
+            .where(RangeIntent.season_id == self.season.id))}
+
+    def check(self, v):
+        category_id = self._leaf(v["category_code"])
+        core, fashion = v["core_percent"], v["fashion_percent"]
+        for name, value in (("core_percent", core), ("fashion_percent", fashion)):
+            if not ZERO <= value <= HUNDRED:
+                raise RowError(name, f"{name.replace('_percent', '').capitalize()} % must be "
+                               "between 0 and 100")
+        if core + fashion != HUNDRED:
+            raise RowError("fashion_percent", f"Core % and fashion % must add up to 100; they "
+                           f"add up to {core + fashion}")
+        bands = {b: v[f"price_band_{b}"] for b in BANDS if v[f"price_band_{b}"] is not None}
+        for b, value in bands.items():
+            if value < 0:
+                raise RowError(f"price_band_{b}", f"Price band {b} must be 0 or more")
+        if bands and sum(bands.values()) != HUNDRED:
+            raise RowError("price_band_low", "Price bands must add up to 100; they add up to "
+                           f"{sum(bands.values())}")
+        return {"category_id": category_id, "core_percent": core, "fashion_percent": fashion,
+                "price_band_mix": {b: str(value) for b, value in bands.items()}}
+
+    def classify(self, r):
+        old = self.existing.get(r["category_id"])
+        if old is None:
+            self._stamp(r, True).update(season_id=self.season.id, version=1,
+                                        uploaded_by=self.user.id)
+            return "new"
+        if (old.core_percent, old.fashion_percent, old.price_band_mix) == (
+                r["core_percent"], r["fashion_percent"], r["price_band_mix"]):
+            return "unchanged"
+        self._stamp(r, False).update(id=old.id, version=old.version + 1, uploaded_by=self.user.id)
+        return "updated"
+
+
+class POHandler(Handler):
+    kind = UploadKind.POS
+    title = "Purchase orders"
+    area = Area.PURCHASING
+    action = Action.EDIT_PURCHASING
+    model = PurchaseOrder
+    key = ("po_number",)
+    key_label = "PO number"
+    columns = (
+        Column("po_number", _text(50), True, "PO number"),
+        Column("location_code", _upper(16), True, "Location code"),
+        Column("category_code", _upper(50), True, "Category code"),
+        Column("po_value", parsing.number, True, "PO value"),
+        Column("order_date", parsing.day, True, "Order date"),
+        Column("delivery_date", parsing.day, False, "Delivery date"),
+        Column("supplier", _text(200), False, "Supplier"),
+        Column("source", _lower, False, "Source"),
+    )
+
+    def load(self):
+        self._season_cells()
+        sid = self.season.id
+        self.existing = {r.po_number: r for r in self.session.execute(
+            select(PurchaseOrder.id, PurchaseOrder.po_number, PurchaseOrder.season_id,
+                   PurchaseOrder.location_id, PurchaseOrder.category_id, PurchaseOrder.supplier,
+                   PurchaseOrder.order_date, PurchaseOrder.delivery_date, PurchaseOrder.po_value,
+                   PurchaseOrder.source, PurchaseOrder.status, PurchaseOrder.version))}
+        self.otb = {(r.location_id, r.category_id, r.month): r.approved_spend_limit
+                    for r in self.session.execute(
+                        select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month,
+                               OTBPlan.approved_spend_limit).where(OTBPlan.season_id == sid))}
+        cells = committed_per_cell(sid)
+        self.before = {(r.location_id, r.category_id, r.month): r.committed for r in
+                       self.session.execute(select(cells.c.location_id, cells.c.category_id,
+                                                   cells.c.month,
+                                                   type_coerce(cells.c.committed, Money).label("committed")))}
+        self.running = dict(self.before)
+        self.received = dict(self.session.execute(
+            select(GRNRecord.po_id, type_coerce(func.sum(GRNRecord.received_value), Money))
+            .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
+            .where(PurchaseOrder.season_id == sid).group_by(GRNRecord.po_id)).all())
+        self.over_rows: list[str] = []
+        self.over_cells: set = set()
+
+    def check(self, v):
+        number = v["po_number"]
+        old = self.existing.get(number)
+        if old is not None and old.season_id != self.season.id:
+            raise RowError("po_number", f"PO number {number} is used in another season")
+        location_id, category_id = self._location(v["location_code"]), self._leaf(v["category_code"])
+        value = v["po_value"]
+        if value <= 0:
+            raise RowError("po_value", "PO value must be greater than 0")
+        delivery = v["delivery_date"] or v["order_date"]
+        if delivery < v["order_date"]:
+            raise RowError("delivery_date", "Delivery date must be on or after the order date")
+        month = delivery.replace(day=1)
+        if month not in self.months:
+            raise RowError("delivery_date", f"Delivery month {month:%Y-%m} is not a month of "
+                           f"season {self.season.season_code}")
+        source = v["source"] or self.file_format
+        if source not in {s.value for s in POSource}:
+            raise RowError("source", "Source must be one of " + ", ".join(s.value for s in POSource))
+        record = {"po_number": number, "location_id": location_id, "category_id": category_id,
+                  "supplier": v["supplier"], "order_date": v["order_date"],
+                  "delivery_date": delivery, "po_value": value, "source": POSource(source)}
+        if old is not None:
+            fields = ("location_id", "category_id", "supplier", "order_date", "delivery_date",
+                      "po_value", "source")
+            if all(getattr(old, f) == record[f] for f in fields):
+                return record
+            if old.status in (POStatus.CANCELLED, POStatus.CLOSED, POStatus.RECEIVED):
+                raise RowError("po_number", f"PO {number} is {old.status.value} and can no longer "
+                               "change")
+            if value < self.received.get(old.id, ZERO):
+                raise RowError("po_value", f"PO value cannot be below the "
+                               f"{money(self.received[old.id])} already received")
+        self._apply_to_otb(record, old)
+        return record
+
+    def _apply_to_otb(self, record, old) -> None:
+        """The running committed of the cell, counting this file's rows so far (SPEC §5)."""
+        cell = (record["location_id"], record["category_id"], record["delivery_date"].replace(day=1))
+        if old is not None:
+            old_cell = (old.location_id, old.category_id, old.delivery_date.replace(day=1))
+            self.running[old_cell] = self.running.get(old_cell, ZERO) - committed_value(
+                old.status, old.po_value, self.received.get(old.id, ZERO))
+        committed = self.running.get(cell, ZERO) + record["po_value"]
+        otb = self.otb.get(cell, ZERO)
+        if committed > otb:
+            over_by = committed - otb
+            if self.otb_policy == "block":
+                if old is not None:
+                    self.running[old_cell] += committed_value(
+                        old.status, old.po_value, self.received.get(old.id, ZERO))
+                raise RowError("po_value", (
+                    f"Would take {cell[2]:%Y-%m} over OTB by {money(over_by)}: OTB {money(otb)}, "
+                    f"committed {money(committed - record['po_value'])}, remaining "
+                    f"{money(otb - committed + record['po_value'])}"))
+            self.over_cells.add(cell)
+            if len(self.over_rows) < 20:
+                self.over_rows.append(f"PO {record['po_number']} takes {cell[2]:%Y-%m} over OTB "
+                                      f"by {money(over_by)}")
+        self.running[cell] = committed
+
+    def classify(self, r):
+        old = self.existing.get(r["po_number"])
+        if old is None:
+            self._stamp(r, True).update(season_id=self.season.id, status=POStatus.OPEN,
+                                        version=1, created_by=self.user.id)
+            return "new"
+        fields = ("location_id", "category_id", "supplier", "order_date", "delivery_date",
+                  "po_value", "source")
+        if all(getattr(old, f) == r[f] for f in fields):
+            return "unchanged"
+        self._stamp(r, False).update(id=old.id, version=old.version + 1)
+        return "updated"
+
+    def summary(self):
+        months = defaultdict(lambda: [ZERO, ZERO, ZERO])
+        for (loc, cat, month), otb in self.otb.items():
+            months[month][0] += otb
+        for cell, value in self.before.items():
+            months[cell[2]][1] += value
+        for cell, value in self.running.items():
+            months[cell[2]][2] += value
+        impact = []
+        for month in sorted(months):
+            otb, before, after = months[month]
+            impact.append({"month": month.isoformat(), "otb": str(otb), "before": str(before),
+                           "after": str(after),
+                           "utilisation_before": str(before / otb * 100) if otb else "0",
+                           "utilisation_after": str(after / otb * 100) if otb else "0"})
+        if self.over_cells:
+            self.warnings.append(f"{len(self.over_cells)} OTB cell(s) would go over OTB")
+            self.warnings.extend(self.over_rows)
+            if self.otb_policy == "warn":
+                self.warnings.append("Under the 'block' OTB policy these rows would be refused")
+        return {"warnings": self.warnings, "impact": impact}
+
+
+class GRNHandler(Handler):
+    kind = UploadKind.GRNS
+    title = "Goods received"
+    area = Area.PURCHASING
+    action = Action.EDIT_PURCHASING
+    model = GRNRecord
+    key = ("grn_number",)
+    key_label = "GRN number"
+    columns = (
+        Column("grn_number", _text(50), True, "GRN number"),
+        Column("po_number", _text(50), True, "PO number"),
+        Column("grn_date", parsing.day, True, "GRN date"),
+        Column("received_value", parsing.number, True, "Received value"),
+    )
+
+    def load(self):
+        sid = self.season.id
+        self.pos = {r.po_number: r for r in self.session.execute(
+            select(PurchaseOrder.id, PurchaseOrder.po_number, PurchaseOrder.status,
+                   PurchaseOrder.po_value, PurchaseOrder.order_date, PurchaseOrder.season_id))}
+        self.existing = {r.grn_number: r for r in self.session.execute(
+            select(GRNRecord.id, GRNRecord.grn_number, GRNRecord.po_id, GRNRecord.grn_date,
+                   GRNRecord.received_value))}
+        self.received = dict(self.session.execute(
+            select(GRNRecord.po_id, type_coerce(func.sum(GRNRecord.received_value), Money))
+            .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
+            .where(PurchaseOrder.season_id == sid).group_by(GRNRecord.po_id)).all())
+        self.touched: set = set()
+
+    def check(self, v):
+        po = self.pos.get(v["po_number"])
+        if po is None or po.season_id != self.season.id:
+            raise RowError("po_number", f"No PO {v['po_number']} in season {self.season.season_code}")
+        old = self.existing.get(v["grn_number"])
+        record = {"grn_number": v["grn_number"], "po_id": po.id, "grn_date": v["grn_date"],
+                  "received_value": v["received_value"]}
+        if old is not None and (old.po_id, old.grn_date, old.received_value) == (
+                po.id, v["grn_date"], v["received_value"]):
+            return record
+        if po.status in (POStatus.CANCELLED, POStatus.CLOSED):
+            raise RowError("po_number", f"PO {po.po_number} is {po.status.value}; no goods can be "
+                           "received against it")
+        value = v["received_value"]
+        if value <= 0:
+            raise RowError("received_value", "Received value must be greater than 0")
+        if v["grn_date"] < po.order_date:
+            raise RowError("grn_date", "GRN date must be on or after the PO's order date "
+                           f"({po.order_date.isoformat()})")
+        if old is not None:
+            self.received[old.po_id] = self.received.get(old.po_id, ZERO) - old.received_value
+        so_far = self.received.get(po.id, ZERO)
+        limit = po.po_value * (1 + self.tolerance / 100)
+        if so_far + value > limit:
+            if old is not None:
+                self.received[old.po_id] += old.received_value
+            raise RowError("received_value", (
+                f"Over-receipt: PO {po.po_number} is for {money(po.po_value)}, {money(so_far)} is "
+                f"received already (this file included), so at most "
+                f"{money(max(limit - so_far, ZERO))} more can be received"))
+        self.received[po.id] = so_far + value
+        self.touched.update({po.id} | ({old.po_id} if old is not None else set()))
+        return record
+
+    def classify(self, r):
+        old = self.existing.get(r["grn_number"])
+        if old is None:
+            self._stamp(r, True).update(created_by=self.user.id)
+            return "new"
+        if (old.po_id, old.grn_date, old.received_value) == (r["po_id"], r["grn_date"],
+                                                            r["received_value"]):
+            return "unchanged"
+        self._stamp(r, False).update(id=old.id)
+        return "updated"
+
+    def after_write(self):
+        """PO statuses follow the receipts: open → partially received → received."""
+        changes = []
+        for po in self.pos.values():
+            if po.id not in self.touched or po.status not in (
+                    POStatus.OPEN, POStatus.PARTIALLY_RECEIVED, POStatus.RECEIVED):
+                continue
+            got = self.received.get(po.id, ZERO)
+            status = (POStatus.RECEIVED if got >= po.po_value else
+                      POStatus.PARTIALLY_RECEIVED if got > 0 else POStatus.OPEN)
+            if status is not po.status:
+                changes.append({"id": po.id, "status": status, "updated_at": self.now})
+        if changes:
+            self.session.execute(update(PurchaseOrder), changes)
+
+
+class LocationsHandler(Handler):
+    kind = UploadKind.LOCATIONS
+    title = "Locations"
+    action = Action.EDIT_MASTERDATA
+    model = Location
+    key = ("key",)
+    key_label = "location code (or name, without a code)"
+    columns = (
+        Column("name", _text(200), True, "Name"),
+        Column("type", _lower, True, "Type"),
+        Column("cluster", _text(100), False, "Cluster"),
+        Column("address", _text(300), False, "Address"),
+        Column("city", _text(100), False, "City"),
+        Column("country", _text(100), False, "Country"),
+        Column("location_code", _upper(16), False, "Location code"),
+    )
+    FIELDS = ("name", "type", "cluster_id", "address", "city", "country")
+
+    blame = "name"
+
+    def key_of(self, values):
+        return (values["location_code"] or f"name:{values['name'].lower()}",)
+
+    def load(self):
+        rows = self.session.execute(select(
+            Location.id, Location.location_code, Location.name, Location.type, Location.cluster_id,
+            Location.address, Location.city, Location.country)).all()
+        self.by_code = {r.location_code: r for r in rows}
+        self.by_name = {r.name.lower(): r for r in rows}
+        self.clusters = {name.lower(): id_ for name, id_ in
+                         self.session.execute(select(Cluster.name, Cluster.id))}
+        self.new_clusters: dict[str, str] = {}
+        self.taken = set(self.by_code)
+
+    def check(self, v):
+        if v["type"] not in {t.value for t in LocationType}:
+            raise RowError("type", "Type must be store or warehouse")
+        code = v["location_code"]
+        if code and (len(code) != 16 or not code.isalnum() or not code.isascii()):
+            raise RowError("location_code", "Location code must be 16 characters A–Z and 0–9")
+        cluster_id = None
+        if v["cluster"]:
+            name = v["cluster"].lower()
+            if name not in self.clusters:
+                self.new_clusters.setdefault(name, v["cluster"])
+                self.clusters[name] = uuid.uuid4()
+            cluster_id = self.clusters[name]
+        return {"location_code": code, "name": v["name"], "type": LocationType(v["type"]),
+                "cluster_id": cluster_id, "address": v["address"], "city": v["city"],
+                "country": v["country"]}
+
+    def classify(self, r):
+        old = self.by_code.get(r["location_code"]) if r["location_code"] else \
+            self.by_name.get(r["name"].lower())
+        if old is None:
+            code = r["location_code"] or ids.unique_code(ids.location_code, self.taken.__contains__)
+            self.taken.add(code)
+            self._stamp(r, True).update(location_code=code, is_active=True)
+            return "new"
+        r["location_code"] = old.location_code
+        if all(getattr(old, f) == r[f] for f in self.FIELDS):
+            return "unchanged"
+        self._stamp(r, False).update(id=old.id)
+        return "updated"
+
+    def write(self, outcome, records):
+        if self.new_clusters:
+            self.session.execute(insert(Cluster), [
+                {"id": self.clusters[key], "name": name, "created_at": self.now,
+                 "updated_at": self.now} for key, name in self.new_clusters.items()])
+            self.new_clusters = {}
+        super().write(outcome, records)
+
+    def summary(self):
+        if self.new_clusters:
+            self.warnings.append("New clusters will be created: "
+                                 + ", ".join(sorted(self.new_clusters.values()))
+                                 + ". Check the spelling before you confirm.")
+        return super().summary()
+
+
+class CategoriesHandler(Handler):
+    kind = UploadKind.CATEGORIES
+    title = "Categories"
+    action = Action.EDIT_MASTERDATA
+    model = Category
+    key = ("code",)
+    key_label = "category code"
+    columns = (
+        Column("code", _upper(50), True, "Code"),
+        Column("name", _text(200), True, "Name"),
+        Column("parent_code", _upper(50), False, "Parent code"),
+        Column("description", _text(2000), False, "Description"),
+    )
+
+    def load(self):
+        rows = self.session.execute(select(Category.id, Category.code, Category.name,
+                                           Category.parent_id, Category.description)).all()
+        self.existing = {r.code: r for r in rows}
+        self.code_of = {r.id: r.code for r in rows}
+        self.parent = {r.code: self.code_of.get(r.parent_id) for r in rows}
+        self.in_file: dict[str, str | None] = {}
+        used = set()
+        for model in (SeasonPlan, OTBPlan, RangeIntent, PurchaseOrder):
+            used |= set(self.session.scalars(select(model.category_id).distinct()))
+        self.with_rows = {self.code_of[i] for i in used if i in self.code_of}
+        self.buffer: list[dict] = []
+
+    def check(self, v):
+        code, parent = v["code"], v["parent_code"]
+        if not re.fullmatch(r"[A-Z0-9_-]{1,50}", code):
+            raise RowError("code", "Code must be upper-case letters, digits, '-' and '_'")
+        if parent == code:
+            raise RowError("parent_code", "A category cannot be its own parent")
+        if parent and parent in self.with_rows:
+            raise RowError("parent_code", f"{parent} has plans, OTB, range intent or POs, so it "
+                           "must stay a leaf category")
+        self.in_file[code] = parent
+        return {"code": code, "name": v["name"], "parent_code": parent,
+                "description": v["description"]}
+
+    def classify(self, r):
+        old = self.existing.get(r["code"])
+        if old is None:
+            return "new"
+        if (old.name, self.parent.get(r["code"]), old.description) == (
+                r["name"], r["parent_code"], r["description"]):
+            return "unchanged"
+        return "updated"
+
+    def write(self, outcome, records):
+        self.buffer.extend((outcome, r) for r in records)
+
+    def after_write(self):
+        """Parents before children: write new categories level by level, then links."""
+        ids_ = {code: r.id for code, r in self.existing.items()}
+        for outcome, r in self.buffer:
+            if outcome == "new":
+                ids_[r["code"]] = uuid.uuid4()
+        new_rows = [{"id": ids_[r["code"]], "code": r["code"], "name": r["name"],
+                     "description": r["description"], "parent_id": None,
+                     "created_at": self.now, "updated_at": self.now}
+                    for outcome, r in self.buffer if outcome == "new"]
+        if new_rows:
+            self.session.execute(insert(Category), new_rows)
+        links = [{"id": ids_[r["code"]], "name": r["name"], "description": r["description"],
+                  "parent_id": ids_.get(r["parent_code"]) if r["parent_code"] else None,
+                  "updated_at": self.now} for outcome, r in self.buffer]
+        if links:
+            self.session.execute(update(Category), links)
+
+    def finish_checks(self):
+        """Rows whose parent is neither stored nor in the file, or that close a cycle."""
+        parent = dict(self.parent)
+        parent.update(self.in_file)
+        problems = []
+        for code, parent_code in self.in_file.items():
+            if parent_code and parent_code not in parent:
+                problems.append(((code,), "parent_code", f"Unknown parent code {parent_code}"))
+                continue
+            seen, walk = {code}, parent_code
+            while walk:
+                if walk in seen:
+                    problems.append(((code,), "parent_code", "The parent codes form a cycle"))
+                    break
+                seen.add(walk)
+                walk = parent.get(walk)
+        return problems
+
+
+HANDLERS = {h.kind: h for h in (LocationsHandler, CategoriesHandler, PlansHandler, OTBHandler,
+                                RangeHandler, POHandler, GRNHandler)}

@@ -1,0 +1,224 @@
+"""Upload preview and commit (SPEC §6): parse and check every row, keep the file in the
+database between preview and confirm, check again inside the writing transaction, write all
+rows or none, record the upload and one audit event."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import uuid
+from decimal import Decimal
+
+from openpyxl import Workbook
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..auth.roles import require
+from ..errors import NotFound, ValidationFailed, WorkflowError
+from ..masterdata.models import Category, Location
+from ..planning.models import OTBPlan
+from ..seasons.models import Season, SeasonLocation
+from ..seasons.services import lock_season, require_editable
+from ..templating import safe_cell
+from ..transaction import transactional
+from ..values import months_between
+from . import engine, parsing
+from .kinds import HANDLERS
+from .models import Upload, UploadKind, UploadStatus
+
+
+def handler_class(kind: str):
+    try:
+        return HANDLERS[UploadKind(kind)]
+    except ValueError:
+        raise NotFound(f"Unknown upload kind {kind!r}") from None
+
+
+def _handler(session, kind, season, user, table, config):
+    cls = handler_class(kind)
+    return cls(session, season, user, file_format=table.format,
+               otb_policy=config.get("KYROS_OTB_POLICY", "warn"),
+               tolerance=Decimal(config.get("KYROS_OVER_RECEIPT_TOLERANCE", 0)))
+
+
+def check_size(data: bytes, max_mb: int) -> None:
+    """Refuse a file over the limit before anything is parsed or stored."""
+    if len(data) > max_mb * 1024 * 1024:
+        raise parsing.LimitExceeded(f"The file is larger than {max_mb} MB; nothing was stored. "
+                                    "Split it into smaller files.")
+
+
+def _open(kind: str, data: bytes) -> parsing.Table:
+    cls = handler_class(kind)
+    return parsing.open_table(data, cls.column_names(), cls.required())
+
+
+@transactional
+def preview_upload(session: Session, user, *, kind: str, data: bytes, file_name: str,
+                   season: Season | None, config: dict) -> Upload:
+    """Check every row of the file and store it with what was found; nothing else is written.
+
+    A file over the size or row limit raises FileRejected and stores nothing. A file with
+    any rejected row (or refused as a whole) is stored as rejected and cannot be confirmed.
+    """
+    cls = handler_class(kind)
+    require(user, cls.action)
+    check_size(data, config.get("KYROS_MAX_UPLOAD_MB", 25))
+    if cls.area is not None and season is None:
+        raise ValidationFailed({"season": f"{cls.title} belong to a season; choose one"})
+    upload = Upload(kind=cls.kind, season_id=season.id if cls.area else None,
+                    file_name=(file_name or "upload")[:255],
+                    sha256=hashlib.sha256(data).hexdigest(), user_id=user.id)
+    summary: dict = {"errors": [], "warnings": [], "unknown_columns": []}
+    try:
+        if cls.area is not None:
+            require_editable(season, cls.area)
+        table = _open(kind, data)
+        summary["format"] = table.format
+        summary["unknown_columns"] = table.unknown
+        handler = _handler(session, kind, season, user, table, config)
+        result = engine.analyse(handler, table)
+    except parsing.LimitExceeded:
+        raise  # nothing stored
+    except parsing.FileRejected as exc:
+        return _store_rejected(session, upload, summary, exc.message)
+    except WorkflowError as exc:
+        return _store_rejected(session, upload, summary, exc.message)
+    summary.update(handler.summary())
+    summary["errors"] = [e.as_dict() for e in result.errors]
+    upload.rows_total = result.total
+    upload.rows_new = result.counts["new"]
+    upload.rows_updated = result.counts["updated"]
+    upload.rows_unchanged = result.counts["unchanged"]
+    upload.rows_rejected = result.rejected
+    if result.total == 0:
+        summary["message"] = "The file has a header row but no data rows."
+    upload.status = (UploadStatus.REJECTED if result.rejected or result.total == 0
+                     else UploadStatus.PREVIEWED)
+    upload.content = data
+    upload.summary = summary
+    session.add(upload)
+    session.flush()
+    return upload
+
+
+def _store_rejected(session, upload: Upload, summary: dict, message: str) -> Upload:
+    summary["message"] = message
+    upload.status = UploadStatus.REJECTED
+    upload.summary = summary
+    session.add(upload)
+    session.flush()
+    return upload
+
+
+@transactional
+def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict) -> Upload:
+    """Write a previewed file: checked again inside this transaction (season row locked),
+    all rows or none. Raises ValidationFailed when rows are refused now."""
+    upload = session.get(Upload, upload_id)
+    if upload is None:
+        raise NotFound("Upload not found")
+    cls = handler_class(upload.kind)
+    require(user, cls.action)
+    if upload.status is not UploadStatus.PREVIEWED:
+        raise ValidationFailed(f"This upload is {upload.status.value}; only a previewed file "
+                               "without rejected rows can be confirmed")
+    season = None
+    if cls.area is not None:
+        season = lock_season(session, upload.season_id)
+        require_editable(season, cls.area)
+    table = _open(upload.kind, upload.content)
+    handler = _handler(session, upload.kind, season, user, table, config)
+    result = engine.analyse(handler, table, write=True)
+    if result.rejected:
+        first = result.errors[0] if result.errors else None
+        raise ValidationFailed(
+            f"{result.rejected} row(s) are refused now (the data changed since the preview"
+            + (f"; row {first.row}: {first.message}" if first else "")
+            + "). Nothing was written; upload the file again to see the errors.")
+    upload.rows_total = result.total
+    upload.rows_new = result.counts["new"]
+    upload.rows_updated = result.counts["updated"]
+    upload.rows_unchanged = result.counts["unchanged"]
+    upload.rows_rejected = 0
+    upload.status = UploadStatus.COMMITTED
+    upload.content = None  # written: the rows are the record now
+    counts = {"file": upload.file_name, "sha256": upload.sha256, "rows": result.total,
+              "new": upload.rows_new, "updated": upload.rows_updated,
+              "unchanged": upload.rows_unchanged}
+    audit.record(session, user=user, action="import", entity=f"upload_{upload.kind.value}",
+                 entity_id=upload.id, season_id=upload.season_id, after=counts)
+    return upload
+
+
+def rejected_rows_csv(session: Session, upload: Upload, config: dict) -> str:
+    """Every rejected row as it was in the file, plus an `error` column (formulas defused)."""
+    if upload.content is None:
+        raise NotFound("The file of this upload is no longer kept")
+    table = _open(upload.kind, upload.content)
+    handler = _handler(session, upload.kind, upload.season, upload.user, table, config)
+    rejected = engine.analyse(handler, table).rejected_rows
+    fmt = parsing.sniff_format(upload.content)
+    headers, rows = (parsing._csv_rows if fmt == "csv" else parsing._xlsx_rows)(upload.content)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([safe_cell(h) for h in headers] + ["error"])
+    for number, cells in rows:
+        if number in rejected:
+            writer.writerow([safe_cell("" if c is None else str(c)) for c in cells]
+                            + [safe_cell(rejected[number])])
+    return out.getvalue()
+
+
+def template_rows(session: Session, kind: str, season: Season | None) -> tuple[list, list]:
+    """(headers, rows) of the template a user fills in, names beside codes."""
+    cls = handler_class(kind)
+    headers = cls.column_names()
+    rows: list[list] = []
+    if season is None or cls.kind in (UploadKind.POS, UploadKind.GRNS):
+        return headers, rows
+    child = Category.__table__.alias("child")
+    leaves = session.execute(select(Category.code, Category.name)
+                             .where(~exists().where(child.c.parent_id == Category.id))
+                             .order_by(Category.code)).all()
+    locations = session.execute(
+        select(Location.location_code, Location.name)
+        .join(SeasonLocation, SeasonLocation.location_id == Location.id)
+        .where(SeasonLocation.season_id == season.id).order_by(Location.name)).all()
+    if cls.kind is UploadKind.PLANS:
+        headers = headers + ["location_name", "category_name"]
+        rows = [[loc.location_code, leaf.code, "", "", "", loc.name, leaf.name]
+                for loc in locations for leaf in leaves]
+    elif cls.kind is UploadKind.OTB:
+        headers = headers + ["location_name", "category_name"]
+        rows = [[loc.location_code, leaf.code, m.strftime("%Y-%m"), "", "", "", "", "",
+                 loc.name, leaf.name]
+                for loc in locations for leaf in leaves
+                for m in months_between(season.start_date, season.end_date)]
+    elif cls.kind is UploadKind.RANGE:
+        with_otb = select(OTBPlan.category_id).where(OTBPlan.season_id == season.id)
+        leaves = session.execute(select(Category.code, Category.name)
+                                 .where(Category.id.in_(with_otb)).order_by(Category.code)).all()
+        headers = headers + ["category_name"]
+        rows = [[leaf.code, "", "", "", "", "", leaf.name] for leaf in leaves]
+    return headers, rows
+
+
+def template_csv(headers: list, rows: list) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows([[safe_cell(c) for c in row] for row in rows])
+    return out.getvalue()
+
+
+def template_xlsx(headers: list, rows: list) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Template")
+    sheet.append(headers)
+    for row in rows:
+        sheet.append([safe_cell(c) for c in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
