@@ -59,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
     from .masterdata.views import bp as masterdata_bp
     from .planning.views import bp as planning_bp
     from .purchasing.views import bp as purchasing_bp
+    from .uploads.views import bp as uploads_bp
     from .seasons.views import bp as seasons_bp
 
     app.register_blueprint(health_bp)
@@ -67,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(masterdata_bp)
     app.register_blueprint(planning_bp)
     app.register_blueprint(purchasing_bp)
+    app.register_blueprint(uploads_bp)
 
     @app.get("/")
     @login_required

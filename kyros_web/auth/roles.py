@@ -23,6 +23,7 @@ class Action(StrEnum):
     MANAGE_SEASONS = "manage_seasons"
     EDIT_PLANNING = "edit_planning"
     EDIT_PURCHASING = "edit_purchasing"
+    UPLOAD = "upload"  # some kind of file; the kind decides which of the above applies
     READ = "read"
 
 
@@ -32,6 +33,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_SEASONS: frozenset({Role.ADMIN, Role.PLANNER}),
     Action.EDIT_PLANNING: frozenset({Role.ADMIN, Role.PLANNER}),
     Action.EDIT_PURCHASING: frozenset({Role.ADMIN, Role.BUYER}),
+    Action.UPLOAD: frozenset({Role.ADMIN, Role.PLANNER, Role.BUYER}),
     Action.READ: frozenset(Role),
 }
 

@@ -19,3 +19,11 @@ document.addEventListener("input", function (event) {
     other.value = (100 - value).toFixed(2).replace(/\.00$/, "");
   }
 });
+
+// An upload shows how much of the file has been sent; the server's checking follows.
+document.addEventListener("htmx:xhr:progress", function (event) {
+  var bar = document.getElementById("upload-bar");
+  if (bar && event.detail.lengthComputable) {
+    bar.value = Math.round(event.detail.loaded / event.detail.total * 100);
+  }
+});

@@ -1,0 +1,151 @@
+"""Upload pages: choose a file, see its preview, confirm it, download rejected rows and
+templates; the history of every upload (SPEC §6, §7)."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..args import as_uuid
+from ..auth.roles import Action, may
+from ..auth.views import role_required
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..htmx import redirect_after_write, render
+from ..seasons.models import Season
+from ..seasons.services import get_season
+from . import parsing, services
+from .kinds import HANDLERS
+from .models import Upload, UploadKind, UploadStatus
+
+bp = Blueprint("uploads", __name__, url_prefix="/uploads")
+
+STEP_PAGES = {UploadKind.PLANS: "planning.plans", UploadKind.OTB: "planning.otb",
+              UploadKind.RANGE: "planning.range_intent", UploadKind.POS: "purchasing.pos",
+              UploadKind.GRNS: "purchasing.grns", UploadKind.LOCATIONS: "masterdata.locations",
+              UploadKind.CATEGORIES: "masterdata.categories"}
+
+
+def _kinds_for_user() -> list:
+    return [h for h in HANDLERS.values() if may(current_user.role, h.action)]
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Every uploaded file (committed, rejected or awaiting confirmation), newest first."""
+    kind = request.args.get("kind", "")
+    season_code = request.args.get("season", "").strip().upper()
+    stmt = (select(Upload).options(selectinload(Upload.user), selectinload(Upload.season))
+            .order_by(Upload.created_at.desc()))
+    if kind in {k.value for k in UploadKind}:
+        stmt = stmt.where(Upload.kind == UploadKind(kind))
+    else:
+        kind = ""
+    season = None
+    if season_code:
+        season = db.session.scalar(select(Season).where(Season.season_code == season_code))
+        stmt = stmt.where(Upload.season_id == (season.id if season else None))
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render("uploads/index.html", block="results", page=page, kind=kind,
+                  season_code=season_code, season=season, handlers=HANDLERS,
+                  can_upload=may(current_user.role, Action.UPLOAD))
+
+
+def _seasons():
+    return db.session.scalars(select(Season).order_by(Season.start_date.desc())).all()
+
+
+def _form_context(**extra) -> dict:
+    return {"kinds": _kinds_for_user(), "seasons": _seasons(),
+            "kind": request.values.get("kind", ""), "season_code": request.values.get("season", ""),
+            "max_mb": current_app.config["KYROS_MAX_UPLOAD_MB"], "error": None, **extra}
+
+
+@bp.get("/new")
+@role_required(Action.UPLOAD)
+def new():
+    """The upload form, with a template to download for each kind."""
+    return render("uploads/new.html", **_form_context())
+
+
+@bp.post("/")
+@role_required(Action.UPLOAD)
+def create():
+    """Receive a file, check every row, and show the preview (nothing is written yet)."""
+    kind = request.form.get("kind", "")
+    if kind not in {k.value for k in UploadKind}:
+        return render("uploads/new.html", block="form", status_code=422,
+                      **_form_context(error="Choose what the file holds."))
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        return render("uploads/new.html", block="form", status_code=422,
+                      **_form_context(error="Choose a file to upload."))
+    code = request.form.get("season", "").strip()
+    season = get_season(db.session, code) if code and HANDLERS[UploadKind(kind)].area else None
+    try:
+        upload = services.preview_upload(db.session, current_user, kind=kind, data=file.read(),
+                                         file_name=file.filename, season=season,
+                                         config=current_app.config)
+    except (parsing.FileRejected, ValidationFailed) as exc:
+        return render("uploads/new.html", block="form", status_code=422,
+                      **_form_context(error=exc.message))
+    return redirect_after_write(url_for("uploads.detail", upload_id=upload.id))
+
+
+@bp.get("/<uuid:upload_id>")
+@login_required
+def detail(upload_id):
+    """The preview of a file (counts, errors, warnings, OTB impact), or its result."""
+    upload = db.get_or_404(Upload, upload_id)
+    handler = HANDLERS[upload.kind]
+    can_confirm = (upload.status is UploadStatus.PREVIEWED and may(current_user.role, handler.action))
+    step = STEP_PAGES[upload.kind]
+    step_url = (url_for(step, code=upload.season.season_code) if upload.season else url_for(step))
+    return render("uploads/detail.html", upload=upload, handler=handler, can_confirm=can_confirm,
+                  summary=upload.summary or {}, step_url=step_url)
+
+
+@bp.post("/<uuid:upload_id>/confirm")
+@role_required(Action.UPLOAD)
+def confirm(upload_id):
+    """Write the previewed file: checked again, all rows or none."""
+    upload = db.get_or_404(Upload, upload_id)
+    services.commit_upload(db.session, current_user, upload.id, config=current_app.config)
+    flash(f"{upload.file_name} imported: {upload.rows_new} new, {upload.rows_updated} updated, "
+          f"{upload.rows_unchanged} unchanged.", "success")
+    return redirect_after_write(url_for("uploads.detail", upload_id=upload.id))
+
+
+@bp.get("/<uuid:upload_id>/rejected.csv")
+@login_required
+def rejected(upload_id):
+    """The rejected rows as they were in the file, with an `error` column."""
+    upload = db.get_or_404(Upload, upload_id)
+    body = services.rejected_rows_csv(db.session, upload, current_app.config)
+    name = upload.file_name.rsplit(".", 1)[0] + "-rejected.csv"
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{_safe_name(name)}"'})
+
+
+@bp.get("/template/<kind>.<fmt>")
+@login_required
+def template(kind: str, fmt: str):
+    """A template to fill in, prefilled with the rows the season expects."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    code = request.args.get("season", "").strip()
+    season = get_season(db.session, code) if code else None
+    headers, rows = services.template_rows(db.session, kind, season)
+    name = f"kyros-{kind}-template" + (f"-{season.season_code}" if season else "")
+    if fmt == "csv":
+        return Response(services.template_csv(headers, rows), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(services.template_xlsx(headers, rows),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c for c in name if c.isalnum() or c in "-_. ")[:100] or "rejected.csv"
