@@ -64,9 +64,10 @@ def _shown(value) -> str:
 
 
 def analyse(handler, table: parsing.Table, *, write: bool = False,
-            max_rows: int = MAX_ROWS) -> Analysis:
+            max_rows: int | None = None) -> Analysis:
     """Check every row of the table with the handler; with `write`, hand clean rows to it in
     chunks (the caller's transaction makes that all or nothing)."""
+    max_rows = max_rows or MAX_ROWS
     result = Analysis()
     seen: dict[tuple, int] = {}
     outcomes: dict[int, str] = {}
