@@ -84,8 +84,10 @@ def create():
                       **_form_context(error="Choose a file to upload."))
     code = request.form.get("season", "").strip()
     season = get_season(db.session, code) if code and HANDLERS[UploadKind(kind)].area else None
+    with file.stream:  # a large upload is spooled to a temporary file: close it
+        data = file.read()
     try:
-        upload = services.preview_upload(db.session, current_user, kind=kind, data=file.read(),
+        upload = services.preview_upload(db.session, current_user, kind=kind, data=data,
                                          file_name=file.filename, season=season,
                                          config=current_app.config)
     except (parsing.FileRejected, ValidationFailed) as exc:

@@ -327,3 +327,14 @@ def test_templates_are_prefilled(session, make, sample_season):
     assert len(rows) == 7 * 12 * 3 and rows[0][2] == "2026-02"
     assert services.template_rows(session, "pos", sample_season)[1] == []
     assert services.template_xlsx(headers, rows[:2])[:2] == b"PK"
+
+
+def test_one_bad_row_among_thousands(session, make):
+    lines = ["name,type,cluster"] + [f"Store {n:05d},store,Region {n % 7}" for n in range(3000)]
+    lines[2345] = "Store X,kiosk,Region 1"
+    upload = load(session, make.admin, "locations", "\n".join(lines).encode())
+    assert counts(upload) == (2999, 0, 0, 1)
+    assert upload.summary["errors"][0]["row"] == 2346
+    assert upload.summary["errors"][0]["message"] == "Type must be store or warehouse"
+    assert session.scalar(select(func.count(Location.id))) == 0
+    assert session.scalar(select(func.count(Cluster.id))) == 0
