@@ -1,0 +1,135 @@
+"""The bench-scale retailer as upload files (deterministic): 8 clusters, 200 locations (190
+stores, 10 warehouses), 4 divisions × 3 departments × 5 classes = 60 leaf categories, one
+season of 6 months with 11,400 plan rows, 68,400 OTB rows, 60 range intents, 20,000 POs and
+about 23,000 GRNs. The figures hang together: OTB sales add up to the plan, stock chains month
+to month, a few percent of POs go over OTB, GRNs stay within their PO."""
+from __future__ import annotations
+
+import csv
+import io
+import random
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+START, END = date(2026, 2, 1), date(2026, 7, 31)
+MONTHS = [date(2026, m, 1) for m in range(2, 8)]
+CENT = Decimal("0.01")
+
+
+def _csv(headers, rows) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def _money(x: float) -> Decimal:
+    return Decimal(repr(x)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _code(rng: random.Random, taken: set) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    while True:
+        code = "".join(rng.choice(alphabet) for _ in range(16))
+        if code not in taken:
+            taken.add(code)
+            return code
+
+
+def bench_files(seed: int = 42, scale: float = 1.0) -> dict[str, bytes]:
+    """The seven upload files; `scale` shrinks the store count for quick runs."""
+    rng = random.Random(seed)
+    stores = max(2, int(190 * scale))
+    clusters = [f"Region {n:02d}" for n in range(1, 9)]
+    taken: set = set()
+    locations = []
+    for n in range(stores + 10):
+        kind = "store" if n < stores else "warehouse"
+        name = f"{'Store' if kind == 'store' else 'DC'} {n + 1:03d}"
+        locations.append((name, kind, clusters[n % 8], f"{n + 1} High St", f"City {n % 37}",
+                          "USA", _code(rng, taken)))
+    categories = []
+    leaves = []
+    for d in range(1, 5):
+        division = f"D{d:02d}"
+        categories.append((division, f"Division {d}", "", "Division"))
+        for p in range(1, 4):
+            dept = f"{division}-P{p:02d}"
+            categories.append((dept, f"Department {d}.{p}", division, "Department"))
+            for c in range(1, 6):
+                leaf = f"{dept}-C{c:02d}"
+                categories.append((leaf, f"Class {d}.{p}.{c}", dept, "Class"))
+                leaves.append(leaf)
+    store_codes = [loc[6] for loc in locations if loc[1] == "store"]
+
+    plans, otb, cells = [], [], []
+    for loc in store_codes:
+        for leaf in leaves:
+            weights = [rng.uniform(0.7, 1.3) for _ in MONTHS]
+            total = _money(rng.uniform(5000, 50000))
+            shares = [(total * Decimal(repr(w / sum(weights)))).quantize(CENT) for w in weights]
+            shares[-1] = total - sum(shares[:-1])
+            plans.append((loc, leaf, total, _money(rng.uniform(30, 65)), _money(rng.uniform(2, 6))))
+            opening = _money(rng.uniform(3000, 20000))
+            for month, sales in zip(MONTHS, shares):
+                closing = (opening * Decimal(repr(rng.uniform(0.85, 1.15)))).quantize(CENT)
+                markdowns = (sales * Decimal("0.05")).quantize(CENT) if rng.random() < 0.4 else Decimal("0.00")
+                on_order = (sales * Decimal("0.03")).quantize(CENT) if rng.random() < 0.2 else Decimal("0.00")
+                otb.append((loc, leaf, month.strftime("%Y-%m"), sales, closing, opening, on_order,
+                            markdowns))
+                cells.append((loc, leaf, month, sales + markdowns + closing - opening - on_order))
+                opening = closing
+    ranges = []
+    for leaf in leaves:
+        core = rng.choice([40, 50, 60, 65, 70])
+        low = rng.choice([20, 25, 30])
+        mid = rng.choice([50, 55])
+        ranges.append((leaf, f"{core}.00", f"{100 - core}.00", low, mid, 100 - low - mid))
+
+    pos, grns = [], []
+    committed: dict = {}
+    picks = rng.sample(range(len(cells)), min(20000, len(cells)))
+    for n, i in enumerate(picks, start=1):
+        loc, leaf, month, cell_otb = cells[i]
+        room = max(cell_otb, Decimal("100"))
+        factor = rng.uniform(1.05, 1.5) if rng.random() < 0.04 else rng.uniform(0.1, 0.6)
+        value = max((room * Decimal(repr(factor))).quantize(CENT), Decimal("10.00"))
+        delivery = month + timedelta(days=rng.randrange(0, 28))
+        order = delivery - timedelta(days=rng.randrange(10, 60))
+        number = f"PO-B-{n:06d}"
+        pos.append((number, loc, leaf, value, order.isoformat(), delivery.isoformat(),
+                    f"Supplier {rng.randrange(1, 80):02d}", "csv"))
+        committed[number] = (value, order)
+    grn_n = 0
+    for number, (value, order) in committed.items():
+        r = rng.random()
+        if r < 0.45:
+            parts = [value]
+        elif r < 0.80:
+            first = (value * Decimal(repr(rng.uniform(0.3, 0.7)))).quantize(CENT)
+            parts = [first, (value - first) if rng.random() < 0.7 else (value - first) / 2]
+        else:
+            continue
+        day = order
+        for part in parts:
+            part = part.quantize(CENT)
+            if part <= 0:
+                continue
+            grn_n += 1
+            day = day + timedelta(days=rng.randrange(5, 40))
+            grns.append((f"GRN-B-{grn_n:06d}", number, day.isoformat(), part))
+    return {
+        "locations": _csv(["name", "type", "cluster", "address", "city", "country",
+                           "location_code"], locations),
+        "categories": _csv(["code", "name", "parent_code", "description"], categories),
+        "plans": _csv(["location_code", "category_code", "planned_sales", "planned_margin",
+                       "inventory_turns"], plans),
+        "otb": _csv(["location_code", "category_code", "month", "planned_sales",
+                     "planned_closing_stock", "opening_stock", "on_order", "planned_markdowns"], otb),
+        "range": _csv(["category_code", "core_percent", "fashion_percent", "price_band_low",
+                       "price_band_mid", "price_band_high"], ranges),
+        "pos": _csv(["po_number", "location_code", "category_code", "po_value", "order_date",
+                     "delivery_date", "supplier", "source"], pos),
+        "grns": _csv(["grn_number", "po_number", "grn_date", "received_value"], grns),
+    }
