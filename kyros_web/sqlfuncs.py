@@ -1,7 +1,7 @@
 """SQL expressions that differ between SQLite and PostgreSQL, compiled per dialect."""
 from __future__ import annotations
 
-from sqlalchemy import Date, func
+from sqlalchemy import Date, Integer, Numeric, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -31,3 +31,51 @@ def weighted_avg(value, weight):
     on PostgreSQL the NUMERIC arithmetic stays exact.
     """
     return func.sum(value * weight) * 1.0 / func.nullif(func.sum(weight), 0)
+
+
+class days_between(FunctionElement):
+    """Whole days from the first date to the second."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between)
+def _days_between_default(element, compiler, **kw):
+    start, end = list(element.clauses)
+    return "(CAST(%s AS DATE) - CAST(%s AS DATE))" % (compiler.process(end, **kw),
+                                                      compiler.process(start, **kw))
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element, compiler, **kw):
+    start, end = list(element.clauses)
+    return "CAST(julianday(%s) - julianday(%s) AS INTEGER)" % (compiler.process(end, **kw),
+                                                              compiler.process(start, **kw))
+
+
+class json_number(FunctionElement):
+    """A number stored as text under `key` of a JSON object column, e.g. a price band."""
+
+    type = Numeric()
+    inherit_cache = True
+    name = "json_number"
+
+    def __init__(self, column, key: str):
+        if not key.isidentifier():
+            raise ValueError(key)
+        self.key = key
+        super().__init__(column)
+
+
+@compiles(json_number)
+def _json_number_default(element, compiler, **kw):
+    return "CAST((%s)::json ->> '%s' AS NUMERIC)" % (compiler.process(element.clauses, **kw),
+                                                    element.key)
+
+
+@compiles(json_number, "sqlite")
+def _json_number_sqlite(element, compiler, **kw):
+    return "CAST(json_extract(%s, '$.%s') AS REAL)" % (compiler.process(element.clauses, **kw),
+                                                      element.key)

@@ -27,3 +27,11 @@ document.addEventListener("htmx:xhr:progress", function (event) {
     bar.value = Math.round(event.detail.loaded / event.detail.total * 100);
   }
 });
+
+// Buttons that need script show only when it runs; "Print" opens the print dialog.
+document.documentElement.classList.add("has-js");
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest("[data-print]")) {
+    window.print();
+  }
+});

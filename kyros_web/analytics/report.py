@@ -1,0 +1,53 @@
+"""What an analytics page is made of: KPIs, charts and tables of typed cells. The same
+report is rendered as HTML, printed, and exported to CSV and XLSX."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+# Column kinds decide formatting on screen and cell types in exports.
+TEXT, MONEY, PERCENT, COUNT, DATE, MONTH, NUMBER = ("text", "money", "percent", "count", "date",
+                                                    "month", "number")
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    kind: str = TEXT
+
+
+@dataclass
+class Table:
+    name: str  # also the sheet name and the CSV file name
+    title: str
+    columns: list[Column]
+    rows: list[list]
+    note: str = ""
+    total: list | None = None  # a totals row, same shape as rows
+
+
+@dataclass
+class Kpi:
+    label: str
+    value: object
+    kind: str = MONEY
+
+
+@dataclass
+class Report:
+    slug: str
+    title: str
+    kpis: list[Kpi] = field(default_factory=list)
+    charts: list = field(default_factory=list)  # Markup of inline SVG
+    tables: list[Table] = field(default_factory=list)
+    filters: dict = field(default_factory=dict)  # shown in the print header
+
+    def table(self, name: str) -> Table:
+        return next(t for t in self.tables if t.name == name)
+
+
+def ratio(part, whole) -> Decimal:
+    """part ÷ whole × 100 on exact decimals; 0 when the whole is 0 (SPEC §5)."""
+    if not whole:
+        return Decimal("0")
+    return Decimal(part) / Decimal(whole) * 100

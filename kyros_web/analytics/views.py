@@ -1,0 +1,138 @@
+"""Analytics pages of a season: ten printable reports with charts, their exports, and the
+season pack with its data fingerprint (SPEC §7)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, abort, request, url_for
+from flask_login import login_required
+
+from ..args import as_int
+from ..extensions import db
+from ..htmx import render
+from ..seasons.services import get_season
+from . import export, queries
+from .data import season_tables
+
+bp = Blueprint("analytics", __name__, url_prefix="/analytics")
+
+PAGES = [("dashboard", "Dashboard"), ("view", "Read-only view"), ("budget", "Budget vs actual"),
+         ("categories", "Category breakdown"), ("clusters", "Cluster summary"),
+         ("locations", "Location performance"), ("pos", "PO status"),
+         ("price-bands", "Price band analysis")]
+
+
+def _build(slug: str, season):
+    """The report for a page, with its filters read from the query string."""
+    args = request.args
+    if slug in ("categories", "price-bands"):
+        fn = queries.category_breakdown if slug == "categories" else queries.price_bands
+        return fn(db.session, season, level=as_int(args.get("level")) or 1)
+    if slug == "locations":
+        return queries.location_performance(db.session, season, by=args.get("by", "utilisation"),
+                                            top=as_int(args.get("top")) or 10,
+                                            worst=args.get("order") == "bottom")
+    if slug not in queries.REPORTS:
+        abort(404)
+    return queries.REPORTS[slug][1](db.session, season)
+
+
+def _header(season, report) -> list[str]:
+    filters = ", ".join(f"{k} {v}" for k, v in report.filters.items() if k != "levels")
+    return [f"Kyros · {report.title}",
+            f"Season {season.season_code} {season.name} ({season.status.title})",
+            f"Filters: {filters or 'none'}",
+            f"Printed {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"]
+
+
+def _export(report, header: list[str], name: str):
+    """?format=csv (one table, ?table=) or ?format=xlsx (every table of the page)."""
+    fmt = request.args.get("format")
+    if fmt == "csv":
+        table_name = request.args.get("table") or report.tables[0].name
+        table = next((t for t in report.tables if t.name == table_name), None)
+        if table is None:
+            abort(404)
+        return Response(export.table_csv(table), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{name}-{table.name}.csv"'})
+    if fmt == "xlsx":
+        return Response(export.report_workbook(report, header),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return None
+
+
+@bp.get("/workflow")
+@login_required
+def workflow():
+    """Workflow status of every season: when each reached each step, and the status mix."""
+    page = as_int(request.args.get("page")) or 1
+    report = queries.workflow_status(db.session, page=page)
+    header = ["Kyros · Workflow status of all seasons",
+              f"Printed {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"]
+    return _export(report, header, "kyros-workflow") or render(
+        "analytics/report.html", report=report, season=None, pages=PAGES, header=header,
+        page=page, has_next=len(report.tables[1].rows) == 25)
+
+
+@bp.get("/<code>/")
+@bp.get("/<code>/<slug>")
+@login_required
+def report(code: str, slug: str = "dashboard"):
+    """One analytics page of the season; ?format=csv|xlsx exports its tables."""
+    season = get_season(db.session, code)
+    report_ = _build(slug, season)
+    header = _header(season, report_)
+    return _export(report_, header, f"kyros-{season.season_code}-{slug}") or render(
+        "analytics/report.html", report=report_, season=season, pages=PAGES, header=header)
+
+
+@bp.get("/<code>/export")
+@login_required
+def exports(code: str):
+    """Every export of the season in one place: each page's tables, the data, the pack."""
+    season = get_season(db.session, code)
+    return render("analytics/export.html", season=season, pages=PAGES)
+
+
+@bp.get("/<code>/data.xlsx")
+@login_required
+def data_workbook(code: str):
+    """The whole season's data as one workbook, a sheet per table."""
+    season = get_season(db.session, code)
+    body = export.workbook(season_tables(db.session, season),
+                           [f"Season {season.season_code} {season.name} ({season.status.title})",
+                            f"Fingerprint {queries.fingerprint(db.session, season)}"])
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="kyros-{season.season_code}-data.xlsx"'})
+
+
+def _pack(season):
+    reports = [_build(slug, season) for slug, _ in PAGES]
+    return reports, queries.fingerprint(db.session, season)
+
+
+@bp.get("/<code>/pack")
+@login_required
+def pack(code: str):
+    """All pages as one printable document, the data fingerprint on every page."""
+    season = get_season(db.session, code)
+    reports, fingerprint = _pack(season)
+    return render("analytics/pack.html", season=season, reports=reports, fingerprint=fingerprint,
+                  printed=datetime.now(timezone.utc))
+
+
+@bp.get("/<code>/pack.xlsx")
+@login_required
+def pack_workbook(code: str):
+    """The season pack as one workbook: every table of every page."""
+    season = get_season(db.session, code)
+    reports, fingerprint = _pack(season)
+    tables = [(f"{r.title[:14]} {t.title}", t) for r in reports for t in r.tables]
+    body = export.workbook(tables, [f"Season pack {season.season_code} {season.name} "
+                                    f"({season.status.title})", f"Fingerprint {fingerprint}",
+                                    f"Printed {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"])
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="kyros-{season.season_code}-pack.xlsx"'})
