@@ -1,0 +1,263 @@
+"""Analytics: every figure of a hand-made season computed by hand (SPEC §5, §7)."""
+import io
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from openpyxl import load_workbook
+
+from kyros_web.analytics import queries
+from kyros_web.planning.services import approve_plans, upsert_otb, upsert_plan, upsert_range
+from kyros_web.purchasing.services import cancel_po, close_po, create_grn, create_po
+from kyros_web.seasons.services import advance_season, assign_locations, create_season
+from kyros_web.templating import percent
+
+
+@pytest.fixture
+def world(make, session):
+    """Two clusters, three locations, leaves L1, L2 under D1 > P1 and L3 right under D2.
+
+    Plans  A×L1 9,000 @ 40 %, A×L2 1,000 @ 10 %, B×L3 5,000 @ 20 %, C×L3 2,000 @ 50 %.
+    OTB    A×L1 Feb 100,000 + 0 + 50,000 − 30,000 − 10,000 = 110,000 (the seed's example),
+           A×L2 Mar 1,000, B×L3 Feb 5,000, C×L3 Mar 2,000.
+    POs    P1 A×L1 Feb 12,500 (GRN 11,250 in Feb), P2 B×L3 Feb 6,000 (GRN 6,000 in May: a
+           month with GRNs but no OTB), P3 C×L3 Mar 1,000 cancelled, P4 A×L2 Mar 800
+           short-closed after 300 received in Mar.
+    """
+    admin = make.admin
+    north, south = make.cluster("North"), make.cluster("South")
+    a = make.location(name="Store A", cluster=north)
+    b = make.location(name="Store B", cluster=north)
+    c = make.location(name="Store C", cluster=south)
+    d1 = make.category("D1")
+    p1 = make.category("D1-P1", parent=d1)
+    l1, l2 = make.category("L1", parent=p1), make.category("L2", parent=p1)
+    d2 = make.category("D2")
+    l3 = make.category("L3", parent=d2)
+    s = create_season(session, admin, name="Hand made", start_date=date(2026, 2, 1),
+                      end_date=date(2026, 4, 30))
+    assign_locations(session, admin, s.id, [a.id, b.id, c.id])
+    advance_season(session, admin, s.id)
+    for loc, leaf, sales, margin in ((a, l1, "9000", "40"), (a, l2, "1000", "10"),
+                                     (b, l3, "5000", "20"), (c, l3, "2000", "50")):
+        row = upsert_plan(session, admin, s.id, location_id=loc.id, category_id=leaf.id,
+                          planned_sales=sales, planned_margin=margin).row
+        approve_plans(session, admin, s.id, [row.id])
+    advance_season(session, admin, s.id)
+    for loc, leaf, month, inputs in (
+            (a, l1, date(2026, 2, 1), ("100000", "0", "50000", "30000", "10000")),
+            (a, l2, date(2026, 3, 1), ("1000", "0", "0", "0", "0")),
+            (b, l3, date(2026, 2, 1), ("5000", "0", "0", "0", "0")),
+            (c, l3, date(2026, 3, 1), ("2000", "0", "0", "0", "0"))):
+        upsert_otb(session, admin, s.id, location_id=loc.id, category_id=leaf.id, month=month,
+                   **dict(zip(("planned_sales", "planned_markdowns", "planned_closing_stock",
+                               "opening_stock", "on_order"), inputs)))
+    advance_season(session, admin, s.id)
+    for leaf, core, bands in ((l1, "60", ("30", "50", "20")), (l2, "50", ("20", "60", "20")),
+                              (l3, "70", ("40", "40", "20"))):
+        upsert_range(session, admin, s.id, category_id=leaf.id, core_percent=core,
+                     fashion_percent=str(100 - int(core)),
+                     price_bands=dict(zip(("low", "mid", "high"), bands)))
+    advance_season(session, admin, s.id)
+    buyer = make.user("buyer")
+    p1_ = create_po(session, buyer, s.id, po_number="P1", location_id=a.id, category_id=l1.id,
+                    po_value="12500", order_date=date(2026, 2, 1), supplier="=HYPERLINK(\"x\")").po
+    p2_ = create_po(session, buyer, s.id, po_number="P2", location_id=b.id, category_id=l3.id,
+                    po_value="6000", order_date=date(2026, 2, 2)).po
+    p3_ = create_po(session, buyer, s.id, po_number="P3", location_id=c.id, category_id=l3.id,
+                    po_value="1000", order_date=date(2026, 3, 1)).po
+    p4_ = create_po(session, buyer, s.id, po_number="P4", location_id=a.id, category_id=l2.id,
+                    po_value="800", order_date=date(2026, 3, 2)).po
+    create_grn(session, buyer, po_id=p1_.id, grn_number="G1", grn_date=date(2026, 2, 20),
+               received_value="11250")
+    create_grn(session, buyer, po_id=p2_.id, grn_number="G2", grn_date=date(2026, 5, 3),
+               received_value="6000")
+    create_grn(session, buyer, po_id=p4_.id, grn_number="G3", grn_date=date(2026, 3, 10),
+               received_value="300")
+    cancel_po(session, buyer, p3_.id)
+    close_po(session, buyer, p4_.id)
+    return s
+
+
+def test_dashboard_kpis(session, world):
+    kpis = {k.label: k.value for k in queries.dashboard(session, world).kpis}
+    assert kpis["OTB (retail)"] == D("118000.00")
+    assert kpis["Committed"] == D("18800.00")  # 12,500 + 6,000 + 0 (cancelled) + 300 (closed)
+    assert kpis["Remaining"] == D("99200.00")
+    assert kpis["Received"] == D("17550.00")
+    assert percent(kpis["Budget utilisation"]) == "15.9 %"
+    assert percent(kpis["Fulfilment rate"]) == "93.4 %"
+    assert kpis["Planned sales"] == D("17000.00")
+    assert percent(kpis["Planned margin (sales-weighted)"]) == "33.5 %"  # 570,000 / 17,000
+    assert kpis["Purchase orders"] == 4 and kpis["Open or partly received"] == 1
+
+
+def test_budget_vs_actual_by_month(session, world):
+    table = queries.budget_vs_actual(session, world).tables[0]
+    rows = {r[0]: r[1:] for r in table.rows}
+    assert list(rows) == [date(2026, 2, 1), date(2026, 3, 1), date(2026, 5, 1)]
+    feb = rows[date(2026, 2, 1)]
+    assert feb[:4] == [D("115000.00"), D("18500.00"), D("11250.00"), D("96500.00")]
+    assert percent(feb[4]) == "16.1 %" and percent(feb[5]) == "60.8 %"
+    assert rows[date(2026, 3, 1)][:4] == [D("3000.00"), D("300.00"), D("300.00"), D("2700.00")]
+    may = rows[date(2026, 5, 1)]
+    assert may[:4] == [D("0.00"), D("0.00"), D("6000.00"), D("0.00")] and may[4] == 0
+    assert table.total[1:4] == [D("118000.00"), D("18800.00"), D("17550.00")]
+
+
+def test_category_breakdown_at_each_level(session, world):
+    leaves = {r[0]: r for r in queries.category_breakdown(session, world, level=3).tables[0].rows}
+    l1 = leaves["L1"]
+    assert l1[2:8] == [D("9000.00"), D("40"), D("110000.00"), D("12500.00"), D("97500.00"),
+                       D("11250.00")]
+    assert percent(l1[8]) == "11.4 %" and l1[8].quantize(D("0.01")) == D("11.36")
+    assert percent(l1[9]) == "90.0 %"
+    l3 = leaves["L3"]  # a leaf above level 3 shows as itself
+    assert l3[2] == D("7000.00") and percent(l3[3]) == "28.6 %" and l3[6] == D("1000.00")
+    top = {r[0]: r for r in queries.category_breakdown(session, world, level=1).tables[0].rows}
+    assert sorted(top) == ["D1", "D2"]
+    assert top["D1"][2] == D("10000.00") and percent(top["D1"][3]) == "37.0 %"
+    assert top["D1"][4:6] == [D("111000.00"), D("12800.00")]
+    assert percent(top["D1"][8]) == "11.5 %" and percent(top["D1"][9]) == "90.2 %"
+    assert top["D2"][4:7] == [D("7000.00"), D("6000.00"), D("1000.00")]
+
+
+def test_cluster_summary(session, world):
+    rows = {r[0]: r for r in queries.cluster_summary(session, world).tables[0].rows}
+    north, south = rows["North"], rows["South"]
+    assert north[1] == 2 and north[2] == D("15000.00") and percent(north[3]) == "31.3 %"
+    assert north[4:8] == [D("116000.00"), D("18800.00"), D("97200.00"), D("17550.00")]
+    assert percent(north[8]) == "16.2 %" and percent(north[9]) == "93.4 %"
+    assert south[1] == 1 and south[4:6] == [D("2000.00"), D("0.00")] and south[8] == 0
+
+
+def test_location_ranking(session, world):
+    top = queries.location_performance(session, world, by="utilisation", top=3).tables[0].rows
+    assert [r[2] for r in top] == ["Store B", "Store A", "Store C"]
+    assert percent(top[0][10]) == "120.0 %" and percent(top[1][10]) == "11.5 %"
+    bottom = queries.location_performance(session, world, by="utilisation", top=1, worst=True)
+    assert [r[2] for r in bottom.tables[0].rows] == ["Store C"]
+    by_sales = queries.location_performance(session, world, by="sales", top=2).tables[0].rows
+    assert [(r[2], r[4]) for r in by_sales] == [("Store A", D("10000.00")), ("Store B", D("5000.00"))]
+
+
+def test_po_status(session, world):
+    report = queries.po_status(session, world, as_of=date(2026, 3, 15))
+    status = {r[0]: r[1:] for r in report.table("by_status").rows}
+    assert status["Open"] == [0, D("0"), D("0")]
+    assert status["Partially received"] == [1, D("12500.00"), D("11250.00")]
+    assert status["Received"] == [1, D("6000.00"), D("6000.00")]
+    assert status["Closed"] == [1, D("800.00"), D("300.00")]
+    assert status["Cancelled"] == [1, D("1000.00"), D("0.00")]
+    assert report.table("by_source").rows == [["Manual", 4, D("20300.00")]]
+    partial = report.table("partial").rows
+    assert [r[0] for r in partial] == ["P1"] and percent(partial[0][5]) == "90.0 %"
+    ageing = {r[0]: r[1:] for r in report.table("ageing").rows}
+    assert ageing["31–60 days"] == [1, D("12500.00")]  # P1, ordered 42 days before
+    assert ageing["0–30 days"][0] == 0
+
+
+def test_price_bands_weighted_by_otb(session, world):
+    leaves = {r[0]: r for r in queries.price_bands(session, world, level=3).tables[0].rows}
+    assert [leaves["L1"][i] for i in (4, 5, 6, 7, 8)] == [D(60), D(40), D(30), D(50), D(20)]
+    top = {r[0]: r for r in queries.price_bands(session, world, level=1).tables[0].rows}
+    d1 = top["D1"]
+    assert d1[2] == 2 and d1[3] == D("111000.00")
+    assert [percent(v) for v in d1[4:9]] == ["59.9 %", "40.1 %", "29.9 %", "50.1 %", "20.0 %"]
+    assert [percent(v) for v in top["D2"][4:9]] == ["70.0 %", "30.0 %", "40.0 %", "40.0 %", "20.0 %"]
+
+
+def test_workflow_status_of_all_seasons(session, make, world):
+    make.season()
+    report = queries.workflow_status(session)
+    mix = {r[0]: r[1] for r in report.table("status_mix").rows}
+    assert mix["Range uploaded"] == 1 and mix["Created"] == 1 and report.table("status_mix").total[1] == 2
+    rows = {r[1]: r for r in report.table("seasons").rows}
+    assert rows["Hand made"][2] == "Range uploaded" and rows["Hand made"][5] is not None
+
+
+def test_fingerprint_is_stable_and_follows_the_data(session, world, make):
+    first = queries.fingerprint(session, world)
+    assert first == queries.fingerprint(session, world) and len(first) == 64
+    create_po(session, make.user("buyer"), world.id, po_number="P9",
+              location_id=world_location(session, "Store A"), category_id=world_leaf(session, "L1"),
+              po_value="1", order_date=date(2026, 2, 1))
+    assert queries.fingerprint(session, world) != first
+
+
+def world_location(session, name):
+    from sqlalchemy import select
+    from kyros_web.models import Location
+    return session.scalar(select(Location.id).where(Location.name == name))
+
+
+def world_leaf(session, code):
+    from sqlalchemy import select
+    from kyros_web.models import Category
+    return session.scalar(select(Category.id).where(Category.code == code))
+
+
+PAGES = ["", "view", "budget", "categories", "categories?level=3", "clusters", "locations",
+         "locations?order=bottom&top=2&by=fulfilment", "pos", "price-bands", "export", "pack"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_opens_for_a_viewer(login, world, path):
+    response = login("viewer").get(f"/analytics/{world.season_code}/{path}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, path
+    assert 'media="print"' in html
+    if path != "export":
+        assert "print-header" in html
+    assert html.count('method="post"') == 1  # the logout form: nothing to edit here
+
+
+def test_pages_show_the_hand_made_figures(login, world):
+    v = login("viewer")
+    dashboard = v.get(f"/analytics/{world.season_code}/").get_data(as_text=True)
+    for figure in ("118,000.00", "18,800.00", "17,550.00", "15.9 %", "93.4 %", "33.5 %"):
+        assert figure in dashboard, figure
+    assert "<svg" in dashboard and "<title>OTB, Feb 2026: 115,000.00</title>" in dashboard
+    pack = v.get(f"/analytics/{world.season_code}/pack").get_data(as_text=True)
+    fingerprint = queries.fingerprint(__import__("kyros_web.extensions", fromlist=["db"]).db.session, world)
+    assert pack.count(fingerprint) >= 8 and world.season_code in pack
+
+
+def test_workflow_page_for_everyone(login, world):
+    html = login("buyer").get("/analytics/workflow").get_data(as_text=True)
+    assert "Seasons per status" in html and world.season_code in html
+
+
+def test_csv_export_neutralises_formulas(login, world):
+    response = login("viewer").get(f"/analytics/{world.season_code}/pos?format=csv&table=partial")
+    body = response.get_data(as_text=True)
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    assert body.splitlines()[1].startswith('P1,"\'=HYPERLINK(""x"")"')
+    assert ",12500.00,11250.00,90.0" in body
+
+
+def test_xlsx_export_has_numbers_and_dates(login, world):
+    response = login("viewer").get(f"/analytics/{world.season_code}/budget?format=xlsx")
+    book = load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames[0] == "About" and "Season " + world.season_code in book["About"]["A2"].value
+    sheet = book.worksheets[1]
+    assert sheet["A1"].value == "Month" and sheet["B2"].value == 115000
+    assert sheet["A2"].value.date() == date(2026, 2, 1)
+    pos = load_workbook(io.BytesIO(login("viewer").get(
+        f"/analytics/{world.season_code}/pos?format=xlsx").data))
+    partial = pos.worksheets[3]
+    assert partial["B2"].value == "'=HYPERLINK(\"x\")"
+
+
+def test_season_data_and_pack_workbooks(login, world):
+    v = login("viewer")
+    data = load_workbook(io.BytesIO(v.get(f"/analytics/{world.season_code}/data.xlsx").data))
+    assert data.sheetnames == ["About", "Plans", "OTB", "Range intent", "POs", "GRNs"]
+    assert data["OTB"].max_row == 5 and data["POs"].max_row == 5
+    pack = load_workbook(io.BytesIO(v.get(f"/analytics/{world.season_code}/pack.xlsx").data))
+    assert pack["About"]["A2"].value.startswith("Fingerprint ") and len(pack.sheetnames) > 10
+
+
+def test_unknown_report_and_anonymous(app, login, world):
+    assert login("viewer").get(f"/analytics/{world.season_code}/nope").status_code == 404
+    assert app.test_client().get(f"/analytics/{world.season_code}/").status_code == 302
