@@ -261,3 +261,15 @@ def test_season_data_and_pack_workbooks(login, world):
 def test_unknown_report_and_anonymous(app, login, world):
     assert login("viewer").get(f"/analytics/{world.season_code}/nope").status_code == 404
     assert app.test_client().get(f"/analytics/{world.season_code}/").status_code == 302
+
+
+def test_a_locked_season_has_no_edit_controls_anywhere(login, make):
+    season = make.season("locked")
+    admin = login("admin")  # the role that may edit everything else
+    code = season.season_code
+    for path in (f"/analytics/{code}/view", f"/seasons/{code}", f"/seasons/{code}/locations",
+                 f"/planning/{code}/plans", f"/planning/{code}/otb", f"/planning/{code}/range",
+                 f"/purchasing/{code}/pos", f"/purchasing/{code}/grns"):
+        html = admin.get(path).get_data(as_text=True)
+        assert html.count('method="post"') == 1, path  # only the logout form
+        assert "<input form=" not in html and "Upload a" not in html and "Edit season" not in html, path
