@@ -1,0 +1,217 @@
+"""The main journey in a real browser (Debian's chromium driven by Playwright), against
+gunicorn on a loopback port and a fresh database: master data, a season walked to locked
+through uploads and forms, buying with an over-OTB warning, analytics, printing to PDF, and
+a viewer who finds nothing to edit. Run once with JavaScript and once without.
+
+Skipped, with the reason, when Playwright or chromium is missing; KYROS_REQUIRE_E2E=1 (set by
+.ci/run) turns that skip into a failure."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ..conftest import PG_URL, create_throwaway_database, drop_database
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "tests" / "data"
+CHROMIUM = os.environ.get("KYROS_CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "journey-password"
+ANALYTICS = ["Dashboard", "Read-only view", "Budget vs actual", "Category breakdown",
+             "Cluster summary", "Location performance", "PO status", "Price band analysis"]
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (pip install -r requirements.txt)"
+    if not Path(CHROMIUM).exists():
+        return f"no chromium at {CHROMIUM} (apt-get install -y chromium)"
+    if not shutil.which("pdftotext"):
+        return "pdftotext is missing (apt-get install -y poppler-utils)"
+    return None
+
+
+@pytest.fixture
+def server():
+    """A fresh database and gunicorn for each run: PO numbers are unique across seasons."""
+    reason = _missing()
+    if reason:
+        if os.environ.get("KYROS_REQUIRE_E2E") == "1":
+            pytest.fail(f"the browser journey cannot run: {reason}")
+        pytest.skip(f"the browser journey needs a browser: {reason}")
+    workdir = Path(tempfile.mkdtemp(prefix="kyros-e2e-"))
+    db_url = create_throwaway_database(PG_URL) if PG_URL else f"sqlite:///{workdir / 'e2e.db'}"
+    env = {**os.environ, "KYROS_DATABASE_URL": db_url, "KYROS_SECRET_KEY": "e2e-secret",
+           "KYROS_INSTANCE_DIR": str(workdir), "FLASK_APP": "wsgi.py", "KYROS_ENV": "development"}
+    flask = [sys.executable, "-m", "flask"]
+    subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    for role in ("planner", "buyer", "viewer"):
+        subprocess.run(flask + ["kyros", "create-user", f"{role}@e2e.example", "--role", role,
+                                "--password", PASSWORD], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b",
+                             f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=30)
+    if PG_URL:
+        drop_database(db_url)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"])
+        yield b
+        b.close()
+
+
+def log_in(browser, base, role, js):
+    context = browser.new_context(java_script_enabled=js, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20000)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(base + "/login")
+    page.get_by_label("Email").fill(f"{role}@e2e.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r".*/seasons/$"))
+    return page
+
+
+def upload(page, base, link_name, sample, kind=None, season=None):
+    if link_name:
+        page.get_by_role("link", name=link_name).first.click()
+    else:
+        page.goto(f"{base}/uploads/new?kind={kind}" + (f"&season={season}" if season else ""))
+    page.wait_for_url(re.compile(r".*/uploads/new.*"))
+    page.get_by_label("File", exact=True).set_input_files(str(SAMPLES / sample))
+    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Confirm import").wait_for()
+    preview = page.content()
+    page.get_by_role("button", name="Confirm import").click()
+    page.get_by_text("Committed: every row was written.").first.wait_for()
+    return preview
+
+
+def advance(page, base, code, title):
+    page.goto(f"{base}/seasons/{code}")
+    page.get_by_role("button", name=f"Advance to {title}").click()
+    page.get_by_text(f"is now {title}").first.wait_for()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["javascript", "no-javascript"])
+def test_the_main_journey(server, browser, js, tmp_path):
+    base = server
+    planner = log_in(browser, base, "planner", js)
+
+    upload(planner, base, None, "locations.csv", kind="locations")
+    upload(planner, base, None, "categories.csv", kind="categories")
+
+    planner.goto(base + "/seasons/")
+    planner.get_by_role("link", name="New season").click()
+    planner.wait_for_url(re.compile(r".*/seasons/new$"))
+    name = f"Journey {'JS' if js else 'no JS'}"
+    planner.get_by_label("Name", exact=True).fill(name)
+    planner.get_by_label("Start date").fill("2026-02-01")
+    planner.get_by_label("End date").fill("2026-04-30")
+    planner.get_by_role("button", name="Create season").click()
+    planner.get_by_text("Assign at least one active location").first.wait_for()
+    code = re.search(r"/seasons/([A-Z0-9]{4}-[A-Z0-9]{4})", planner.url).group(1)
+
+    planner.get_by_role("link", name="Fix in Season locations").click()
+    planner.wait_for_url(re.compile(r".*/locations$"))
+    planner.get_by_role("button", name="Add every active location").click()
+    planner.get_by_text("7 locations assigned").first.wait_for()
+    advance(planner, base, code, "Locations defined")
+
+    planner.goto(f"{base}/planning/{code}/plans")
+    upload(planner, base, "Upload a plans file", "plans.csv")
+    planner.goto(f"{base}/planning/{code}/plans")
+    planner.get_by_role("button", name="Approve all 72 shown by the filters").click()
+    planner.get_by_text("72 plan rows approved.").first.wait_for()
+    advance(planner, base, code, "Plan uploaded")
+
+    planner.goto(f"{base}/planning/{code}/otb")
+    upload(planner, base, "Upload an OTB file", "otb.csv")
+    advance(planner, base, code, "OTB uploaded")
+
+    planner.goto(f"{base}/planning/{code}/range")
+    for label, value in (("Core % for D01-P01-C01", "50"), ("Fashion % for D01-P01-C01", "50"),
+                         ("Price band low % for D01-P01-C01", "30"),
+                         ("Price band mid % for D01-P01-C01", "55"),
+                         ("Price band high % for D01-P01-C01", "15")):
+        planner.get_by_label(label).fill(value)
+    planner.get_by_role("button", name="Save D01-P01-C01").click()
+    planner.get_by_text("11 leaf categories with OTB but no range intent").first.wait_for()
+    preview = upload(planner, base, "Upload a range intent file", "range.csv")
+    assert re.search(r">\s*11\s*<", preview) and re.search(r">\s*1\s*<", preview)
+    advance(planner, base, code, "Range uploaded")
+
+    buyer = log_in(browser, base, "buyer", js)
+    buyer.goto(f"{base}/purchasing/{code}/pos")
+    preview = upload(buyer, base, "Upload a PO file", "pos.csv")
+    assert "OTB cell(s) would go over OTB" in preview
+    buyer.goto(f"{base}/purchasing/{code}/grns")
+    upload(buyer, base, "Upload a GRN file", "grns.csv")
+    buyer.goto(f"{base}/purchasing/{code}/pos?status=received")
+    assert buyer.get_by_role("link", name="PO-26-000002").count() == 1
+
+    planner.goto(f"{base}/seasons/{code}")
+    planner.get_by_label("I understand that locking is final").check()
+    planner.get_by_role("button", name="Advance to Locked").click()
+    planner.get_by_text("is now Locked").first.wait_for()
+
+    for title in ANALYTICS:
+        planner.goto(f"{base}/analytics/{code}/")
+        planner.get_by_role("navigation", name="Analytics").get_by_role("link", name=title).click()
+        planner.wait_for_load_state()
+        planner.get_by_role("heading", name=title, exact=True).wait_for()
+    planner.goto(f"{base}/analytics/workflow")
+    planner.get_by_role("heading", name="Workflow status of all seasons").first.wait_for()
+    if js:  # printing to PDF needs the page as rendered; once is enough
+        planner.goto(f"{base}/analytics/{code}/")
+        pdf = tmp_path / "dashboard.pdf"
+        planner.pdf(path=str(pdf), format="A4")
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert code in text and "Dashboard" in text and "Log out" not in text
+
+    viewer = log_in(browser, base, "viewer", js)
+    for path in (f"/seasons/{code}", f"/seasons/{code}/locations", f"/planning/{code}/plans",
+                 f"/planning/{code}/otb", f"/planning/{code}/range", f"/purchasing/{code}/pos",
+                 f"/purchasing/{code}/grns", f"/uploads/?season={code}", f"/analytics/{code}/",
+                 "/masterdata/locations", "/masterdata/categories", "/masterdata/clusters"):
+        viewer.goto(base + path)
+        assert viewer.locator("form[method=post]").count() == 1, path  # log out only
+        assert viewer.locator("input[form]").count() == 0, path
+        assert viewer.get_by_role("link", name=re.compile(r"^(New |Upload a|Upload locations|Upload categories|Edit)")).count() == 0, path
+    for page in (planner, buyer, viewer):
+        page.context.close()
