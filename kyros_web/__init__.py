@@ -53,7 +53,9 @@ def register_config(app: Flask, overrides: dict | None) -> None:
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table on the metadata)
     from .dbsetup import configure_engine
-    from .extensions import csrf, db, htmx, login_manager, migrate
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
@@ -61,6 +63,14 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
+    if app.config["KYROS_TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["KYROS_TRUSTED_PROXIES"],
+                                x_proto=app.config["KYROS_TRUSTED_PROXIES"])
+    if (app.config["KYROS_ENV"] == "production"
+            and app.config["RATELIMIT_STORAGE_URI"].startswith("memory")):
+        app.logger.warning("Login throttling counts in process memory: with several workers or "
+                           "hosts set KYROS_RATELIMIT_STORAGE_URI (e.g. redis://host:6379)")
     with app.app_context():
         configure_engine(db.engine)
 

@@ -57,6 +57,13 @@ def _int(name: str, default: str) -> int:
     return value
 
 
+def _count(name: str, default: str) -> int:
+    raw = os.environ.get(name, default)
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number of 0 or more, got {raw!r}")
+    return int(raw)
+
+
 def load_config() -> dict:
     """Build the Flask config mapping from the environment."""
     env = os.environ.get("KYROS_ENV", "development").strip().lower()
@@ -88,4 +95,13 @@ def load_config() -> dict:
         "REMEMBER_COOKIE_SECURE": production,
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 25,
+        # Login throttling (Flask-Limiter); counts live in this store.
+        "RATELIMIT_STORAGE_URI": os.environ.get("KYROS_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "KYROS_LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("KYROS_LOGIN_LIMIT_PER_ACCOUNT",
+                                                        "5 per minute"),
+        "KYROS_LOGIN_LIMIT_PER_ADDRESS": os.environ.get("KYROS_LOGIN_LIMIT_PER_ADDRESS",
+                                                        "30 per minute"),
+        # Proxies in front of the app whose X-Forwarded-For to trust (for client addresses).
+        "KYROS_TRUSTED_PROXIES": _count("KYROS_TRUSTED_PROXIES", "0"),
     }

@@ -17,6 +17,7 @@ TITLES = {
     409: "Not possible now",
     413: "File too large",
     422: "Please check your input",
+    429: "Too many attempts",
     500: "Something went wrong",
     503: "Service unavailable",
 }

@@ -1,4 +1,6 @@
 """Unbound Flask extensions, initialised by the app factory."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -26,3 +28,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
+# Storage from RATELIMIT_STORAGE_URI: redis:// shares the counts between workers and hosts.
+limiter = Limiter(key_func=get_remote_address)

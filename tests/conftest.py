@@ -76,6 +76,9 @@ def app(database_url, tmp_path_factory):
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key",
+        # Tests log in far more often than a person; the throttling test lowers these.
+        "KYROS_LOGIN_LIMIT_PER_ACCOUNT": "10000 per minute",
+        "KYROS_LOGIN_LIMIT_PER_ADDRESS": "10000 per minute",
     })
     application.test_client_class = FreshRequestClient
     from flask_migrate import upgrade

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, sessi
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
 from ..forms import submit
 from ..htmx import render
 from .forms import LoginForm, NewUserForm, UserForm
@@ -64,7 +64,24 @@ def safe_next(target: str | None) -> str:
     return url_for("index")
 
 
+THROTTLED = "Too many login attempts. Wait a minute and try again."
+
+
+def _account_key() -> str:
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
+def _failed(response) -> bool:
+    """Only failed attempts count towards the limits."""
+    return response.status_code != 303
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["KYROS_LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
+               error_message=THROTTLED, deduct_when=_failed, scope="login-address")
+@limiter.limit(lambda: current_app.config["KYROS_LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
+               key_func=_account_key, error_message=THROTTLED, deduct_when=_failed,
+               scope="login-account")
 def login():
     """Show the login form; log in on valid credentials."""
     if current_user.is_authenticated:
