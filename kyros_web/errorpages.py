@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .errors import DomainError
@@ -53,6 +54,16 @@ def register(app: Flask) -> None:
             404: "There is nothing at this address.",
         }
         return error_page(exc.code, messages.get(exc.code, exc.description))
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc: OperationalError):
+        # The pool checks connections before use (pool_pre_ping), so the next request after
+        # the database returns gets a fresh connection: no restart needed.
+        db.session.rollback()
+        current_app.logger.warning("database unavailable (request id %s): %s",
+                                   getattr(g, "request_id", "-"), exc.__class__.__name__)
+        return error_page(503, "The database is not answering at the moment, so nothing was "
+                               "saved. Try again in a minute.")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -10,7 +10,7 @@ import uuid
 from decimal import Decimal
 
 from openpyxl import Workbook
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -128,6 +128,8 @@ def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict)
     if cls.area is not None:
         season = lock_season(session, upload.season_id)
         require_editable(season, cls.area)
+    else:
+        lock_masterdata_imports(session)
     table = _open(upload.kind, upload.content)
     handler = _handler(session, upload.kind, season, user, table, config)
     result = engine.analyse(handler, table, write=True)
@@ -150,6 +152,16 @@ def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict)
     audit.record(session, user=user, action="import", entity=f"upload_{upload.kind.value}",
                  entity_id=upload.id, season_id=upload.season_id, after=counts)
     return upload
+
+
+def lock_masterdata_imports(session: Session) -> None:
+    """Master data files commit one at a time (two could both create the same new cluster);
+    the next one waits, then checks its rows against what the first wrote."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('kyros-masterdata-import'))"))
+    else:
+        # SQLite: any write takes the database write lock until the transaction ends.
+        session.execute(text("UPDATE uploads SET status = status WHERE 1 = 0"))
 
 
 def rejected_rows_csv(session: Session, upload: Upload, config: dict) -> str:
