@@ -1,0 +1,158 @@
+"""Shared pieces of the benchmark scripts: throwaway databases, a gunicorn server on
+loopback, a cookie-keeping client, and docs/PERFORMANCE.md written section by section."""
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import platform
+import re
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVER = os.environ.get("KYROS_BENCH_DATABASE_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PERFORMANCE = ROOT / "docs" / "PERFORMANCE.md"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def new_database() -> str:
+    url = make_url(SERVER)
+    name = f"kyros_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(db_url: str) -> None:
+    url = make_url(db_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                     {"n": url.database})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
+    admin.dispose()
+
+
+def app_env(db_url: str) -> dict:
+    return {**os.environ, "KYROS_DATABASE_URL": db_url, "KYROS_SECRET_KEY": "bench-secret",
+            "KYROS_ENV": "development", "FLASK_APP": "wsgi.py",
+            "KYROS_INSTANCE_DIR": tempfile.mkdtemp(prefix="kyros-bench-"),
+            # Benchmarks log in many times from one address on purpose.
+            "KYROS_LOGIN_LIMIT_PER_ADDRESS": "100000 per minute",
+            "KYROS_LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute"}
+
+
+def flask(env: dict, *args, check=True) -> str:
+    out = subprocess.run([str(ROOT / ".venv/bin/flask"), *args], cwd=ROOT, env=env, check=check,
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+@contextmanager
+def gunicorn(env: dict, workers: int = 1):
+    """gunicorn on a free loopback port; yields (base URL, master pid)."""
+    port = free_port()
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b",
+                             f"127.0.0.1:{port}", "--timeout", "600", "wsgi:app"], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+class Client:
+    """A browser-like client: cookies, CSRF tokens from the forms, multipart uploads."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=600) as r:
+            return r.read().decode()
+
+    @staticmethod
+    def token(html: str) -> str:
+        return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+    def post(self, path: str, fields: dict, file: tuple | None = None) -> tuple[str, str]:
+        if file is None:
+            body = urllib.parse.urlencode(fields).encode()
+            ctype = "application/x-www-form-urlencoded"
+        else:
+            boundary = uuid.uuid4().hex
+            parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                     for k, v in fields.items()]
+            name, data = file
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                         f'filename="{name}"\r\nContent-Type: text/csv\r\n\r\n'.encode() + data + b"\r\n")
+            parts.append(f"--{boundary}--\r\n".encode())
+            body = b"".join(parts)
+            ctype = f"multipart/form-data; boundary={boundary}"
+        request = urllib.request.Request(self.base + path, data=body, method="POST",
+                                         headers={"Content-Type": ctype})
+        with self.opener.open(request, timeout=600) as r:
+            return r.geturl(), r.read().decode()
+
+    def login(self, email: str, password: str) -> None:
+        html = self.get("/login")
+        self.post("/login", {"email": email, "password": password, "csrf_token": self.token(html)})
+
+    def upload(self, kind: str, season: str | None, name: str, data: bytes) -> str:
+        """Upload, check the preview and confirm; returns the result page."""
+        token = self.token(self.get("/uploads/new"))
+        url, _ = self.post("/uploads/", {"kind": kind, "season": season or "", "csrf_token": token},
+                           (name, data))
+        path = urllib.parse.urlparse(url).path
+        page = self.get(path)
+        if "Confirm import" not in page:
+            raise RuntimeError(f"{kind} refused: " + re.sub(r"<[^>]+>", " ", page)[:500])
+        _, result = self.post(path + "/confirm", {"csrf_token": self.token(page)})
+        return result
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor())
+    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+            f"PostgreSQL at `{make_url(SERVER).host}`, "
+            f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+
+
+def write_section(title: str, body: str) -> None:
+    """Replace (or add) one `## title` section of docs/PERFORMANCE.md."""
+    current = PERFORMANCE.read_text() if PERFORMANCE.exists() else "# Performance\n"
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    section = f"## {title}\n\n{body.strip()}\n\n"
+    current = pattern.sub(section, current) if pattern.search(current) else current.rstrip() + "\n\n" + section
+    PERFORMANCE.write_text(current.rstrip() + "\n")
