@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install db demo clean
+.PHONY: run test install db demo clean bench
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Kyros needs Python 3.11 or newer")'
@@ -35,3 +35,7 @@ test: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+bench: install
+	$(BIN)/python -m tests.benchmarks.bench_imports --runs 3
+	$(BIN)/python -m tests.benchmarks.bench_load

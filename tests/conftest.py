@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 os.environ.setdefault("KYROS_SECRET_KEY", "test-secret-key")
 os.environ.pop("KYROS_ENV", None)
@@ -18,29 +16,9 @@ from kyros_web import create_app  # noqa: E402
 from kyros_web.extensions import db  # noqa: E402
 
 from . import factories  # noqa: E402
+from .dbutil import create_throwaway_database, drop_database  # noqa: E402,F401
 
 PG_URL = os.environ.get("KYROS_TEST_DATABASE_URL")
-
-
-def create_throwaway_database(server_url: str) -> str:
-    """A new empty PostgreSQL database on the server of `server_url`; its URL."""
-    url = make_url(server_url)
-    name = f"kyros_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(db_url: str) -> None:
-    url = make_url(db_url)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": url.database})
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from ..seasons.models import Season, SeasonLocation, SeasonTransition
 from ..seasons.workflow import ORDER
 from ..sqlfuncs import days_between, json_number, month_start
 from . import charts
-from .report import (COUNT, DATE, MONEY, MONTH, NUMBER, PERCENT, TEXT, Column, Kpi, Report,
+from .report import (COUNT, DATE, MONEY, MONTH, PERCENT, Column, Kpi, Report,
                      Table, ratio)
 
 ZERO = Decimal("0")

@@ -3,12 +3,11 @@ page (SPEC §3, §5, §7). Views read the request and call one service; rules li
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..args import as_int, as_month, as_uuid
 from ..auth.roles import Action, may

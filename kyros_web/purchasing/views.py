@@ -14,7 +14,6 @@ from ..errors import StaleVersion, ValidationFailed
 from ..extensions import db
 from ..forms import attach_errors, choices, submit
 from ..htmx import redirect_after_write, render, render_fragment
-from ..masterdata.models import Category, Location
 from ..masterdata.services import descendant_ids
 from ..paging import page_number, paginate_rows
 from ..planning.queries import cell_figures

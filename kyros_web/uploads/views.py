@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..args import as_uuid
 from ..auth.roles import Action, may
 from ..auth.views import role_required
 from ..errors import ValidationFailed

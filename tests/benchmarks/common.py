@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from ..dbutil import create_throwaway_database, drop_database  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = os.environ.get("KYROS_BENCH_DATABASE_URL",
@@ -33,23 +34,7 @@ def free_port() -> int:
 
 
 def new_database() -> str:
-    url = make_url(SERVER)
-    name = f"kyros_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(db_url: str) -> None:
-    url = make_url(db_url)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                     {"n": url.database})
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
-    admin.dispose()
+    return create_throwaway_database(SERVER, prefix="kyros_bench")
 
 
 def app_env(db_url: str) -> dict:

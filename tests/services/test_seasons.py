@@ -204,7 +204,6 @@ def test_plan_edit_bumps_version_and_clears_approval(session, make):
     loc, leaf = season.test_locations[0], make.category()
     row = upsert_plan(session, make.admin, season.id, location_id=loc.id, category_id=leaf.id,
                       planned_sales="100", planned_margin="10").row
-    from kyros_web.planning.services import approve_plans
     approve_plans(session, make.admin, season.id, [row.id])
     assert row.approved
     same = upsert_plan(session, make.admin, season.id, location_id=loc.id, category_id=leaf.id,

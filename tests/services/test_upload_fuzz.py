@@ -1,6 +1,5 @@
 """Property tests: random bytes and malformed CSV never crash the engine and never write
 half a file (SPEC §6, §8)."""
-from datetime import date
 from decimal import Decimal as D
 
 import pytest

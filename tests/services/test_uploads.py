@@ -9,10 +9,9 @@ from sqlalchemy import exists, func, select
 
 from kyros_web.audit import AuditEvent
 from kyros_web.errors import Forbidden, ValidationFailed
-from kyros_web.models import (Category, Cluster, GRNRecord, Location, OTBPlan, POStatus,
-                              PurchaseOrder, RangeIntent, SeasonPlan, Upload, UploadStatus)
+from kyros_web.models import (Category, Cluster, Location, OTBPlan, POStatus,
+                              PurchaseOrder, SeasonPlan, Upload, UploadStatus)
 from kyros_web.seasons.services import advance_season, assign_all_active, create_season
-from kyros_web.seasons.workflow import SeasonStatus
 from kyros_web.uploads import engine, services
 from kyros_web.uploads.parsing import LimitExceeded
 

@@ -1,5 +1,4 @@
 """Plans grid, OTB grid, range intent and the OTB cell page (SPEC §3, §5, §7)."""
-import re
 from datetime import date
 from decimal import Decimal as D
 
