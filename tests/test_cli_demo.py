@@ -48,3 +48,28 @@ def test_demo_data_has_a_season_in_each_status(app, session):
     again = app.test_cli_runner().invoke(args=["kyros", "demo-data"])
     assert "already has data" in again.output
     assert session.scalar(select(func.count(Season.id))) == len(demo.SEASONS)
+
+
+def test_bench_data_is_consistent(app, session):
+    """The bench generator (here at 3 % of its stores) imports cleanly and hangs together:
+    OTB sales add up to the plan, stock chains month to month, GRNs stay within their POs."""
+    from kyros_web.demo import load_users
+    from kyros_web.demo.bench import load_bench
+    from kyros_web.planning.queries import plan_reconciliation
+    from kyros_web.seasons.services import season_facts
+    from kyros_web.seasons.workflow import SeasonStatus
+
+    load_users(session, echo=lambda *_: None)
+    load_bench(session, echo=lambda *_: None, scale=0.03)
+    season = session.scalar(select(Season))
+    assert season.status is SeasonStatus.RANGE_UPLOADED
+    assert session.scalar(select(func.count(OTBPlan.id))) == 5 * 60 * 6
+    recon = plan_reconciliation(season.id)
+    assert session.scalar(select(func.count()).select_from(recon).where(recon.c.mismatch)) == 0
+    season.status = SeasonStatus.PLAN_UPLOADED  # read the OTB gates' facts, not saved
+    facts = season_facts(session, season)
+    session.rollback()
+    assert facts.stock_chain_breaks == 0
+    # Every GRN passed the over-receipt check of the import on its way in.
+    assert session.scalar(select(func.count(GRNRecord.id))) > 0
+    assert session.scalar(select(func.count(PurchaseOrder.id))) > 0

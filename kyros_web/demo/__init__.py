@@ -70,13 +70,19 @@ def has_data(session: Session) -> bool:
     return bool(session.scalar(select(func.count(User.id))))
 
 
-def load(session: Session, echo=print) -> None:
-    """Create demo users, master data and the six demo seasons."""
+def load_users(session: Session, echo=print) -> dict:
+    """The demo users, one per role."""
     users = {role: create_user(session, None, email=email, role=role, password=DEMO_PASSWORD,
                                full_name=name)
              for email, role, name in DEMO_USERS}
-    planner, buyer = users["planner"], users["buyer"]
     echo(f"users: {', '.join(u.email for u in users.values())}")
+    return users
+
+
+def load(session: Session, echo=print) -> None:
+    """Create demo users, master data and the six demo seasons."""
+    users = load_users(session, echo)
+    planner, buyer = users["planner"], users["buyer"]
 
     for row in rows("locations"):
         cluster = find_cluster(session, row["cluster"]) or create_cluster(
@@ -175,4 +181,4 @@ def _tagged(number: str, tag: str) -> str:
     return f"{prefix.split('-')[0]}-{tag}-{serial}"
 
 
-__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "SEASONS", "has_data", "load"]
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "SEASONS", "has_data", "load", "load_users"]

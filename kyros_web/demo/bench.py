@@ -133,3 +133,36 @@ def bench_files(seed: int = 42, scale: float = 1.0) -> dict[str, bytes]:
                      "delivery_date", "supplier", "source"], pos),
         "grns": _csv(["grn_number", "po_number", "grn_date", "received_value"], grns),
     }
+
+
+def load_bench(session, echo=print, scale: float = 1.0) -> None:
+    """The bench-scale retailer through the import engine: master data, then one season
+    walked to range_uploaded with its plans, OTB, range intent, POs and GRNs."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from ..auth.models import User
+    from ..seasons.services import advance_season, assign_all_active, create_season
+    from ..uploads.services import commit_upload, preview_upload
+
+    admin = session.scalar(select(User).where(User.role == "admin"))
+    files = bench_files(scale=scale)
+    config = {**current_app.config, "KYROS_OTB_POLICY": "warn"}
+
+    def load(kind, season=None):
+        upload = preview_upload(session, admin, kind=kind, data=files[kind],
+                                file_name=f"bench-{kind}.csv", season=season, config=config)
+        commit_upload(session, admin, upload.id, config=config)
+        echo(f"{kind}: {upload.rows_total:,} rows")
+
+    load("locations")
+    load("categories")
+    season = create_season(session, admin, name="Bench season", start_date=START, end_date=END)
+    assign_all_active(session, admin, season.id)
+    advance_season(session, admin, season.id)
+    for kind in ("plans", "otb", "range"):
+        load(kind, season)
+        advance_season(session, admin, season.id)
+    load("pos", season)
+    load("grns", season)
+    echo(f"season {season.season_code} Bench season: {season.status.value}")
