@@ -151,7 +151,20 @@ def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict)
               "unchanged": upload.rows_unchanged}
     audit.record(session, user=user, action="import", entity=f"upload_{upload.kind.value}",
                  entity_id=upload.id, season_id=upload.season_id, after=counts)
+    if upload.rows_new + upload.rows_updated >= ANALYZE_AFTER:
+        refresh_statistics(session, cls.model.__tablename__)
     return upload
+
+
+# A bulk write can change a table more than autovacuum notices for a minute; planning the
+# next page on stale row counts can turn a hash join into nested loops over 68,000 rows.
+ANALYZE_AFTER = 1000
+
+
+def refresh_statistics(session: Session, table: str) -> None:
+    """Let PostgreSQL's planner see the rows just written (ANALYZE runs in the transaction)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f'ANALYZE "{table}"'))
 
 
 def lock_masterdata_imports(session: Session) -> None:
