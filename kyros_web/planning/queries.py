@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Numeric, case, func, literal, select, type_coerce, union_all
+from sqlalchemy import Numeric, case, func, literal, select, tuple_, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
 
 from ..masterdata.models import Category, Cluster, Location
 from ..modelbase import Money
+from ..paging import Page, paginate_rows
 from ..analytics.metrics import fulfilment, utilisation
 from ..purchasing.models import GRNRecord, PurchaseOrder
 from ..purchasing.queries import committed_expr, committed_per_cell, received_per_po
@@ -92,8 +93,8 @@ PLAN_SORTS = {
 }
 
 
-def plan_grid(season_id: uuid.UUID, f: GridFilters):
-    """Plan rows with their location and category, filtered and sorted."""
+def plan_grid(season_id: uuid.UUID, f: GridFilters, ids=None):
+    """Plan rows with their location and category, filtered and sorted (or just `ids`)."""
     stmt = (select(SeasonPlan, Location.location_code, Location.name.label("location_name"),
                    Cluster.name.label("cluster_name"), Category.code.label("category_code"),
                    Category.name.label("category_name"))
@@ -102,6 +103,8 @@ def plan_grid(season_id: uuid.UUID, f: GridFilters):
             .join(Category, Category.id == SeasonPlan.category_id)
             .where(SeasonPlan.season_id == season_id))
     stmt = _where_cell(stmt, SeasonPlan, f)
+    if ids is not None:
+        stmt = stmt.where(SeasonPlan.id.in_(ids))
     if f.approved is not None:
         stmt = stmt.where(SeasonPlan.approved.is_(f.approved))
     columns = PLAN_SORTS.get(f.sort, PLAN_SORTS["location"])
@@ -132,18 +135,30 @@ def plan_totals(session: Session, season_id: uuid.UUID, f: GridFilters) -> PlanT
     return PlanTotals(row[0], row[1], row[2], row[3])
 
 
-def otb_grid(season_id: uuid.UUID, f: GridFilters):
+def _only_cells_of(ids):
+    """A filter keeping the location × category cells of the given OTB rows."""
+    keys = aliased(OTBPlan)
+    cells = select(keys.location_id, keys.category_id).where(keys.id.in_(ids))
+    return lambda model: tuple_(model.location_id, model.category_id).in_(cells)
+
+
+def otb_grid(season_id: uuid.UUID, f: GridFilters, ids=None):
     """OTB rows with committed, the previous month's closing stock and the season plan.
 
     The stock chain is read over all of a cell's months before any month filter, so
-    filtering to one month still compares it with the month before.
+    filtering to one month still compares it with the month before. With `ids` (a page of
+    rows), committed, chain and plan are worked out for those rows' cells only.
     """
+    only = _only_cells_of(ids) if ids is not None else None
     prev_closing = func.lag(OTBPlan.planned_closing_stock).over(
         partition_by=(OTBPlan.location_id, OTBPlan.category_id), order_by=OTBPlan.month)
-    chained = (select(OTBPlan.id.label("id"), prev_closing.label("prev_closing"))
-               .where(OTBPlan.season_id == season_id).subquery("chained"))
-    cells = committed_per_cell(season_id)
-    recon = plan_reconciliation(season_id)
+    chained = select(OTBPlan.id.label("id"), prev_closing.label("prev_closing")).where(
+        OTBPlan.season_id == season_id)
+    if only is not None:
+        chained = chained.where(only(OTBPlan))
+    chained = chained.subquery("chained")
+    cells = committed_per_cell(season_id, only)
+    recon = plan_reconciliation(season_id, only)
     committed = type_coerce(func.coalesce(cells.c.committed, 0), Money)
     stmt = (select(OTBPlan, Location.location_code, Location.name.label("location_name"),
                    Category.code.label("category_code"), Category.name.label("category_name"),
@@ -160,32 +175,62 @@ def otb_grid(season_id: uuid.UUID, f: GridFilters):
             .outerjoin(recon, (recon.c.location_id == OTBPlan.location_id)
                        & (recon.c.category_id == OTBPlan.category_id))
             .where(OTBPlan.season_id == season_id))
-    stmt = _where_cell(stmt, OTBPlan, f)
-    if f.month:
-        stmt = stmt.where(OTBPlan.month == f.month)
-    if f.flag == "negative":
-        stmt = stmt.where(OTBPlan.approved_spend_limit < 0)
-    elif f.flag == "chain":
+    if ids is not None:
+        stmt = stmt.where(OTBPlan.id.in_(ids))
+    stmt = _where_otb(stmt, f)
+    if f.flag == "chain":
         stmt = stmt.where(chained.c.prev_closing.is_not(None),
                           chained.c.prev_closing != OTBPlan.opening_stock)
     elif f.flag == "plan":
         stmt = stmt.where(recon.c.mismatch)
     elif f.flag == "over":
         stmt = stmt.where(func.coalesce(cells.c.committed, 0) > OTBPlan.approved_spend_limit)
-    return stmt.order_by(Location.name, Location.location_code, Category.code, OTBPlan.month)
+    return stmt.order_by(*OTB_ORDER)
 
 
-def plan_reconciliation(season_id: uuid.UUID):
+OTB_ORDER = (Location.name, Location.location_code, Category.code, OTBPlan.month)
+# Flags that need committed, the stock chain or the plan to decide which rows show.
+JOINED_FLAGS = ("chain", "plan", "over")
+
+
+def _where_otb(stmt, f: GridFilters):
+    stmt = _where_cell(stmt, OTBPlan, f)
+    if f.month:
+        stmt = stmt.where(OTBPlan.month == f.month)
+    if f.flag == "negative":
+        stmt = stmt.where(OTBPlan.approved_spend_limit < 0)
+    return stmt
+
+
+def otb_page(session: Session, season_id: uuid.UUID, f: GridFilters, page: int,
+             per_page: int) -> Page:
+    """A page of the OTB grid: pick the page's rows first, then work out committed, the
+    stock chain and the plan for their cells only (a flag filter that needs those for
+    every row reads the whole season instead)."""
+    if f.flag in JOINED_FLAGS:
+        return paginate_rows(session, otb_grid(season_id, f), page, per_page)
+    base = _where_otb(select(OTBPlan.id)
+                      .join(Location, Location.id == OTBPlan.location_id)
+                      .join(Category, Category.id == OTBPlan.category_id)
+                      .where(OTBPlan.season_id == season_id), f)
+    ids = paginate_rows(session, base.order_by(*OTB_ORDER), page, per_page)
+    ids.items = (session.execute(otb_grid(season_id, f, ids=[r.id for r in ids.items])).all()
+                 if ids.items else [])
+    return ids
+
+
+def plan_reconciliation(season_id: uuid.UUID, only=None):
     """Subquery per location × category: plan sales, OTB sales of the season, and whether
-    they differ by more than 1 % (SPEC §3)."""
-    rows = union_all(
-        select(SeasonPlan.location_id, SeasonPlan.category_id,
-               SeasonPlan.planned_sales.label("plan"), literal(0).label("otb"))
-        .where(SeasonPlan.season_id == season_id),
-        select(OTBPlan.location_id, OTBPlan.category_id, literal(0).label("plan"),
-               OTBPlan.planned_sales.label("otb"))
-        .where(OTBPlan.season_id == season_id),
-    ).subquery("plan_and_otb")
+    they differ by more than 1 % (SPEC §3). `only(model)` may narrow it to some cells."""
+    plans = (select(SeasonPlan.location_id, SeasonPlan.category_id,
+                    SeasonPlan.planned_sales.label("plan"), literal(0).label("otb"))
+             .where(SeasonPlan.season_id == season_id))
+    otbs = (select(OTBPlan.location_id, OTBPlan.category_id, literal(0).label("plan"),
+                   OTBPlan.planned_sales.label("otb"))
+            .where(OTBPlan.season_id == season_id))
+    if only is not None:
+        plans, otbs = plans.where(only(SeasonPlan)), otbs.where(only(OTBPlan))
+    rows = union_all(plans, otbs).subquery("plan_and_otb")
     plan, otb = func.sum(rows.c.plan), func.sum(rows.c.otb)
     return (select(rows.c.location_id, rows.c.category_id, plan.label("plan"), otb.label("otb"),
                    # Multiplied, not divided: exact for integer cents on SQLite too.
@@ -195,21 +240,33 @@ def plan_reconciliation(season_id: uuid.UUID):
 
 def otb_month_totals(session: Session, season_id: uuid.UUID, f: GridFilters) -> list:
     """Per month over the filtered OTB rows: each input, OTB and committed."""
-    grid = otb_grid(season_id, f).order_by(None).subquery()
-    otb = aliased(OTBPlan, grid)
+    if f.flag in JOINED_FLAGS:
+        grid = otb_grid(season_id, f).order_by(None).subquery()
+        otb, committed = aliased(OTBPlan, grid), grid.c.committed
+        source = select(otb.month).select_from(grid)
+    else:
+        cells = committed_per_cell(season_id)
+        otb, committed = OTBPlan, cells.c.committed
+        source = _where_otb(
+            select(OTBPlan.month)
+            .join(Location, Location.id == OTBPlan.location_id)
+            .outerjoin(cells, (cells.c.location_id == OTBPlan.location_id)
+                       & (cells.c.category_id == OTBPlan.category_id)
+                       & (cells.c.month == OTBPlan.month))
+            .where(OTBPlan.season_id == season_id), f)
 
     def total(column):
         return type_coerce(func.coalesce(func.sum(column), 0), Money)
 
-    return session.execute(
-        select(otb.month, func.count(otb.id).label("rows"),
-               total(otb.planned_sales).label("planned_sales"),
-               total(otb.planned_markdowns).label("planned_markdowns"),
-               total(otb.planned_closing_stock).label("planned_closing_stock"),
-               total(otb.opening_stock).label("opening_stock"),
-               total(otb.on_order).label("on_order"),
-               total(otb.approved_spend_limit).label("otb"),
-               total(grid.c.committed).label("committed"))
+    return session.execute(source.with_only_columns(
+        otb.month, func.count(otb.id).label("rows"),
+        total(otb.planned_sales).label("planned_sales"),
+        total(otb.planned_markdowns).label("planned_markdowns"),
+        total(otb.planned_closing_stock).label("planned_closing_stock"),
+        total(otb.opening_stock).label("opening_stock"),
+        total(otb.on_order).label("on_order"),
+        total(otb.approved_spend_limit).label("otb"),
+        total(committed).label("committed"))
         .group_by(otb.month).order_by(otb.month)).all()
 
 

@@ -106,17 +106,21 @@ def _grid_url(endpoint: str, season, args: dict) -> str:
 class Grid:
     """What differs between the plans grid and the OTB grid."""
 
-    def __init__(self, endpoint: str, template: str, area: Area, rows, totals, model):
+    def __init__(self, endpoint: str, template: str, area: Area, rows, totals, model,
+                 pager=None):
         self.endpoint, self.template, self.area = endpoint, template, area
         self.rows, self.totals, self.model = rows, totals, model
+        self.pager = pager
 
     def context(self, season, filters, args, **extra) -> dict:
         return {"season": season, "args": args, "can_edit": _can_edit(season, self.area),
                 "totals": self.totals(db.session, season.id, filters), **extra}
 
     def page(self, season, filters):
-        return paginate_rows(db.session, self.rows(season.id, filters),
-                             page_number(request.args.get("page")), _page_size())
+        number = page_number(request.args.get("page"))
+        if self.pager is not None:
+            return self.pager(db.session, season.id, filters, number, _page_size())
+        return paginate_rows(db.session, self.rows(season.id, filters), number, _page_size())
 
     def full(self, season, block: str | None = "grid", status_code: int = 200, **extra):
         filters, args = grid_filters(season)
@@ -126,8 +130,7 @@ class Grid:
                                                 **self.context(season, filters, args), **extra})
 
     def one(self, season, row_id: uuid.UUID):
-        row = db.session.execute(self.rows(season.id, queries.GridFilters())
-                                 .where(self.model.id == row_id)).first()
+        row = db.session.execute(self.rows(season.id, queries.GridFilters(), ids=[row_id])).first()
         if row is None:
             abort(404)
         return row
@@ -281,7 +284,7 @@ def plans_approve(code: str):
 # OTB
 
 OTB = Grid("planning.otb", "planning/otb.html", Area.OTB, queries.otb_grid,
-           queries.otb_month_totals, OTBPlan)
+           queries.otb_month_totals, OTBPlan, pager=queries.otb_page)
 
 
 def _otb_inputs(form) -> dict:

@@ -30,18 +30,23 @@ def committed_expr(received):
     )
 
 
-def committed_per_cell(season_id):
-    """Subquery: (location_id, category_id, month) → committed, for one season."""
+def committed_per_cell(season_id, only=None):
+    """Subquery: (location_id, category_id, month) → committed, for one season.
+
+    `only(model)` may narrow it to some cells before grouping (a page of a grid).
+    """
     received = received_per_po()
     month = month_start(PurchaseOrder.delivery_date)
-    return (
+    stmt = (
         select(PurchaseOrder.location_id, PurchaseOrder.category_id, month.label("month"),
                func.sum(committed_expr(received)).label("committed"))
         .outerjoin(received, received.c.po_id == PurchaseOrder.id)
         .where(PurchaseOrder.season_id == season_id)
         .group_by(PurchaseOrder.location_id, PurchaseOrder.category_id, month)
-        .subquery("committed_per_cell")
     )
+    if only is not None:
+        stmt = stmt.where(only(PurchaseOrder))
+    return stmt.subquery("committed_per_cell")
 
 
 def over_otb_po_count(season_id):
