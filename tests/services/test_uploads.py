@@ -15,6 +15,8 @@ from kyros_web.seasons.services import advance_season, assign_all_active, create
 from kyros_web.uploads import engine, services
 from kyros_web.uploads.parsing import LimitExceeded
 
+from ..conftest import PG_URL
+
 SAMPLES = Path(__file__).parent.parent / "data"
 CONFIG = {"KYROS_OTB_POLICY": "warn", "KYROS_OVER_RECEIPT_TOLERANCE": D("0"),
           "KYROS_MAX_UPLOAD_MB": 25}
@@ -339,8 +341,7 @@ def test_one_bad_row_among_thousands(session, make):
     assert session.scalar(select(func.count(Cluster.id))) == 0
 
 
-@pytest.mark.skipif(not __import__("tests.conftest", fromlist=["PG_URL"]).PG_URL,
-                    reason="planner statistics are PostgreSQL's; CI runs this on PostgreSQL")
+@pytest.mark.skipif(not PG_URL, reason="planner statistics are PostgreSQL's; CI runs this on PostgreSQL")
 def test_a_bulk_import_refreshes_planner_statistics(session, make, monkeypatch):
     """Without fresh statistics the next grid page was planned for a nearly empty table."""
     import time
