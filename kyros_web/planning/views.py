@@ -3,13 +3,12 @@ page (SPEC §3, §5, §7). Views read the request and call one service; rules li
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..args import as_int, as_month, as_uuid
+from ..args import as_decimal, as_int, as_month, as_uuid
 from ..auth.roles import Action, may
 from ..auth.views import role_required
 from ..errors import StaleVersion, ValidationFailed
@@ -345,14 +344,9 @@ def otb_preview(code: str):
     season = _season_or_404(code)
     values, error = {}, None
     for name, label in OTB_INPUT_LABELS.items():
-        raw = (request.args.get(name) or "").strip().replace(",", "")
-        if name == "planned_markdowns" and not raw:
-            raw = "0"
-        try:
-            values[name] = Decimal(raw)
-            if not values[name].is_finite():
-                raise ArithmeticError
-        except (ArithmeticError, ValueError):
+        raw = request.args.get(name) or ("0" if name == "planned_markdowns" else "")
+        values[name] = as_decimal(raw)
+        if values[name] is None:
             error = f"{label}: enter a number"
             break
     result = None if error else approved_spend_limit(**values)
