@@ -39,3 +39,4 @@ clean:
 bench: install
 	$(BIN)/python -m tests.benchmarks.bench_imports --runs 3
 	$(BIN)/python -m tests.benchmarks.bench_load
+	$(BIN)/python -m tests.benchmarks.bench_pages
