@@ -135,6 +135,18 @@ def plan_totals(session: Session, season_id: uuid.UUID, f: GridFilters) -> PlanT
     return PlanTotals(row[0], row[1], row[2], row[3])
 
 
+def stock_chain(season_id: uuid.UUID, only=None):
+    """Subquery per OTB row: its opening stock and the closing stock of the same cell's
+    previous month (NULL for a cell's first month), read over every month of the season."""
+    prev_closing = func.lag(OTBPlan.planned_closing_stock).over(
+        partition_by=(OTBPlan.location_id, OTBPlan.category_id), order_by=OTBPlan.month)
+    stmt = select(OTBPlan.id.label("id"), OTBPlan.opening_stock,
+                  prev_closing.label("prev_closing")).where(OTBPlan.season_id == season_id)
+    if only is not None:
+        stmt = stmt.where(only(OTBPlan))
+    return stmt.subquery("chained")
+
+
 def _only_cells_of(ids):
     """A filter keeping the location × category cells of the given OTB rows."""
     keys = aliased(OTBPlan)
@@ -150,13 +162,7 @@ def otb_grid(season_id: uuid.UUID, f: GridFilters, ids=None):
     rows), committed, chain and plan are worked out for those rows' cells only.
     """
     only = _only_cells_of(ids) if ids is not None else None
-    prev_closing = func.lag(OTBPlan.planned_closing_stock).over(
-        partition_by=(OTBPlan.location_id, OTBPlan.category_id), order_by=OTBPlan.month)
-    chained = select(OTBPlan.id.label("id"), prev_closing.label("prev_closing")).where(
-        OTBPlan.season_id == season_id)
-    if only is not None:
-        chained = chained.where(only(OTBPlan))
-    chained = chained.subquery("chained")
+    chained = stock_chain(season_id, only)
     cells = committed_per_cell(season_id, only)
     recon = plan_reconciliation(season_id, only)
     committed = type_coerce(func.coalesce(cells.c.committed, 0), Money)

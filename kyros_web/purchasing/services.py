@@ -259,3 +259,14 @@ def create_grn(session: Session, user, *, po_id: uuid.UUID, grn_number: str, grn
     audit.record(session, user=user, action="create", entity="grn_record", entity_id=grn.id,
                  season_id=po.season_id, after=audit.snapshot(grn, GRN_FIELDS))
     return grn
+
+
+def create_grn_for(session: Session, user, season_id: uuid.UUID, *, po_number: str,
+                   **receipt) -> GRNRecord:
+    """create_grn for the PO of that number in the season (as typed on a form or a file)."""
+    po_id = session.scalar(select(PurchaseOrder.id).where(
+        PurchaseOrder.po_number == (po_number or "").strip(),
+        PurchaseOrder.season_id == season_id))
+    if po_id is None:
+        raise ValidationFailed({"po_number": f"No PO {po_number} in this season"})
+    return create_grn(session, user, po_id=po_id, **receipt)

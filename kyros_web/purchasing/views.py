@@ -243,14 +243,11 @@ def grn_create(code: str):
     from_po = request.form.get("from") == "po"
 
     def save():
-        po = db.session.scalar(select(PurchaseOrder).where(
-            PurchaseOrder.po_number == (form.po_number.data or "").strip(),
-            PurchaseOrder.season_id == season.id))
-        if po is None:
-            raise ValidationFailed({"po_number": f"No PO {form.po_number.data} in this season"})
-        return services.create_grn(db.session, current_user, po_id=po.id,
-                                   grn_number=form.grn_number.data, grn_date=form.grn_date.data,
-                                   received_value=form.received_value.data)
+        return services.create_grn_for(db.session, current_user, season.id,
+                                       po_number=form.po_number.data,
+                                       grn_number=form.grn_number.data,
+                                       grn_date=form.grn_date.data,
+                                       received_value=form.received_value.data)
 
     def after(grn):
         if from_po:

@@ -14,7 +14,7 @@ from ..errors import (GateFailed, IllegalTransition, NotEditable, NotFound, Seas
                       ValidationFailed)
 from ..masterdata.models import Cluster, Location
 from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
-from ..planning.queries import plan_reconciliation
+from ..planning.queries import plan_reconciliation, stock_chain
 from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import over_otb_po_count
 from ..transaction import transactional
@@ -284,10 +284,7 @@ def _otb_plan_mismatches(sid):
 
 def _stock_chain_breaks(sid):
     """OTB rows whose opening stock is not the closing stock of the cell's previous month."""
-    prev_closing = func.lag(OTBPlan.planned_closing_stock).over(
-        partition_by=(OTBPlan.location_id, OTBPlan.category_id), order_by=OTBPlan.month)
-    chained = (select(OTBPlan.opening_stock, prev_closing.label("prev_closing"))
-               .where(OTBPlan.season_id == sid).subquery())
+    chained = stock_chain(sid)
     return (select(func.count()).select_from(chained)
             .where(chained.c.prev_closing.is_not(None),
                    chained.c.opening_stock != chained.c.prev_closing))

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import re
+from abc import ABC, abstractmethod
 
 from sqlalchemy import exists, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
@@ -53,7 +54,7 @@ def _ids(rows) -> dict:
     return {code: id_ for code, id_ in rows}
 
 
-class Handler:
+class Handler(ABC):
     kind: UploadKind
     title: str
     columns: tuple[Column, ...]
@@ -93,11 +94,13 @@ class Handler:
     def load(self) -> None:
         """Read once what the checks need."""
 
+    @abstractmethod
     def check(self, values: dict) -> dict:
-        raise NotImplementedError
+        """The row's record for writing; RowError when a rule refuses it."""
 
+    @abstractmethod
     def classify(self, record: dict) -> str:
-        raise NotImplementedError
+        """'new', 'updated' or 'unchanged' against what is stored."""
 
     def write(self, outcome: str, records: list[dict]) -> None:
         model = self.model
