@@ -155,6 +155,20 @@ class Handler(ABC):
                            f"{self.season.season_code}")
         return month
 
+    def _classify_versioned(self, r: dict, old, fields, new_extra=None,
+                            updated_extra=None) -> str:
+        """For season rows with a version: new, unchanged when `fields` match what is
+        stored, else updated with the version bumped."""
+        if old is None:
+            self._stamp(r, True).update(season_id=self.season.id, version=1,
+                                        uploaded_by=self.user.id, **(new_extra or {}))
+            return "new"
+        if all(getattr(old, f) == r[f] for f in fields):
+            return "unchanged"
+        self._stamp(r, False).update(id=old.id, version=old.version + 1,
+                                     uploaded_by=self.user.id, **(updated_extra or {}))
+        return "updated"
+
     def _stamp(self, record: dict, new: bool) -> dict:
         if new:
             record.update(id=uuid.uuid4(), created_at=self.now)
@@ -203,18 +217,12 @@ class PlansHandler(Handler):
                 "inventory_turns": v["inventory_turns"]}
 
     def classify(self, r):
-        old = self.existing.get((r["location_id"], r["category_id"]))
-        if old is None:
-            self._stamp(r, True).update(season_id=self.season.id, version=1, approved=False,
-                                        uploaded_by=self.user.id)
-            return "new"
-        if (old.planned_sales, old.planned_margin, old.inventory_turns) == (
-                r["planned_sales"], r["planned_margin"], r["inventory_turns"]):
-            return "unchanged"
         # A change clears approval (SPEC §2).
-        self._stamp(r, False).update(id=old.id, version=old.version + 1, approved=False,
-                                     approved_by=None, approved_at=None, uploaded_by=self.user.id)
-        return "updated"
+        return self._classify_versioned(
+            r, self.existing.get((r["location_id"], r["category_id"])),
+            ("planned_sales", "planned_margin", "inventory_turns"),
+            new_extra={"approved": False},
+            updated_extra={"approved": False, "approved_by": None, "approved_at": None})
 
 
 OTB_INPUTS = ("planned_sales", "planned_markdowns", "planned_closing_stock", "opening_stock",
@@ -264,15 +272,8 @@ class OTBHandler(Handler):
         return record
 
     def classify(self, r):
-        old = self.existing.get((r["location_id"], r["category_id"], r["month"]))
-        if old is None:
-            self._stamp(r, True).update(season_id=self.season.id, version=1,
-                                        uploaded_by=self.user.id)
-            return "new"
-        if all(getattr(old, n) == r[n] for n in OTB_INPUTS):
-            return "unchanged"
-        self._stamp(r, False).update(id=old.id, version=old.version + 1, uploaded_by=self.user.id)
-        return "updated"
+        return self._classify_versioned(
+            r, self.existing.get((r["location_id"], r["category_id"], r["month"])), OTB_INPUTS)
 
     def summary(self):
         if self.negative:
@@ -326,16 +327,8 @@ class RangeHandler(Handler):
                 "price_band_mix": {b: str(value) for b, value in bands.items()}}
 
     def classify(self, r):
-        old = self.existing.get(r["category_id"])
-        if old is None:
-            self._stamp(r, True).update(season_id=self.season.id, version=1,
-                                        uploaded_by=self.user.id)
-            return "new"
-        if (old.core_percent, old.fashion_percent, old.price_band_mix) == (
-                r["core_percent"], r["fashion_percent"], r["price_band_mix"]):
-            return "unchanged"
-        self._stamp(r, False).update(id=old.id, version=old.version + 1, uploaded_by=self.user.id)
-        return "updated"
+        return self._classify_versioned(r, self.existing.get(r["category_id"]),
+                                        ("core_percent", "fashion_percent", "price_band_mix"))
 
 
 class POHandler(Handler):
