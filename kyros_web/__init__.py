@@ -55,6 +55,7 @@ def register_extensions(app: Flask) -> None:
     from .dbsetup import configure_engine
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    from . import versions
     from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -64,6 +65,7 @@ def register_extensions(app: Flask) -> None:
     htmx.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    versions.init_app(app)
     if app.config["KYROS_TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["KYROS_TRUSTED_PROXIES"],
                                 x_proto=app.config["KYROS_TRUSTED_PROXIES"])

@@ -104,4 +104,7 @@ def load_config() -> dict:
                                                         "30 per minute"),
         # Proxies in front of the app whose X-Forwarded-For to trust (for client addresses).
         "KYROS_TRUSTED_PROXIES": _count("KYROS_TRUSTED_PROXIES", "0"),
+        # Derived figures (analytics, gates, grid totals) kept per worker, keyed on the
+        # season's data version; 0 turns the cache off.
+        "KYROS_FIGURE_CACHE_ENTRIES": _count("KYROS_FIGURE_CACHE_ENTRIES", "256"),
     }

@@ -6,9 +6,10 @@ from .planning.models import OTBPlan, RangeIntent, SeasonPlan
 from .purchasing.models import GRNRecord, POSource, POStatus, PurchaseOrder
 from .seasons.models import Season, SeasonLocation, SeasonTransition
 from .uploads.models import Upload, UploadKind, UploadStatus
+from .versions import DataVersion
 
 __all__ = [
-    "AuditEvent", "Category", "Cluster", "GRNRecord", "Location", "LocationType", "OTBPlan",
+    "AuditEvent", "Category", "Cluster", "DataVersion", "GRNRecord", "Location", "LocationType", "OTBPlan",
     "POSource", "POStatus", "PurchaseOrder", "RangeIntent", "Season", "SeasonLocation",
     "SeasonPlan", "SeasonTransition", "Upload", "UploadKind", "UploadStatus", "User",
 ]

@@ -2,7 +2,7 @@
 season pack with its data fingerprint (SPEC §7)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from flask import Blueprint, Response, abort, request
 from flask_login import login_required
@@ -11,6 +11,7 @@ from ..args import as_int
 from ..extensions import db
 from ..htmx import render
 from ..seasons.services import get_season
+from ..versions import cached
 from . import export, queries
 from .data import season_tables
 
@@ -23,18 +24,31 @@ PAGES = [("dashboard", "Dashboard"), ("view", "Read-only view"), ("budget", "Bud
 
 
 def _build(slug: str, season):
-    """The report for a page, with its filters read from the query string."""
+    """The report for a page, with its filters read from the query string.
+
+    Reports are kept in the figure cache, keyed on the page, its filters, the day (ages
+    count in days) and the season's data version: a write shows on the next request."""
     args = request.args
     if slug in ("categories", "price-bands"):
         fn = queries.category_breakdown if slug == "categories" else queries.price_bands
-        return fn(db.session, season, level=as_int(args.get("level")) or 1)
-    if slug == "locations":
-        return queries.location_performance(db.session, season, by=args.get("by", "utilisation"),
-                                            top=as_int(args.get("top")) or 10,
-                                            worst=args.get("order") == "bottom")
-    if slug not in queries.REPORTS:
+        params = {"level": as_int(args.get("level")) or 1}
+    elif slug == "locations":
+        fn = queries.location_performance
+        by = args.get("by", "utilisation")
+        params = {"by": by if by in queries.RANKINGS else "utilisation",
+                  "top": min(max(as_int(args.get("top")) or 10, 1), 100),
+                  "worst": args.get("order") == "bottom"}
+    elif slug in queries.REPORTS:
+        fn, params = queries.REPORTS[slug][1], {}
+    else:
         abort(404)
-    return queries.REPORTS[slug][1](db.session, season)
+    key = ("report", slug, date.today(), tuple(sorted(params.items())))
+    return cached(db.session, season.id, key, lambda: fn(db.session, season, **params))
+
+
+def _fingerprint(season) -> str:
+    return cached(db.session, season.id, ("fingerprint",),
+                  lambda: queries.fingerprint(db.session, season))
 
 
 def _header(season, report) -> list[str]:
@@ -102,7 +116,7 @@ def data_workbook(code: str):
     season = get_season(db.session, code)
     body = export.workbook(season_tables(db.session, season),
                            [f"Season {season.season_code} {season.name} ({season.status.title})",
-                            f"Fingerprint {queries.fingerprint(db.session, season)}"])
+                            f"Fingerprint {_fingerprint(season)}"])
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition":
                              f'attachment; filename="kyros-{season.season_code}-data.xlsx"'})
@@ -110,7 +124,7 @@ def data_workbook(code: str):
 
 def _pack(season):
     reports = [_build(slug, season) for slug, _ in PAGES]
-    return reports, queries.fingerprint(db.session, season)
+    return reports, _fingerprint(season)
 
 
 @bp.get("/<code>/pack")

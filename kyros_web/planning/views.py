@@ -3,6 +3,7 @@ page (SPEC §3, §5, §7). Views read the request and call one service; rules li
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
@@ -21,6 +22,7 @@ from ..seasons.models import SeasonLocation
 from ..seasons.services import get_season, require_editable
 from ..seasons.workflow import Area, may_edit
 from ..values import months_between
+from ..versions import cached
 from . import queries, services
 from .models import OTBPlan, RangeIntent, SeasonPlan
 from .otb import approved_spend_limit
@@ -113,7 +115,13 @@ class Grid:
 
     def context(self, season, filters, args, **extra) -> dict:
         return {"season": season, "args": args, "can_edit": _can_edit(season, self.area),
-                "totals": self.totals(db.session, season.id, filters), **extra}
+                "totals": self.season_totals(season, filters), **extra}
+
+    def season_totals(self, season, filters):
+        """The totals of the filtered rows, kept in the figure cache (the order is no filter)."""
+        key = ("totals", self.endpoint, replace(filters, sort="location", descending=False))
+        return cached(db.session, season.id, key,
+                      lambda: self.totals(db.session, season.id, filters))
 
     def page(self, season, filters):
         number = page_number(request.args.get("page"))

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..forms import submit
 from ..htmx import redirect_after_write, render
 from ..masterdata.models import Cluster, Location
+from ..versions import cached
 from . import services
 from .forms import SeasonForm
 from .models import Season, SeasonLocation, SeasonTransition
@@ -125,7 +126,8 @@ def _fix_links(season: Season) -> dict[Area, str]:
 def detail(code: str, lock_error: str | None = None):
     """The season page: header, stepper, the gate checklist and the transition button."""
     season = services.get_season(db.session, code)
-    checklist = services.season_gates(db.session, season)
+    checklist = cached(db.session, season.id, ("gates", season.status),
+                       lambda: services.season_gates(db.session, season))
     transitions = db.session.scalars(
         select(SeasonTransition).where(SeasonTransition.season_id == season.id)
         .options(selectinload(SeasonTransition.user))

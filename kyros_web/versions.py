@@ -1,0 +1,162 @@
+"""Data versions, and a cache of derived figures keyed on them.
+
+Every committed write moves a counter: the season's own (`season:<id>`) when the rows it
+touched belong to one season, the shared one (`shared`: master data, users, anything whose
+season is not known) otherwise. The counters move in the writing transaction, so a reader
+that sees the new rows also sees the new version, and a figure cached under
+(season version, shared version) can never be served after a write has committed.
+
+Writes are noticed where they all pass: the ORM flush (every model object written) and the
+audit trail (every service write, including set-based ones, records an event naming its
+season). Nothing has to remember to invalidate anything.
+
+The cache itself lives in each worker process (a bounded LRU); the versions live in the
+database, so every worker sees a write on its very next request.
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from typing import Any, Callable, Hashable
+
+from flask import current_app
+from sqlalchemy import BigInteger, String, event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .extensions import db
+
+SHARED = "shared"
+PENDING = "kyros_pending_scopes"
+
+
+class DataVersion(db.Model):
+    __tablename__ = "data_versions"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+def season_scope(season_id: uuid.UUID) -> str:
+    return f"season:{season_id}"
+
+
+def _scope_of(session: Session, obj: Any) -> str | None:
+    """The counter a written object moves; None for the counters themselves."""
+    if isinstance(obj, DataVersion):
+        return None
+    from .purchasing.models import GRNRecord, PurchaseOrder
+    from .seasons.models import Season
+
+    if isinstance(obj, Season):
+        return season_scope(obj.id) if obj.id else SHARED
+    season_id = getattr(obj, "season_id", None)
+    if season_id is None and isinstance(obj, GRNRecord):
+        po = obj.__dict__.get("po") or session.identity_map.get(
+            db.inspect(PurchaseOrder).identity_key_from_primary_key((obj.po_id,)))
+        season_id = getattr(po, "season_id", None)
+    return season_scope(season_id) if season_id else SHARED
+
+
+@event.listens_for(Session, "after_flush")
+def _note_written(session: Session, _context) -> None:
+    scopes = {_scope_of(session, obj) for obj in (*session.new, *session.dirty, *session.deleted)}
+    scopes.discard(None)
+    if scopes:
+        session.info.setdefault(PENDING, set()).update(scopes)
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_before_commit(session: Session) -> None:
+    session.flush()
+    scopes = session.info.pop(PENDING, None)
+    if scopes:
+        bump(session, scopes)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_after_end(session: Session, transaction) -> None:
+    # A rolled-back transaction moves nothing; a rolled-back savepoint keeps what it
+    # noted (moving a counter once too often only costs a recomputation).
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
+
+
+def bump(session: Session, scopes) -> None:
+    """Move the counters of `scopes` by one, creating them as needed (in the caller's
+    transaction; sorted, so concurrent writers take the rows in the same order)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(DataVersion).values([{"scope": s, "version": 1} for s in sorted(scopes)])
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=[DataVersion.scope], set_={"version": DataVersion.version + 1}))
+
+
+def current(session: Session, season_id: uuid.UUID) -> tuple[int, int]:
+    """(season version, shared version) as committed, or as this transaction sees them."""
+    scope = season_scope(season_id)
+    found = dict(session.execute(select(DataVersion.scope, DataVersion.version)
+                                 .where(DataVersion.scope.in_([scope, SHARED]))).all())
+    return found.get(scope, 0), found.get(SHARED, 0)
+
+
+def _has_unsaved_writes(session: Session) -> bool:
+    return bool(session.info.get(PENDING) or session.new or session.dirty or session.deleted)
+
+
+class FigureCache:
+    """A bounded least-recently-used map, safe across the threads of one worker."""
+
+    def __init__(self, entries: int):
+        self.entries = entries
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable) -> tuple[bool, Any]:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return True, self._items[key]
+            self.misses += 1
+            return False, None
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.entries:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def init_app(app) -> None:
+    app.extensions["kyros_figures"] = FigureCache(app.config["KYROS_FIGURE_CACHE_ENTRIES"])
+
+
+def figures_cache() -> FigureCache:
+    return current_app.extensions["kyros_figures"]
+
+
+def cached(session: Session, season_id: uuid.UUID, key: Hashable, compute: Callable[[], Any]):
+    """`compute()`, or what it returned for the same key at the same data versions.
+
+    The value is shared between requests: treat it as read-only. Inside a transaction
+    that has written and not committed, nothing is read from or stored in the cache.
+    """
+    cache = figures_cache()
+    if cache.entries == 0 or _has_unsaved_writes(session):
+        return compute()
+    full_key = (season_id, current(session, season_id), key)
+    found, value = cache.get(full_key)
+    if found:
+        return value
+    value = compute()
+    if not _has_unsaved_writes(session):
+        cache.put(full_key, value)
+    return value
