@@ -273,3 +273,17 @@ def test_a_locked_season_has_no_edit_controls_anywhere(login, make):
         html = admin.get(path).get_data(as_text=True)
         assert html.count('method="post"') == 1, path  # only the logout form
         assert "<input form=" not in html and "Upload a" not in html and "Edit season" not in html, path
+
+
+def test_every_total_line_is_the_whole_season(session, world):
+    """Totals are summed from each report's own groups; every grouping covers each fact once."""
+    kpis = {k.label: k.value for k in queries.dashboard(session, world).kpis}
+    season = [kpis[k] for k in ("OTB (retail)", "Committed", "Remaining", "Received")]
+    budget = queries.budget_vs_actual(session, world).tables[0].total
+    assert budget[1:4] == [season[0], season[1], season[3]] and budget[4] == season[2]
+    clusters = queries.cluster_summary(session, world).tables[0].total
+    levels = [queries.category_breakdown(session, world, level=n).tables[0].total
+              for n in (1, 2, 3)]
+    for total in (clusters, *levels):
+        assert total[2] == kpis["Planned sales"] and total[3] == kpis["Planned margin (sales-weighted)"]
+        assert total[4:8] == season
