@@ -45,9 +45,12 @@ def page_number(raw) -> int:
         return 1
 
 
-def paginate_rows(session: Session, stmt, page: int, per_page: int) -> Page:
-    """Two statements whatever the size: the count, and one page of rows."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+def paginate_rows(session: Session, stmt, page: int, per_page: int,
+                  total: int | None = None) -> Page:
+    """Two statements whatever the size: the count (unless the caller knows it), and one
+    page of rows."""
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     page = min(page, max(1, math.ceil(total / per_page)))
     items = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=items, page=page, per_page=per_page, total=total)

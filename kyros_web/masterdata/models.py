@@ -41,6 +41,9 @@ class Location(IdMixin, db.Model):
     __table_args__ = (
         CheckConstraint("length(location_code) = 16", name="location_code_length"),
         CheckConstraint("location_code = upper(location_code)", name="location_code_upper"),
+        # The grids list rows by location name then code: with this index PostgreSQL walks
+        # the locations in order and stops after a page instead of sorting the season.
+        Index("ix_locations_name_code", "name", "location_code"),
     )
 
     location_code: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)

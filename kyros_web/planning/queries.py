@@ -209,17 +209,18 @@ def _where_otb(stmt, f: GridFilters):
 
 
 def otb_page(session: Session, season_id: uuid.UUID, f: GridFilters, page: int,
-             per_page: int) -> Page:
+             per_page: int, total: int | None = None) -> Page:
     """A page of the OTB grid: pick the page's rows first, then work out committed, the
     stock chain and the plan for their cells only (a flag filter that needs those for
-    every row reads the whole season instead)."""
+    every row reads the whole season instead). `total`, when known (the month totals
+    count the same rows), saves counting them again."""
     if f.flag in JOINED_FLAGS:
-        return paginate_rows(session, otb_grid(season_id, f), page, per_page)
+        return paginate_rows(session, otb_grid(season_id, f), page, per_page, total)
     base = _where_otb(select(OTBPlan.id)
                       .join(Location, Location.id == OTBPlan.location_id)
                       .join(Category, Category.id == OTBPlan.category_id)
                       .where(OTBPlan.season_id == season_id), f)
-    ids = paginate_rows(session, base.order_by(*OTB_ORDER), page, per_page)
+    ids = paginate_rows(session, base.order_by(*OTB_ORDER), page, per_page, total)
     ids.items = (session.execute(otb_grid(season_id, f, ids=[r.id for r in ids.items])).all()
                  if ids.items else [])
     return ids

@@ -126,7 +126,9 @@ class Grid:
     def page(self, season, filters):
         number = page_number(request.args.get("page"))
         if self.pager is not None:
-            return self.pager(db.session, season.id, filters, number, _page_size())
+            # The OTB month totals count the rows the filters keep (from the cache, mostly).
+            total = sum(t.rows for t in self.season_totals(season, filters))
+            return self.pager(db.session, season.id, filters, number, _page_size(), total)
         return paginate_rows(db.session, self.rows(season.id, filters), number, _page_size())
 
     def full(self, season, block: str | None = "grid", status_code: int = 200, **extra):

@@ -233,6 +233,23 @@ def test_otb_flags_and_month_totals(login, make, session):
     assert "Total Mar 2026 (1 row)" in negative and "Total Feb 2026" not in negative
 
 
+def test_otb_grid_counts_the_rows_its_filters_keep(login, make, session, app, monkeypatch):
+    """The pager's count comes from the month totals: it must follow every filter."""
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    season = make.season(SeasonStatus.PLAN_UPLOADED)
+    loc, leaf = season.test_locations[0], season.test_leaves[0]
+    # Feb closes 0 and March opens 100: one break in the stock chain.
+    for month, opening in ((FEB, "1000"), (date(2026, 3, 1), "100"), (date(2026, 4, 1), "0")):
+        make.otb_row(season, loc, leaf, month, planned_sales="1000", planned_closing_stock="0",
+                     opening_stock=opening, on_order="0")
+    v = login("viewer")
+    url = f"/planning/{season.season_code}/otb"
+    assert "Page 1 of 2 (3 in all)" in v.get(url).get_data(as_text=True)
+    assert ">1 in all<" in v.get(url + "?month=2026-03").get_data(as_text=True)
+    assert ">1 in all<" in v.get(url + "?flag=chain").get_data(as_text=True)
+    assert "Page 2 of 2 (3 in all)" in v.get(url + "?page=2").get_data(as_text=True)
+
+
 def test_otb_inline_edit_recomputes(login, make, session):
     season = make.season(SeasonStatus.PLAN_UPLOADED)
     loc, leaf = season.test_locations[0], season.test_leaves[0]
