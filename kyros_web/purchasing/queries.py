@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import case, func, select, type_coerce
+from sqlalchemy.orm import aliased
 
 from ..masterdata.models import Category, Location
 from ..modelbase import Money
@@ -15,10 +16,12 @@ from ..sqlfuncs import month_start
 from .models import GRNRecord, POSource, POStatus, PurchaseOrder
 
 
-def received_per_po():
-    """Subquery: po_id → total received value."""
-    return (select(GRNRecord.po_id, func.sum(GRNRecord.received_value).label("received"))
-            .group_by(GRNRecord.po_id).subquery("received_per_po"))
+def received_per_po(po_ids=None):
+    """Subquery: po_id → total received value, of every PO or only of `po_ids`."""
+    stmt = select(GRNRecord.po_id, func.sum(GRNRecord.received_value).label("received"))
+    if po_ids is not None:
+        stmt = stmt.where(GRNRecord.po_id.in_(po_ids))
+    return stmt.group_by(GRNRecord.po_id).subquery("received_per_po")
 
 
 def committed_expr(received):
@@ -33,9 +36,15 @@ def committed_expr(received):
 def committed_per_cell(season_id, only=None):
     """Subquery: (location_id, category_id, month) → committed, for one season.
 
-    `only(model)` may narrow it to some cells before grouping (a page of a grid).
+    `only(model)` may narrow it to some cells before grouping (a page of a grid); the
+    receipts are then summed for those cells' POs only.
     """
-    received = received_per_po()
+    if only is None:
+        received = received_per_po()
+    else:
+        narrowed = aliased(PurchaseOrder)
+        received = received_per_po(select(narrowed.id).where(narrowed.season_id == season_id,
+                                                             only(narrowed)))
     month = month_start(PurchaseOrder.delivery_date)
     stmt = (
         select(PurchaseOrder.location_id, PurchaseOrder.category_id, month.label("month"),
