@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, union
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
@@ -15,7 +15,7 @@ from .models import Category
 @dataclass
 class Node:
     category: Category
-    in_use: bool
+    in_use: bool | None
     depth: int
     children: list["Node"] = field(default_factory=list)
 
@@ -24,12 +24,31 @@ class Node:
         return not self.children
 
 
-def category_tree(session: Session) -> list[Node]:
-    """Root nodes, children sorted by code; `in_use` marks categories season data refers to."""
-    used = set(session.scalars(union(*(select(m.category_id)
-                                       for m in (SeasonPlan, OTBPlan, RangeIntent, PurchaseOrder)))))
-    categories = session.scalars(select(Category).order_by(Category.code)).all()
-    nodes = {c.id: Node(c, c.id in used, 0) for c in categories}
+def _has_rows(model):
+    """Whether `model` has rows of the category: one probe of its index on category_id,
+    however many rows the table holds.
+
+    Asked as "is the first category_id at or after this one this one", not as EXISTS(... =
+    id): PostgreSQL expects every category to have many rows and, when the visibility map is
+    not set (after a bulk load, before a vacuum), plans EXISTS as a sequential scan that
+    reads the whole table for each unused category. Reading the index in order is never
+    planned that way.
+    """
+    first = (select(model.category_id).where(model.category_id >= Category.id)
+             .order_by(model.category_id).limit(1).scalar_subquery())
+    return func.coalesce(first == Category.id, False)
+
+
+def category_tree(session: Session, with_usage: bool = True) -> list[Node]:
+    """Root nodes, children sorted by code; `in_use` marks categories season data refers to
+    (None, not looked up, when `with_usage` is off: pickers do not show it)."""
+    if with_usage:
+        in_use = or_(*(_has_rows(m) for m in (SeasonPlan, OTBPlan, RangeIntent, PurchaseOrder)))
+        rows = session.execute(select(Category, in_use).order_by(Category.code)).all()
+    else:
+        rows = [(c, None) for c in session.scalars(select(Category).order_by(Category.code))]
+    nodes = {c.id: Node(c, used, 0) for c, used in rows}
+    categories = [c for c, _ in rows]
     roots = []
     for c in categories:
         node = nodes[c.id]
@@ -66,5 +85,5 @@ def category_choices(session: Session, exclude: uuid.UUID | None = None) -> list
             choices.append((str(node.category.id), label))
             add(node.children)
 
-    add(category_tree(session))
+    add(category_tree(session, with_usage=False))
     return choices

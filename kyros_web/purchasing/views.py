@@ -68,8 +68,8 @@ def pos(code: str):
     month, paged; each flagged when its OTB cell is over budget."""
     season = get_season(db.session, code)
     f, args = _po_filters()
-    page = paginate_rows(db.session, queries.po_list(season.id, f),
-                         page_number(request.args.get("page")), current_app.config["PAGE_SIZE"])
+    page = queries.po_page(db.session, season.id, f, page_number(request.args.get("page")),
+                           current_app.config["PAGE_SIZE"])
     return render("purchasing/pos.html", block="results", season=season, page=page, args=args,
                   choices=filter_choices(season), statuses=list(POStatus), sources=list(POSource),
                   can_buy=_can_buy(season))

@@ -1,8 +1,13 @@
 """Master data pages: forms with 422 and kept values, htmx blocks, refusals, filters."""
+from datetime import date
+
 from sqlalchemy import select
 
+from kyros_web.masterdata.tree import category_choices
 from kyros_web.models import Category, Cluster, Location
+from kyros_web.purchasing.services import create_po
 from kyros_web.seasons.workflow import SeasonStatus
+from tests.web.test_statement_counts import count_statements
 
 HX = {"HX-Request": "true"}
 
@@ -110,6 +115,37 @@ def test_category_tree_and_add_child(login, make, session):
     assert child.parent_id == root.id
     html = b.get("/masterdata/categories").get_data(as_text=True)
     assert "<details open>" in html and "(1 sub-category)" in html
+
+
+def test_categories_in_use_are_marked_and_cannot_be_deleted(login, make, session):
+    """A leaf that season data uses (plans, OTB and range, or only a PO) is marked in use
+    and offers no delete or add-child; an unused leaf offers both."""
+    season = make.season(SeasonStatus.RANGE_UPLOADED)
+    planned, loc = season.test_leaves[0], season.test_locations[0]
+    root = make.category()
+    po_only, unused = make.category(parent=root), make.category(parent=root)
+    create_po(session, make.user("buyer"), season.id, po_number="PO-USE", location_id=loc.id,
+              category_id=po_only.id, po_value="10", order_date=date(2026, 2, 5))
+    html = login("admin").get("/masterdata/categories").get_data(as_text=True)
+    leaves = html.split('<div class="tree-leaf"><span class="code">')[1:]
+    by_code = {part.split("</span>")[0]: part.split("</div>")[0] for part in leaves}
+    for leaf, used in ((planned, True), (po_only, True), (unused, False)):
+        part = by_code[leaf.code]
+        assert ('<span class="badge">In use</span>' in part) is used, leaf.code
+        assert (f"/masterdata/categories/{leaf.id}/delete" in part) is not used, leaf.code
+        assert (f"/masterdata/categories/new?parent={leaf.id}" in part) is not used, leaf.code
+
+
+def test_category_pickers_do_not_read_season_data(session, make):
+    """Parent pickers and grid filters list the categories without asking which are in use."""
+    make.category(parent=make.category())
+    session.close()
+    with count_statements() as statements:
+        assert len(category_choices(session)) >= 3
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert len(reads) == 1
+    assert not [t for t in ("season_plans", "otb_plan", "range_intents", "purchase_orders")
+                if t in reads[0]]
 
 
 def test_category_cycle_refused_in_form(login, make):

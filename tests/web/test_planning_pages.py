@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from kyros_web.models import OTBPlan, RangeIntent, SeasonPlan
 from kyros_web.planning.services import upsert_plan
-from kyros_web.purchasing.services import create_grn, create_po
+from kyros_web.purchasing.services import close_po, create_grn, create_po
 from kyros_web.seasons.services import advance_season
 from kyros_web.seasons.workflow import SeasonStatus
 
@@ -203,6 +203,23 @@ def test_seed_example_through_the_pages(login, make, session, seed):
     assert "11.4 %" in html and "90.0 %" in html and "PO-SEED" in html and "GRN-SEED" in html
     grid = v.get(f"/planning/{season.season_code}/otb").get_data(as_text=True)
     assert "97,500.00" in grid and f"/otb/cell/{loc.location_code}/{leaf.code}/2026-02" in grid
+
+
+def test_otb_grid_row_commits_what_a_short_closed_po_received(login, make, session):
+    """A grid row's committed counts a short-closed PO at what it received, not its value."""
+    season = make.season(SeasonStatus.RANGE_UPLOADED)
+    loc, leaf = season.test_locations[0], season.test_leaves[0]
+    buyer = make.user("buyer")
+    closed = create_po(session, buyer, season.id, po_number="PO-SHORT", location_id=loc.id,
+                       category_id=leaf.id, po_value="1000", order_date=FEB).po
+    create_grn(session, buyer, po_id=closed.id, grn_number="G-SHORT", grn_date=date(2026, 2, 9),
+               received_value="250")
+    close_po(session, buyer, closed.id)
+    create_po(session, buyer, season.id, po_number="PO-OPEN", location_id=loc.id,
+              category_id=leaf.id, po_value="500", order_date=FEB)
+    grid = login("viewer").get(f"/planning/{season.season_code}/otb").get_data(as_text=True)
+    cell = f"/otb/cell/{loc.location_code}/{leaf.code}/2026-02"
+    assert f'{cell}">750.00</a>' in grid and f'{cell}">2,250.00</a>' in grid
 
 
 def test_otb_preview_computes_on_the_server(login, seed):

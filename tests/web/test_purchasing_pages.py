@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kyros_web.models import GRNRecord, POStatus, PurchaseOrder
-from kyros_web.purchasing.services import create_grn, create_po
+from kyros_web.purchasing.services import close_po, create_grn, create_po
 from kyros_web.seasons.workflow import SeasonStatus
 
 HX = {"HX-Request": "true"}
@@ -184,6 +184,39 @@ def test_po_list_filters(login, session, make, buying):
         if shown:
             assert shown in html, query
         assert hidden not in html, query
+
+
+def test_po_list_cell_over_otb_counts_pos_on_other_pages(app, login, session, make, buying,
+                                                        monkeypatch):
+    """With one PO a page, each PO still shows its cell over OTB by what all of the cell's
+    POs commit, and its own receipts."""
+    season, loc, leaf = buying
+    buyer = make.user("buyer")
+
+    def po(number, value, day):
+        return create_po(session, buyer, season.id, po_number=number, location_id=loc.id,
+                         category_id=leaf.id, po_value=value, order_date=date(2026, 2, day)).po
+
+    a = po("PO-A", "1500", 5)
+    create_grn(session, buyer, po_id=a.id, grn_number="G-A", grn_date=date(2026, 2, 9),
+               received_value="400")
+    po("PO-B", "1500", 6)
+    c = po("PO-C", "1000", 7)
+    create_grn(session, buyer, po_id=c.id, grn_number="G-C", grn_date=date(2026, 2, 9),
+               received_value="250")
+    close_po(session, buyer, c.id)
+    # Committed 1,500 + 1,500 + 250 (PO-C short-closed) against OTB 3,000: over by 250.
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 1)
+    v = login("viewer")
+    base = f"/purchasing/{season.season_code}/pos"
+    for page, shown, received in [(1, "PO-C", "250.00"), (2, "PO-B", "0.00"),
+                                  (3, "PO-A", "400.00")]:
+        html = v.get(f"{base}?page={page}").get_data(as_text=True)
+        assert [n for n in ("PO-A", "PO-B", "PO-C") if f">{n}</a>" in html] == [shown], page
+        assert f'<td class="num">{received}</td>' in html, page
+        assert "Cell over OTB by 250.00" in html, page
+    html = v.get(f"{base}?page=2&supplier=nobody").get_data(as_text=True)
+    assert "No purchase orders match these filters." in html
 
 
 def test_grn_list_and_search(login, session, make, buying):
