@@ -34,7 +34,6 @@ def season_facts(season_id: uuid.UUID):
     received). Plans have no month; committed is by delivery month, received by GRN month."""
     zero = literal(0)
     no_month = cast(null(), Date)
-    received = received_per_po()
     return union_all(
         select(SeasonPlan.location_id, SeasonPlan.category_id, no_month.label("month"),
                SeasonPlan.planned_sales.label("sales"),
@@ -46,8 +45,7 @@ def season_facts(season_id: uuid.UUID):
         .where(OTBPlan.season_id == season_id),
         select(PurchaseOrder.location_id, PurchaseOrder.category_id,
                month_start(PurchaseOrder.delivery_date), zero, zero, zero,
-               committed_expr(received), zero)
-        .outerjoin(received, received.c.po_id == PurchaseOrder.id)
+               committed_expr(), zero)
         .where(PurchaseOrder.season_id == season_id),
         select(PurchaseOrder.location_id, PurchaseOrder.category_id,
                month_start(GRNRecord.grn_date), zero, zero, zero, zero, GRNRecord.received_value)

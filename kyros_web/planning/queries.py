@@ -42,11 +42,9 @@ def cell_figures(session: Session, season_id: uuid.UUID, location_id: uuid.UUID,
     otb = session.scalar(select(OTBPlan.approved_spend_limit).where(
         OTBPlan.season_id == season_id, OTBPlan.location_id == location_id,
         OTBPlan.category_id == category_id, OTBPlan.month == month))
-    received = received_per_po()
     # type_coerce: read the sum back as an exact 2-place Decimal on every dialect.
-    stmt = (select(type_coerce(func.coalesce(func.sum(committed_expr(received)), 0), Money))
+    stmt = (select(type_coerce(func.coalesce(func.sum(committed_expr()), 0), Money))
             .select_from(PurchaseOrder)
-            .outerjoin(received, received.c.po_id == PurchaseOrder.id)
             .where(PurchaseOrder.season_id == season_id,
                    PurchaseOrder.location_id == location_id,
                    PurchaseOrder.category_id == category_id,

@@ -25,11 +25,15 @@ def received_per_po(po_ids=None):
     return stmt.group_by(GRNRecord.po_id).subquery("received_per_po")
 
 
-def committed_expr(received):
-    """One PO's committed value: full value, or received only when short-closed, 0 when cancelled."""
+def committed_expr():
+    """One PO's committed value: full value, or received only when short-closed, 0 when
+    cancelled. The receipts are summed for short-closed POs alone (a correlated subquery
+    the database evaluates only on that branch), so no query aggregates every GRN."""
+    received = (select(func.coalesce(func.sum(GRNRecord.received_value), 0))
+                .where(GRNRecord.po_id == PurchaseOrder.id).scalar_subquery())
     return case(
         (PurchaseOrder.status == POStatus.CANCELLED, 0),
-        (PurchaseOrder.status == POStatus.CLOSED, func.coalesce(received.c.received, 0)),
+        (PurchaseOrder.status == POStatus.CLOSED, received),
         else_=PurchaseOrder.po_value,
     )
 
@@ -37,20 +41,12 @@ def committed_expr(received):
 def committed_per_cell(season_id, only=None):
     """Subquery: (location_id, category_id, month) → committed, for one season.
 
-    `only(model)` may narrow it to some cells before grouping (a page of a grid); the
-    receipts are then summed for those cells' POs only.
+    `only(model)` may narrow it to some cells before grouping (a page of a grid).
     """
-    if only is None:
-        received = received_per_po()
-    else:
-        narrowed = aliased(PurchaseOrder)
-        received = received_per_po(select(narrowed.id).where(narrowed.season_id == season_id,
-                                                             only(narrowed)))
     month = month_start(PurchaseOrder.delivery_date)
     stmt = (
         select(PurchaseOrder.location_id, PurchaseOrder.category_id, month.label("month"),
-               func.sum(committed_expr(received)).label("committed"))
-        .outerjoin(received, received.c.po_id == PurchaseOrder.id)
+               func.sum(committed_expr()).label("committed"))
         .where(PurchaseOrder.season_id == season_id)
         .group_by(PurchaseOrder.location_id, PurchaseOrder.category_id, month)
     )
@@ -60,26 +56,29 @@ def committed_per_cell(season_id, only=None):
 
 
 def over_otb_po_count(season_id):
-    """Statement: how many live POs sit in a cell whose committed exceeds its OTB."""
-    cells = committed_per_cell(season_id)
-    otb = func.coalesce(OTBPlan.approved_spend_limit, 0)
-    over = (
-        select(cells.c.location_id, cells.c.category_id, cells.c.month)
-        .outerjoin(OTBPlan, (OTBPlan.season_id == season_id)
-                   & (OTBPlan.location_id == cells.c.location_id)
-                   & (OTBPlan.category_id == cells.c.category_id)
-                   & (OTBPlan.month == cells.c.month))
-        .where(cells.c.committed > otb)
-        .subquery("over_cells")
+    """Statement: how many live POs sit in a cell whose committed exceeds its OTB.
+
+    One pass over the season's POs: each PO carries its cell's committed as a window sum,
+    then meets its cell's OTB row (the unique index finds it)."""
+    month = month_start(PurchaseOrder.delivery_date)
+    per_po = (
+        select(PurchaseOrder.status, PurchaseOrder.location_id, PurchaseOrder.category_id,
+               month.label("month"),
+               func.sum(committed_expr()).over(
+                   partition_by=(PurchaseOrder.location_id, PurchaseOrder.category_id, month))
+               .label("cell_committed"))
+        .where(PurchaseOrder.season_id == season_id)
+        .subquery("po_cells")
     )
+    otb = func.coalesce(OTBPlan.approved_spend_limit, 0)
     return (
         select(func.count())
-        .select_from(PurchaseOrder)
-        .join(over, (over.c.location_id == PurchaseOrder.location_id)
-              & (over.c.category_id == PurchaseOrder.category_id)
-              & (over.c.month == month_start(PurchaseOrder.delivery_date)))
-        .where(PurchaseOrder.season_id == season_id,
-               PurchaseOrder.status != POStatus.CANCELLED)
+        .select_from(per_po)
+        .outerjoin(OTBPlan, (OTBPlan.season_id == season_id)
+                   & (OTBPlan.location_id == per_po.c.location_id)
+                   & (OTBPlan.category_id == per_po.c.category_id)
+                   & (OTBPlan.month == per_po.c.month))
+        .where(per_po.c.status != POStatus.CANCELLED, per_po.c.cell_committed > otb)
     )
 
 
