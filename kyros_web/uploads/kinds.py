@@ -27,6 +27,7 @@ from ..seasons.workflow import Area
 from ..templating import money
 from ..values import months_between
 from . import parsing
+from .bulk import insert_rows
 from .engine import Column, RowError
 from .models import UploadKind
 
@@ -103,11 +104,10 @@ class Handler(ABC):
         """'new', 'updated' or 'unchanged' against what is stored."""
 
     def write(self, outcome: str, records: list[dict]) -> None:
-        model = self.model
         if outcome == "new":
-            self.session.execute(insert(model), records)
+            insert_rows(self.session, self.model, records)
         else:
-            self.session.execute(update(model), records)
+            self.session.execute(update(self.model), records)
 
     def after_write(self) -> None:
         """Work that needs every row written (e.g. PO statuses after GRNs)."""
