@@ -28,7 +28,7 @@ from ..templating import money
 from ..values import months_between
 from . import parsing
 from .bulk import insert_rows
-from .engine import Column, RowError
+from .engine import CHUNK, Column, RowError
 from .models import UploadKind
 
 ZERO = Decimal("0")
@@ -548,7 +548,7 @@ class GRNHandler(Handler):
 
     def after_write(self):
         """PO statuses follow the receipts: open → partially received → received."""
-        changes = []
+        changes = defaultdict(list)
         for po in self.pos.values():
             if po.id not in self.touched or po.status not in (
                     POStatus.OPEN, POStatus.PARTIALLY_RECEIVED, POStatus.RECEIVED):
@@ -557,9 +557,15 @@ class GRNHandler(Handler):
             status = (POStatus.RECEIVED if got >= po.po_value else
                       POStatus.PARTIALLY_RECEIVED if got > 0 else POStatus.OPEN)
             if status is not po.status:
-                changes.append({"id": po.id, "status": status, "updated_at": self.now})
-        if changes:
-            self.session.execute(update(PurchaseOrder), changes)
+                changes[status].append(po.id)
+        # One UPDATE per new status (in slices), not one per PO.
+        for status, po_ids in changes.items():
+            for start in range(0, len(po_ids), CHUNK):
+                self.session.execute(
+                    update(PurchaseOrder)
+                    .where(PurchaseOrder.id.in_(po_ids[start:start + CHUNK]))
+                    .values(status=status, updated_at=self.now)
+                    .execution_options(synchronize_session=False))
 
 
 class LocationsHandler(Handler):
