@@ -43,11 +43,17 @@ class Table:
 
     def rows(self) -> Iterator[tuple[int, dict[str, object]]]:
         """(row number in the file, {column: raw value}) for every non-empty data row."""
+        names = list(self.columns)
+        positions = list(self.columns.values())
+        width = max(positions, default=-1) + 1
         for number, cells in self._rows:
             if all(_blank(c) for c in cells):
                 continue
-            yield number, {name: (cells[i] if i < len(cells) else None)
-                           for name, i in self.columns.items()}
+            if len(cells) >= width:
+                yield number, dict(zip(names, [cells[i] for i in positions]))
+            else:
+                yield number, {name: (cells[i] if i < len(cells) else None)
+                               for name, i in zip(names, positions)}
 
 
 def _blank(value) -> bool:
@@ -156,6 +162,7 @@ PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 GROUPED_NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})(-01)?$")
+CENT = Decimal("0.01")
 
 
 def text(value, max_length: int | None = None) -> str | None:
@@ -174,11 +181,16 @@ def text(value, max_length: int | None = None) -> str | None:
 
 def number(value, places: int = 2) -> Decimal | None:
     """1234.56 or 1,234.56 (or a numeric XLSX cell) with at most `places` decimals."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if isinstance(value, str):
+        raw = value.strip()
+        if not raw:
+            return None
+        result = None
+    elif value is None:
         return None
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         raise CellError("is not a number")
-    if isinstance(value, int):
+    elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
@@ -187,7 +199,8 @@ def number(value, places: int = 2) -> Decimal | None:
     elif isinstance(value, Decimal):
         result = value
     else:
-        raw = str(value).strip()
+        raw, result = str(value).strip(), None
+    if result is None:
         if PLAIN_NUMBER.match(raw):
             cleaned = raw
         elif GROUPED_NUMBER.match(raw):
@@ -202,7 +215,7 @@ def number(value, places: int = 2) -> Decimal | None:
         raise CellError("is not a number")
     if result.as_tuple().exponent < -places:
         raise CellError(f"has more than {places} decimals")
-    return result.quantize(Decimal(1).scaleb(-places))
+    return result.quantize(CENT if places == 2 else Decimal(1).scaleb(-places))
 
 
 def day(value) -> date | None:
