@@ -509,7 +509,8 @@ class GRNHandler(Handler):
         sid = self.season.id
         self.pos = {r.po_number: r for r in self.session.execute(
             select(PurchaseOrder.id, PurchaseOrder.po_number, PurchaseOrder.status,
-                   PurchaseOrder.po_value, PurchaseOrder.order_date, PurchaseOrder.season_id))}
+                   PurchaseOrder.po_value, PurchaseOrder.order_date,
+                   (PurchaseOrder.season_id == sid).label("in_season")))}
         self.existing = {r.grn_number: r for r in self.session.execute(
             select(GRNRecord.id, GRNRecord.grn_number, GRNRecord.po_id, GRNRecord.grn_date,
                    GRNRecord.received_value))}
@@ -518,10 +519,11 @@ class GRNHandler(Handler):
             .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
             .where(PurchaseOrder.season_id == sid).group_by(GRNRecord.po_id)).all())
         self.touched: set = set()
+        self.allowance = 1 + self.tolerance / 100
 
     def check(self, v):
         po = self.pos.get(v["po_number"])
-        if po is None or po.season_id != self.season_id:
+        if po is None or not po.in_season:
             raise RowError("po_number", f"No PO {v['po_number']} in season {self.season.season_code}")
         old = self.existing.get(v["grn_number"])
         record = {"grn_number": v["grn_number"], "po_id": po.id, "grn_date": v["grn_date"],
@@ -541,7 +543,7 @@ class GRNHandler(Handler):
         if old is not None:
             self.received[old.po_id] = self.received.get(old.po_id, ZERO) - old.received_value
         so_far = self.received.get(po.id, ZERO)
-        limit = po.po_value * (1 + self.tolerance / 100)
+        limit = po.po_value * self.allowance
         if so_far + value > limit:
             if old is not None:
                 self.received[old.po_id] += old.received_value
@@ -550,7 +552,9 @@ class GRNHandler(Handler):
                 f"received already (this file included), so at most "
                 f"{money(max(limit - so_far, ZERO))} more can be received"))
         self.received[po.id] = so_far + value
-        self.touched.update({po.id} | ({old.po_id} if old is not None else set()))
+        self.touched.add(po.id)
+        if old is not None:
+            self.touched.add(old.po_id)
         return record
 
     def classify(self, r):
