@@ -43,17 +43,11 @@ class Table:
 
     def rows(self) -> Iterator[tuple[int, dict[str, object]]]:
         """(row number in the file, {column: raw value}) for every non-empty data row."""
-        names = list(self.columns)
-        positions = list(self.columns.values())
-        width = max(positions, default=-1) + 1
         for number, cells in self._rows:
             if all(_blank(c) for c in cells):
                 continue
-            if len(cells) >= width:
-                yield number, dict(zip(names, [cells[i] for i in positions]))
-            else:
-                yield number, {name: (cells[i] if i < len(cells) else None)
-                               for name, i in zip(names, positions)}
+            yield number, {name: (cells[i] if i < len(cells) else None)
+                           for name, i in self.columns.items()}
 
 
 def _blank(value) -> bool:
@@ -185,7 +179,7 @@ def number(value, places: int = 2) -> Decimal | None:
         raw = value.strip()
         if not raw:
             return None
-        result = None
+        result = _written_number(raw)
     elif value is None:
         return None
     elif isinstance(value, bool):
@@ -199,23 +193,25 @@ def number(value, places: int = 2) -> Decimal | None:
     elif isinstance(value, Decimal):
         result = value
     else:
-        raw, result = str(value).strip(), None
-    if result is None:
-        if PLAIN_NUMBER.match(raw):
-            cleaned = raw
-        elif GROUPED_NUMBER.match(raw):
-            cleaned = raw.replace(",", "")
-        else:
-            raise CellError("is not a number (write 1234.56 or 1,234.56)")
-        try:
-            result = Decimal(cleaned)
-        except InvalidOperation:
-            raise CellError("is not a number (write 1234.56 or 1,234.56)") from None
+        result = _written_number(str(value).strip())
     if not result.is_finite():
         raise CellError("is not a number")
     if result.as_tuple().exponent < -places:
         raise CellError(f"has more than {places} decimals")
     return result.quantize(CENT if places == 2 else Decimal(1).scaleb(-places))
+
+
+def _written_number(raw: str) -> Decimal:
+    if PLAIN_NUMBER.match(raw):
+        cleaned = raw
+    elif GROUPED_NUMBER.match(raw):
+        cleaned = raw.replace(",", "")
+    else:
+        raise CellError("is not a number (write 1234.56 or 1,234.56)")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        raise CellError("is not a number (write 1234.56 or 1,234.56)") from None
 
 
 def day(value) -> date | None:
