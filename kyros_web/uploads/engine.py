@@ -72,6 +72,7 @@ def analyse(handler, table: parsing.Table, *, write: bool = False,
     seen: dict[tuple, int] = {}
     outcomes: dict[int, str] = {}
     pending: dict[str, list] = {"new": [], "updated": []}
+    columns = [(c.name, c.parse, c.required, c.title) for c in handler.columns]
     for number, raw in table.rows():
         result.total += 1
         if result.total > max_rows:
@@ -79,16 +80,15 @@ def analyse(handler, table: parsing.Table, *, write: bool = False,
                                         "stored. Split it into smaller files.")
         problems: list[CellProblem] = []
         values = {}
-        for column in handler.columns:
-            cell = raw.get(column.name)
+        for name, parse, required, title in columns:
+            cell = raw.get(name)
             try:
-                values[column.name] = column.parse(cell)
+                value = values[name] = parse(cell)
             except parsing.CellError as exc:
-                problems.append(CellProblem(number, column.name, _shown(cell),
-                                            f"{column.title} {exc}"))
+                problems.append(CellProblem(number, name, _shown(cell), f"{title} {exc}"))
                 continue
-            if column.required and values[column.name] is None:
-                problems.append(CellProblem(number, column.name, "", f"{column.title} is required"))
+            if required and value is None:
+                problems.append(CellProblem(number, name, "", f"{title} is required"))
         record = None
         if not problems:
             key = handler.key_of(values)

@@ -156,6 +156,7 @@ PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 GROUPED_NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})(-01)?$")
+CENT = Decimal("0.01")
 
 
 def text(value, max_length: int | None = None) -> str | None:
@@ -174,11 +175,16 @@ def text(value, max_length: int | None = None) -> str | None:
 
 def number(value, places: int = 2) -> Decimal | None:
     """1234.56 or 1,234.56 (or a numeric XLSX cell) with at most `places` decimals."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if isinstance(value, str):
+        raw = value.strip()
+        if not raw:
+            return None
+        result = _written_number(raw)
+    elif value is None:
         return None
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         raise CellError("is not a number")
-    if isinstance(value, int):
+    elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
@@ -187,22 +193,25 @@ def number(value, places: int = 2) -> Decimal | None:
     elif isinstance(value, Decimal):
         result = value
     else:
-        raw = str(value).strip()
-        if PLAIN_NUMBER.match(raw):
-            cleaned = raw
-        elif GROUPED_NUMBER.match(raw):
-            cleaned = raw.replace(",", "")
-        else:
-            raise CellError("is not a number (write 1234.56 or 1,234.56)")
-        try:
-            result = Decimal(cleaned)
-        except InvalidOperation:
-            raise CellError("is not a number (write 1234.56 or 1,234.56)") from None
+        result = _written_number(str(value).strip())
     if not result.is_finite():
         raise CellError("is not a number")
     if result.as_tuple().exponent < -places:
         raise CellError(f"has more than {places} decimals")
-    return result.quantize(Decimal(1).scaleb(-places))
+    return result.quantize(CENT if places == 2 else Decimal(1).scaleb(-places))
+
+
+def _written_number(raw: str) -> Decimal:
+    if PLAIN_NUMBER.match(raw):
+        cleaned = raw
+    elif GROUPED_NUMBER.match(raw):
+        cleaned = raw.replace(",", "")
+    else:
+        raise CellError("is not a number (write 1234.56 or 1,234.56)")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        raise CellError("is not a number (write 1234.56 or 1,234.56)") from None
 
 
 def day(value) -> date | None:

@@ -12,6 +12,7 @@ from kyros_web.errors import Forbidden, ValidationFailed
 from kyros_web.models import (Category, Cluster, Location, OTBPlan, POStatus,
                               PurchaseOrder, SeasonPlan, Upload, UploadStatus)
 from kyros_web.seasons.services import advance_season, assign_all_active, create_season
+from kyros_web.templating import money
 from kyros_web.uploads import engine, services
 from kyros_web.uploads.parsing import LimitExceeded
 
@@ -283,6 +284,58 @@ def test_po_file_otb_policy_with_running_totals(session, make, sample_season):
     assert block.status is UploadStatus.REJECTED
     assert [e["row"] for e in block.summary["errors"]] == [3]
     assert block.summary["errors"][0]["message"].startswith("Would take 2026-02 over OTB by 2.00")
+
+
+def test_po_file_changing_stored_pos(session, make, sample_season):
+    """An open PO may change (its value moves between OTB months); received ones may not."""
+    season = buying_season(session, make, sample_season)
+    load(session, make.admin, "pos", sample("pos"), season)
+    load(session, make.admin, "grns", sample("grns"), season)
+    pos = session.scalars(select(PurchaseOrder).order_by(PurchaseOrder.po_number)).all()
+    moved = next(p for p in pos if p.status is POStatus.OPEN and p.delivery_date.month != 4)
+    received = next(p for p in pos if p.status is POStatus.RECEIVED)
+    partly = next(p for p in pos if p.status is POStatus.PARTIALLY_RECEIVED)
+    lines = sample("pos").decode().splitlines()
+
+    def edit(po, column, value):
+        i = next(n for n, line in enumerate(lines) if line.startswith(po.po_number + ","))
+        cells = lines[i].split(",")
+        cells[lines[0].split(",").index(column)] = value
+        lines[i] = ",".join(cells)
+
+    edit(moved, "delivery_date", "2026-04-28")
+    upload = load(session, make.admin, "pos", "\n".join(lines).encode(), season, commit=False)
+    assert counts(upload) == (0, 1, 39, 0)
+    impact = {m["month"][:7]: D(m["after"]) - D(m["before"]) for m in upload.summary["impact"]}
+    assert impact[moved.delivery_date.strftime("%Y-%m")] == -moved.po_value
+    assert impact["2026-04"] == moved.po_value
+    services.commit_upload(session, make.admin, upload.id, config=CONFIG)
+    session.refresh(moved)
+    assert (moved.delivery_date, moved.version) == (date(2026, 4, 28), 2)
+
+    edit(received, "supplier", "Someone else")
+    edit(partly, "po_value", "1.00")
+    plain = next(p for p in pos if p not in (moved, received, partly))
+    edit(plain, "source", "fax")
+    other = make.season(status="range_uploaded")
+    elsewhere = load(session, make.admin, "pos", (
+        "po_number,location_code,category_code,po_value,order_date\n"
+        f"{pos[-1].po_number},{other.test_locations[0].location_code},"
+        f"{other.test_leaves[0].code},10.00,2026-02-03\n").encode(), other, commit=False)
+    assert elsewhere.summary["errors"][0]["message"] == (
+        f"PO number {pos[-1].po_number} is used in another season")
+    upload = load(session, make.admin, "pos", "\n".join(lines).encode(), season, commit=False)
+    messages = {e["message"] for e in upload.summary["errors"]}
+    assert messages == {
+        f"PO {received.po_number} is received and can no longer change",
+        f"PO value cannot be below the {money(partly_received(session, partly))} already received",
+        "Source must be one of manual, csv, xlsx, api, erp"}
+
+
+def partly_received(session, po):
+    from kyros_web.models import GRNRecord
+    return session.scalar(select(func.sum(GRNRecord.received_value))
+                          .where(GRNRecord.po_id == po.id))
 
 
 def test_grn_file_over_receipt_with_running_totals(session, make, sample_season):

@@ -1,0 +1,54 @@
+"""The import engine's bulk INSERT (COPY on PostgreSQL) stores what insert() would."""
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from kyros_web.models import POSource, POStatus, PurchaseOrder, RangeIntent
+from kyros_web.modelbase import utcnow
+from kyros_web.seasons.workflow import SeasonStatus
+from kyros_web.uploads.bulk import insert_rows
+
+
+def po_record(season, number, **extra):
+    return {"po_number": number, "season_id": season.id,
+            "location_id": season.test_locations[0].id, "category_id": season.test_leaves[0].id,
+            "supplier": None, "order_date": date(2026, 2, 3), "delivery_date": date(2026, 2, 20),
+            "po_value": D("1234.50"), "created_by": season.created_by, **extra}
+
+
+def test_rows_keep_types_and_get_python_defaults(session, make):
+    """Enums as their values, money exact, NULLs, JSON; id, timestamps, status from defaults."""
+    season = make.season(SeasonStatus.RANGE_UPLOADED)
+    insert_rows(session, PurchaseOrder, [
+        po_record(season, "BULK-1", source=POSource.CSV, status=POStatus.PARTIALLY_RECEIVED),
+        po_record(season, "BULK-2", source=POSource.XLSX, status=POStatus.OPEN,
+                  supplier="Näme, \"quoted\"\ttab\\slash")])
+    leaf = make.category()
+    now = utcnow()
+    insert_rows(session, RangeIntent, [
+        {"season_id": season.id, "category_id": leaf.id, "core_percent": D("60.00"),
+         "fashion_percent": D("40.00"), "price_band_mix": {"low": "30", "mid": "70"},
+         "version": 1, "created_at": now, "updated_at": now}])
+    session.commit()
+    first, second = session.scalars(select(PurchaseOrder).where(
+        PurchaseOrder.po_number.like("BULK-%")).order_by(PurchaseOrder.po_number)).all()
+    assert (first.source, first.status, first.po_value, first.supplier, first.version) == (
+        POSource.CSV, POStatus.PARTIALLY_RECEIVED, D("1234.50"), None, 1)
+    assert second.supplier == "Näme, \"quoted\"\ttab\\slash"
+    assert first.id != second.id and first.created_at is not None
+    intent = session.scalar(select(RangeIntent).where(RangeIntent.category_id == leaf.id))
+    assert intent.price_band_mix == {"low": "30", "mid": "70"}
+    assert intent.core_percent == D("60.00")
+
+
+def test_a_refused_row_raises_the_usual_integrity_error(session, make):
+    season = make.season(SeasonStatus.RANGE_UPLOADED)
+    session.commit()
+    with pytest.raises(IntegrityError):
+        insert_rows(session, PurchaseOrder, [po_record(season, "SAME", source=POSource.CSV,
+                                                       status=POStatus.OPEN)] * 2)
+    session.rollback()
+    assert session.scalar(select(PurchaseOrder.id).where(PurchaseOrder.po_number == "SAME")) is None
