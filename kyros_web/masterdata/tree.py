@@ -39,12 +39,16 @@ def _has_rows(model):
     return func.coalesce(first == Category.id, False)
 
 
+def in_use():
+    """SQL truth, per category row: season data (plans, OTB, range intent, POs) refers to it."""
+    return or_(*(_has_rows(m) for m in (SeasonPlan, OTBPlan, RangeIntent, PurchaseOrder)))
+
+
 def category_tree(session: Session, with_usage: bool = True) -> list[Node]:
     """Root nodes, children sorted by code; `in_use` marks categories season data refers to
     (None, not looked up, when `with_usage` is off: pickers do not show it)."""
     if with_usage:
-        in_use = or_(*(_has_rows(m) for m in (SeasonPlan, OTBPlan, RangeIntent, PurchaseOrder)))
-        rows = session.execute(select(Category, in_use).order_by(Category.code)).all()
+        rows = session.execute(select(Category, in_use()).order_by(Category.code)).all()
     else:
         rows = [(c, None) for c in session.scalars(select(Category).order_by(Category.code))]
     nodes = {c.id: Node(c, used, 0) for c, used in rows}

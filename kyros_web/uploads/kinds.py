@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from .. import ids
 from ..auth.roles import Action
 from ..masterdata.models import Category, Cluster, Location, LocationType
+from ..masterdata.tree import in_use
 from ..modelbase import Money, utcnow
 from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
 from ..planning.otb import approved_spend_limit, committed_value
@@ -691,10 +692,7 @@ class CategoriesHandler(Handler):
         self.code_of = {r.id: r.code for r in rows}
         self.parent = {r.code: self.code_of.get(r.parent_id) for r in rows}
         self.in_file: dict[str, str | None] = {}
-        used = set()
-        for model in (SeasonPlan, OTBPlan, RangeIntent, PurchaseOrder):
-            used |= set(self.session.scalars(select(model.category_id).distinct()))
-        self.with_rows = {self.code_of[i] for i in used if i in self.code_of}
+        self.with_rows = set(self.session.scalars(select(Category.code).where(in_use())))
         self.buffer: list[dict] = []
 
     def check(self, v):
@@ -723,22 +721,30 @@ class CategoriesHandler(Handler):
         self.buffer.extend((outcome, r) for r in records)
 
     def after_write(self):
-        """Parents before children: write new categories level by level, then links."""
+        """New categories with their parents, parents first; then the changed ones."""
         ids_ = {code: r.id for code, r in self.existing.items()}
-        for outcome, r in self.buffer:
-            if outcome == "new":
-                ids_[r["code"]] = uuid.uuid4()
-        new_rows = [{"id": ids_[r["code"]], "code": r["code"], "name": r["name"],
-                     "description": r["description"], "parent_id": None,
-                     "created_at": self.now, "updated_at": self.now}
-                    for outcome, r in self.buffer if outcome == "new"]
-        if new_rows:
-            self.session.execute(insert(Category), new_rows)
-        links = [{"id": ids_[r["code"]], "name": r["name"], "description": r["description"],
-                  "parent_id": ids_.get(r["parent_code"]) if r["parent_code"] else None,
-                  "updated_at": self.now} for outcome, r in self.buffer]
-        if links:
-            self.session.execute(update(Category), links)
+        new = [r for outcome, r in self.buffer if outcome == "new"]
+        for r in new:
+            ids_[r["code"]] = uuid.uuid4()
+        parent = {**self.parent, **self.in_file}
+
+        def depth(code: str) -> int:  # finish_checks has ruled out cycles
+            n = 0
+            while code := parent.get(code):
+                n += 1
+            return n
+
+        new.sort(key=lambda r: depth(r["code"]))
+        insert_rows(self.session, Category, [
+            {"id": ids_[r["code"]], "code": r["code"], "name": r["name"],
+             "description": r["description"],
+             "parent_id": ids_[r["parent_code"]] if r["parent_code"] else None,
+             "created_at": self.now, "updated_at": self.now} for r in new])
+        changed = [{"id": ids_[r["code"]], "name": r["name"], "description": r["description"],
+                    "parent_id": ids_[r["parent_code"]] if r["parent_code"] else None,
+                    "updated_at": self.now} for outcome, r in self.buffer if outcome == "updated"]
+        if changed:
+            self.session.execute(update(Category), changed)
 
     def finish_checks(self):
         """Rows whose parent is neither stored nor in the file, or that close a cycle."""

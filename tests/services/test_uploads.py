@@ -254,6 +254,28 @@ def test_category_tree_rules(session, make):
     assert child.parent.code == "A"
 
 
+def test_category_file_deep_tree_and_moves(session, make):
+    """Leaves listed before their parents, three levels new at once; a second file moves
+    and renames stored categories and leaves the unchanged ones as they were."""
+    data = (b"code,name,parent_code\nL1,Leaf 1,M1\nL2,Leaf 2,M2\nM1,Middle 1,R\n"
+            b"M2,Middle 2,R\nR,Root,\n")
+    assert counts(load(session, make.admin, "categories", data)) == (5, 0, 0, 0)
+
+    def parent_of(code):
+        session.expire_all()
+        found = session.scalar(select(Category).where(Category.code == code))
+        return found.parent.code if found.parent else None
+
+    assert [parent_of(c) for c in ("L1", "L2", "M1", "M2", "R")] == ["M1", "M2", "R", "R", None]
+    untouched = session.scalar(select(Category).where(Category.code == "L2")).updated_at
+    moved = (b"code,name,parent_code\nL1,Leaf one,M2\nL2,Leaf 2,M2\nM3,Middle 3,\n"
+             b"M1,Middle 1,M3\n")
+    assert counts(load(session, make.admin, "categories", moved)) == (1, 2, 1, 0)
+    assert [parent_of(c) for c in ("L1", "M1", "M3")] == ["M2", "M3", None]
+    assert session.scalar(select(Category.name).where(Category.code == "L1")) == "Leaf one"
+    assert session.scalar(select(Category).where(Category.code == "L2")).updated_at == untouched
+
+
 def buying_season(session, make, sample_season):
     admin = make.admin
     load(session, admin, "plans", sample("plans"), sample_season)
