@@ -113,9 +113,10 @@ class Grid:
         self.rows, self.totals, self.model = rows, totals, model
         self.pager = pager
 
-    def context(self, season, filters, args, **extra) -> dict:
+    def context(self, season, filters, args, totals=None, **extra) -> dict:
         return {"season": season, "args": args, "can_edit": _can_edit(season, self.area),
-                "totals": self.season_totals(season, filters), **extra}
+                "totals": self.season_totals(season, filters) if totals is None else totals,
+                **extra}
 
     def season_totals(self, season, filters):
         """The totals of the filtered rows, kept in the figure cache (the order is no filter)."""
@@ -123,20 +124,22 @@ class Grid:
         return cached(db.session, season.id, key,
                       lambda: self.totals(db.session, season.id, filters))
 
-    def page(self, season, filters):
+    def page(self, season, filters, totals):
         number = page_number(request.args.get("page"))
         if self.pager is not None:
-            # The OTB month totals count the rows the filters keep (from the cache, mostly).
-            total = sum(t.rows for t in self.season_totals(season, filters))
+            # The OTB month totals count the rows the filters keep.
+            total = sum(t.rows for t in totals)
             return self.pager(db.session, season.id, filters, number, _page_size(), total)
         return paginate_rows(db.session, self.rows(season.id, filters), number, _page_size())
 
     def full(self, season, block: str | None = "grid", status_code: int = 200, **extra):
         filters, args = grid_filters(season)
+        totals = self.season_totals(season, filters)
         return render(self.template, block=block, status_code=status_code,
-                      page=self.page(season, filters), choices=filter_choices(season),
-                      leaves=leaf_choices(), **{"editing": None, "errors": {}, "values": {},
-                                                **self.context(season, filters, args), **extra})
+                      page=self.page(season, filters, totals), choices=filter_choices(season),
+                      leaves=leaf_choices(),
+                      **{"editing": None, "errors": {}, "values": {},
+                         **self.context(season, filters, args, totals), **extra})
 
     def one(self, season, row_id: uuid.UUID):
         row = db.session.execute(self.rows(season.id, queries.GridFilters(), ids=[row_id])).first()
