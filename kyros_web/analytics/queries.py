@@ -1,6 +1,6 @@
 """The analytics pages as reports (SPEC §5, §7). All aggregation happens in SQL over one
 union of the season's facts (plans, OTB, committed, received), grouped per page; Python only
-turns exact sums into ratios for display. Each report costs a fixed number of statements."""
+adds exact sums up (a total line, a category level) and turns them into ratios for display. Each report costs a fixed number of statements."""
 from __future__ import annotations
 
 import hashlib
@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import (Date, Numeric, case, cast, func, literal, null, select, type_coerce,
                         union_all)
@@ -201,14 +202,20 @@ def category_levels(session: Session) -> tuple[dict, dict, int]:
     return info, depth, max(depth.values(), default=1)
 
 
-def _ancestor_case(info: dict, depth: dict, level: int, column):
-    """SQL CASE mapping a category id to the code of its ancestor at `level` (or itself)."""
+def _ancestor_map(info: dict, depth: dict, level: int) -> dict:
+    """Category id → the code of its ancestor at `level` (or its own, above that level)."""
     mapping = {}
     for cid in info:
         walk = cid
         while depth[walk] > level:
             walk = info[walk].parent_id
         mapping[cid] = info[walk].code
+    return mapping
+
+
+def _ancestor_case(info: dict, depth: dict, level: int, column):
+    """SQL CASE mapping a category id to the code of its ancestor at `level` (or itself)."""
+    mapping = _ancestor_map(info, depth, level)
     if not mapping:
         return literal("")
     return case(mapping, value=column, else_=literal(""))
@@ -218,12 +225,18 @@ def category_breakdown(session: Session, season: Season, level: int = 1) -> Repo
     info, depth, max_depth = category_levels(session)
     level = min(max(level, 1), max_depth)
     facts = season_facts(season.id)
-    key = _ancestor_case(info, depth, level, facts.c.category_id)
-    rows = session.execute(select(key.label("code"), *_sums(facts)).group_by(key)
-                           .order_by(key)).all()
+    # Grouped by category in SQL (a few dozen groups), rolled up to the level here: exact
+    # sums of sums, and no per-fact CASE over the whole tree.
+    ancestor = _ancestor_map(info, depth, level)
+    groups: dict[str, list] = {}
+    for r in session.execute(select(facts.c.category_id, *_sums(facts))
+                             .group_by(facts.c.category_id)):
+        groups.setdefault(ancestor.get(r.category_id, ""), []).append(r)
+    rows = [SimpleNamespace(code=code, figures=_total_of(group))
+            for code, group in sorted(groups.items())]
     names = {r.code: r.name for r in info.values()}
-    table_rows = [[r.code, names.get(r.code, ""), *_figure_cells(Figures.of(r))] for r in rows]
-    total = _total_of(rows)
+    table_rows = [[r.code, names.get(r.code, ""), *_figure_cells(r.figures)] for r in rows]
+    total = _total_of([group for code in groups for group in groups[code]])
     table = Table("categories", f"Categories at level {level}",
                   [Column("Code"), Column("Category"), *FIGURE_COLUMNS], table_rows,
                   note="Each figure rolls up the leaf categories below; a leaf above this level "
