@@ -1,6 +1,7 @@
 """The analytics pages as reports (SPEC §5, §7). All aggregation happens in SQL over one
 union of the season's facts (plans, OTB, committed, received), grouped per page; Python only
-adds exact sums up (a total line, a category level) and turns them into ratios for display. Each report costs a fixed number of statements."""
+adds exact sums up (a total line, a category level) and turns them into ratios for display.
+Each report costs a fixed number of statements."""
 from __future__ import annotations
 
 import hashlib
