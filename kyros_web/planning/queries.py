@@ -305,13 +305,14 @@ def cell_detail(session: Session, season_id: uuid.UUID, location_id: uuid.UUID,
     otb_row = session.scalar(select(OTBPlan).where(
         OTBPlan.season_id == season_id, OTBPlan.location_id == location_id,
         OTBPlan.category_id == category_id, OTBPlan.month == month))
-    received = received_per_po()
+    in_cell = (PurchaseOrder.season_id == season_id, PurchaseOrder.location_id == location_id,
+               PurchaseOrder.category_id == category_id,
+               month_start(PurchaseOrder.delivery_date) == month)
+    received = received_per_po(select(PurchaseOrder.id).where(*in_cell))
     rows = session.execute(
         select(PurchaseOrder, type_coerce(func.coalesce(received.c.received, 0), Money))
         .outerjoin(received, received.c.po_id == PurchaseOrder.id)
-        .where(PurchaseOrder.season_id == season_id, PurchaseOrder.location_id == location_id,
-               PurchaseOrder.category_id == category_id,
-               month_start(PurchaseOrder.delivery_date) == month)
+        .where(*in_cell)
         .order_by(PurchaseOrder.delivery_date, PurchaseOrder.po_number)).all()
     grns: dict[uuid.UUID, list] = {}
     if rows:
