@@ -48,6 +48,8 @@ class PurchaseOrder(IdMixin, db.Model):
         # Committed OTB is summed per location x category x delivery month.
         Index("ix_purchase_orders_otb_cell", "season_id", "location_id", "category_id",
               "delivery_date"),
+        # The PO list's order, newest first (read backwards): a page comes off the index.
+        Index("ix_purchase_orders_list_order", "season_id", "order_date", "po_number"),
     )
 
     po_number: Mapped[str] = mapped_column(String(50), nullable=False, unique=True)

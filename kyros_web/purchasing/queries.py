@@ -93,7 +93,8 @@ class POFilters:
     number: str = ""
 
 
-PO_ORDER = (PurchaseOrder.order_date.desc(), PurchaseOrder.po_number)
+# Newest first: by order date, then by number, both descending (the list index backwards).
+PO_ORDER = (PurchaseOrder.order_date.desc(), PurchaseOrder.po_number.desc())
 
 
 def _where_po(stmt, f: POFilters):

@@ -186,6 +186,18 @@ def test_po_list_filters(login, session, make, buying):
         assert hidden not in html, query
 
 
+def test_po_list_is_newest_first(login, session, make, buying):
+    """Later order dates first; on one date, higher PO numbers first."""
+    season, loc, leaf = buying
+    buyer = make.user("buyer")
+    for number, day in (("PO-A", 5), ("PO-C", 3), ("PO-B", 5), ("PO-D", 9)):
+        create_po(session, buyer, season.id, po_number=number, location_id=loc.id,
+                  category_id=leaf.id, po_value="10", order_date=date(2026, 2, day))
+    html = login("viewer").get(f"/purchasing/{season.season_code}/pos").get_data(as_text=True)
+    assert sorted(("PO-A", "PO-B", "PO-C", "PO-D"), key=html.index) == ["PO-D", "PO-B", "PO-A",
+                                                                         "PO-C"]
+
+
 def test_po_list_cell_over_otb_counts_pos_on_other_pages(app, login, session, make, buying,
                                                         monkeypatch):
     """With one PO a page, each PO still shows its cell over OTB by what all of the cell's
