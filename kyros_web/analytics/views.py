@@ -34,9 +34,7 @@ def _build(slug: str, season):
         params = {"level": as_int(args.get("level")) or 1}
     elif slug == "locations":
         fn = queries.location_performance
-        by = args.get("by", "utilisation")
-        params = {"by": by if by in queries.RANKINGS else "utilisation",
-                  "top": min(max(as_int(args.get("top")) or 10, 1), 100),
+        params = {"by": args.get("by", "utilisation"), "top": as_int(args.get("top")) or 10,
                   "worst": args.get("order") == "bottom"}
     elif slug in queries.REPORTS:
         fn, params = queries.REPORTS[slug][1], {}
