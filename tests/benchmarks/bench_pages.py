@@ -36,6 +36,9 @@ PAGES = [
     ("PO status", "/analytics/{code}/pos"),
     ("price bands", "/analytics/{code}/price-bands"),
     ("workflow status", "/analytics/workflow"),
+    ("export page", "/analytics/{code}/export"),
+    ("budget vs actual as XLSX", "/analytics/{code}/budget?format=xlsx"),
+    ("season pack (all pages, fingerprint)", "/analytics/{code}/pack"),
 ]
 
 

@@ -83,7 +83,7 @@ class Client:
 
     def get(self, path: str) -> str:
         with self.opener.open(self.base + path, timeout=600) as r:
-            return r.read().decode()
+            return r.read().decode(errors="replace")  # downloads (XLSX) are timed, not read
 
     @staticmethod
     def token(html: str) -> str:
