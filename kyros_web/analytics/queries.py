@@ -78,8 +78,19 @@ class Figures:
 
     @classmethod
     def of(cls, row) -> "Figures":
-        margin = (Decimal(row.mxs) / Decimal(row.sales_raw)) if row.sales_raw else None
-        return cls(row.sales, margin, row.otb, row.committed, row.received)
+        return cls.summed([row])
+
+    @classmethod
+    def summed(cls, rows) -> "Figures":
+        """The figures of groups taken together: exact sums of their sums (so a report's
+        total line needs no second pass over the facts), the margin weighted by sales."""
+        def add(name):
+            return sum((Decimal(getattr(r, name)) for r in rows
+                        if getattr(r, name) is not None), ZERO)
+
+        sales_raw = add("sales_raw")
+        return cls(add("sales"), add("mxs") / sales_raw if sales_raw else None, add("otb"),
+                   add("committed"), add("received"))
 
     @property
     def utilisation(self) -> Decimal:
@@ -103,18 +114,6 @@ FIGURE_COLUMNS = [Column("Planned sales", MONEY), Column("Planned margin", PERCE
 def _figure_cells(f: Figures) -> list:
     return [f.sales, f.margin, f.otb, f.committed, f.remaining, f.received, f.utilisation,
             f.fulfilment]
-
-
-def _total_of(rows) -> Figures:
-    """The season's figures from groups that cover every fact once: exact sums of sums,
-    so a report needs one pass over the facts, not a second one for its total line."""
-    def add(name):
-        return sum((Decimal(getattr(r, name)) for r in rows if getattr(r, name) is not None),
-                   ZERO)
-
-    sales_raw = add("sales_raw")
-    return Figures(add("sales"), add("mxs") / sales_raw if sales_raw else None, add("otb"),
-                   add("committed"), add("received"))
 
 
 def _kpis(f: Figures, po_counts: dict) -> list[Kpi]:
@@ -151,7 +150,7 @@ def budget_vs_actual(session: Session, season: Season) -> Report:
 def _budget(session: Session, season: Season) -> tuple[Report, Figures]:
     """The budget report and the season's total figures, from one pass over the facts."""
     rows = by_month(session, season.id)
-    total = _total_of(rows)
+    total = Figures.summed(rows)
     table_rows = []
     for r in (r for r in rows if r.month is not None):
         f = Figures.of(r)
@@ -233,11 +232,11 @@ def category_breakdown(session: Session, season: Season, level: int = 1) -> Repo
     for r in session.execute(select(facts.c.category_id, *_sums(facts))
                              .group_by(facts.c.category_id)):
         groups.setdefault(ancestor.get(r.category_id, ""), []).append(r)
-    rows = [SimpleNamespace(code=code, figures=_total_of(group))
+    rows = [SimpleNamespace(code=code, figures=Figures.summed(group))
             for code, group in sorted(groups.items())]
     names = {r.code: r.name for r in info.values()}
     table_rows = [[r.code, names.get(r.code, ""), *_figure_cells(r.figures)] for r in rows]
-    total = _total_of([group for code in groups for group in groups[code]])
+    total = Figures.summed([row for group in groups.values() for row in group])
     table = Table("categories", f"Categories at level {level}",
                   [Column("Code"), Column("Category"), *FIGURE_COLUMNS], table_rows,
                   note="Each figure rolls up the leaf categories below; a leaf above this level "
@@ -269,7 +268,7 @@ def cluster_summary(session: Session, season: Season) -> Report:
         .outerjoin(counts, counts.c.cluster_id == grouped.c.cluster_id)
         .order_by(func.coalesce(Cluster.name, ""))).all()
     table_rows = [[r.name, r.locations, *_figure_cells(Figures.of(r))] for r in rows]
-    total = _total_of(rows)
+    total = Figures.summed(rows)
     table = Table("clusters", "Clusters", [Column("Cluster"), Column("Locations", COUNT),
                                            *FIGURE_COLUMNS], table_rows,
                   total=["All", sum(r[1] for r in table_rows), *_figure_cells(total)])
