@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..auth.models import User
 from ..auth.roles import Action, require
-from ..errors import NotFound, ValidationFailed
+from ..errors import NotFound, StaleVersion, ValidationFailed
 from ..masterdata.models import Category
 from ..modelbase import utcnow
 from ..seasons.models import Season, SeasonLocation
@@ -68,6 +68,13 @@ def _check_version(session: Session, row, expected_version, what: str) -> None:
     require_version(row, expected_version, what=what, who=lambda: row_editor(session, row))
 
 
+def _require_not_deleted(row, expected_version, what: str) -> None:
+    """An edit of a row that was deleted meanwhile must not create it again."""
+    if row is None and expected_version is not None:
+        raise StaleVersion(f"{what} was deleted since you loaded it; reload to see the current "
+                           "rows")
+
+
 def _refuse_existing(row, must_be_new: bool, label: str) -> None:
     """"Add row" never overwrites: the existing row is edited in place instead."""
     if must_be_new:
@@ -118,6 +125,7 @@ def upsert_plan(session: Session, user, season_id: uuid.UUID, *, location_id: uu
     row = lock_row(session, select(SeasonPlan).where(
         SeasonPlan.season_id == season.id, SeasonPlan.location_id == location_id,
         SeasonPlan.category_id == category_id))
+    _require_not_deleted(row, expected_version, "This plan row")
     if row is None:
         row = SeasonPlan(season_id=season.id, location_id=location_id, category_id=category_id,
                          version=1, approved=False, uploaded_by=user.id, **values)
@@ -191,6 +199,7 @@ def upsert_otb(session: Session, user, season_id: uuid.UUID, *, location_id: uui
     row = lock_row(session, select(OTBPlan).where(
         OTBPlan.season_id == season.id, OTBPlan.location_id == location_id,
         OTBPlan.category_id == category_id, OTBPlan.month == month))
+    _require_not_deleted(row, expected_version, "This OTB row")
     if row is None:
         row = OTBPlan(season_id=season.id, location_id=location_id, category_id=category_id,
                       month=month, version=1, uploaded_by=user.id, **values)
@@ -251,6 +260,7 @@ def upsert_range(session: Session, user, season_id: uuid.UUID, *, category_id: u
     values = _range_values(core_percent, fashion_percent, price_bands)
     row = lock_row(session, select(RangeIntent).where(
         RangeIntent.season_id == season.id, RangeIntent.category_id == category_id))
+    _require_not_deleted(row, expected_version, "This range intent")
     if row is None:
         row = RangeIntent(season_id=season.id, category_id=category_id, version=1,
                           uploaded_by=user.id, **values)

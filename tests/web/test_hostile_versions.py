@@ -142,3 +142,20 @@ def test_a_422_keeps_the_version_the_editor_saw(login, make, session):
                       headers=HX)
     assert response.status_code == 422
     assert 'name="version" value="1"' in response.get_data(as_text=True)
+
+
+def test_an_edit_of_a_deleted_row_does_not_create_it_again(make, session):
+    """A row deleted while someone edits it stays deleted; the edit is told to reload."""
+    from kyros_web.errors import StaleVersion
+    from kyros_web.planning.services import delete_plan
+
+    season = make.season(SeasonStatus.LOCATIONS_DEFINED)
+    loc, leaf = season.test_locations[0], make.category()
+    row = upsert_plan(session, make.admin, season.id, location_id=loc.id, category_id=leaf.id,
+                      planned_sales="100", planned_margin="10").row
+    delete_plan(session, make.admin, season.id, row.id)
+    with pytest.raises(StaleVersion, match="deleted since you loaded it"):
+        upsert_plan(session, make.admin, season.id, location_id=loc.id, category_id=leaf.id,
+                    planned_sales="200", planned_margin="10", expected_version=1)
+    assert session.scalar(select(func.count(SeasonPlan.id)).where(
+        SeasonPlan.category_id == leaf.id)) == 0
