@@ -1,9 +1,5 @@
-"""Login throttling with a Redis store: logins go on when Redis is down, and the counts are
-shared between processes when it is up (SPEC §8).
-
-Each case runs the app in its own Python process, as a worker would: the limiter is one
-object per process, and these tests must not change the storage of the suite's app.
-"""
+"""Login throttling with a Redis store: logins go on when Redis is down, and workers share
+the counts when it is up (SPEC §8)."""
 import os
 import socket
 import subprocess
@@ -18,6 +14,8 @@ from tests.factories import PASSWORD
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
+# Each case runs the app in its own Python process, as a gunicorn worker would: the limiter
+# is one object per process, and these tests must not change the suite's app's storage.
 WORKER = """
 import sys
 from kyros_web import create_app
