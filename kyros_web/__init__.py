@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, g, redirect, url_for
+from flask import Flask, Request, g, redirect, request, url_for
 from flask_login import login_required
 
 from .config import PROJECT_ROOT, load_config
@@ -124,17 +124,55 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.globals.update(Action=Action, may=may)
 
 
+def field_with_nul(req: Request) -> str | None:
+    """The name of the first query argument, form field, uploaded file or URL part whose name
+    or value holds a NUL byte (PostgreSQL refuses it in text); None when there is none.
+    Uploaded files are checked by name only: their content is the parser's business."""
+    for source in (req.args, req.form):
+        for name, value in source.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                return name
+    for name, upload in req.files.items(multi=True):
+        if "\x00" in name or "\x00" in (upload.filename or ""):
+            return name
+    for name, value in (req.view_args or {}).items():
+        if isinstance(value, str) and "\x00" in value:
+            return name
+    return None
+
+
 def register_request_hooks(app: Flask) -> None:
+    from .errorpages import error_page
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     @app.before_request
     def assign_request_id():
         g.request_id = uuid.uuid4().hex[:12]
 
+    def refuse_nul_bytes():
+        name = field_with_nul(request)
+        if name is not None:
+            shown = name.replace("\x00", "\\0")
+            return error_page(400, f"The field \"{shown}\" contains a NUL byte (character 0), "
+                                   "which is not allowed. Nothing was saved.")
+        return None
+
+    # First of all hooks: CSRF and the login throttle read the form before any view does.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul_bytes)
+
     @app.after_request
     def vary_on_htmx(response):
         if response.mimetype == "text/html":
             response.vary.add("HX-Request")
+            response.vary.add("HX-History-Restore-Request")
+        return response
+
+    @app.after_request
+    def no_store(response):
+        # Pages show data behind a login: no browser or proxy keeps a copy to show after logout.
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @app.after_request

@@ -76,6 +76,7 @@ def load_config() -> dict:
         raise ConfigError(f"KYROS_OTB_POLICY must be 'warn' or 'block', got {policy!r}")
     production = env == "production"
     max_upload_mb = _int("KYROS_MAX_UPLOAD_MB", "25")
+    ratelimit_uri = os.environ.get("KYROS_RATELIMIT_STORAGE_URI", "memory://")
     return {
         "KYROS_ENV": env,
         "INSTANCE_DIR": str(instance_dir),
@@ -96,7 +97,14 @@ def load_config() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 25,
         # Login throttling (Flask-Limiter); counts live in this store.
-        "RATELIMIT_STORAGE_URI": os.environ.get("KYROS_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": ratelimit_uri,
+        # When that store does not answer, logins go on with per-process counts (logged as a
+        # warning) and the store is tried again later; an error there is logged, never a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        # A store that does not answer costs a login at most about a second, not a hang.
+        "RATELIMIT_STORAGE_OPTIONS": ({"socket_connect_timeout": 1, "socket_timeout": 1}
+                                      if ratelimit_uri.startswith("redis") else {}),
         "RATELIMIT_HEADERS_ENABLED": False,
         "KYROS_LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("KYROS_LOGIN_LIMIT_PER_ACCOUNT",
                                                         "5 per minute"),

@@ -7,8 +7,11 @@ from jinja2_fragments.flask import render_block
 
 
 def wants_fragment() -> bool:
-    """True for an htmx request that swaps part of a page (not a boosted navigation)."""
-    return bool(request.htmx) and not request.htmx.boosted
+    """True for an htmx request that swaps part of a page: not a boosted navigation, and not
+    a history restore (the back button after a filter, when htmx's history cache misses,
+    replaces the whole body with the answer)."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def render(template: str, block: str | None = None, *, status_code: int = 200, **context):

@@ -1,6 +1,6 @@
 """Every model in one import, so Alembic and the shell see the whole schema."""
 from .audit import AuditEvent
-from .auth.models import User
+from .auth.models import User, UserSession
 from .masterdata.models import Category, Cluster, Location, LocationType
 from .planning.models import OTBPlan, RangeIntent, SeasonPlan
 from .purchasing.models import GRNRecord, POSource, POStatus, PurchaseOrder
@@ -12,4 +12,5 @@ __all__ = [
     "AuditEvent", "Category", "Cluster", "DataVersion", "GRNRecord", "Location", "LocationType", "OTBPlan",
     "POSource", "POStatus", "PurchaseOrder", "RangeIntent", "Season", "SeasonLocation",
     "SeasonPlan", "SeasonTransition", "Upload", "UploadKind", "UploadStatus", "User",
+    "UserSession",
 ]

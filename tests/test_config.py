@@ -58,3 +58,17 @@ def test_settings_are_read(env):
     assert config["KYROS_OTB_POLICY"] == "block"
     assert str(config["KYROS_OVER_RECEIPT_TOLERANCE"]) == "2.5"
     assert config["MAX_CONTENT_LENGTH"] > 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize("uri,options", [
+    ("memory://", {}),
+    ("redis://cache:6379/0", {"socket_connect_timeout": 1, "socket_timeout": 1}),
+])
+def test_rate_limit_store_falls_back_and_times_out(env, uri, options):
+    """A silent Redis costs a login about a second, then counts go on in memory."""
+    env.setenv("KYROS_RATELIMIT_STORAGE_URI", uri)
+    config = load_config()
+    assert config["RATELIMIT_STORAGE_URI"] == uri
+    assert config["RATELIMIT_STORAGE_OPTIONS"] == options
+    assert config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+    assert config["RATELIMIT_SWALLOW_ERRORS"] is True

@@ -10,6 +10,7 @@ from flask_login import login_required
 from ..args import as_int
 from ..extensions import db
 from ..htmx import render
+from ..paging import page_number
 from ..seasons.services import get_season
 from ..versions import cached
 from . import export, queries
@@ -78,7 +79,7 @@ def _export(report, header: list[str], name: str):
 @login_required
 def workflow():
     """Workflow status of every season: when each reached each step, and the status mix."""
-    page = as_int(request.args.get("page")) or 1
+    page = page_number(request.args.get("page"))
     report = queries.workflow_status(db.session, page=page)
     header = ["Kyros · Workflow status of all seasons",
               f"Printed {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"]

@@ -1,12 +1,15 @@
-"""The users table: login identity, role and active flag."""
+"""The users table (login identity, role and active flag) and its login sessions."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Index, Integer, String, func
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..auth.roles import Role
 from ..extensions import db
-from ..modelbase import IdMixin, str_enum
+from ..modelbase import IdMixin, fk, str_enum, utcnow
 
 
 class User(IdMixin, db.Model):
@@ -22,6 +25,10 @@ class User(IdMixin, db.Model):
     # Bumped when the password, role or active flag changes: old sessions stop working.
     session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
+    # The token of the login session this object was loaded for (not a column): set at login
+    # and by the user loader, it is what Flask-Login keeps in the session cookie.
+    session_token = None
+
     # Flask-Login protocol.
     @property
     def is_authenticated(self) -> bool:
@@ -31,11 +38,25 @@ class User(IdMixin, db.Model):
     def is_anonymous(self) -> bool:
         return False
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+    def get_id(self) -> str | None:
+        return self.session_token
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class UserSession(db.Model):
+    """One login. The cookie carries a random token; only its SHA-256 digest is stored, so
+    the table alone does not let anyone sign in. Live while `ended_at` is empty and the
+    user's session_version is still the one it was started with."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = fk("users.id")
+    user_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # Case-insensitive uniqueness, whatever spelling was stored.

@@ -1,16 +1,20 @@
-"""Users: creation, password checks and account changes (SPEC §4). Passwords are scrypt hashes."""
+"""Users: creation, password checks, account changes and login sessions (SPEC §4).
+Passwords are scrypt hashes."""
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
 from ..errors import Conflict, ValidationFailed
+from ..modelbase import utcnow
 from ..transaction import transactional
-from .models import User
+from .models import User, UserSession
 from .roles import Action, Role, require
 
 MIN_PASSWORD_LENGTH = 8
@@ -111,6 +115,7 @@ def update_user(session: Session, actor, user: User, *, role: str | None = None,
         user.full_name = full_name.strip()
     if ends_sessions:
         user.session_version += 1
+        _end_live_sessions(session, user)
     b, a = audit.changes(before, audit.snapshot(user, USER_FIELDS))
     if password is not None:
         a["password"] = "changed"
@@ -118,3 +123,64 @@ def update_user(session: Session, actor, user: User, *, role: str | None = None,
         audit.record(session, user=actor, action="update", entity="user", entity_id=user.id,
                      before=b, after=a)
     return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _end_live_sessions(session: Session, user: User) -> int:
+    result = session.execute(update(UserSession)
+                             .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+                             .values(ended_at=utcnow()))
+    return result.rowcount
+
+
+@transactional
+def start_session(session: Session, user: User) -> str:
+    """Record a new login of `user` and return the random token its cookie will carry.
+
+    The session lives until logout, "log out everywhere", or a change of the user's role,
+    password or active flag (which bumps users.session_version).
+    """
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(id=_digest(token), user_id=user.id,
+                            user_version=user.session_version))
+    user.session_token = token
+    return token
+
+
+def session_user(session: Session, token: str | None) -> User | None:
+    """The active user of a live login session, in one query; None for an ended, unknown or
+    outdated session. Reads only: a request writes nothing to stay logged in."""
+    if not token:
+        return None
+    user = session.scalar(
+        select(User).join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.id == _digest(token), UserSession.ended_at.is_(None),
+               UserSession.user_version == User.session_version, User.is_active.is_(True)))
+    if user is not None:
+        user.session_token = token
+    return user
+
+
+@transactional
+def end_session(session: Session, token: str | None) -> None:
+    """Log out: the session the token names ends, so a copy of its cookie signs nobody in."""
+    if token:
+        session.execute(update(UserSession)
+                        .where(UserSession.id == _digest(token), UserSession.ended_at.is_(None))
+                        .values(ended_at=utcnow()))
+
+
+@transactional
+def end_all_sessions(session: Session, actor, user: User) -> int:
+    """Log `user` out everywhere: every live session of theirs ends, the actor's own included
+    when it is theirs. Users may do it for themselves; for another user it takes an admin
+    (raises Forbidden); `actor` None is the operator's CLI. Returns how many ended; audited."""
+    if actor is not None:
+        require(actor, Action.READ if actor.id == user.id else Action.MANAGE_USERS)
+    ended = _end_live_sessions(session, user)
+    audit.record(session, user=actor, action="logout_everywhere", entity="user",
+                 entity_id=user.id, after={"sessions_ended": ended})
+    return ended

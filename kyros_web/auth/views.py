@@ -1,7 +1,6 @@
-"""Login, logout and the role guard for views."""
+"""Login, logout, the user's own account page, users (admin) and the role guard for views."""
 from __future__ import annotations
 
-import uuid
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -12,10 +11,12 @@ from sqlalchemy import select
 from ..extensions import db, limiter, login_manager
 from ..forms import submit
 from ..htmx import render
+from ..paging import page_number, paginate_objects
 from .forms import LoginForm, NewUserForm, UserForm
 from .models import User
 from .roles import Action, may
-from .services import authenticate, create_user, update_user
+from .services import (authenticate, create_user, end_all_sessions, end_session, session_user,
+                       start_session, update_user)
 
 bp = Blueprint("auth", __name__)
 
@@ -26,15 +27,8 @@ login_manager.login_message_category = "info"
 
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
-    """The session's user, if still active and the session is of the current version."""
-    user_id, _, version = token.partition(":")
-    try:
-        user = db.session.get(User, uuid.UUID(user_id))
-    except ValueError:
-        return None
-    if user is None or not user.is_active or str(user.session_version) != version:
-        return None
-    return user
+    """The user of the cookie's login session, if it is still live (one query)."""
+    return session_user(db.session, token)
 
 
 def role_required(action: Action):
@@ -90,6 +84,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data, form.password.data)
         if user is not None:
+            start_session(db.session, user)
             # A fresh session on login: nothing from before survives.
             session.clear()
             login_user(user)
@@ -103,19 +98,39 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out and forget the session."""
+    """Log out: the login session ends on the server, and the cookie is emptied."""
+    end_session(db.session, current_user.session_token)
+    return _logged_out("You are logged out.")
+
+
+def _logged_out(message: str):
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(message, "info")
     return redirect(url_for("auth.login"), code=303)
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The signed-in user's own account: who they are, and logging out everywhere."""
+    return render("auth/account.html", user=current_user)
+
+
+@bp.post("/account/logout-everywhere")
+@role_required(Action.READ)
+def logout_everywhere():
+    """End every login session of the signed-in user, this one included."""
+    end_all_sessions(db.session, current_user, current_user)
+    return _logged_out("You are logged out on every device.")
 
 
 @bp.get("/users")
 @role_required(Action.MANAGE_USERS)
 def users():
     """Every user with role and status, paged."""
-    page = db.paginate(select(User).order_by(User.email),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate_objects(db.session, select(User).order_by(User.email),
+                            page_number(request.args.get("page")), current_app.config["PAGE_SIZE"])
     return render("auth/users.html", page=page)
 
 
@@ -159,3 +174,17 @@ def user_update(user_id):
         template="auth/user_form.html", user=user,
         success=lambda u: url_for("auth.users"),
         message=lambda u: f"User {u.email} saved.")
+
+
+@bp.post("/users/<uuid:user_id>/logout-everywhere")
+@role_required(Action.MANAGE_USERS)
+def user_logout_everywhere(user_id):
+    """End every login session of a user (an admin's own included, when it is theirs)."""
+    user = db.get_or_404(User, user_id)
+    own = user.id == current_user.id
+    ended = end_all_sessions(db.session, current_user, user)
+    if own:
+        return _logged_out("You are logged out on every device.")
+    flash(f"{user.email} is logged out everywhere ({ended} session"
+          f"{'' if ended == 1 else 's'} ended).", "success")
+    return redirect(url_for("auth.user_edit", user_id=user.id), code=303)

@@ -12,6 +12,7 @@ from ..auth.views import role_required
 from ..extensions import db
 from ..forms import choices, submit
 from ..htmx import redirect_after_write, render
+from ..paging import page_number, paginate_objects
 from . import services
 from .forms import CategoryForm, ClusterForm, LocationForm, NewCategoryForm, NewLocationForm
 from .models import Category, Cluster, Location, LocationType
@@ -34,8 +35,8 @@ def _get_or_404(model, object_id: uuid.UUID):
 @login_required
 def clusters():
     """Clusters with how many locations each holds, paged."""
-    page = db.paginate(select(Cluster).order_by(func.lower(Cluster.name)),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate_objects(db.session, select(Cluster).order_by(func.lower(Cluster.name)),
+                            page_number(request.args.get("page")), current_app.config["PAGE_SIZE"])
     counts = dict(db.session.execute(
         select(Location.cluster_id, func.count(Location.id))
         .where(Location.cluster_id.in_([c.id for c in page.items]))
@@ -126,7 +127,8 @@ def locations():
         stmt = stmt.where(Location.is_active.is_(args["active"] == "yes"))
     else:
         args["active"] = ""
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate_objects(db.session, stmt, page_number(request.args.get("page")),
+                            current_app.config["PAGE_SIZE"])
     return render("masterdata/locations.html", block="results", page=page, args=args,
                   clusters=_cluster_choices()[1:], types=list(LocationType), can_edit=_can_edit())
 

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..forms import submit
 from ..htmx import redirect_after_write, render
 from ..masterdata.models import Cluster, Location
+from ..paging import page_number, paginate_objects
 from ..versions import cached
 from . import services
 from .forms import SeasonForm
@@ -53,7 +54,8 @@ def index():
         like = f"%{q.lower()}%"
         stmt = stmt.where(or_(func.lower(Season.season_code).like(like),
                               func.lower(Season.name).like(like)))
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate_objects(db.session, stmt, page_number(request.args.get("page")),
+                            current_app.config["PAGE_SIZE"])
     return render("seasons/index.html", block="results", page=page, status=status, q=q,
                   statuses=ORDER, can_create=may(current_user.role, Action.MANAGE_SEASONS))
 
@@ -163,7 +165,8 @@ def locations(code: str):
     assigned = (select(Location).join(SeasonLocation, SeasonLocation.location_id == Location.id)
                 .where(SeasonLocation.season_id == season.id)
                 .order_by(func.lower(Location.name)))
-    page = db.paginate(assigned, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate_objects(db.session, assigned, page_number(request.args.get("page")),
+                            current_app.config["PAGE_SIZE"])
     can_edit = _can(season, Area.LOCATIONS)
     candidates = []
     if can_edit and q:
@@ -241,7 +244,8 @@ def history(code: str):
         stmt = stmt.where(AuditEvent.user_id == uuid.UUID(user))
     else:
         user = ""
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate_objects(db.session, stmt, page_number(request.args.get("page")),
+                            current_app.config["PAGE_SIZE"])
     transitions = db.session.scalars(
         select(SeasonTransition).where(SeasonTransition.season_id == season.id)
         .options(selectinload(SeasonTransition.user))

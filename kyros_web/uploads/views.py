@@ -12,6 +12,7 @@ from ..auth.views import role_required
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..htmx import redirect_after_write, render
+from ..paging import page_number, paginate_objects
 from ..seasons.models import Season
 from ..seasons.services import get_season
 from . import parsing, services
@@ -46,7 +47,8 @@ def index():
     if season_code:
         season = db.session.scalar(select(Season).where(Season.season_code == season_code))
         stmt = stmt.where(Upload.season_id == (season.id if season else None))
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate_objects(db.session, stmt, page_number(request.args.get("page")),
+                            current_app.config["PAGE_SIZE"])
     return render("uploads/index.html", block="results", page=page, kind=kind,
                   season_code=season_code, season=season, handlers=HANDLERS,
                   can_upload=may(current_user.role, Action.UPLOAD))

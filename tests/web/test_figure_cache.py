@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from kyros_web import create_app
+from kyros_web.auth.services import start_session
 from kyros_web.errors import ValidationFailed
 from kyros_web.extensions import db
 from kyros_web.masterdata.models import Cluster
@@ -152,12 +153,12 @@ def test_a_write_through_one_worker_shows_in_another(app, make, session):
         "TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "KYROS_LOGIN_LIMIT_PER_ACCOUNT",
         "KYROS_LOGIN_LIMIT_PER_ADDRESS")})
     viewer = make.user("viewer")
-    session.commit()
+    token = start_session(session, viewer)
     clients = []
     for instance in (app, other):
         client = instance.test_client()
         with client.session_transaction() as flask_session:
-            flask_session["_user_id"] = viewer.get_id()
+            flask_session["_user_id"] = token
             flask_session["_fresh"] = True
         clients.append(client)
     url = f"/analytics/{season.season_code}/"
