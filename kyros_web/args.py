@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from .values import NumberFormatError, read_decimal
 
 
 def as_uuid(value: str | None) -> uuid.UUID | None:
@@ -29,11 +31,11 @@ def as_date(value: str | None) -> date | None:
 
 
 def as_decimal(value: str | None) -> Decimal | None:
+    """A number as the one decimal reader reads it (never a decimal comma rescaled)."""
     try:
-        number = Decimal((value or "").replace(",", "").strip())
-    except InvalidOperation:
+        return read_decimal(value or "")
+    except NumberFormatError:
         return None
-    return number if number.is_finite() else None
 
 
 def as_int(value) -> int | None:
