@@ -17,7 +17,8 @@ def attach_errors(form, exc: ValidationFailed | Conflict, default_field: str | N
     errors = exc.errors if isinstance(exc, ValidationFailed) else {default_field or "": exc.message}
     for name, message in errors.items():
         field = form._fields.get(name) if name else None
-        if field is not None:
+        # A hidden field (the row version) shows no message; say it above the form.
+        if field is not None and field.type != "HiddenField":
             field.errors = [*field.errors, message]
         else:
             form.form_errors.append(message)

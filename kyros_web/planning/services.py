@@ -10,6 +10,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..auth.models import User
 from ..auth.roles import Action, require
 from ..errors import NotFound, StaleVersion, ValidationFailed
 from ..masterdata.models import Category
@@ -19,6 +20,7 @@ from ..seasons.services import lock_season, require_editable
 from ..seasons.workflow import Area
 from ..transaction import transactional
 from ..values import Digits, at_least, decimal_value, months_between, within
+from ..versioning import lock_row, require_version
 from .models import OTBPlan, RangeIntent, SeasonPlan
 from .otb import SPEND_LIMIT_LABEL, approved_spend_limit
 
@@ -59,13 +61,19 @@ def require_leaf(session: Session, category_id: uuid.UUID) -> Category:
     return category
 
 
-def _check_version(row, expected_version: int | None) -> None:
-    """Optimistic concurrency: refuse an edit based on an older version of the row."""
-    if expected_version is not None and row.version != expected_version:
-        who = row_editor(row)
-        raise StaleVersion(f"This row was changed by {who} at "
-                           f"{row.updated_at:%Y-%m-%d %H:%M} UTC since you loaded it; reload "
-                           "to see the current values")
+def _check_version(session: Session, row, expected_version, what: str) -> None:
+    """Optimistic concurrency: refuse an edit based on another version of the row (the row
+    comes from `lock_row`, so this compares against the committed, locked version)."""
+    if expected_version is None:
+        return
+    require_version(row, expected_version, what=what, who=lambda: row_editor(session, row))
+
+
+def _require_not_deleted(row, expected_version, what: str) -> None:
+    """An edit of a row that was deleted meanwhile must not create it again."""
+    if row is None and expected_version is not None:
+        raise StaleVersion(f"{what} was deleted since you loaded it; reload to see the current "
+                           "rows")
 
 
 def _refuse_existing(row, must_be_new: bool, label: str) -> None:
@@ -75,9 +83,10 @@ def _refuse_existing(row, must_be_new: bool, label: str) -> None:
                                "instead")
 
 
-def row_editor(row) -> str:
-    user = getattr(row, "uploader", None)
-    return user.email if user is not None else "another user"
+def row_editor(session: Session, row) -> str | None:
+    """Who last wrote the row (an edit or an upload), by email."""
+    user = session.get(User, row.uploaded_by) if row.uploaded_by else None
+    return user.email if user is not None else None
 
 
 def _plan_values(planned_sales, planned_margin, inventory_turns) -> dict:
@@ -117,9 +126,10 @@ def upsert_plan(session: Session, user, season_id: uuid.UUID, *, location_id: uu
     require_editable(season, Area.PLANS)
     require_season_cell(session, season, location_id, category_id)
     values = _plan_values(planned_sales, planned_margin, inventory_turns)
-    row = session.scalar(select(SeasonPlan).where(
+    row = lock_row(session, select(SeasonPlan).where(
         SeasonPlan.season_id == season.id, SeasonPlan.location_id == location_id,
-        SeasonPlan.category_id == category_id).with_for_update())
+        SeasonPlan.category_id == category_id))
+    _require_not_deleted(row, expected_version, "This plan row")
     if row is None:
         row = SeasonPlan(season_id=season.id, location_id=location_id, category_id=category_id,
                          version=1, approved=False, uploaded_by=user.id, **values)
@@ -129,7 +139,7 @@ def upsert_plan(session: Session, user, season_id: uuid.UUID, *, location_id: uu
                      season_id=season.id, after=audit.snapshot(row, PLAN_FIELDS))
         return Upserted(row, "new")
     _refuse_existing(row, must_be_new, "plan row")
-    _check_version(row, expected_version)
+    _check_version(session, row, expected_version, "This plan row")
     before, after = _apply(row, values, PLAN_FIELDS)
     if not after:
         return Upserted(row, "unchanged")
@@ -200,9 +210,10 @@ def upsert_otb(session: Session, user, season_id: uuid.UUID, *, location_id: uui
         raise ValidationFailed({"month": f"{month:%Y-%m} is not a month of season "
                                 f"{season.season_code}"})
     values = otb_values(inputs)
-    row = session.scalar(select(OTBPlan).where(
+    row = lock_row(session, select(OTBPlan).where(
         OTBPlan.season_id == season.id, OTBPlan.location_id == location_id,
-        OTBPlan.category_id == category_id, OTBPlan.month == month).with_for_update())
+        OTBPlan.category_id == category_id, OTBPlan.month == month))
+    _require_not_deleted(row, expected_version, "This OTB row")
     if row is None:
         row = OTBPlan(season_id=season.id, location_id=location_id, category_id=category_id,
                       month=month, version=1, uploaded_by=user.id, **values)
@@ -212,7 +223,7 @@ def upsert_otb(session: Session, user, season_id: uuid.UUID, *, location_id: uui
                      season_id=season.id, after=audit.snapshot(row, ("month",) + OTB_INPUTS))
         return Upserted(row, "new")
     _refuse_existing(row, must_be_new, "OTB row")
-    _check_version(row, expected_version)
+    _check_version(session, row, expected_version, "This OTB row")
     before, after = _apply(row, values, OTB_INPUTS)
     if not after:
         return Upserted(row, "unchanged")
@@ -263,9 +274,9 @@ def upsert_range(session: Session, user, season_id: uuid.UUID, *, category_id: u
     require_editable(season, Area.RANGE)
     require_leaf(session, category_id)
     values = _range_values(core_percent, fashion_percent, price_bands)
-    row = session.scalar(select(RangeIntent).where(
-        RangeIntent.season_id == season.id, RangeIntent.category_id == category_id)
-        .with_for_update())
+    row = lock_row(session, select(RangeIntent).where(
+        RangeIntent.season_id == season.id, RangeIntent.category_id == category_id))
+    _require_not_deleted(row, expected_version, "This range intent")
     if row is None:
         row = RangeIntent(season_id=season.id, category_id=category_id, version=1,
                           uploaded_by=user.id, **values)
@@ -276,7 +287,7 @@ def upsert_range(session: Session, user, season_id: uuid.UUID, *, category_id: u
                      after=audit.snapshot(row, RANGE_FIELDS))
         return Upserted(row, "new")
     _refuse_existing(row, must_be_new, "range intent")
-    _check_version(row, expected_version)
+    _check_version(session, row, expected_version, "This range intent")
     before, after = _apply(row, values, RANGE_FIELDS)
     if not after:
         return Upserted(row, "unchanged")

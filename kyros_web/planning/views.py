@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..args import as_int, as_month, as_uuid
+from ..args import as_month, as_uuid
 from ..auth.roles import Action, may
 from ..auth.views import role_required
 from ..errors import StaleVersion, ValidationFailed
@@ -22,6 +22,7 @@ from ..seasons.models import SeasonLocation
 from ..seasons.services import get_season, require_editable
 from ..seasons.workflow import Area, may_edit
 from ..values import months_between
+from ..versioning import version_number
 from ..versions import cached
 from . import queries, services
 from .models import OTBPlan, RangeIntent, SeasonPlan
@@ -234,7 +235,7 @@ def plan_update(code: str, plan_id):
         db.session, current_user, season.id, location_id=plan.location_id,
         category_id=plan.category_id, planned_sales=form.get("planned_sales"),
         planned_margin=form.get("planned_margin"),
-        inventory_turns=form.get("inventory_turns") or None, expected_version=as_int(form.get("version"))),
+        inventory_turns=form.get("inventory_turns") or None, expected_version=version_number(form.get("version"))),
         "plans-changed", "Plan row saved.")
 
 
@@ -337,7 +338,7 @@ def otb_update(code: str, otb_id):
     form = request.form
     return OTB.save(season, otb_id, lambda row: services.upsert_otb(
         db.session, current_user, season.id, location_id=row.location_id,
-        category_id=row.category_id, month=row.month, expected_version=as_int(form.get("version")),
+        category_id=row.category_id, month=row.month, expected_version=version_number(form.get("version")),
         **_otb_inputs(form)), "otb-changed", "OTB row saved.")
 
 
@@ -436,8 +437,9 @@ def range_save(code: str, category_id):
     """Create or change one category's range intent (core + fashion = 100, bands = 100)."""
     season = _season_or_404(code)
     form = request.form
-    version = as_int(form.get("version"))
     try:
+        # No version: the form adds the category's intent; a version: it edits that version.
+        version = version_number(form["version"]) if form.get("version") is not None else None
         services.upsert_range(
             db.session, current_user, season.id, category_id=category_id,
             core_percent=form.get("core_percent"), fashion_percent=form.get("fashion_percent"),

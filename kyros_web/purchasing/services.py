@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth.roles import Action, require
-from ..errors import NotFound, StaleVersion, ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..modelbase import Money
 from ..planning.queries import cell_figures
 from ..planning.services import require_season_cell
@@ -21,6 +21,7 @@ from ..seasons.workflow import Area
 from ..templating import money
 from ..transaction import transactional
 from ..values import Digits, at_least, decimal_value, month_start, months_between, within
+from ..versioning import lock_row, require_version
 from .models import GRNRecord, POSource, POStatus, PurchaseOrder
 from .rules import number_problem
 
@@ -143,22 +144,20 @@ def create_po(session: Session, user, season_id: uuid.UUID, *, po_number: str,
 
 
 @transactional
-def update_po(session: Session, user, po_id: uuid.UUID, *, expected_version: int | None = None,
+def update_po(session: Session, user, po_id: uuid.UUID, *, expected_version: int,
               policy: str | None = None, **fields) -> POResult:
     """Change an open or partly received PO; its value may not drop below what was received.
 
-    The OTB policy applies again, counting the PO once. Raises StaleVersion when the PO
-    changed since it was loaded.
+    The OTB policy applies again, counting the PO once. `expected_version` is the version the
+    editor saw: ValidationFailed without one, StaleVersion when the PO changed since.
     """
     po = _locked_po(session, user, po_id)
     season = po.season
     if po.status in (POStatus.CANCELLED, POStatus.CLOSED, POStatus.RECEIVED):
         raise ValidationFailed({"status": f"PO {po.po_number} is {po.status.title.lower()} and "
                                 "can no longer be changed"})
-    if expected_version is not None and po.version != expected_version:
-        raise StaleVersion(f"PO {po.po_number} was changed by another user at "
-                           f"{po.updated_at:%Y-%m-%d %H:%M} UTC since you loaded it; reload "
-                           "to see the current values")
+    require_version(po, expected_version, what=f"PO {po.po_number}",
+                    who=lambda: audit.last_actor(session, "purchase_order", po.id))
     values = _po_values(session, season, **fields)
     if values["po_number"] != po.po_number and session.scalar(
             select(exists().where(PurchaseOrder.po_number == values["po_number"]))):
@@ -198,8 +197,7 @@ def _locked_po(session: Session, user, po_id: uuid.UUID) -> PurchaseOrder:
         raise NotFound("Purchase order not found")
     season = lock_season(session, po.season_id)
     require_editable(season, Area.PURCHASING)
-    return session.scalar(select(PurchaseOrder).where(PurchaseOrder.id == po_id)
-                          .with_for_update().execution_options(populate_existing=True))
+    return lock_row(session, select(PurchaseOrder).where(PurchaseOrder.id == po_id))
 
 
 @transactional

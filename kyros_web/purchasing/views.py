@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..args import as_date, as_int, as_month, as_uuid
+from ..args import as_date, as_month, as_uuid
 from ..auth.roles import Action, may
 from ..auth.views import role_required
 from ..errors import StaleVersion, ValidationFailed
@@ -198,9 +198,9 @@ def po_update(code: str, po_number: str):
     season = get_season(db.session, code)
     po = _po_or_404(season, po_number)
     form = _po_form(season, POForm())
-    version = as_int(form.version.data)
     return _po_submit(season, form, lambda: services.update_po(
-        db.session, current_user, po.id, expected_version=version, **_po_fields(form)), po=po)
+        db.session, current_user, po.id, expected_version=form.version.data,
+        **_po_fields(form)), po=po)
 
 
 @bp.post("/<code>/pos/<po_number>/cancel")

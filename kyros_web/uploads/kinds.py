@@ -3,6 +3,7 @@ maps it needs once (codes, existing rows), checks one row at a time without a qu
 sorts rows into new / updated / unchanged, and writes them set-based."""
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
 from datetime import date
@@ -80,6 +81,9 @@ class Handler(ABC):
     key_label: str
     area: Area | None = None
     action = Action.EDIT_PLANNING
+    # Rows with a version column (plans, OTB, range intent, POs): a confirm is refused when
+    # any row the file names changed after the preview (row_versions).
+    versioned = False
 
     def __init__(self, session: Session, season, user, *, file_format: str = "csv",
                  otb_policy: str = "warn", tolerance: Decimal = ZERO):
@@ -90,6 +94,8 @@ class Handler(ABC):
         self.file_format, self.otb_policy, self.tolerance = file_format, otb_policy, tolerance
         self.now = utcnow()
         self.warnings: list[str] = []
+        # The stored version of every row the file names, in file order (see row_versions).
+        self._versions = hashlib.sha256() if self.versioned else None
         self.load()
 
     @classmethod
@@ -131,6 +137,16 @@ class Handler(ABC):
 
     def after_write(self) -> None:
         """Work that needs every row written (e.g. PO statuses after GRNs)."""
+
+    def _saw(self, old) -> None:
+        """Note the stored version of the row a file row names (None: not stored yet)."""
+        self._versions.update(b"-;" if old is None else f"{old.id}:{old.version};".encode())
+
+    def row_versions(self) -> str | None:
+        """A fingerprint of the stored versions of every row the file names, taken at preview
+        and again at confirm: if they differ, someone changed those rows in between and the
+        file would overwrite changes its preview never showed."""
+        return self._versions.hexdigest() if self._versions is not None else None
 
     def summary(self) -> dict:
         """Extra facts for the preview page (warnings, OTB impact)."""
@@ -179,6 +195,7 @@ class Handler(ABC):
                             updated_extra=None) -> str:
         """For season rows with a version: new, unchanged when `fields` match what is
         stored, else updated with the version bumped."""
+        self._saw(old)
         if old is None:
             self._stamp(r, True).update(season_id=self.season_id, version=1,
                                         uploaded_by=self.user_id, **(new_extra or {}))
@@ -204,6 +221,7 @@ def _non_negative(values: dict, names, labels: dict) -> None:
 
 class PlansHandler(Handler):
     kind = UploadKind.PLANS
+    versioned = True
     title = "Season plans"
     area = Area.PLANS
     model = SeasonPlan
@@ -254,6 +272,7 @@ OTB_LABELS = {"planned_sales": "Planned sales", "planned_markdowns": "Planned ma
 
 class OTBHandler(Handler):
     kind = UploadKind.OTB
+    versioned = True
     title = "OTB plan"
     area = Area.OTB
     model = OTBPlan
@@ -315,6 +334,7 @@ BANDS = ("low", "mid", "high")
 
 class RangeHandler(Handler):
     kind = UploadKind.RANGE
+    versioned = True
     title = "Range intent"
     area = Area.RANGE
     model = RangeIntent
@@ -365,6 +385,7 @@ PO_SOURCES = {s.value: s for s in POSource}
 
 class POHandler(Handler):
     kind = UploadKind.POS
+    versioned = True
     title = "Purchase orders"
     area = Area.PURCHASING
     action = Action.EDIT_PURCHASING
@@ -492,6 +513,7 @@ class POHandler(Handler):
 
     def classify(self, r):
         old = self.existing.get(r["po_number"])
+        self._saw(old)
         if old is None:
             self._stamp(r, True).update(season_id=self.season_id, status=POStatus.OPEN,
                                         version=1, created_by=self.user_id)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth.roles import require
-from ..errors import NotFound, ValidationFailed, WorkflowError
+from ..errors import NotFound, StaleVersion, ValidationFailed, WorkflowError
 from ..masterdata.models import Category, Location
 from ..planning.models import OTBPlan
 from ..seasons.models import Season, SeasonLocation
@@ -87,6 +87,7 @@ def preview_upload(session: Session, user, *, kind: str, data: bytes, file_name:
         return _store_rejected(session, upload, summary, exc.message)
     summary.update(handler.summary())
     summary["errors"] = [e.as_dict() for e in result.errors]
+    summary["row_versions"] = handler.row_versions()
     upload.rows_total = result.total
     upload.rows_new = result.counts["new"]
     upload.rows_updated = result.counts["updated"]
@@ -139,6 +140,7 @@ def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict)
             f"{result.rejected} row(s) are refused now (the data changed since the preview"
             + (f"; row {first.row}: {first.message}" if first else "")
             + "). Nothing was written; upload the file again to see the errors.")
+    require_rows_unchanged(session, upload, handler)
     upload.rows_total = result.total
     upload.rows_new = result.counts["new"]
     upload.rows_updated = result.counts["updated"]
@@ -154,6 +156,25 @@ def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict)
     if upload.rows_new + upload.rows_updated >= ANALYZE_AFTER:
         refresh_statistics(session, cls.model.__tablename__)
     return upload
+
+
+def require_rows_unchanged(session: Session, upload: Upload, handler) -> None:
+    """Refuse to confirm a file whose rows were changed by someone after its preview.
+
+    The preview showed what the file would change against the rows as they were then; a
+    row edited since would be overwritten without anyone having seen that edit. Checked in
+    the writing transaction with the season locked, so nothing can change in between.
+    Raises StaleVersion naming who made the latest change.
+    """
+    seen = (upload.summary or {}).get("row_versions")
+    if seen is None or seen == handler.row_versions():
+        return
+    who = audit.last_change_since(session, upload.season_id, upload.created_at,
+                                  exclude_entity_id=str(upload.id))
+    by = f" (latest by {who[0]} at {who[1]:%Y-%m-%d %H:%M} UTC)" if who else ""
+    raise StaleVersion(f"Rows this file changes were changed since its preview{by}. Nothing "
+                       "was written; upload the file again to preview it against the current "
+                       "data.")
 
 
 # A bulk write can change a table more than autovacuum notices for a minute; planning the
