@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
-
-from .values import NumberFormatError, read_decimal
 
 
 def as_uuid(value: str | None) -> uuid.UUID | None:
@@ -27,14 +24,6 @@ def as_date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
-        return None
-
-
-def as_decimal(value: str | None) -> Decimal | None:
-    """A number as the one decimal reader reads it (never a decimal comma rescaled)."""
-    try:
-        return read_decimal(value or "")
-    except NumberFormatError:
         return None
 
 
