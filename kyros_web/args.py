@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 
 def as_uuid(value: str | None) -> uuid.UUID | None:
@@ -26,14 +25,6 @@ def as_date(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
-
-
-def as_decimal(value: str | None) -> Decimal | None:
-    try:
-        number = Decimal((value or "").replace(",", "").strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
 
 
 def as_int(value) -> int | None:

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
+
+from .modelbase import Percent
+from .values import Digits, NumberFormatError, read_decimal
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -38,11 +41,12 @@ def _secret_key(env: str, instance_dir: Path) -> str:
 def _decimal(name: str, default: str) -> Decimal:
     raw = os.environ.get(name, default)
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
+        value = read_decimal(raw)
+    except NumberFormatError:
         raise ConfigError(f"{name} must be a number of percent, got {raw!r}") from None
-    if not value.is_finite() or value < 0:
-        raise ConfigError(f"{name} must be a percentage of 0 or more, got {raw!r}")
+    if value < 0 or Digits.of(Percent).problem(value):
+        raise ConfigError(f"{name} must be a percentage of 0 or more (at most "
+                          f"{Digits.of(Percent).largest}, 2 decimals), got {raw!r}")
     return value
 
 

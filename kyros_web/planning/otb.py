@@ -9,6 +9,10 @@ from ..purchasing.models import POStatus
 ZERO = Decimal("0")
 
 
+SPEND_LIMIT_LABEL = ("The OTB these figures give (sales + markdowns + closing stock − opening "
+                     "stock − on order)")
+
+
 def approved_spend_limit(planned_sales: Decimal, planned_markdowns: Decimal,
                          planned_closing_stock: Decimal, opening_stock: Decimal,
                          on_order: Decimal) -> Decimal:

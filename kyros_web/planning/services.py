@@ -19,9 +19,10 @@ from ..seasons.models import Season, SeasonLocation
 from ..seasons.services import lock_season, require_editable
 from ..seasons.workflow import Area
 from ..transaction import transactional
-from ..values import at_least, decimal_value, months_between
+from ..values import Digits, at_least, decimal_value, months_between, within
 from ..versioning import lock_row, require_version
 from .models import OTBPlan, RangeIntent, SeasonPlan
+from .otb import SPEND_LIMIT_LABEL, approved_spend_limit
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -89,12 +90,15 @@ def row_editor(session: Session, row) -> str | None:
 
 
 def _plan_values(planned_sales, planned_margin, inventory_turns) -> dict:
-    sales = decimal_value(planned_sales, "planned_sales", "Planned sales")
+    sales = decimal_value(planned_sales, "planned_sales", "Planned sales",
+                          digits=Digits.of(SeasonPlan.planned_sales))
     at_least(sales, ZERO, "planned_sales", "Planned sales")
-    margin = decimal_value(planned_margin, "planned_margin", "Planned margin")
+    margin = decimal_value(planned_margin, "planned_margin", "Planned margin",
+                           digits=Digits.of(SeasonPlan.planned_margin))
     if not Decimal(-100) < margin < HUNDRED:
         raise ValidationFailed({"planned_margin": "Planned margin must be between -100 and 100 %"})
-    turns = decimal_value(inventory_turns, "inventory_turns", "Inventory turns", required=False)
+    turns = decimal_value(inventory_turns, "inventory_turns", "Inventory turns", required=False,
+                          digits=Digits.of(SeasonPlan.inventory_turns))
     at_least(turns, ZERO, "inventory_turns", "Inventory turns")
     return {"planned_sales": sales, "planned_margin": margin, "inventory_turns": turns}
 
@@ -169,17 +173,27 @@ def approve_plans(session: Session, user, season_id: uuid.UUID,
     return len(rows)
 
 
-def _otb_values(values: dict) -> dict:
-    labels = {"planned_sales": "Planned sales", "planned_markdowns": "Planned markdowns",
+OTB_LABELS = {"planned_sales": "Planned sales", "planned_markdowns": "Planned markdowns",
               "planned_closing_stock": "Planned closing stock", "opening_stock": "Opening stock",
               "on_order": "On order"}
+
+
+def otb_values(values: dict) -> dict:
+    """The five OTB inputs checked (numbers of 0 or more; markdowns default to 0), and the
+    spend limit they give, which must fit its column too (SPEC §5).
+
+    Raises ValidationFailed naming the input, or "" for the computed OTB. The live preview
+    of the OTB grid calls it as well, so it refuses what a save would refuse.
+    """
     out = {}
-    for field, label in labels.items():
+    for field, label in OTB_LABELS.items():
         raw = values.get(field)
         if field == "planned_markdowns" and (raw is None or raw == ""):
             raw = ZERO
-        out[field] = decimal_value(raw, field, label)
+        out[field] = decimal_value(raw, field, label, digits=Digits.of(getattr(OTBPlan, field)))
         at_least(out[field], ZERO, field, label)
+    within(approved_spend_limit(**out), "", SPEND_LIMIT_LABEL,
+           Digits.of(OTBPlan.approved_spend_limit))
     return out
 
 
@@ -195,7 +209,7 @@ def upsert_otb(session: Session, user, season_id: uuid.UUID, *, location_id: uui
     if month not in months_between(season.start_date, season.end_date):
         raise ValidationFailed({"month": f"{month:%Y-%m} is not a month of season "
                                 f"{season.season_code}"})
-    values = _otb_values(inputs)
+    values = otb_values(inputs)
     row = lock_row(session, select(OTBPlan).where(
         OTBPlan.season_id == season.id, OTBPlan.location_id == location_id,
         OTBPlan.category_id == category_id, OTBPlan.month == month))
@@ -224,8 +238,9 @@ def upsert_otb(session: Session, user, season_id: uuid.UUID, *, location_id: uui
 
 
 def _range_values(core_percent, fashion_percent, bands: dict | None) -> dict:
-    core = decimal_value(core_percent, "core_percent", "Core %")
-    fashion = decimal_value(fashion_percent, "fashion_percent", "Fashion %")
+    percent = Digits.of(RangeIntent.core_percent)
+    core = decimal_value(core_percent, "core_percent", "Core %", digits=percent)
+    fashion = decimal_value(fashion_percent, "fashion_percent", "Fashion %", digits=percent)
     for field, value, label in (("core_percent", core, "Core %"),
                                 ("fashion_percent", fashion, "Fashion %")):
         if not ZERO <= value <= HUNDRED:
@@ -235,7 +250,8 @@ def _range_values(core_percent, fashion_percent, bands: dict | None) -> dict:
                                 f"they add up to {core + fashion}"})
     mix = {}
     for name, raw in (bands or {}).items():
-        value = decimal_value(raw, f"price_band_{name}", f"Price band {name}", required=False)
+        value = decimal_value(raw, f"price_band_{name}", f"Price band {name}", required=False,
+                              digits=percent)
         if value is None:
             continue
         if value < 0:

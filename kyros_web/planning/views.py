@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..args import as_decimal, as_month, as_uuid
+from ..args import as_month, as_uuid
 from ..auth.roles import Action, may
 from ..auth.views import role_required
 from ..errors import StaleVersion, ValidationFailed
@@ -356,14 +356,12 @@ def otb_totals(code: str):
 def otb_preview(code: str):
     """The OTB the typed inputs give, computed on the server; nothing is saved."""
     season = _season_or_404(code)
-    values, error = {}, None
-    for name, label in OTB_INPUT_LABELS.items():
-        raw = request.args.get(name) or ("0" if name == "planned_markdowns" else "")
-        values[name] = as_decimal(raw)
-        if values[name] is None:
-            error = f"{label}: enter a number"
-            break
-    result = None if error else approved_spend_limit(**values)
+    result, error = None, None
+    try:
+        result = approved_spend_limit(**services.otb_values(
+            {name: request.args.get(name) for name in OTB_INPUT_LABELS}))
+    except ValidationFailed as exc:
+        error = next(iter(exc.errors.values()))
     return render_fragment("planning/otb.html", "preview", season=season, preview=result,
                            preview_error=error, preview_id=request.args.get("row", "new"))
 

@@ -20,9 +20,10 @@ from ..seasons.services import lock_season, require_editable
 from ..seasons.workflow import Area
 from ..templating import money
 from ..transaction import transactional
-from ..values import at_least, decimal_value, month_start, months_between
+from ..values import Digits, at_least, decimal_value, month_start, months_between, within
 from ..versioning import lock_row, require_version
 from .models import GRNRecord, POSource, POStatus, PurchaseOrder
+from .rules import number_problem
 
 ZERO = Decimal("0")
 PO_FIELDS = ("po_number", "location_id", "category_id", "supplier", "order_date",
@@ -44,24 +45,40 @@ def _tolerance() -> Decimal:
     return Decimal(current_app.config.get("KYROS_OVER_RECEIPT_TOLERANCE", 0))
 
 
+def document_number(value: str | None, field: str, label: str) -> str:
+    """A PO or GRN number, trimmed, under the one rule of purchasing/rules.py; raises
+    ValidationFailed naming the field."""
+    number = (value or "").strip()
+    problem = number_problem(number)
+    if problem:
+        raise ValidationFailed({field: f"{label} {problem}"})
+    return number
+
+
+def checked_po_value(raw, *, required: bool = True) -> Decimal | None:
+    """A typed PO value: more than 0 and within its column (SPEC §2); ValidationFailed."""
+    value = decimal_value(raw, "po_value", "PO value", required=required,
+                          digits=Digits.of(PurchaseOrder.po_value))
+    at_least(value, ZERO, "po_value", "PO value", strict=True)
+    return value
+
+
 def _po_values(session: Session, season, *, po_number: str, location_id, category_id, po_value,
                order_date: date | None, delivery_date: date | None, supplier: str | None,
                source: str) -> dict:
     """Checked PO fields (SPEC §2): number, value > 0, delivery in a month of the season."""
     number = (po_number or "").strip()
     errors = {}
-    if not number:
-        errors["po_number"] = "PO number is required"
-    elif len(number) > 50:
-        errors["po_number"] = "PO number must be at most 50 characters"
+    problem = number_problem(number)
+    if problem:
+        errors["po_number"] = f"PO number {problem}"
     if order_date is None:
         errors["order_date"] = "Order date is required"
     if source not in {s.value for s in POSource}:
         errors["source"] = "Source must be one of " + ", ".join(s.value for s in POSource)
     if errors:
         raise ValidationFailed(errors)
-    value = decimal_value(po_value, "po_value", "PO value")
-    at_least(value, ZERO, "po_value", "PO value", strict=True)
+    value = checked_po_value(po_value)
     delivery_date = delivery_date or order_date
     if delivery_date < order_date:
         raise ValidationFailed({"delivery_date": "Delivery date must be on or after the order date"})
@@ -81,6 +98,10 @@ def _over_otb(session: Session, season, values: dict, policy: str | None,
     month = month_start(values["delivery_date"])
     figures = cell_figures(session, season.id, values["location_id"], values["category_id"],
                            month, exclude_po=exclude_po)
+    # The cell's committed total is summed by the database on every page: it must fit too.
+    within(figures.committed + values["po_value"], "po_value",
+           f"The committed total of the cell in {month:%Y-%m} with this PO",
+           Digits.of(PurchaseOrder.po_value))
     over_by = figures.committed + values["po_value"] - figures.otb
     if over_by <= 0:
         return None
@@ -221,14 +242,11 @@ def create_grn(session: Session, user, *, po_id: uuid.UUID, grn_number: str, grn
     takes the PO beyond its value plus the over-receipt tolerance.
     """
     po = _locked_po(session, user, po_id)
-    number = (grn_number or "").strip()
-    if not number:
-        raise ValidationFailed({"grn_number": "GRN number is required"})
-    if len(number) > 50:
-        raise ValidationFailed({"grn_number": "GRN number must be at most 50 characters"})
+    number = document_number(grn_number, "grn_number", "GRN number")
     if grn_date is None:
         raise ValidationFailed({"grn_date": "GRN date is required"})
-    value = decimal_value(received_value, "received_value", "Received value")
+    value = decimal_value(received_value, "received_value", "Received value",
+                          digits=Digits.of(GRNRecord.received_value))
     at_least(value, ZERO, "received_value", "Received value", strict=True)
     if po.status in (POStatus.CANCELLED, POStatus.CLOSED):
         raise ValidationFailed({"po_id": f"PO {po.po_number} is {po.status.value}; "
@@ -239,6 +257,9 @@ def create_grn(session: Session, user, *, po_id: uuid.UUID, grn_number: str, grn
     if session.scalar(select(exists().where(GRNRecord.grn_number == number))):
         raise ValidationFailed({"grn_number": f"GRN number {number} is already used"})
     received = _received(session, po.id)
+    # What a PO has received is summed by the database: it must fit a money column.
+    within(received + value, "received_value", f"The total received against PO {po.po_number}",
+           Digits.of(GRNRecord.received_value))
     limit = po.po_value * (1 + _tolerance() / 100)
     if received + value > limit:
         raise ValidationFailed({"received_value": (
@@ -263,7 +284,7 @@ def create_grn_for(session: Session, user, season_id: uuid.UUID, *, po_number: s
                    **receipt) -> GRNRecord:
     """create_grn for the PO of that number in the season (as typed on a form or a file)."""
     po_id = session.scalar(select(PurchaseOrder.id).where(
-        PurchaseOrder.po_number == (po_number or "").strip(),
+        PurchaseOrder.po_number == document_number(po_number, "po_number", "PO number"),
         PurchaseOrder.season_id == season_id))
     if po_id is None:
         raise ValidationFailed({"po_number": f"No PO {po_number} in this season"})

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..args import as_date, as_decimal, as_month, as_uuid
+from ..args import as_date, as_month, as_uuid
 from ..auth.roles import Action, may
 from ..auth.views import role_required
 from ..errors import StaleVersion, ValidationFailed
@@ -154,9 +154,14 @@ def po_figures(code: str):
     else:
         figures = cell_figures(db.session, season.id, location_id, category_id, month_start(day),
                                exclude_po=as_uuid(args.get("po")))
-    value = as_decimal(args.get("po_value"))
+    value, value_error = None, None
+    try:
+        value = services.checked_po_value(args.get("po_value"), required=False)
+    except ValidationFailed as exc:
+        value_error = exc.errors["po_value"]
     return render_fragment("purchasing/po_form.html", "figures", season=season, figures=figures,
-                           note=note, value=value, month=month_start(day) if day else None,
+                           note=note, value=value, value_error=value_error,
+                           month=month_start(day) if day else None,
                            policy=current_app.config["KYROS_OTB_POLICY"])
 
 

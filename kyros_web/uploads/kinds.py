@@ -21,13 +21,14 @@ from ..masterdata.models import Category, Cluster, Location, LocationType
 from ..masterdata.tree import in_use
 from ..modelbase import Money, utcnow
 from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
-from ..planning.otb import approved_spend_limit, committed_value
+from ..planning.otb import SPEND_LIMIT_LABEL, approved_spend_limit, committed_value
 from ..purchasing.models import GRNRecord, POSource, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_per_cell, received_per_po
+from ..purchasing.rules import number_problem
 from ..seasons.models import SeasonLocation
 from ..seasons.workflow import Area
 from ..templating import money
-from ..values import months_between
+from ..values import Digits, months_between
 from . import parsing
 from .bulk import insert_rows
 from .engine import CHUNK, Column, RowError
@@ -51,6 +52,21 @@ def _upper(max_length):
 def _lower(v):
     t = parsing.text(v, 50)
     return t.lower() if t else None
+
+
+def _number(column):
+    """A number the column can store: its decimals and its size (values.Digits)."""
+    digits = Digits.of(column)
+    return lambda v: parsing.number(v, digits)
+
+
+def _document_number(v):
+    """A PO or GRN number under the one rule of purchasing/rules.py."""
+    number = parsing.text(v)
+    problem = number_problem(number)
+    if number is not None and problem:
+        raise parsing.CellError(problem)
+    return number
 
 
 def _ids(rows) -> dict:
@@ -214,9 +230,9 @@ class PlansHandler(Handler):
     columns = (
         Column("location_code", _upper(16), True, "Location code"),
         Column("category_code", _upper(50), True, "Category code"),
-        Column("planned_sales", parsing.number, True, "Planned sales"),
-        Column("planned_margin", parsing.number, True, "Planned margin"),
-        Column("inventory_turns", parsing.number, False, "Inventory turns"),
+        Column("planned_sales", _number(SeasonPlan.planned_sales), True, "Planned sales"),
+        Column("planned_margin", _number(SeasonPlan.planned_margin), True, "Planned margin"),
+        Column("inventory_turns", _number(SeasonPlan.inventory_turns), False, "Inventory turns"),
     )
 
     def load(self):
@@ -262,15 +278,18 @@ class OTBHandler(Handler):
     model = OTBPlan
     key = ("location_code", "category_code", "month")
     key_label = "location × category × month"
+    otb_digits = Digits.of(OTBPlan.approved_spend_limit)
     columns = (
         Column("location_code", _upper(16), True, "Location code"),
         Column("category_code", _upper(50), True, "Category code"),
         Column("month", parsing.month, True, "Month"),
-        Column("planned_sales", parsing.number, True, "Planned sales"),
-        Column("planned_closing_stock", parsing.number, True, "Planned closing stock"),
-        Column("opening_stock", parsing.number, True, "Opening stock"),
-        Column("on_order", parsing.number, True, "On order"),
-        Column("planned_markdowns", parsing.number, False, "Planned markdowns"),
+        Column("planned_sales", _number(OTBPlan.planned_sales), True, "Planned sales"),
+        Column("planned_closing_stock", _number(OTBPlan.planned_closing_stock), True,
+               "Planned closing stock"),
+        Column("opening_stock", _number(OTBPlan.opening_stock), True, "Opening stock"),
+        Column("on_order", _number(OTBPlan.on_order), True, "On order"),
+        Column("planned_markdowns", _number(OTBPlan.planned_markdowns), False,
+               "Planned markdowns"),
     )
 
     def load(self):
@@ -290,7 +309,12 @@ class OTBHandler(Handler):
             v["planned_markdowns"] = Decimal("0.00")
         _non_negative(v, OTB_INPUTS, OTB_LABELS)
         record.update({n: v[n] for n in OTB_INPUTS})
-        if approved_spend_limit(*(v[n] for n in OTB_INPUTS)) < 0:
+        otb = approved_spend_limit(*(v[n] for n in OTB_INPUTS))
+        # The database computes the OTB into a money column: refused here, not at confirm.
+        problem = self.otb_digits.problem(otb)
+        if problem:
+            raise RowError("planned_sales", f"{SPEND_LIMIT_LABEL} {problem}")
+        if otb < 0:
             self.negative += 1
         return record
 
@@ -318,9 +342,10 @@ class RangeHandler(Handler):
     key_label = "category"
     columns = (
         Column("category_code", _upper(50), True, "Category code"),
-        Column("core_percent", parsing.number, True, "Core %"),
-        Column("fashion_percent", parsing.number, True, "Fashion %"),
-        *(Column(f"price_band_{b}", parsing.number, False, f"Price band {b}") for b in BANDS),
+        Column("core_percent", _number(RangeIntent.core_percent), True, "Core %"),
+        Column("fashion_percent", _number(RangeIntent.fashion_percent), True, "Fashion %"),
+        *(Column(f"price_band_{b}", _number(RangeIntent.core_percent), False, f"Price band {b}")
+          for b in BANDS),
     )
 
     def load(self):
@@ -367,11 +392,12 @@ class POHandler(Handler):
     model = PurchaseOrder
     key = ("po_number",)
     key_label = "PO number"
+    money = Digits.of(PurchaseOrder.po_value)
     columns = (
-        Column("po_number", _text(50), True, "PO number"),
+        Column("po_number", _document_number, True, "PO number"),
         Column("location_code", _upper(16), True, "Location code"),
         Column("category_code", _upper(50), True, "Category code"),
-        Column("po_value", parsing.number, True, "PO value"),
+        Column("po_value", _number(PurchaseOrder.po_value), True, "PO value"),
         Column("order_date", parsing.day, True, "Order date"),
         Column("delivery_date", parsing.day, False, "Delivery date"),
         Column("supplier", _text(200), False, "Supplier"),
@@ -460,6 +486,14 @@ class POHandler(Handler):
             self.running[old_cell] = self.running.get(old_cell, ZERO) - committed_value(
                 old.status, old.po_value, old.received)
         committed = self.running.get(cell, ZERO) + record["po_value"]
+        # The cell's committed total is summed by the database on every page (and when the
+        # next file is checked): it must fit a money column like any single value.
+        problem = self.money.problem(committed)
+        if problem:
+            if old is not None:
+                self.running[old_cell] += committed_value(old.status, old.po_value, old.received)
+            raise RowError("po_value", f"The committed total of the cell in {cell[2]:%Y-%m} "
+                           f"with this PO (this file included) {problem}")
         otb = self.otb.get(cell, ZERO)
         if committed > otb:
             over_by = committed - otb
@@ -520,11 +554,12 @@ class GRNHandler(Handler):
     model = GRNRecord
     key = ("grn_number",)
     key_label = "GRN number"
+    money = Digits.of(GRNRecord.received_value)
     columns = (
-        Column("grn_number", _text(50), True, "GRN number"),
-        Column("po_number", _text(50), True, "PO number"),
+        Column("grn_number", _document_number, True, "GRN number"),
+        Column("po_number", _document_number, True, "PO number"),
         Column("grn_date", parsing.day, True, "GRN date"),
-        Column("received_value", parsing.number, True, "Received value"),
+        Column("received_value", _number(GRNRecord.received_value), True, "Received value"),
     )
 
     def load(self):
@@ -565,6 +600,13 @@ class GRNHandler(Handler):
         if old is not None:
             self.received[old.po_id] = self.received.get(old.po_id, ZERO) - old.received_value
         so_far = self.received.get(po.id, ZERO)
+        # What a PO has received is summed by the database: it must fit a money column.
+        problem = self.money.problem(so_far + value)
+        if problem:
+            if old is not None:
+                self.received[old.po_id] += old.received_value
+            raise RowError("received_value", f"The total received against PO {po.po_number} "
+                           f"(this file included) {problem}")
         limit = po.po_value * self.allowance
         if so_far + value > limit:
             if old is not None:

@@ -8,10 +8,12 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Iterator
 
 from openpyxl import load_workbook
+
+from ..values import MONEY, NUMBER_FORMAT, Digits, NumberFormatError, read_decimal
 
 XLSX_MAGIC = b"PK\x03\x04"
 DELIMITERS = (",", ";", "\t")
@@ -152,11 +154,8 @@ def open_table(data: bytes, known: list[str], required: list[str]) -> Table:
 
 # Cell parsers: raise CellError with a message for the user.
 
-PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-GROUPED_NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})(-01)?$")
-CENT = Decimal("0.01")
 
 
 def text(value, max_length: int | None = None) -> str | None:
@@ -173,45 +172,36 @@ def text(value, max_length: int | None = None) -> str | None:
     return result
 
 
-def number(value, places: int = 2) -> Decimal | None:
-    """1234.56 or 1,234.56 (or a numeric XLSX cell) with at most `places` decimals."""
-    if isinstance(value, str):
-        raw = value.strip()
-        if not raw:
-            return None
-        result = _written_number(raw)
-    elif value is None:
+def number(value, digits: Digits = MONEY) -> Decimal | None:
+    """Typed text as read_decimal reads it, or a numeric XLSX cell, that a column of `digits`
+    can store (its decimals and its size)."""
+    if value is None:
         return None
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        try:
+            result = read_decimal(value)
+        except NumberFormatError as exc:
+            raise CellError(str(exc)) from None
     elif isinstance(value, bool):
-        raise CellError("is not a number")
+        raise CellError(NUMBER_FORMAT)
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise CellError("is not a number")
+            raise CellError(NUMBER_FORMAT)
         result = Decimal(repr(value))
     elif isinstance(value, Decimal):
         result = value
     else:
-        result = _written_number(str(value).strip())
+        raise CellError(NUMBER_FORMAT)
     if not result.is_finite():
-        raise CellError("is not a number")
-    if result.as_tuple().exponent < -places:
-        raise CellError(f"has more than {places} decimals")
-    return result.quantize(CENT if places == 2 else Decimal(1).scaleb(-places))
-
-
-def _written_number(raw: str) -> Decimal:
-    if PLAIN_NUMBER.match(raw):
-        cleaned = raw
-    elif GROUPED_NUMBER.match(raw):
-        cleaned = raw.replace(",", "")
-    else:
-        raise CellError("is not a number (write 1234.56 or 1,234.56)")
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:
-        raise CellError("is not a number (write 1234.56 or 1,234.56)") from None
+        raise CellError(NUMBER_FORMAT)
+    problem = digits.problem(result)
+    if problem:
+        raise CellError(problem)
+    return digits.exact(result)
 
 
 def day(value) -> date | None:

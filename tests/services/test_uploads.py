@@ -132,7 +132,7 @@ def test_one_bad_row_rejects_the_file_and_writes_nothing(session, make, sample_s
     assert upload.status is UploadStatus.REJECTED and counts(upload) == (83, 0, 0, 1)
     # In a comma file "1.234,56" splits into "1.234" and a stray cell.
     assert upload.summary["errors"] == [{"row": 41, "column": "planned_sales", "value": "1.234",
-                                         "message": "Planned sales has more than 2 decimals"}]
+                                         "message": "Planned sales may have at most 2 decimals"}]
     assert session.scalar(select(func.count(SeasonPlan.id))) == 0
     with pytest.raises(ValidationFailed, match="only a previewed file"):
         services.commit_upload(session, make.admin, upload.id, config=CONFIG)

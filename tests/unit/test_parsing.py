@@ -103,7 +103,7 @@ def test_bad_numbers(raw):
 
 
 def test_more_than_two_decimals_says_so():
-    with pytest.raises(CellError, match="more than 2 decimals"):
+    with pytest.raises(CellError, match="may have at most 2 decimals"):
         parsing.number("1.005")
 
 

@@ -229,7 +229,7 @@ def test_otb_preview_computes_on_the_server(login, seed):
         "&planned_closing_stock=50000&opening_stock=30000&on_order=10000").get_data(as_text=True)
     assert 'id="otb-preview-x"' in html and "110,000.00" in html
     bad = login("viewer").get(f"/planning/{season.season_code}/otb/preview?planned_sales=abc")
-    assert "enter a number" in bad.get_data(as_text=True)
+    assert "Planned sales is not a number" in bad.get_data(as_text=True)
 
 
 def test_otb_flags_and_month_totals(login, make, session):
