@@ -555,3 +555,37 @@ def test_samples_and_demo_numbers_follow_the_rule():
     numbers += [demo._tagged(n, spec.tag) for n in numbers[:50] for spec in demo.SEASONS]
     assert len(numbers) > 100
     assert [n for n in numbers if number_problem(n) is not None] == []
+
+
+def test_totals_of_many_maximal_rows_still_answer(login, session, make):
+    """Twelve plan rows at the largest storable value: the grid and its totals answer (on
+    SQLite money is 64-bit cents and its own SUM overflowed past ten such rows)."""
+    leaves = [make.category() for _ in range(12)]
+    season = make.season(SeasonStatus.LOCATIONS_DEFINED, locations=[make.location()],
+                         leaves=leaves)
+    loc = season.test_locations[0]
+    for leaf in leaves:
+        upsert_plan(session, make.admin, season.id, location_id=loc.id, category_id=leaf.id,
+                    planned_sales="9999999999999999.99", planned_margin="10")
+    response = login("viewer").get(f"/planning/{season.season_code}/plans")
+    assert response.status_code == 200
+    assert "9,999,999,999,999,999.99" in text(response)
+
+
+def test_unbounded_sum_keeps_sqlite_sum_semantics():
+    """NULLs are skipped, nothing gives NULL, whole numbers stay exact, text reads as SUM does."""
+    from kyros_web.dbsetup import UnboundedSum
+
+    s = UnboundedSum()
+    assert s.value() is None
+    for v in (None, 2 ** 62, 2 ** 62, 1):
+        s.step(v)
+    assert s.value() == float(2 ** 63 + 1)
+    s.inverse(2 ** 62)
+    assert s.value() == 2 ** 62 + 1 and isinstance(s.value(), int)
+    s.inverse(2 ** 62)
+    s.inverse(1)
+    assert s.value() is None
+    for v in ("3", b"1.5", "x"):
+        s.step(v)
+    assert s.value() == 4.5
