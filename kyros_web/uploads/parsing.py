@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Iterator
+from typing import Callable, Iterator
 
 from . import xlsx
 from .limits import MAX_COLUMNS, Budget, FileRejected, LimitExceeded, too_many_rows
@@ -34,9 +34,14 @@ class Table:
     unknown: list[str] = field(default_factory=list)
     _rows: Iterator = None
     budget: Budget = field(default_factory=Budget)
+    # Told (row number, cells as read, messages) of each row the reader of rows() rejected.
+    on_rejected: Callable[[int, list, str], None] | None = None
 
-    def rows(self) -> Iterator[tuple[int, dict[str, object]]]:
-        """(row number in the file, {column: raw value}) for every non-empty data row."""
+    def rows(self, rejected: dict[int, str] | None = None
+             ) -> Iterator[tuple[int, dict[str, object]]]:
+        """(row number in the file, {column: raw value}) for every non-empty data row; when
+        the reader has put the row in `rejected` by the time it asks for the next one, the row
+        as read goes to `on_rejected` (so rejected rows are kept in one pass)."""
         for count, (number, cells) in enumerate(self._rows, start=1):
             if count % CHECK_EVERY == 0:
                 self.budget.check()
@@ -44,6 +49,8 @@ class Table:
                 continue
             yield number, {name: (cells[i] if i < len(cells) else None)
                            for name, i in self.columns.items()}
+            if rejected and self.on_rejected is not None and number in rejected:
+                self.on_rejected(number, cells, rejected[number])
 
     def raw_rows(self) -> Iterator[tuple[int, list]]:
         """(row number in the file, every cell as read) for every row, blank ones included."""

@@ -95,9 +95,13 @@ def preview_upload(session: Session, user, *, kind: str, data: bytes, file_name:
         summary["format"] = table.format
         summary["unknown_columns"] = table.unknown
         handler = _handler(session, kind, season, user, table, config)
+        kept = RejectedRows(table.headers)
+        table.on_rejected = kept.add
         result = engine.analyse(handler, table)
         if result.rejected_rows:
-            upload.rejected_csv = _rejected_csv(upload.kind, data, result.rejected_rows, budget)
+            upload.rejected_csv = (kept.packed() if kept.holds(result.rejected_rows)
+                                   else _rejected_csv(upload.kind, data, result.rejected_rows,
+                                                      budget))
     except parsing.LimitExceeded:
         raise  # nothing stored
     except parsing.FileRejected as exc:
@@ -207,21 +211,45 @@ def lock_masterdata_imports(session: Session) -> None:
         session.execute(text("UPDATE uploads SET status = status WHERE 1 = 0"))
 
 
+class RejectedRows:
+    """The rejected rows as they were in the file plus an `error` column (formulas defused),
+    written to a gzip-compressed CSV as they are found: made once, at preview."""
+
+    def __init__(self, headers: list[str]):
+        self._out = io.BytesIO()
+        self._packed = gzip.GzipFile(fileobj=self._out, mode="wb", mtime=0)
+        self._text = io.TextIOWrapper(self._packed, encoding="utf-8", newline="")
+        self._writer = csv.writer(self._text)
+        self._writer.writerow([safe_cell(h) for h in headers] + ["error"])
+        self.rows = self.characters = 0
+
+    def add(self, number: int, cells: list, messages: str) -> None:
+        self._writer.writerow([safe_cell("" if c is None else str(c)) for c in cells]
+                              + [safe_cell(messages)])
+        self.rows += 1
+        self.characters += len(messages)
+
+    def holds(self, rejected: dict[int, str]) -> bool:
+        """True when every rejected row was written with all its messages (checks on the
+        whole file, run after the last row, can add rows or messages)."""
+        return (self.rows == len(rejected)
+                and self.characters == sum(len(m) for m in rejected.values()))
+
+    def packed(self) -> bytes:
+        self._text.close()  # closes the gzip stream too, writing its trailer
+        return self._out.getvalue()
+
+
 def _rejected_csv(kind: UploadKind, data: bytes, rejected: dict[int, str],
                   budget: parsing.Budget) -> bytes:
-    """The rejected rows as they were in the file plus an `error` column (formulas defused),
-    gzip-compressed: made once at preview, so the download never reads the file again."""
+    """The rejected rows read again from the file: only when checks on the whole file
+    rejected rows after they had been read (e.g. a cycle of parent categories)."""
     table = _open(kind, data, budget)
-    out = io.BytesIO()
-    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed, \
-            io.TextIOWrapper(packed, encoding="utf-8", newline="") as text_out:
-        writer = csv.writer(text_out)
-        writer.writerow([safe_cell(h) for h in table.headers] + ["error"])
-        for number, cells in table.raw_rows():
-            if number in rejected:
-                writer.writerow([safe_cell("" if c is None else str(c)) for c in cells]
-                                + [safe_cell(rejected[number])])
-    return out.getvalue()
+    kept = RejectedRows(table.headers)
+    for number, cells in table.raw_rows():
+        if number in rejected:
+            kept.add(number, cells, rejected[number])
+    return kept.packed()
 
 
 def rejected_rows_csv(upload: Upload) -> Iterator[bytes]:

@@ -260,6 +260,31 @@ def test_rejected_rows_are_served_from_storage(session, make, login, monkeypatch
     assert lines[1].startswith("Bad,castle,'=HYPERLINK(1),") and len(lines) == 2
 
 
+def test_rejected_rows_are_kept_while_the_file_is_checked(session, make, monkeypatch):
+    """The preview reads the file once, keeping rejected rows as it goes, in file order."""
+    opened = []
+    real_open_table = parsing.open_table
+    monkeypatch.setattr(parsing, "open_table",
+                        lambda *a, **kw: opened.append(1) or real_open_table(*a, **kw))
+    data = b"name,type\nA,castle\n\nB,store\nC,\nA,store\n"
+    upload = preview(session, make.admin, data)
+    assert len(opened) == 1
+    lines = b"".join(services.rejected_rows_csv(upload)).decode().splitlines()
+    assert lines == ["name,type,error", "A,castle,Type must be store or warehouse",
+                     "C,,Type is required", 'A,store,"Duplicate of row 2: each location code (or '
+                     'name, without a code) may appear once"']
+
+
+def test_rows_rejected_by_whole_file_checks_are_kept_too(session, make):
+    """Parent categories that form a cycle are found after the last row; they are kept too."""
+    data = b"code,name,parent_code\nA,Alpha,B\nOK,Fine,\nB,Beta,A\n"
+    upload = services.preview_upload(session, make.admin, kind="categories", data=data,
+                                     file_name="c.csv", season=None, config=CONFIG)
+    lines = b"".join(services.rejected_rows_csv(upload)).decode().splitlines()
+    assert lines == ["code,name,parent_code,error", "A,Alpha,B,The parent codes form a cycle",
+                     "B,Beta,A,The parent codes form a cycle"]
+
+
 def test_rejected_rows_not_kept_say_so(session, make, login):
     """A preview refused as a whole keeps no rows; the download says so instead of failing."""
     b = login("planner")
