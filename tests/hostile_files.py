@@ -128,9 +128,17 @@ XXE = (b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY xxe SYSTEM "file:///etc/pass
        + b'<c r="A1" t="inlineStr"><is><t>&xxe;</t></is></c></row></sheetData></worksheet>')
 
 
-def giant_csv_field(megabytes: int) -> bytes:
-    return b'name,type\n"' + b"x" * (megabytes * 1024 * 1024) + b'",store\n'
+def giant_csv_field(kilobytes: int) -> bytes:
+    return b'name,type\n"' + b"x" * (kilobytes * 1024) + b'",store\n'
 
 
 def tiny_csv_rows(megabytes: int) -> bytes:
     return b"name,type\n" + b"a,b\n" * (megabytes * 1024 * 1024 // 4)
+
+
+def wide_csv_header(megabytes: int) -> bytes:
+    return b"name,type" + b"," * (megabytes * 1024 * 1024) + b"\nA,store\n"
+
+
+def wide_csv_row(megabytes: int) -> bytes:
+    return b"name,type\nA,store" + b"," * (megabytes * 1024 * 1024) + b"\n"

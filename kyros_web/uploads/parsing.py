@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Callable, Iterator
 
 from . import xlsx
-from .limits import MAX_COLUMNS, Budget, FileRejected, LimitExceeded, too_many_rows
+from .limits import MAX_COLUMNS, MAX_CSV_LINE, Budget, FileRejected, LimitExceeded, too_many_rows
 
 __all__ = ["Budget", "FileRejected", "LimitExceeded"]
 
@@ -104,6 +104,18 @@ def _text(data: bytes) -> io.TextIOWrapper:
     return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
 
 
+def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
+    """The file's lines, refused past MAX_CSV_LINE characters: the csv module would split one
+    25 MB line of commas into a list of 25 million fields before anything could look at it."""
+    number = 0
+    while line := stream.readline(MAX_CSV_LINE + 1):
+        number += 1
+        if len(line) > MAX_CSV_LINE:
+            raise FileRejected(f"Line {number:,} of the file is longer than {MAX_CSV_LINE:,} "
+                               "characters; no row of a spreadsheet is that long.")
+        yield line
+
+
 def _csv_error(exc: csv.Error) -> str:
     if "field larger than field limit" in str(exc):
         return f"a field is longer than {csv.field_size_limit():,} characters"
@@ -113,7 +125,7 @@ def _csv_error(exc: csv.Error) -> str:
 def _csv_rows(data: bytes, budget: Budget | None = None) -> tuple[list[str], Iterator]:
     budget = budget or Budget()
     first_line = _text(data).readline(65536).split("\n", 1)[0]
-    reader = csv.reader(_text(data), delimiter=_delimiter(first_line))
+    reader = csv.reader(_lines(_text(data)), delimiter=_delimiter(first_line))
     try:
         headers = next(reader)
     except StopIteration:

@@ -155,10 +155,16 @@ def test_xml_entity_attacks_are_refused(attack, part):
 
 
 def test_a_giant_csv_field_is_refused_with_its_row():
-    """A 3 MB field in one CSV row."""
+    """A 500 KB field in one CSV row; a longer one is refused as a line too long."""
     with pytest.raises(FileRejected, match=r"Row 2 cannot be read as CSV: a field is longer "
                                            r"than 131,072 characters"):
-        table_rows(hostile.giant_csv_field(3))
+        table_rows(hostile.giant_csv_field(500))
+
+
+def test_a_csv_header_wider_than_excel_is_refused():
+    """More header columns than Excel's 16,384, on a line short enough to be read."""
+    with pytest.raises(FileRejected, match="The header row has more than 16,384 columns"):
+        table_rows(b"name,type" + b",x" * 20_000 + b"\nA,store\n")
 
 
 def test_csv_rows_count_as_written_blank_lines_too():
@@ -331,8 +337,10 @@ CHILD = textwrap.dedent("""
     ("lying_sheet", [3_000_000], "damaged"),
     ("long_text", [20_000_000], "200 times its packed size"),
     ("random_text", [20], "far longer than a cell"),
-    ("giant_csv_field", [24], "a field is longer than"),
+    ("giant_csv_field", [24 * 1024], "Line 2 of the file is longer than"),
     ("tiny_csv_rows", [24], "more than 1,000,000 rows"),
+    ("wide_csv_header", [24], "Line 1 of the file is longer than 1,048,576 characters"),
+    ("wide_csv_row", [24], "Line 2 of the file is longer than 1,048,576 characters"),
 ])
 def test_hostile_files_stay_under_400_mb_and_60_seconds(maker, args, message):
     """Each file is previewed in its own process; its peak resident memory is measured."""
