@@ -25,6 +25,7 @@ MAX_TEXT_RUN = 256 * 1024
 MAX_COLUMNS = 16_384  # Excel's own limit
 MAX_DEPTH = 64  # nesting of XML elements
 MAX_CELL_PARTS = 1000  # elements inside one cell (rich-text runs)
+MAX_ROW_PARTS = 100_000  # elements held for one row until it is read (~10 MB)
 MAX_CSV_LINE = 1024 * 1024  # characters in one line of a CSV file
 DEFAULT_ROWS = 1_000_000
 DEFAULT_SECONDS = 40

@@ -300,7 +300,7 @@ class Workbook:
                                 date_formats=self.date_formats,
                                 timedelta_formats=self.timedelta_formats)
         max_number = self.budget.max_rows + 1  # the header row and the data rows
-        count = row_cells = held = inside = 0
+        count = row_cells = row_parts = held = inside = 0
         stack: list = []
         parser = XMLPullParser(events=("start", "end"))
         part = self._part(self.sheet, limits.MAX_UNPACKED)
@@ -312,9 +312,11 @@ class Workbook:
                         if event == "start":
                             inside += 1
                             held += 1
-                            if held > limits.MAX_CELL_PARTS:
-                                raise FileRejected("A cell of the sheet holds more parts than "
-                                                   "any spreadsheet writes; it is refused.")
+                            row_parts += 1
+                            if held > limits.MAX_CELL_PARTS or row_parts > limits.MAX_ROW_PARTS:
+                                raise FileRejected("A cell or row of the sheet holds more parts "
+                                                   "than any spreadsheet writes; it is "
+                                                   "refused.")
                         else:
                             inside -= 1
                         continue
@@ -323,6 +325,7 @@ class Workbook:
                         if tag == CELL and stack and stack[-1].tag == ROW:
                             inside, held = 1, 0
                             row_cells += 1
+                            row_parts += 1
                             if row_cells > limits.MAX_COLUMNS:
                                 raise FileRejected(f"Row {cells.row_counter:,} has more than "
                                                    f"{limits.MAX_COLUMNS:,} cells, more than "
@@ -333,7 +336,7 @@ class Workbook:
                             raise FileRejected("The sheet nests deeper than any spreadsheet "
                                                "does; it is refused.")
                         if tag == ROW:
-                            row_cells = 0
+                            row_cells = row_parts = 0
                             count += 1
                             number = _row_number(element.get("r"), cells.row_counter)
                             if number > max_number or count > max_number:

@@ -56,6 +56,16 @@ def test_rows_the_sheet_skips_are_not_produced():
     assert time.monotonic() - start < 2
 
 
+def test_rich_text_is_read_without_its_phonetic_hints():
+    """Shared and inline strings made of runs read as their joined text, as openpyxl did."""
+    shared = (f'<sst xmlns="{hostile.MAIN_NS}"><si><r><t>Sto</t></r><r><t>re</t></r>'
+              '<rPh><t>ignored</t></rPh></si></sst>').encode()
+    body = (b'<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2" t="inlineStr"><is>'
+            b"<r><t>sto</t></r><r><t>re</t></r></is></c></row>")
+    data = hostile.workbook(hostile.sheet(hostile.row(1, ("name", "type")), body), shared=shared)
+    assert table_rows(data) == [(2, {"name": "Store", "type": "store"})]
+
+
 def test_a_shared_string_bomb_is_refused_by_its_ratio():
     """A 100 MB text packed into ~100 KB is refused before anything is unpacked."""
     data = hostile.shared_string_bomb(100)
@@ -130,6 +140,17 @@ def test_a_row_wider_than_excel_is_refused():
     """More cells in one row than Excel's 16,384 columns."""
     with pytest.raises(FileRejected, match="more than 16,384 cells"):
         table_rows(hostile.wide_row(20_000))
+
+
+def test_a_row_or_cell_of_too_many_parts_is_refused():
+    """Rich-text runs without end, in one cell or spread over a row's cells."""
+    one_cell = b'<row r="2"><c t="inlineStr"><is>' + b"<r><t>a</t></r>" * 600 + b"</is></c></row>"
+    with pytest.raises(FileRejected, match="holds more parts"):
+        table_rows(hostile.workbook(hostile.sheet(hostile.row(1, ("name", "type")), one_cell)))
+    cells = b'<c t="inlineStr"><is>' + b"<r><t>a</t></r>" * 200 + b"</is></c>"
+    many = b'<row r="2">' + cells * 300 + b"</row>"
+    with pytest.raises(FileRejected, match="holds more parts"):
+        table_rows(hostile.workbook(hostile.sheet(hostile.row(1, ("name", "type")), many)))
 
 
 def test_deep_nesting_is_refused():
