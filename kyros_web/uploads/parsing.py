@@ -82,6 +82,9 @@ def sniff_format(data: bytes) -> str:
                                "read. Save the CSV as UTF-8, or upload an XLSX file.") from None
         return "csv"
     if b"\x00" in data[:65536]:
+        if _looks_utf16(data[:65536]):
+            raise FileRejected("The file looks like UTF-16 text without a byte order mark. Save "
+                               "the CSV as UTF-8, or upload an XLSX file.")
         raise FileRejected("The file is not a CSV or XLSX file (it holds binary data).")
     try:
         data.decode("utf-8")
@@ -89,6 +92,15 @@ def sniff_format(data: bytes) -> str:
         raise FileRejected(f"The file is not UTF-8 text (byte {exc.start + 1} cannot be read). "
                            "Save the CSV as UTF-8, or upload an XLSX file.") from None
     return "csv"
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """Mostly-ASCII text in UTF-16: every other byte is zero, the others are not."""
+    head = head[:len(head) // 2 * 2]
+    for zeros, letters in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):
+        if zeros and zeros.count(0) > 0.9 * len(zeros) and letters.count(0) == 0:
+            return True
+    return False
 
 
 def _delimiter(first_line: str) -> str:

@@ -217,6 +217,15 @@ def test_utf16_csv_with_byte_order_mark_is_read(session, make, encoding):
     assert session.scalar(select(Location.name)) == "Köln Store"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_byte_order_mark_says_save_as_utf8(encoding):
+    """Without its mark UTF-16 cannot be told for sure; it is named, not called binary."""
+    with pytest.raises(FileRejected, match="looks like UTF-16 text without a byte order mark"):
+        table_rows("name,type\nStore,store\n".encode(encoding))
+    with pytest.raises(FileRejected, match="holds binary data"):
+        table_rows(b"name\x00\x01\x02type\n")
+
+
 def test_broken_utf16_and_utf32_say_save_as_utf8():
     """Text that cannot be read says how to fix it."""
     with pytest.raises(FileRejected, match="UTF-16 text but byte 5 cannot be read. Save the "
