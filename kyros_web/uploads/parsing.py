@@ -11,9 +11,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Callable, Iterator
 
 from . import xlsx
-from .limits import MAX_COLUMNS, MAX_CSV_LINE, Budget, FileRejected, LimitExceeded, too_many_rows
-
-__all__ = ["Budget", "FileRejected", "LimitExceeded"]
+# Budget, FileRejected and LimitExceeded are used through this module by services and tests.
+from .limits import (MAX_COLUMNS, MAX_CSV_LINE, Budget, FileRejected, LimitExceeded,  # noqa: F401
+                     too_many_rows)
 
 XLSX_MAGIC = b"PK\x03\x04"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from kyros_web.errors import Forbidden, ValidationFailed
 from kyros_web.models import Location, Upload, UploadStatus
-from kyros_web.uploads import limits, parsing, services, xlsx
+from kyros_web.uploads import limits, parsing, services
 from kyros_web.uploads.parsing import FileRejected, LimitExceeded
 
 from .. import hostile_files as hostile
