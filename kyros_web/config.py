@@ -90,6 +90,8 @@ def load_config() -> dict:
         "KYROS_OTB_POLICY": policy,
         "KYROS_OVER_RECEIPT_TOLERANCE": _decimal("KYROS_OVER_RECEIPT_TOLERANCE", "0"),
         "KYROS_MAX_UPLOAD_MB": max_upload_mb,
+        # Seconds a preview may spend checking one file before refusing it as too slow.
+        "KYROS_UPLOAD_CHECK_SECONDS": _int("KYROS_UPLOAD_CHECK_SECONDS", "40"),
         # Room for multipart overhead above the file itself.
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024 + 64 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -42,6 +42,7 @@ def test_default_database_is_sqlite_in_instance(env, tmp_path):
     ("KYROS_OVER_RECEIPT_TOLERANCE", "-1", "0 or more"),
     ("KYROS_OVER_RECEIPT_TOLERANCE", "lots", "number"),
     ("KYROS_MAX_UPLOAD_MB", "0", "greater than 0"),
+    ("KYROS_UPLOAD_CHECK_SECONDS", "soon", "KYROS_UPLOAD_CHECK_SECONDS must be a whole number"),
     ("KYROS_ENV", "staging", "development' or 'production"),
 ])
 def test_bad_settings_are_named(env, name, value, message):
@@ -58,6 +59,9 @@ def test_settings_are_read(env):
     assert config["KYROS_OTB_POLICY"] == "block"
     assert str(config["KYROS_OVER_RECEIPT_TOLERANCE"]) == "2.5"
     assert config["MAX_CONTENT_LENGTH"] > 10 * 1024 * 1024
+    assert load_config()["KYROS_UPLOAD_CHECK_SECONDS"] == 40
+    env.setenv("KYROS_UPLOAD_CHECK_SECONDS", "15")
+    assert load_config()["KYROS_UPLOAD_CHECK_SECONDS"] == 15
 
 
 @pytest.mark.parametrize("uri,options", [

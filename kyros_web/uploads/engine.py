@@ -73,7 +73,7 @@ def analyse(handler, table: parsing.Table, *, write: bool = False,
     outcomes: dict[int, str] = {}
     pending: dict[str, list] = {"new": [], "updated": []}
     columns = [(c.name, c.parse, c.required, c.title) for c in handler.columns]
-    for number, raw in table.rows():
+    for number, raw in table.rows(rejected=result.rejected_rows):
         result.total += 1
         if result.total > max_rows:
             raise parsing.LimitExceeded(f"The file has more than {max_rows:,} rows; nothing was "

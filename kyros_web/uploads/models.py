@@ -55,6 +55,9 @@ class Upload(IdMixin, db.Model):
     content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     # What the preview found: the first errors, warnings, unknown columns, OTB impact.
     summary: Mapped[dict | None] = mapped_column(JSON)
+    # Every rejected row as it was in the file plus its errors: a gzip-compressed CSV made
+    # once at preview, so downloading it never reads the file again.
+    rejected_csv: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
 
     user = relationship("User")
     season = relationship("Season")

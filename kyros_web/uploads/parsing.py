@@ -5,30 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Iterator
+from typing import Callable, Iterator
 
-from openpyxl import load_workbook
+from . import xlsx
+# Budget, FileRejected and LimitExceeded are used through this module by services and tests.
+from .limits import (MAX_COLUMNS, MAX_CSV_LINE, Budget, FileRejected, LimitExceeded,  # noqa: F401
+                     too_many_rows)
 
 from ..values import MONEY, NUMBER_FORMAT, Digits, NumberFormatError, read_decimal
 
 XLSX_MAGIC = b"PK\x03\x04"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
 DELIMITERS = (",", ";", "\t")
-
-
-class FileRejected(Exception):
-    """The whole file is refused (format, size, headers); nothing about single rows."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class LimitExceeded(FileRejected):
-    """The file is over the size or row limit: refused before anything is stored."""
+CHECK_EVERY = 4096  # rows between two looks at the clock
 
 
 class CellError(ValueError):
@@ -42,14 +35,28 @@ class Table:
     columns: dict[str, int]  # known column name → position
     unknown: list[str] = field(default_factory=list)
     _rows: Iterator = None
+    budget: Budget = field(default_factory=Budget)
+    # Told (row number, cells as read, messages) of each row the reader of rows() rejected.
+    on_rejected: Callable[[int, list, str], None] | None = None
 
-    def rows(self) -> Iterator[tuple[int, dict[str, object]]]:
-        """(row number in the file, {column: raw value}) for every non-empty data row."""
-        for number, cells in self._rows:
+    def rows(self, rejected: dict[int, str] | None = None
+             ) -> Iterator[tuple[int, dict[str, object]]]:
+        """(row number in the file, {column: raw value}) for every non-empty data row; when
+        the reader has put the row in `rejected` by the time it asks for the next one, the row
+        as read goes to `on_rejected` (so rejected rows are kept in one pass)."""
+        for count, (number, cells) in enumerate(self._rows, start=1):
+            if count % CHECK_EVERY == 0:
+                self.budget.check()
             if all(_blank(c) for c in cells):
                 continue
             yield number, {name: (cells[i] if i < len(cells) else None)
                            for name, i in self.columns.items()}
+            if rejected and self.on_rejected is not None and number in rejected:
+                self.on_rejected(number, cells, rejected[number])
+
+    def raw_rows(self) -> Iterator[tuple[int, list]]:
+        """(row number in the file, every cell as read) for every row, blank ones included."""
+        return self._rows
 
 
 def _blank(value) -> bool:
@@ -57,19 +64,29 @@ def _blank(value) -> bool:
 
 
 def sniff_format(data: bytes) -> str:
-    """'xlsx' or 'csv' from the content, not the name; FileRejected for anything else."""
-    if not data.strip():
+    """'xlsx' or 'csv' from the content, not the name; FileRejected for anything else.
+
+    A workbook's zip directory is checked against the size limits here, before any part is
+    unpacked; UTF-16 text (with its byte order mark) is a CSV too."""
+    if not data or data.isspace():
         raise FileRejected("The file is empty.")
     if data.startswith(XLSX_MAGIC):
+        xlsx.open_archive(data).close()
+        return "xlsx"
+    if data.startswith(UTF32_BOMS):
+        raise FileRejected("The file is UTF-32 text. Save the CSV as UTF-8, or upload an XLSX "
+                           "file.")
+    if data.startswith(UTF16_BOMS):
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                if "xl/workbook.xml" in z.namelist():
-                    return "xlsx"
-        except zipfile.BadZipFile:
-            pass
-        raise FileRejected("The file is a ZIP archive but not an XLSX workbook. Upload a CSV "
-                           "or an XLSX file.")
+            data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise FileRejected(f"The file is UTF-16 text but byte {exc.start + 1} cannot be "
+                               "read. Save the CSV as UTF-8, or upload an XLSX file.") from None
+        return "csv"
     if b"\x00" in data[:65536]:
+        if _looks_utf16(data[:65536]):
+            raise FileRejected("The file looks like UTF-16 text without a byte order mark. Save "
+                               "the CSV as UTF-8, or upload an XLSX file.")
         raise FileRejected("The file is not a CSV or XLSX file (it holds binary data).")
     try:
         data.decode("utf-8")
@@ -79,6 +96,15 @@ def sniff_format(data: bytes) -> str:
     return "csv"
 
 
+def _looks_utf16(head: bytes) -> bool:
+    """Mostly-ASCII text in UTF-16: every other byte is zero, the others are not."""
+    head = head[:len(head) // 2 * 2]
+    for zeros, letters in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):
+        if zeros and zeros.count(0) > 0.9 * len(zeros) and letters.count(0) == 0:
+            return True
+    return False
+
+
 def _delimiter(first_line: str) -> str:
     """The delimiter of the header line: the most frequent of comma, semicolon and tab."""
     counts = {d: first_line.count(d) for d in DELIMITERS}
@@ -86,61 +112,98 @@ def _delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_rows(data: bytes) -> tuple[list[str], Iterator]:
-    text = data.decode("utf-8-sig")
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+def _text(data: bytes) -> io.TextIOWrapper:
+    # Decoded as it is read: a 25 MB file never sits in memory as one string.
+    encoding = "utf-16" if data.startswith(UTF16_BOMS) else "utf-8-sig"
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+
+
+def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
+    """The file's lines, refused past MAX_CSV_LINE characters: the csv module would split one
+    25 MB line of commas into a list of 25 million fields before anything could look at it."""
+    number = 0
+    while line := stream.readline(MAX_CSV_LINE + 1):
+        number += 1
+        if len(line) > MAX_CSV_LINE:
+            raise FileRejected(f"Line {number:,} of the file is longer than {MAX_CSV_LINE:,} "
+                               "characters; no row of a spreadsheet is that long.")
+        yield line
+
+
+def _csv_error(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"a field is longer than {csv.field_size_limit():,} characters"
+    return str(exc)
+
+
+def _csv_rows(data: bytes, budget: Budget | None = None) -> tuple[list[str], Iterator]:
+    budget = budget or Budget()
+    first_line = _text(data).readline(65536).split("\n", 1)[0]
+    reader = csv.reader(_lines(_text(data)), delimiter=_delimiter(first_line))
     try:
         headers = next(reader)
     except StopIteration:
         raise FileRejected("The file has no header row.") from None
     except csv.Error as exc:
-        raise FileRejected(f"The header row cannot be read: {exc}.") from None
+        raise FileRejected(f"The header row cannot be read: {_csv_error(exc)}.") from None
 
     def rows():
         number = 1
         try:
             for cells in reader:
                 number += 1
+                if number > budget.max_rows + 1:
+                    raise too_many_rows(budget.max_rows)
                 yield number, cells
         except csv.Error as exc:
-            raise FileRejected(f"Row {number + 1} cannot be read as CSV: {exc}.") from None
+            raise FileRejected(f"Row {number + 1} cannot be read as CSV: {_csv_error(exc)}.") \
+                from None
 
     return headers, rows()
 
 
-def _xlsx_rows(data: bytes) -> tuple[list[str], Iterator]:
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged workbook
-        raise FileRejected("The XLSX workbook cannot be opened; it may be damaged.") from None
-    if not workbook.worksheets:
-        raise FileRejected("The XLSX workbook has no sheet.")
-    iterator = workbook.worksheets[0].iter_rows(values_only=True)
-    try:
-        headers = next(iterator)
-    except StopIteration:
-        raise FileRejected("The first sheet is empty.") from None
-    headers = ["" if h is None else str(h) for h in headers]
+def _xlsx_rows(data: bytes, budget: Budget | None = None) -> tuple[list[str], Iterator]:
+    book = xlsx.Workbook(data, budget or Budget())
+    found = book.rows()
+    # The header is the first row holding anything; rows are numbered as the sheet numbers them.
+    values = next((cells for _, cells in found if cells), None)
+    if values is None:
+        book.close()
+        raise FileRejected("The first sheet is empty.")
+    width = max(values)
+    headers = ["" if values.get(i) is None else str(values.get(i)) for i in range(1, width + 1)]
 
     def rows():
-        for number, cells in enumerate(iterator, start=2):
-            yield number, list(cells)
-        workbook.close()
+        try:
+            for number, cells in found:
+                yield number, [cells.get(i) for i in range(1, width + 1)]
+        finally:
+            book.close()
 
     return headers, rows()
 
 
-def open_table(data: bytes, known: list[str], required: list[str]) -> Table:
-    """The file as a table of known columns; FileRejected when required ones are missing."""
+def open_table(data: bytes, known: list[str], required: list[str],
+               budget: Budget | None = None) -> Table:
+    """The file as a table of known columns; FileRejected when required ones are missing, a
+    column header appears twice, or the header row is wider than Excel allows."""
+    budget = budget or Budget()
     kind = sniff_format(data)
-    headers, rows = _csv_rows(data) if kind == "csv" else _xlsx_rows(data)
+    headers, rows = _csv_rows(data, budget) if kind == "csv" else _xlsx_rows(data, budget)
+    if len(headers) > MAX_COLUMNS:
+        raise FileRejected(f"The header row has more than {MAX_COLUMNS:,} columns.")
     headers = [h.strip() for h in headers]
     positions: dict[str, int] = {}
+    first_seen: dict[str, int] = {}
     unknown = []
     for i, header in enumerate(headers):
         name = header.lower()
-        if name in known and name not in positions:
+        if header and name in first_seen:
+            raise FileRejected(f"The column {header!r} appears twice (columns "
+                               f"{first_seen[name] + 1} and {i + 1}); each column may "
+                               "appear once.")
+        first_seen[name] = i
+        if name in known:
             positions[name] = i
         elif header:
             unknown.append(header)
@@ -149,7 +212,8 @@ def open_table(data: bytes, known: list[str], required: list[str]) -> Table:
         raise FileRejected("Missing required column" + ("s" if len(missing) > 1 else "") + ": "
                            + ", ".join(missing) + ". The first row must name the columns: "
                            + ", ".join(required) + ".")
-    return Table(format=kind, headers=headers, columns=positions, unknown=unknown, _rows=rows)
+    return Table(format=kind, headers=headers, columns=positions, unknown=unknown, _rows=rows,
+                 budget=budget)
 
 
 # Cell parsers: raise CellError with a message for the user.

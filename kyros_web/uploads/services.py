@@ -4,18 +4,20 @@ rows or none, record the upload and one audit event."""
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import uuid
 from decimal import Decimal
+from typing import Iterator
 
 from openpyxl import Workbook
-from sqlalchemy import exists, select, text
+from sqlalchemy import exists, select, text, update
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..auth.roles import require
-from ..errors import NotFound, StaleVersion, ValidationFailed, WorkflowError
+from ..auth.roles import Role, require
+from ..errors import Forbidden, NotFound, StaleVersion, ValidationFailed, WorkflowError
 from ..masterdata.models import Category, Location
 from ..planning.models import OTBPlan
 from ..seasons.models import Season, SeasonLocation
@@ -23,7 +25,7 @@ from ..seasons.services import lock_season, require_editable
 from ..templating import safe_cell
 from ..transaction import transactional
 from ..values import months_between
-from . import engine, parsing
+from . import engine, limits, parsing
 from .kinds import HANDLERS
 from .models import Upload, UploadKind, UploadStatus
 
@@ -49,9 +51,22 @@ def check_size(data: bytes, max_mb: int) -> None:
                                     "Split it into smaller files.")
 
 
-def _open(kind: str, data: bytes) -> parsing.Table:
+def check_budget(config: dict) -> parsing.Budget:
+    """The row limit and the seconds a preview may spend checking a file (SPEC §6)."""
+    return parsing.Budget(max_rows=engine.MAX_ROWS,
+                          seconds=config.get("KYROS_UPLOAD_CHECK_SECONDS",
+                                             limits.DEFAULT_SECONDS))
+
+
+def _open(kind: str, data: bytes, budget: parsing.Budget | None = None) -> parsing.Table:
     cls = handler_class(kind)
-    return parsing.open_table(data, cls.column_names(), cls.required())
+    return parsing.open_table(data, cls.column_names(), cls.required(),
+                              budget or parsing.Budget(max_rows=engine.MAX_ROWS))
+
+
+def may_confirm(user, upload: Upload) -> bool:
+    """Only the person who uploaded a file, or an admin, confirms it (SPEC §4, §6)."""
+    return user is not None and (user.role == Role.ADMIN or upload.user_id == user.id)
 
 
 @transactional
@@ -59,8 +74,9 @@ def preview_upload(session: Session, user, *, kind: str, data: bytes, file_name:
                    season: Season | None, config: dict) -> Upload:
     """Check every row of the file and store it with what was found; nothing else is written.
 
-    A file over the size or row limit raises FileRejected and stores nothing. A file with
-    any rejected row (or refused as a whole) is stored as rejected and cannot be confirmed.
+    A file over the size, row or time limit raises LimitExceeded and stores nothing. A file
+    with any rejected row (or refused as a whole) is stored as rejected and cannot be
+    confirmed; its rejected rows are kept as a compressed CSV for download.
     """
     cls = handler_class(kind)
     require(user, cls.action)
@@ -74,11 +90,18 @@ def preview_upload(session: Session, user, *, kind: str, data: bytes, file_name:
     try:
         if cls.area is not None:
             require_editable(season, cls.area)
-        table = _open(kind, data)
+        budget = check_budget(config)
+        table = _open(kind, data, budget)
         summary["format"] = table.format
         summary["unknown_columns"] = table.unknown
         handler = _handler(session, kind, season, user, table, config)
+        kept = RejectedRows(table.headers)
+        table.on_rejected = kept.add
         result = engine.analyse(handler, table)
+        if result.rejected_rows:
+            upload.rejected_csv = (kept.packed() if kept.holds(result.rejected_rows)
+                                   else _rejected_csv(upload.kind, data, result.rejected_rows,
+                                                      budget))
     except parsing.LimitExceeded:
         raise  # nothing stored
     except parsing.FileRejected as exc:
@@ -122,7 +145,18 @@ def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict)
         raise NotFound("Upload not found")
     cls = handler_class(upload.kind)
     require(user, cls.action)
-    if upload.status is not UploadStatus.PREVIEWED:
+    if not may_confirm(user, upload):
+        raise Forbidden("Only the person who uploaded this file, or an admin, may confirm it.")
+    # Claim the upload in one statement: a second confirm of the same file waits on the row
+    # lock, then finds it no longer previewed (the claim rolls back if this import fails).
+    claimed = session.execute(
+        update(Upload).where(Upload.id == upload.id, Upload.status == UploadStatus.PREVIEWED)
+        .values(status=UploadStatus.COMMITTED).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        session.refresh(upload)
+        if upload.status is UploadStatus.COMMITTED:
+            raise ValidationFailed("This upload was already imported; nothing was written "
+                                   "again")
         raise ValidationFailed(f"This upload is {upload.status.value}; only a previewed file "
                                "without rejected rows can be confirmed")
     season = None
@@ -198,23 +232,60 @@ def lock_masterdata_imports(session: Session) -> None:
         session.execute(text("UPDATE uploads SET status = status WHERE 1 = 0"))
 
 
-def rejected_rows_csv(session: Session, upload: Upload, config: dict) -> str:
-    """Every rejected row as it was in the file, plus an `error` column (formulas defused)."""
-    if upload.content is None:
-        raise NotFound("The file of this upload is no longer kept")
-    table = _open(upload.kind, upload.content)
-    handler = _handler(session, upload.kind, upload.season, upload.user, table, config)
-    rejected = engine.analyse(handler, table).rejected_rows
-    fmt = parsing.sniff_format(upload.content)
-    headers, rows = (parsing._csv_rows if fmt == "csv" else parsing._xlsx_rows)(upload.content)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([safe_cell(h) for h in headers] + ["error"])
-    for number, cells in rows:
+class RejectedRows:
+    """The rejected rows as they were in the file plus an `error` column (formulas defused),
+    written to a gzip-compressed CSV as they are found: made once, at preview."""
+
+    def __init__(self, headers: list[str]):
+        self._out = io.BytesIO()
+        self._packed = gzip.GzipFile(fileobj=self._out, mode="wb", mtime=0)
+        self._text = io.TextIOWrapper(self._packed, encoding="utf-8", newline="")
+        self._writer = csv.writer(self._text)
+        self._writer.writerow([safe_cell(h) for h in headers] + ["error"])
+        self.rows = self.characters = 0
+
+    def add(self, number: int, cells: list, messages: str) -> None:
+        self._writer.writerow([safe_cell("" if c is None else str(c)) for c in cells]
+                              + [safe_cell(messages)])
+        self.rows += 1
+        self.characters += len(messages)
+
+    def holds(self, rejected: dict[int, str]) -> bool:
+        """True when every rejected row was written with all its messages (checks on the
+        whole file, run after the last row, can add rows or messages)."""
+        return (self.rows == len(rejected)
+                and self.characters == sum(len(m) for m in rejected.values()))
+
+    def packed(self) -> bytes:
+        self._text.close()  # closes the gzip stream too, writing its trailer
+        return self._out.getvalue()
+
+
+def _rejected_csv(kind: UploadKind, data: bytes, rejected: dict[int, str],
+                  budget: parsing.Budget) -> bytes:
+    """The rejected rows read again from the file: only when checks on the whole file
+    rejected rows after they had been read (e.g. a cycle of parent categories)."""
+    table = _open(kind, data, budget)
+    kept = RejectedRows(table.headers)
+    for number, cells in table.raw_rows():
         if number in rejected:
-            writer.writerow([safe_cell("" if c is None else str(c)) for c in cells]
-                            + [safe_cell(rejected[number])])
-    return out.getvalue()
+            kept.add(number, cells, rejected[number])
+    return kept.packed()
+
+
+def rejected_rows_csv(upload: Upload) -> Iterator[bytes]:
+    """The rejected rows kept at preview, as CSV unpacked piece by piece; NotFound when the
+    preview kept none (a file refused as a whole, or one previewed before they were kept)."""
+    if upload.rejected_csv is None:
+        raise NotFound("The rejected rows of this upload were not kept; upload the file again "
+                       "to get them")
+    return _unpacked(upload.rejected_csv)
+
+
+def _unpacked(packed_csv: bytes) -> Iterator[bytes]:
+    with gzip.GzipFile(fileobj=io.BytesIO(packed_csv), mode="rb") as packed:
+        while chunk := packed.read(64 * 1024):
+            yield chunk
 
 
 def template_rows(session: Session, kind: str, season: Season | None) -> tuple[list, list]:

@@ -103,7 +103,8 @@ def detail(upload_id):
     """The preview of a file (counts, errors, warnings, OTB impact), or its result."""
     upload = db.get_or_404(Upload, upload_id)
     handler = HANDLERS[upload.kind]
-    can_confirm = (upload.status is UploadStatus.PREVIEWED and may(current_user.role, handler.action))
+    can_confirm = (upload.status is UploadStatus.PREVIEWED and may(current_user.role, handler.action)
+                   and services.may_confirm(current_user, upload))
     step = STEP_PAGES[upload.kind]
     step_url = (url_for(step, code=upload.season.season_code) if upload.season else url_for(step))
     return render("uploads/detail.html", upload=upload, handler=handler, can_confirm=can_confirm,
@@ -126,7 +127,7 @@ def confirm(upload_id):
 def rejected(upload_id):
     """The rejected rows as they were in the file, with an `error` column."""
     upload = db.get_or_404(Upload, upload_id)
-    body = services.rejected_rows_csv(db.session, upload, current_app.config)
+    body = services.rejected_rows_csv(upload)
     name = upload.file_name.rsplit(".", 1)[0] + "-rejected.csv"
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{_safe_name(name)}"'})
