@@ -3,6 +3,7 @@ counts of new / updated / unchanged / rejected, and the all-or-nothing write. Wh
 per kind lives in a small handler (kinds.py); this module never knows which kind it runs."""
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
@@ -51,12 +52,12 @@ class CellProblem:
 class Analysis:
     counts: Counter = field(default_factory=Counter)
     errors: list[CellProblem] = field(default_factory=list)  # the first FIRST_ERRORS
-    rejected_rows: dict[int, str] = field(default_factory=dict)  # row → all its messages
+    # Row → all its messages, for rows not yet handed to the table's on_rejected (which takes
+    # them as the file is read, so a million rejected rows are not all held at once).
+    rejected_rows: dict[int, str] = field(default_factory=dict)
     total: int = 0
+    rejected: int = 0  # rows rejected in all
 
-    @property
-    def rejected(self) -> int:
-        return len(self.rejected_rows)
 
 
 def _shown(value) -> str:
@@ -69,8 +70,10 @@ def analyse(handler, table: parsing.Table, *, write: bool = False,
     chunks (the caller's transaction makes that all or nothing)."""
     max_rows = max_rows or MAX_ROWS
     result = Analysis()
-    seen: dict[tuple, int] = {}
-    outcomes: dict[int, str] = {}
+    seen: dict[bytes, int] = {}  # row key (as a digest: 16 bytes, not a tuple) → its row
+    # Each row's outcome, only for handlers whose checks on the whole file may still refuse
+    # a row that passed (a million entries are not kept for nothing).
+    outcomes: dict[int, str] | None = {} if handler.checks_whole_file else None
     pending: dict[str, list] = {"new": [], "updated": []}
     columns = [(c.name, c.parse, c.required, c.title) for c in handler.columns]
     for number, raw in table.rows(rejected=result.rejected_rows):
@@ -91,7 +94,7 @@ def analyse(handler, table: parsing.Table, *, write: bool = False,
                 problems.append(CellProblem(number, name, "", f"{title} is required"))
         record = None
         if not problems:
-            key = handler.key_of(values)
+            key = _digest(handler.key_of(values))
             if key in seen:
                 problems.append(CellProblem(
                     number, handler.blame, _shown(raw.get(handler.blame)),
@@ -109,17 +112,18 @@ def analyse(handler, table: parsing.Table, *, write: bool = False,
             continue
         outcome = handler.classify(record)
         result.counts[outcome] += 1
-        outcomes[number] = outcome
+        if outcomes is not None:
+            outcomes[number] = outcome
         if write and outcome in pending:
             pending[outcome].append(record)
             if len(pending[outcome]) >= CHUNK:
                 handler.write(outcome, pending[outcome])
                 pending[outcome] = []
     for key, column, message in handler.finish_checks():
-        number = seen[key]
+        number = seen[_digest(key)]
         result.counts[outcomes.pop(number)] -= 1
         _reject(result, [CellProblem(number, column, "", message)])
-    if write and not result.rejected_rows:
+    if write and not result.rejected:
         for outcome, records in pending.items():
             if records:
                 handler.write(outcome, records)
@@ -127,10 +131,19 @@ def analyse(handler, table: parsing.Table, *, write: bool = False,
     return result
 
 
+def _digest(key: tuple) -> bytes:
+    """A row key in 16 bytes: a million keys of a file cost a sixth of their tuples, and two
+    different keys share a digest with odds of about 1 in 10^26."""
+    return hashlib.blake2b(repr(key).encode(), digest_size=16).digest()
+
+
 def _reject(result: Analysis, problems: list[CellProblem]) -> None:
     number = problems[0].row
     messages = "; ".join(p.message for p in problems)
-    result.rejected_rows[number] = (result.rejected_rows[number] + "; " + messages
-                                    if number in result.rejected_rows else messages)
+    if number in result.rejected_rows:
+        result.rejected_rows[number] += "; " + messages
+    else:
+        result.rejected_rows[number] = messages
+        result.rejected += 1
     room = FIRST_ERRORS - len(result.errors)
     result.errors.extend(problems[:max(room, 0)])

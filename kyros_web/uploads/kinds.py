@@ -114,6 +114,10 @@ class Handler(ABC):
     def key_of(self, values: dict) -> tuple:
         return tuple(values[k] for k in self.key)
 
+    # True for a handler whose finish_checks can refuse rows (the engine then keeps every
+    # row's outcome until the end).
+    checks_whole_file = False
+
     def finish_checks(self) -> list[tuple[tuple, str, str]]:
         """Rules only the whole file can answer: (row key, column, message) per problem."""
         return []
@@ -809,6 +813,8 @@ class CategoriesHandler(Handler):
                     "updated_at": self.now} for outcome, r in self.buffer if outcome == "updated"]
         if changed:
             self.session.execute(update(Category), changed)
+
+    checks_whole_file = True
 
     def finish_checks(self):
         """Rows whose parent is neither stored nor in the file, or that close a cycle."""

@@ -43,7 +43,8 @@ class Table:
              ) -> Iterator[tuple[int, dict[str, object]]]:
         """(row number in the file, {column: raw value}) for every non-empty data row; when
         the reader has put the row in `rejected` by the time it asks for the next one, the row
-        as read goes to `on_rejected` (so rejected rows are kept in one pass)."""
+        as read goes to `on_rejected` with its messages, which leave `rejected` (so rejected
+        rows are kept in one pass, and never all held in memory)."""
         for count, (number, cells) in enumerate(self._rows, start=1):
             if count % CHECK_EVERY == 0:
                 self.budget.check()
@@ -52,7 +53,7 @@ class Table:
             yield number, {name: (cells[i] if i < len(cells) else None)
                            for name, i in self.columns.items()}
             if rejected and self.on_rejected is not None and number in rejected:
-                self.on_rejected(number, cells, rejected[number])
+                self.on_rejected(number, cells, rejected.pop(number))
 
     def raw_rows(self) -> Iterator[tuple[int, list]]:
         """(row number in the file, every cell as read) for every row, blank ones included."""

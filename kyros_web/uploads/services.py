@@ -99,9 +99,10 @@ def preview_upload(session: Session, user, *, kind: str, data: bytes, file_name:
         table.on_rejected = kept.add
         result = engine.analyse(handler, table)
         if result.rejected_rows:
-            upload.rejected_csv = (kept.packed() if kept.holds(result.rejected_rows)
-                                   else _rejected_csv(upload.kind, data, result.rejected_rows,
-                                                      budget))
+            # Rows refused by checks on the whole file, after the last row was read.
+            _add_rows_again(kept, upload.kind, data, result.rejected_rows, budget)
+        if result.rejected:
+            upload.rejected_csv = kept.packed()
     except parsing.LimitExceeded:
         raise  # nothing stored
     except parsing.FileRejected as exc:
@@ -242,35 +243,26 @@ class RejectedRows:
         self._text = io.TextIOWrapper(self._packed, encoding="utf-8", newline="")
         self._writer = csv.writer(self._text)
         self._writer.writerow([safe_cell(h) for h in headers] + ["error"])
-        self.rows = self.characters = 0
+        self.rows = 0
 
     def add(self, number: int, cells: list, messages: str) -> None:
         self._writer.writerow([safe_cell("" if c is None else str(c)) for c in cells]
                               + [safe_cell(messages)])
         self.rows += 1
-        self.characters += len(messages)
-
-    def holds(self, rejected: dict[int, str]) -> bool:
-        """True when every rejected row was written with all its messages (checks on the
-        whole file, run after the last row, can add rows or messages)."""
-        return (self.rows == len(rejected)
-                and self.characters == sum(len(m) for m in rejected.values()))
 
     def packed(self) -> bytes:
         self._text.close()  # closes the gzip stream too, writing its trailer
         return self._out.getvalue()
 
 
-def _rejected_csv(kind: UploadKind, data: bytes, rejected: dict[int, str],
-                  budget: parsing.Budget) -> bytes:
-    """The rejected rows read again from the file: only when checks on the whole file
-    rejected rows after they had been read (e.g. a cycle of parent categories)."""
+def _add_rows_again(kept: "RejectedRows", kind: UploadKind, data: bytes,
+                    rejected: dict[int, str], budget: parsing.Budget) -> None:
+    """Read the file again for rows refused only once it had all been read (e.g. a cycle of
+    parent categories) and add them, after the rows refused while reading."""
     table = _open(kind, data, budget)
-    kept = RejectedRows(table.headers)
     for number, cells in table.raw_rows():
         if number in rejected:
             kept.add(number, cells, rejected[number])
-    return kept.packed()
 
 
 def rejected_rows_csv(upload: Upload) -> Iterator[bytes]:

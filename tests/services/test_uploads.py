@@ -436,3 +436,19 @@ def test_a_bulk_import_refreshes_planner_statistics(session, make, monkeypatch):
             break
         time.sleep(0.1)
     assert manual_analyses() == before + 1
+
+
+def test_rejected_rows_leave_memory_once_kept(session, make, sample_season):
+    """Each rejected row is handed to the kept CSV as the file is read and its messages are
+    dropped; only the count stays (a million rejected rows are never held at once)."""
+    from kyros_web.uploads.kinds import PlansHandler
+
+    lines = ["location_code,category_code,planned_sales,planned_margin"]
+    lines += [f"NOWHERE{n:05d},D01-P01-C01,1,1" for n in range(3000)]
+    table = services._open("plans", ("\n".join(lines) + "\n").encode())
+    kept = []
+    table.on_rejected = lambda number, cells, messages: kept.append((number, messages))
+    result = engine.analyse(PlansHandler(session, sample_season, make.admin), table)
+    assert result.rejected == 3000 and len(kept) == 3000
+    assert result.rejected_rows == {}
+    assert kept[0] == (2, "Unknown location code NOWHERE00000")
