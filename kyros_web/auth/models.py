@@ -7,10 +7,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..auth.roles import Role
 from ..extensions import db
 from ..modelbase import IdMixin, str_enum
+from ..versions import SHARED_DATA
 
 
 class User(IdMixin, db.Model):
     __tablename__ = "users"
+    __version_scope__ = SHARED_DATA
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     full_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     role: Mapped[Role] = mapped_column(
