@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, abort, request
 from flask_login import login_required
 
 from ..args import as_int
+from ..downloads import csv_file, xlsx_file
 from ..extensions import db
 from ..htmx import render
 from ..seasons.services import get_season
@@ -65,12 +66,9 @@ def _export(report, header: list[str], name: str):
         table = next((t for t in report.tables if t.name == table_name), None)
         if table is None:
             abort(404)
-        return Response(export.table_csv(table), mimetype="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{name}-{table.name}.csv"'})
+        return csv_file(export.table_csv(table), f"{name}-{table.name}.csv")
     if fmt == "xlsx":
-        return Response(export.report_workbook(report, header),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+        return xlsx_file(export.report_workbook(report, header), f"{name}.xlsx")
     return None
 
 
@@ -115,9 +113,7 @@ def data_workbook(code: str):
     body = export.workbook(season_tables(db.session, season),
                            [f"Season {season.season_code} {season.name} ({season.status.title})",
                             f"Fingerprint {_fingerprint(season)}"])
-    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="kyros-{season.season_code}-data.xlsx"'})
+    return xlsx_file(body, f"kyros-{season.season_code}-data.xlsx")
 
 
 def _pack(season):
@@ -145,6 +141,4 @@ def pack_workbook(code: str):
     body = export.workbook(tables, [f"Season pack {season.season_code} {season.name} "
                                     f"({season.status.title})", f"Fingerprint {fingerprint}",
                                     f"Printed {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"])
-    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="kyros-{season.season_code}-pack.xlsx"'})
+    return xlsx_file(body, f"kyros-{season.season_code}-pack.xlsx")

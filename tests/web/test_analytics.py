@@ -231,7 +231,9 @@ def test_workflow_page_for_everyone(login, world):
 def test_csv_export_neutralises_formulas(login, world):
     response = login("viewer").get(f"/analytics/{world.season_code}/pos?format=csv&table=partial")
     body = response.get_data(as_text=True)
-    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == (
+        f"attachment; filename=kyros-{world.season_code}-pos-partial.csv")
     assert body.splitlines()[1].startswith('P1,"\'=HYPERLINK(""x"")"')
     assert ",12500.00,11250.00,90.0" in body
 
