@@ -12,10 +12,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .extensions import db
 from .modelbase import IdMixin, fk, utcnow
+from .versions import SEASON_DATA
 
 
 class AuditEvent(IdMixin, db.Model):
     __tablename__ = "audit_events"
+    __version_scope__ = SEASON_DATA
     __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
 
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,

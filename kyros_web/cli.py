@@ -2,24 +2,29 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import click
-from flask.cli import with_appcontext
+from flask.cli import AppGroup
 
 from .auth.roles import Role
 from .errors import DomainError
 from .extensions import db
 
 
-@click.group()
+class CommandGroup(AppGroup):
+    """Commands run in the app context (AppGroup); a rule's refusal prints its message and
+    exits 1, a usage error exits 2 (click's own)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+@click.group(cls=CommandGroup)
 def kyros():
     """Kyros operator commands."""
-
-
-def fail(message: str, code: int = 1):
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
 
 
 @kyros.command("create-user")
@@ -28,16 +33,12 @@ def fail(message: str, code: int = 1):
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="Asked for when not given.")
 @click.option("--name", "full_name", default="", help="Full name shown in the app.")
-@with_appcontext
 def create_user_command(email, role, password, full_name):
     """Create a user who can log in with EMAIL and the password."""
     from .auth.services import create_user
 
-    try:
-        user = create_user(db.session, None, email=email, role=role, password=password,
-                           full_name=full_name)
-    except DomainError as exc:
-        fail(exc.message)
+    user = create_user(db.session, None, email=email, role=role, password=password,
+                       full_name=full_name)
     click.echo(f"Created {user.role.value} {user.email}")
 
 
@@ -45,7 +46,6 @@ def create_user_command(email, role, password, full_name):
 @click.option("--scale", type=click.Choice(["sample", "bench"]), default="sample",
               help="sample: a small retailer with six seasons; bench: a mid-size retailer "
                    "(200 locations, 68,400 OTB rows, 20,000 POs) for benchmarks.")
-@with_appcontext
 def demo_data_command(scale):
     """Load the demo retailer, users and seasons into an empty database."""
     from . import demo
@@ -75,29 +75,27 @@ def acting_user(email: str | None):
     if email:
         user = find_user(db.session, email)
         if user is None or not user.is_active:
-            fail(f"No active user {email}")
+            raise click.ClickException(f"No active user {email}")
         return user
     user = db.session.scalar(select(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
                              .order_by(User.created_at).limit(1))
     if user is None:
-        fail("No active admin to act as; create one with: flask kyros create-user EMAIL --role admin")
+        raise click.ClickException("No active admin to act as; create one with: "
+                                   "flask kyros create-user EMAIL --role admin")
     return user
 
 
 def _season(code: str):
     from .seasons.services import get_season
 
-    try:
-        return get_season(db.session, code)
-    except DomainError as exc:
-        fail(exc.message)
+    return get_season(db.session, code)
 
 
 user_option = click.option("--user", "user_email", metavar="EMAIL",
                            help="Act as this user (default: the first active admin).")
 
 
-@kyros.group()
+@kyros.group(cls=CommandGroup)
 def season():
     """Drive a season's workflow: create, assign, advance, show."""
 
@@ -107,17 +105,13 @@ def season():
 @click.option("--start", "start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--end", "end", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
 @user_option
-@with_appcontext
 def season_create(name, start, end, user_email):
     """Create a season and print its code."""
     from .seasons.services import create_season
 
     user = acting_user(user_email)
-    try:
-        created = create_season(db.session, user, name=name, start_date=start.date(),
-                                end_date=end.date())
-    except DomainError as exc:
-        fail(exc.message)
+    created = create_season(db.session, user, name=name, start_date=start.date(),
+                            end_date=end.date())
     click.echo(created.season_code)
 
 
@@ -127,7 +121,6 @@ def season_create(name, start, end, user_email):
 @click.option("--all", "all_", is_flag=True, help="Every active location.")
 @click.option("--cluster", metavar="NAME", help="Every active location of this cluster.")
 @user_option
-@with_appcontext
 def season_assign(code, location_codes, all_, cluster, user_email):
     """Assign locations to a season: --all, --cluster NAME, or LOCATION_CODE…"""
     from sqlalchemy import select
@@ -141,24 +134,21 @@ def season_assign(code, location_codes, all_, cluster, user_email):
         raise click.UsageError("Give exactly one of --all, --cluster NAME or location codes.")
     user = acting_user(user_email)
     target = _season(code)
-    try:
-        if all_:
-            added = services.assign_all_active(db.session, user, target.id)
-        elif cluster:
-            found = find_cluster(db.session, cluster)
-            if found is None:
-                fail(f"No cluster named {cluster!r}")
-            added = services.assign_cluster(db.session, user, target.id, found.id)
-        else:
-            codes = {c.strip().upper() for c in location_codes}
-            locations = db.session.scalars(select(Location).where(Location.location_code.in_(codes))).all()
-            unknown = sorted(codes - {loc.location_code for loc in locations})
-            if unknown:
-                fail("Unknown location codes: " + ", ".join(unknown))
-            added = services.assign_locations(db.session, user, target.id,
-                                              [loc.id for loc in locations])
-    except DomainError as exc:
-        fail(exc.message)
+    if all_:
+        added = services.assign_all_active(db.session, user, target.id)
+    elif cluster:
+        found = find_cluster(db.session, cluster)
+        if found is None:
+            raise click.ClickException(f"No cluster named {cluster!r}")
+        added = services.assign_cluster(db.session, user, target.id, found.id)
+    else:
+        codes = {c.strip().upper() for c in location_codes}
+        locations = db.session.scalars(select(Location).where(Location.location_code.in_(codes))).all()
+        unknown = sorted(codes - {loc.location_code for loc in locations})
+        if unknown:
+            raise click.ClickException("Unknown location codes: " + ", ".join(unknown))
+        added = services.assign_locations(db.session, user, target.id,
+                                          [loc.id for loc in locations])
     click.echo(f"{added} location(s) added to {target.season_code}")
 
 
@@ -166,23 +156,18 @@ def season_assign(code, location_codes, all_, cluster, user_email):
 @click.argument("code")
 @click.option("--note", default=None, help="Recorded with the transition.")
 @user_option
-@with_appcontext
 def season_advance(code, note, user_email):
     """Move a season to its next status; exit status 1 with the gate's message when refused."""
     from .seasons.services import advance_season
 
     user = acting_user(user_email)
     target = _season(code)
-    try:
-        moved = advance_season(db.session, user, target.id, note=note)
-    except DomainError as exc:
-        fail(exc.message)
+    moved = advance_season(db.session, user, target.id, note=note)
     click.echo(f"{moved.season_code} is now {moved.status.value}")
 
 
 @season.command("show")
 @click.argument("code")
-@with_appcontext
 def season_show(code):
     """Print a season's status, the gates for leaving it, and its counts."""
     from .seasons.services import season_counts, season_gates
@@ -211,7 +196,6 @@ def season_show(code):
               "locations and categories).")
 @user_option
 @click.option("--dry-run", is_flag=True, help="Check and count only; write nothing.")
-@with_appcontext
 def import_command(kind, file, season_code, user_email, dry_run):
     """Import a CSV or XLSX file: the same checks, preview counts and all-or-nothing commit
     as the upload page. Exit 0 when committed (or valid with --dry-run), 1 when rejected."""
@@ -232,8 +216,8 @@ def import_command(kind, file, season_code, user_email, dry_run):
         upload = preview_upload(db.session, user, kind=kind, data=data,
                                 file_name=os.path.basename(file), season=season,
                                 config=current_app.config)
-    except (DomainError, parsing.FileRejected) as exc:
-        fail(exc.message)
+    except parsing.FileRejected as exc:
+        raise click.ClickException(exc.message) from None
     click.echo(f"{upload.file_name}: {upload.rows_total} rows: {upload.rows_new} new, "
                f"{upload.rows_updated} updated, {upload.rows_unchanged} unchanged, "
                f"{upload.rows_rejected} rejected")
@@ -248,12 +232,9 @@ def import_command(kind, file, season_code, user_email, dry_run):
         for error in summary.get("errors", [])[:20]:
             click.echo(f"Row {error['row']}, {error['column']} {error['value']!r}: "
                        f"{error['message']}", err=True)
-        sys.exit(1)
+        raise click.exceptions.Exit(1)
     if dry_run:
         click.echo("Dry run: the file is valid; nothing was written.")
         return
-    try:
-        commit_upload(db.session, user, upload.id, config=current_app.config)
-    except DomainError as exc:
-        fail(exc.message)
+    commit_upload(db.session, user, upload.id, config=current_app.config)
     click.echo("Committed.")

@@ -6,9 +6,12 @@ season is not known) otherwise. The counters move in the writing transaction, so
 that sees the new rows also sees the new version, and a figure cached under
 (season version, shared version) can never be served after a write has committed.
 
-Writes are noticed where they all pass: the ORM flush (every model object written) and the
-audit trail (every service write, including set-based ones, records an event naming its
-season). Nothing has to remember to invalidate anything.
+Each model declares which counter its rows move (`__version_scope__`: SEASON_DATA,
+SHARED_DATA, through(relationship) or NOT_VERSIONED). Writes are noticed three ways: the ORM
+flush (every model object written), ORM set-based statements (`session.execute(update(M)…)`,
+which move the season named in their rows, or the counter named by the execution option
+`version_scope`, or else the shared counter), and `touch(session, scope)`, which any write the ORM does not see (COPY,
+raw SQL) must call.
 
 The cache itself lives in each worker process (a bounded LRU); the versions live in the
 database, so every worker sees a write on its very next request.
@@ -32,40 +35,124 @@ SHARED = "shared"
 PENDING = "kyros_pending_scopes"
 
 
+def season_scope(season_id: uuid.UUID) -> str:
+    return f"season:{season_id}"
+
+
+class Scope:
+    """Which counter a model's writes move; models declare one as `__version_scope__`."""
+
+    def of_object(self, session: Session, obj: Any) -> str | None:
+        raise NotImplementedError
+
+    def of_rows(self, rows) -> set[str]:
+        """The counters a set-based write of these parameter rows moves."""
+        return {SHARED}
+
+
+class _Shared(Scope):
+    def of_object(self, session, obj):
+        return SHARED
+
+
+class _NotVersioned(Scope):
+    def of_object(self, session, obj):
+        return None
+
+    def of_rows(self, rows):
+        return set()
+
+
+class _BySeason(Scope):
+    """The season named by a column of the row (a season's own rows: its id)."""
+
+    def __init__(self, column: str):
+        self.column = column
+
+    def of_object(self, session, obj):
+        season_id = getattr(obj, self.column, None)
+        return season_scope(season_id) if season_id else SHARED
+
+    def of_rows(self, rows):
+        # Without the season in every row, any season may have changed.
+        if rows and all(r.get(self.column) for r in rows):
+            return {season_scope(r[self.column]) for r in rows}
+        return {SHARED}
+
+
+class _Through(Scope):
+    """The scope of the row a many-to-one relationship points at (a GRN: its PO's)."""
+
+    def __init__(self, relationship: str):
+        self.relationship = relationship
+
+    def of_object(self, session, obj):
+        rel = db.inspect(type(obj)).relationships[self.relationship]
+        parent = obj.__dict__.get(self.relationship)
+        if parent is None:
+            key = tuple(getattr(obj, c.key) for c in rel.local_columns)
+            if None not in key:
+                parent = session.identity_map.get(rel.mapper.identity_key_from_primary_key(key))
+        if parent is None:
+            return SHARED
+        return scope_of(session, parent)
+
+
+SHARED_DATA = _Shared()
+SEASON_DATA = _BySeason("season_id")
+SEASON_ITSELF = _BySeason("id")
+NOT_VERSIONED = _NotVersioned()
+
+
+def through(relationship: str) -> Scope:
+    return _Through(relationship)
+
+
+def scope_of(session: Session, obj: Any) -> str | None:
+    """The counter a written object moves (None: it moves none)."""
+    scope = getattr(type(obj), "__version_scope__", SHARED_DATA)
+    return scope.of_object(session, obj)
+
+
+def touch(session: Session, *scopes: str) -> None:
+    """Note that this transaction changed data of `scopes`; their counters move at commit.
+
+    Every write the ORM does not see (COPY, raw SQL) calls this.
+    """
+    session.info.setdefault(PENDING, set()).update(s for s in scopes if s)
+
+
 class DataVersion(db.Model):
     __tablename__ = "data_versions"
+    __version_scope__ = NOT_VERSIONED
 
     scope: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
 
-def season_scope(season_id: uuid.UUID) -> str:
-    return f"season:{season_id}"
-
-
-def _scope_of(session: Session, obj: Any) -> str | None:
-    """The counter a written object moves; None for the counters themselves."""
-    if isinstance(obj, DataVersion):
-        return None
-    from .purchasing.models import GRNRecord, PurchaseOrder
-    from .seasons.models import Season
-
-    if isinstance(obj, Season):
-        return season_scope(obj.id) if obj.id else SHARED
-    season_id = getattr(obj, "season_id", None)
-    if season_id is None and isinstance(obj, GRNRecord):
-        po = obj.__dict__.get("po") or session.identity_map.get(
-            db.inspect(PurchaseOrder).identity_key_from_primary_key((obj.po_id,)))
-        season_id = getattr(po, "season_id", None)
-    return season_scope(season_id) if season_id else SHARED
-
-
 @event.listens_for(Session, "after_flush")
 def _note_written(session: Session, _context) -> None:
-    scopes = {_scope_of(session, obj) for obj in (*session.new, *session.dirty, *session.deleted)}
-    scopes.discard(None)
-    if scopes:
-        session.info.setdefault(PENDING, set()).update(scopes)
+    touch(session, *{scope_of(session, obj)
+                     for obj in (*session.new, *session.dirty, *session.deleted)})
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_set_based(state) -> None:
+    """An ORM insert/update/delete statement moves the counters of the rows it names."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    if "version_scope" in state.execution_options:
+        # The writer names the counter (None: the statement changes nothing, e.g. a lock).
+        touch(state.session, state.execution_options["version_scope"])
+        return
+    mapper = state.bind_mapper
+    if mapper is None:
+        touch(state.session, SHARED)
+        return
+    params = state.parameters
+    rows = params if isinstance(params, list) else [params] if params else []
+    scope = getattr(mapper.class_, "__version_scope__", SHARED_DATA)
+    touch(state.session, *scope.of_rows(rows))
 
 
 @event.listens_for(Session, "before_commit")

@@ -1,81 +1,82 @@
-"""A season's data as export tables (plans, OTB, range intent, POs, GRNs), streamed in order."""
+"""A season's data, read by the same selects for two uses: the data workbook (a sheet per
+table) and the fingerprint printed on the pack, so the fingerprint covers exactly what the
+workbook holds."""
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..masterdata.models import Category, Location
-from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
-from ..purchasing.models import GRNRecord, PurchaseOrder
-from .report import DATE, MONEY, MONTH, NUMBER, Column, Table
+from . import sql
+from .report import DATE, MONEY, MONTH, NUMBER, Column, Table, band
+
+BANDS = sql.BANDS
+
+
+# Per table of sql.season_data: the sheet title, its columns, and a row as cells.
+SHEETS = {
+    "locations": ("Locations", [Column("location_code"), Column("location_name"),
+                                Column("type"), Column("active")],
+                  lambda r: [r.location_code, r.name, r.type.value,
+                             "yes" if r.is_active else "no"]),
+    "plans": ("Plans", [Column("location_code"), Column("location_name"),
+                        Column("category_code"), Column("category_name"),
+                        Column("planned_sales", MONEY), Column("planned_margin", NUMBER),
+                        Column("inventory_turns", NUMBER), Column("approved")],
+              lambda r: [r.location_code, r.location_name, r.category_code, r.category_name,
+                         r.planned_sales, r.planned_margin, r.inventory_turns,
+                         "yes" if r.approved else "no"]),
+    "otb": ("OTB", [Column("location_code"), Column("category_code"), Column("month", MONTH),
+                    *[Column(n, MONEY) for n in ("planned_sales", "planned_markdowns",
+                                                 "planned_closing_stock", "opening_stock",
+                                                 "on_order", "approved_spend_limit")]],
+            lambda r: list(r)),
+    "range": ("Range intent", [Column("category_code"), Column("core_percent", NUMBER),
+                               Column("fashion_percent", NUMBER),
+                               *[Column(f"price_band_{b}", NUMBER) for b in BANDS]],
+              lambda r: [r.category_code, r.core_percent, r.fashion_percent,
+                         *[band(r.price_band_mix, b) for b in BANDS]]),
+    "pos": ("POs", [Column("po_number"), Column("location_code"), Column("category_code"),
+                    Column("supplier"), Column("order_date", DATE), Column("delivery_date", DATE),
+                    Column("po_value", MONEY), Column("status"), Column("source")],
+            lambda r: [r.po_number, r.location_code, r.category_code, r.supplier, r.order_date,
+                       r.delivery_date, r.po_value, r.status.value, r.source.value]),
+    "grns": ("GRNs", [Column("grn_number"), Column("po_number"), Column("grn_date", DATE),
+                      Column("received_value", MONEY)],
+             lambda r: list(r)),
+}
 
 
 def season_tables(session: Session, season) -> list[tuple[str, Table]]:
-    sid = season.id
-    plans = session.execute(
-        select(Location.location_code, Location.name, Category.code, Category.name,
-               SeasonPlan.planned_sales, SeasonPlan.planned_margin, SeasonPlan.inventory_turns,
-               SeasonPlan.approved)
-        .join(Location, Location.id == SeasonPlan.location_id)
-        .join(Category, Category.id == SeasonPlan.category_id)
-        .where(SeasonPlan.season_id == sid).order_by(Location.location_code, Category.code)).all()
-    otb = session.execute(
-        select(Location.location_code, Category.code, OTBPlan.month, OTBPlan.planned_sales,
-               OTBPlan.planned_markdowns, OTBPlan.planned_closing_stock, OTBPlan.opening_stock,
-               OTBPlan.on_order, OTBPlan.approved_spend_limit)
-        .join(Location, Location.id == OTBPlan.location_id)
-        .join(Category, Category.id == OTBPlan.category_id)
-        .where(OTBPlan.season_id == sid)
-        .order_by(Location.location_code, Category.code, OTBPlan.month)).all()
-    ranges = session.execute(
-        select(Category.code, RangeIntent.core_percent, RangeIntent.fashion_percent,
-               RangeIntent.price_band_mix)
-        .join(Category, Category.id == RangeIntent.category_id)
-        .where(RangeIntent.season_id == sid).order_by(Category.code)).all()
-    pos = session.execute(
-        select(PurchaseOrder.po_number, Location.location_code, Category.code,
-               PurchaseOrder.supplier, PurchaseOrder.order_date, PurchaseOrder.delivery_date,
-               PurchaseOrder.po_value, PurchaseOrder.status, PurchaseOrder.source)
-        .join(Location, Location.id == PurchaseOrder.location_id)
-        .join(Category, Category.id == PurchaseOrder.category_id)
-        .where(PurchaseOrder.season_id == sid).order_by(PurchaseOrder.po_number)).all()
-    grns = session.execute(
-        select(GRNRecord.grn_number, PurchaseOrder.po_number, GRNRecord.grn_date,
-               GRNRecord.received_value)
-        .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
-        .where(PurchaseOrder.season_id == sid).order_by(GRNRecord.grn_number)).all()
-
-    def band(mix, name):
-        return Decimal(mix[name]) if mix.get(name) is not None else None
-
-    return [
-        ("Plans", Table("plans", "Plans", [
-            Column("location_code"), Column("location_name"), Column("category_code"),
-            Column("category_name"), Column("planned_sales", MONEY), Column("planned_margin", NUMBER),
-            Column("inventory_turns", NUMBER), Column("approved")],
-            [[*r[:7], "yes" if r[7] else "no"] for r in plans])),
-        ("OTB", Table("otb", "OTB", [
-            Column("location_code"), Column("category_code"), Column("month", MONTH),
-            *[Column(n, MONEY) for n in ("planned_sales", "planned_markdowns",
-                                         "planned_closing_stock", "opening_stock", "on_order",
-                                         "approved_spend_limit")]], [list(r) for r in otb])),
-        ("Range intent", Table("range", "Range intent", [
-            Column("category_code"), Column("core_percent", NUMBER), Column("fashion_percent", NUMBER),
-            Column("price_band_low", NUMBER), Column("price_band_mid", NUMBER),
-            Column("price_band_high", NUMBER)],
-            [[r[0], r[1], r[2], band(r[3], "low"), band(r[3], "mid"), band(r[3], "high")]
-             for r in ranges])),
-        ("POs", Table("pos", "POs", [
-            Column("po_number"), Column("location_code"), Column("category_code"),
-            Column("supplier"), Column("order_date", DATE), Column("delivery_date", DATE),
-            Column("po_value", MONEY), Column("status"), Column("source")],
-            [[*r[:7], r[7].value, r[8].value] for r in pos])),
-        ("GRNs", Table("grns", "GRNs", [
-            Column("grn_number"), Column("po_number"), Column("grn_date", DATE),
-            Column("received_value", MONEY)], [list(r) for r in grns])),
-    ]
+    """Every table of the season's data, as (sheet title, table)."""
+    tables = []
+    for name, stmt in sql.season_data(season.id):
+        title, columns, cells = SHEETS[name]
+        tables.append((title, Table(name, title, columns,
+                                    [cells(r) for r in session.execute(stmt)])))
+    return tables
 
 
+def fingerprint(session: Session, season) -> str:
+    """sha256 over the season record and every row of the data workbook's tables, read in a
+    fixed order, so a printed pack can be matched to the data it came from; the same data
+    always gives the same value."""
+    digest = hashlib.sha256()
+    digest.update(f"{season.season_code}|{season.name}|{season.start_date}|{season.end_date}|"
+                  f"{season.status.value}\n".encode())
+    for _name, stmt in sql.season_data(season.id):
+        for row in session.execute(stmt.execution_options(yield_per=5000)):
+            digest.update(("|".join(_canonical(v) for v in row) + "\n").encode())
+        digest.update(b"--\n")
+    return digest.hexdigest()
 
+
+def _canonical(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ",".join(f"{k}={value[k]}" for k in sorted(value))
+    if hasattr(value, "value") and not isinstance(value, (str, int, Decimal)):
+        return str(value.value)
+    return str(value)

@@ -51,3 +51,8 @@ def ratio(part, whole) -> Decimal:
     if not whole:
         return Decimal("0")
     return Decimal(part) / Decimal(whole) * 100
+
+
+def band(mix: dict, name: str) -> Decimal | None:
+    """One price band's percentage from a stored mix, or None when the mix has no such band."""
+    return Decimal(mix[name]) if mix.get(name) is not None else None

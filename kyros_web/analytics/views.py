@@ -4,50 +4,33 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, abort, request
 from flask_login import login_required
 
-from ..args import as_int
+from ..downloads import csv_file, xlsx_file
 from ..extensions import db
 from ..htmx import render
 from ..paging import page_number
 from ..seasons.services import get_season
 from ..versions import cached
-from . import export, queries
-from .data import season_tables
+from . import export, reports
+from .data import fingerprint, season_tables
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
-PAGES = [("dashboard", "Dashboard"), ("view", "Read-only view"), ("budget", "Budget vs actual"),
-         ("categories", "Category breakdown"), ("clusters", "Cluster summary"),
-         ("locations", "Location performance"), ("pos", "PO status"),
-         ("price-bands", "Price band analysis")]
-
-
-def _build(slug: str, season):
-    """The report for a page, with its filters read from the query string.
+def _build(page: reports.Page, season):
+    """The report of a page, with its filters read from the query string.
 
     Reports are kept in the figure cache, keyed on the page, its filters, the day (ages
     count in days) and the season's data version: a write shows on the next request."""
-    args = request.args
-    if slug in ("categories", "price-bands"):
-        fn = queries.category_breakdown if slug == "categories" else queries.price_bands
-        params = {"level": as_int(args.get("level")) or 1}
-    elif slug == "locations":
-        fn = queries.location_performance
-        params = {"by": args.get("by", "utilisation"), "top": as_int(args.get("top")) or 10,
-                  "worst": args.get("order") == "bottom"}
-    elif slug in queries.REPORTS:
-        fn, params = queries.REPORTS[slug][1], {}
-    else:
-        abort(404)
-    key = ("report", slug, date.today(), tuple(sorted(params.items())))
-    return cached(db.session, season.id, key, lambda: fn(db.session, season, **params))
+    params = page.params(request.args)
+    key = ("report", page.slug, date.today(), tuple(sorted(params.items())))
+    return cached(db.session, season.id, key, lambda: page.build(db.session, season, **params))
 
 
 def _fingerprint(season) -> str:
     return cached(db.session, season.id, ("fingerprint",),
-                  lambda: queries.fingerprint(db.session, season))
+                  lambda: fingerprint(db.session, season))
 
 
 def _header(season, report) -> list[str]:
@@ -66,12 +49,9 @@ def _export(report, header: list[str], name: str):
         table = next((t for t in report.tables if t.name == table_name), None)
         if table is None:
             abort(404)
-        return Response(export.table_csv(table), mimetype="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{name}-{table.name}.csv"'})
+        return csv_file(export.table_csv(table), f"{name}-{table.name}.csv")
     if fmt == "xlsx":
-        return Response(export.report_workbook(report, header),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+        return xlsx_file(export.report_workbook(report, header), f"{name}.xlsx")
     return None
 
 
@@ -80,12 +60,12 @@ def _export(report, header: list[str], name: str):
 def workflow():
     """Workflow status of every season: when each reached each step, and the status mix."""
     page = page_number(request.args.get("page"))
-    report = queries.workflow_status(db.session, page=page)
+    report = reports.workflow_status(db.session, page=page)
     header = ["Kyros · Workflow status of all seasons",
               f"Printed {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"]
     return _export(report, header, "kyros-workflow") or render(
-        "analytics/report.html", report=report, season=None, pages=PAGES, header=header,
-        page=page, has_next=len(report.tables[1].rows) == 25)
+        "analytics/report.html", report=report, season=None, pages=reports.PAGES, header=header,
+        page=page, has_next=len(report.tables[1].rows) == reports.WORKFLOW_PAGE_SIZE)
 
 
 @bp.get("/<code>/")
@@ -94,10 +74,13 @@ def workflow():
 def report(code: str, slug: str = "dashboard"):
     """One analytics page of the season; ?format=csv|xlsx exports its tables."""
     season = get_season(db.session, code)
-    report_ = _build(slug, season)
+    page = reports.PAGES_BY_SLUG.get(slug)
+    if page is None:
+        abort(404)
+    report_ = _build(page, season)
     header = _header(season, report_)
     return _export(report_, header, f"kyros-{season.season_code}-{slug}") or render(
-        "analytics/report.html", report=report_, season=season, pages=PAGES, header=header)
+        "analytics/report.html", report=report_, season=season, pages=reports.PAGES, header=header)
 
 
 @bp.get("/<code>/export")
@@ -105,7 +88,7 @@ def report(code: str, slug: str = "dashboard"):
 def exports(code: str):
     """Every export of the season in one place: each page's tables, the data, the pack."""
     season = get_season(db.session, code)
-    return render("analytics/export.html", season=season, pages=PAGES)
+    return render("analytics/export.html", season=season, pages=reports.PAGES)
 
 
 @bp.get("/<code>/data.xlsx")
@@ -116,14 +99,11 @@ def data_workbook(code: str):
     body = export.workbook(season_tables(db.session, season),
                            [f"Season {season.season_code} {season.name} ({season.status.title})",
                             f"Fingerprint {_fingerprint(season)}"])
-    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="kyros-{season.season_code}-data.xlsx"'})
+    return xlsx_file(body, f"kyros-{season.season_code}-data.xlsx")
 
 
 def _pack(season):
-    reports = [_build(slug, season) for slug, _ in PAGES]
-    return reports, _fingerprint(season)
+    return [_build(page, season) for page in reports.PAGES], _fingerprint(season)
 
 
 @bp.get("/<code>/pack")
@@ -131,8 +111,8 @@ def _pack(season):
 def pack(code: str):
     """All pages as one printable document, the data fingerprint on every page."""
     season = get_season(db.session, code)
-    reports, fingerprint = _pack(season)
-    return render("analytics/pack.html", season=season, reports=reports, fingerprint=fingerprint,
+    built, print_ = _pack(season)
+    return render("analytics/pack.html", season=season, reports=built, fingerprint=print_,
                   printed=datetime.now(timezone.utc))
 
 
@@ -141,11 +121,9 @@ def pack(code: str):
 def pack_workbook(code: str):
     """The season pack as one workbook: every table of every page."""
     season = get_season(db.session, code)
-    reports, fingerprint = _pack(season)
-    tables = [(f"{r.title[:14]} {t.title}", t) for r in reports for t in r.tables]
+    built, print_ = _pack(season)
+    tables = [(f"{r.title[:14]} {t.title}", t) for r in built for t in r.tables]
     body = export.workbook(tables, [f"Season pack {season.season_code} {season.name} "
-                                    f"({season.status.title})", f"Fingerprint {fingerprint}",
+                                    f"({season.status.title})", f"Fingerprint {print_}",
                                     f"Printed {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"])
-    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="kyros-{season.season_code}-pack.xlsx"'})
+    return xlsx_file(body, f"kyros-{season.season_code}-pack.xlsx")

@@ -10,10 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..auth.roles import Role
 from ..extensions import db
 from ..modelbase import IdMixin, fk, str_enum, utcnow
+from ..versions import NOT_VERSIONED, SHARED_DATA
 
 
 class User(IdMixin, db.Model):
     __tablename__ = "users"
+    __version_scope__ = SHARED_DATA
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     full_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     role: Mapped[Role] = mapped_column(
@@ -51,6 +53,8 @@ class UserSession(db.Model):
     user's session_version is still the one it was started with."""
 
     __tablename__ = "user_sessions"
+    # Logins change no figure.
+    __version_scope__ = NOT_VERSIONED
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[uuid.UUID] = fk("users.id")
     user_version: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..modelbase import IdMixin, fk, str_enum
+from ..versions import SHARED_DATA
 
 
 class LocationType(StrEnum):
@@ -23,6 +24,7 @@ class LocationType(StrEnum):
 
 class Cluster(IdMixin, db.Model):
     __tablename__ = "clusters"
+    __version_scope__ = SHARED_DATA
 
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
@@ -38,6 +40,7 @@ Index("uq_clusters_name_lower", func.lower(Cluster.name), unique=True)
 
 class Location(IdMixin, db.Model):
     __tablename__ = "locations"
+    __version_scope__ = SHARED_DATA
     __table_args__ = (
         CheckConstraint("length(location_code) = 16", name="location_code_length"),
         CheckConstraint("location_code = upper(location_code)", name="location_code_upper"),
@@ -66,6 +69,7 @@ class Location(IdMixin, db.Model):
 
 class Category(IdMixin, db.Model):
     __tablename__ = "categories"
+    __version_scope__ = SHARED_DATA
     __table_args__ = (
         CheckConstraint("code = upper(code)", name="code_upper"),
         CheckConstraint("length(code) >= 1", name="code_not_empty"),

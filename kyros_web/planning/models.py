@@ -11,10 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..modelbase import IdMixin, Money, Percent, fk
+from ..versions import SEASON_DATA
 
 
 class SeasonPlan(IdMixin, db.Model):
     __tablename__ = "season_plans"
+    __version_scope__ = SEASON_DATA
     __table_args__ = (
         UniqueConstraint("season_id", "location_id", "category_id"),
         CheckConstraint("planned_sales >= 0", name="planned_sales_non_negative"),
@@ -48,6 +50,7 @@ OTB_FORMULA = (
 
 class OTBPlan(IdMixin, db.Model):
     __tablename__ = "otb_plan"
+    __version_scope__ = SEASON_DATA
     __table_args__ = (
         UniqueConstraint("season_id", "location_id", "category_id", "month"),
         CheckConstraint(
@@ -80,6 +83,7 @@ class OTBPlan(IdMixin, db.Model):
 
 class RangeIntent(IdMixin, db.Model):
     __tablename__ = "range_intents"
+    __version_scope__ = SEASON_DATA
     __table_args__ = (
         UniqueConstraint("season_id", "category_id"),
         CheckConstraint("core_percent >= 0 AND core_percent <= 100", name="core_range"),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..modelbase import IdMixin, Money, fk, str_enum
+from ..versions import SEASON_DATA, through
 
 
 class POStatus(StrEnum):
@@ -40,6 +41,7 @@ class POSource(StrEnum):
 
 class PurchaseOrder(IdMixin, db.Model):
     __tablename__ = "purchase_orders"
+    __version_scope__ = SEASON_DATA
     __table_args__ = (
         CheckConstraint("po_value > 0", name="po_value_positive"),
         CheckConstraint("delivery_date >= order_date", name="delivery_after_order"),
@@ -78,6 +80,7 @@ class PurchaseOrder(IdMixin, db.Model):
 
 class GRNRecord(IdMixin, db.Model):
     __tablename__ = "grn_records"
+    __version_scope__ = through("purchase_order")
     __table_args__ = (
         CheckConstraint("received_value > 0", name="received_value_positive"),
         CheckConstraint("length(grn_number) >= 1", name="grn_number_not_empty"),

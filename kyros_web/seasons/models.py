@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..modelbase import IdMixin, fk, str_enum
+from ..versions import SEASON_DATA, SEASON_ITSELF
 from .workflow import SeasonStatus
 
 
@@ -18,6 +19,7 @@ def status_type(name: str):
 
 class Season(IdMixin, db.Model):
     __tablename__ = "seasons"
+    __version_scope__ = SEASON_ITSELF
     __table_args__ = (
         CheckConstraint("end_date >= start_date", name="end_after_start"),
         CheckConstraint("length(season_code) = 9", name="season_code_length"),
@@ -40,6 +42,7 @@ class Season(IdMixin, db.Model):
 
 class SeasonLocation(IdMixin, db.Model):
     __tablename__ = "season_locations"
+    __version_scope__ = SEASON_DATA
     __table_args__ = (UniqueConstraint("season_id", "location_id"),)
 
     season_id: Mapped[uuid.UUID] = fk("seasons.id")
@@ -50,6 +53,7 @@ class SeasonLocation(IdMixin, db.Model):
 
 class SeasonTransition(IdMixin, db.Model):
     __tablename__ = "season_transitions"
+    __version_scope__ = SEASON_DATA
 
     season_id: Mapped[uuid.UUID] = fk("seasons.id")
     from_status: Mapped[SeasonStatus] = mapped_column(status_type("transition_from"), nullable=False)

@@ -45,7 +45,8 @@ def lock_season(session: Session, season_id: uuid.UUID) -> Season:
     """
     if session.get_bind().dialect.name == "sqlite":
         session.execute(update(Season).where(Season.id == season_id)
-                        .values(status=Season.status).execution_options(synchronize_session=False))
+                        .values(status=Season.status)
+                        .execution_options(synchronize_session=False, version_scope=None))
     season = session.execute(
         select(Season).where(Season.id == season_id).with_for_update()
         .execution_options(populate_existing=True)

@@ -7,12 +7,16 @@ from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from ..versions import touch
 
-def insert_rows(session: Session, model, records: list[dict]) -> None:
+
+def insert_rows(session: Session, model, records: list[dict], *, scope: str) -> None:
     """INSERT the records (column → value, the same columns in each) into the model's table;
-    a column missing from them gets its Python-side default, as with insert()."""
+    a column missing from them gets its Python-side default, as with insert(). `scope` is
+    the data version the rows belong to (COPY is invisible to the ORM, so it is named)."""
     if not records:
         return
+    touch(session, scope)
     conn = session.connection()
     table = model.__table__
     defaults = [c for c in table.columns
@@ -21,7 +25,7 @@ def insert_rows(session: Session, model, records: list[dict]) -> None:
             and all(d.default.is_scalar or d.default.is_callable for d in defaults)):
         _copy(conn, table, records, defaults)
     else:
-        session.execute(insert(model), records)
+        session.execute(insert(model).execution_options(version_scope=scope), records)
 
 
 def _copy(conn, table, records: list[dict], defaults: list) -> None:

@@ -29,6 +29,7 @@ from ..seasons.models import SeasonLocation
 from ..seasons.workflow import Area
 from ..templating import money
 from ..values import Digits, months_between
+from ..versions import SHARED, season_scope
 from . import parsing
 from .bulk import insert_rows
 from .engine import CHUNK, Column, RowError
@@ -133,11 +134,17 @@ class Handler(ABC):
     def classify(self, record: dict) -> str:
         """'new', 'updated' or 'unchanged' against what is stored."""
 
+    @property
+    def scope(self) -> str:
+        """The data version this file's rows move: its season's, or the shared one."""
+        return season_scope(self.season_id) if self.season_id else SHARED
+
     def write(self, outcome: str, records: list[dict]) -> None:
         if outcome == "new":
-            insert_rows(self.session, self.model, records)
+            insert_rows(self.session, self.model, records, scope=self.scope)
         else:
-            self.session.execute(update(self.model), records)
+            self.session.execute(update(self.model).execution_options(version_scope=self.scope),
+                                 records)
 
     def after_write(self) -> None:
         """Work that needs every row written (e.g. PO statuses after GRNs)."""
@@ -655,7 +662,7 @@ class GRNHandler(Handler):
                     update(PurchaseOrder)
                     .where(PurchaseOrder.id.in_(po_ids[start:start + CHUNK]))
                     .values(status=status, updated_at=self.now)
-                    .execution_options(synchronize_session=False))
+                    .execution_options(synchronize_session=False, version_scope=self.scope))
 
 
 class LocationsHandler(Handler):
@@ -803,7 +810,7 @@ class CategoriesHandler(Handler):
             return n
 
         new.sort(key=lambda r: depth(r["code"]))
-        insert_rows(self.session, Category, [
+        insert_rows(self.session, Category, scope=SHARED, records=[
             {"id": ids_[r["code"]], "code": r["code"], "name": r["name"],
              "description": r["description"],
              "parent_id": ids_[r["parent_code"]] if r["parent_code"] else None,

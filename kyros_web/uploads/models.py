@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import db
 from ..modelbase import IdMixin, fk, str_enum
+from ..versions import SEASON_DATA
 
 
 class UploadKind(StrEnum):
@@ -30,6 +31,7 @@ class UploadStatus(StrEnum):
 
 class Upload(IdMixin, db.Model):
     __tablename__ = "uploads"
+    __version_scope__ = SEASON_DATA
     __table_args__ = (
         CheckConstraint(
             "rows_total >= 0 AND rows_new >= 0 AND rows_updated >= 0"

@@ -152,7 +152,9 @@ def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict)
     # lock, then finds it no longer previewed (the claim rolls back if this import fails).
     claimed = session.execute(
         update(Upload).where(Upload.id == upload.id, Upload.status == UploadStatus.PREVIEWED)
-        .values(status=UploadStatus.COMMITTED).execution_options(synchronize_session=False))
+        .values(status=UploadStatus.COMMITTED)
+        # The claim changes no figure; the rows written below move the season's version.
+        .execution_options(synchronize_session=False, version_scope=None))
     if claimed.rowcount != 1:
         session.refresh(upload)
         if upload.status is UploadStatus.COMMITTED:

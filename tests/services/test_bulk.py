@@ -10,6 +10,7 @@ from kyros_web.models import POSource, POStatus, PurchaseOrder, RangeIntent
 from kyros_web.modelbase import utcnow
 from kyros_web.seasons.workflow import SeasonStatus
 from kyros_web.uploads.bulk import insert_rows
+from kyros_web.versions import current, season_scope
 
 
 def po_record(season, number, **extra):
@@ -25,13 +26,13 @@ def test_rows_keep_types_and_get_python_defaults(session, make):
     insert_rows(session, PurchaseOrder, [
         po_record(season, "BULK-1", source=POSource.CSV, status=POStatus.PARTIALLY_RECEIVED),
         po_record(season, "BULK-2", source=POSource.XLSX, status=POStatus.OPEN,
-                  supplier="Näme, \"quoted\"\ttab\\slash")])
+                  supplier="Näme, \"quoted\"\ttab\\slash")], scope=season_scope(season.id))
     leaf = make.category()
     now = utcnow()
     insert_rows(session, RangeIntent, [
         {"season_id": season.id, "category_id": leaf.id, "core_percent": D("60.00"),
          "fashion_percent": D("40.00"), "price_band_mix": {"low": "30", "mid": "70"},
-         "version": 1, "created_at": now, "updated_at": now}])
+         "version": 1, "created_at": now, "updated_at": now}], scope=season_scope(season.id))
     session.commit()
     first, second = session.scalars(select(PurchaseOrder).where(
         PurchaseOrder.po_number.like("BULK-%")).order_by(PurchaseOrder.po_number)).all()
@@ -49,6 +50,20 @@ def test_a_refused_row_raises_the_usual_integrity_error(session, make):
     session.commit()
     with pytest.raises(IntegrityError):
         insert_rows(session, PurchaseOrder, [po_record(season, "SAME", source=POSource.CSV,
-                                                       status=POStatus.OPEN)] * 2)
+                                                       status=POStatus.OPEN)] * 2,
+                    scope=season_scope(season.id))
     session.rollback()
     assert session.scalar(select(PurchaseOrder.id).where(PurchaseOrder.po_number == "SAME")) is None
+
+
+def test_bulk_rows_move_their_season_version(session, make):
+    """COPY is invisible to the ORM; the rows' season version still moves at commit."""
+    season = make.season(SeasonStatus.RANGE_UPLOADED)
+    session.commit()
+    before = current(session, season.id)
+    insert_rows(session, PurchaseOrder, [po_record(season, "BULK-V", source=POSource.CSV,
+                                                   status=POStatus.OPEN)],
+                scope=season_scope(season.id))
+    session.commit()
+    season_version, shared_version = current(session, season.id)
+    assert season_version == before[0] + 1 and shared_version == before[1]

@@ -6,7 +6,8 @@ from decimal import Decimal as D
 import pytest
 from openpyxl import load_workbook
 
-from kyros_web.analytics import queries
+from kyros_web.analytics import reports
+from kyros_web.analytics.data import fingerprint
 from kyros_web.planning.services import approve_plans, upsert_otb, upsert_plan, upsert_range
 from kyros_web.purchasing.services import cancel_po, close_po, create_grn, create_po
 from kyros_web.seasons.services import advance_season, assign_locations, create_season
@@ -80,7 +81,7 @@ def world(make, session):
 
 
 def test_dashboard_kpis(session, world):
-    kpis = {k.label: k.value for k in queries.dashboard(session, world).kpis}
+    kpis = {k.label: k.value for k in reports.dashboard(session, world).kpis}
     assert kpis["OTB (retail)"] == D("118000.00")
     assert kpis["Committed"] == D("18800.00")  # 12,500 + 6,000 + 0 (cancelled) + 300 (closed)
     assert kpis["Remaining"] == D("99200.00")
@@ -93,7 +94,7 @@ def test_dashboard_kpis(session, world):
 
 
 def test_budget_vs_actual_by_month(session, world):
-    table = queries.budget_vs_actual(session, world).tables[0]
+    table = reports.budget_vs_actual(session, world).tables[0]
     rows = {r[0]: r[1:] for r in table.rows}
     assert list(rows) == [date(2026, 2, 1), date(2026, 3, 1), date(2026, 5, 1)]
     feb = rows[date(2026, 2, 1)]
@@ -106,7 +107,7 @@ def test_budget_vs_actual_by_month(session, world):
 
 
 def test_category_breakdown_at_each_level(session, world):
-    leaves = {r[0]: r for r in queries.category_breakdown(session, world, level=3).tables[0].rows}
+    leaves = {r[0]: r for r in reports.category_breakdown(session, world, level=3).tables[0].rows}
     l1 = leaves["L1"]
     assert l1[2:8] == [D("9000.00"), D("40"), D("110000.00"), D("12500.00"), D("97500.00"),
                        D("11250.00")]
@@ -114,7 +115,7 @@ def test_category_breakdown_at_each_level(session, world):
     assert percent(l1[9]) == "90.0 %"
     l3 = leaves["L3"]  # a leaf above level 3 shows as itself
     assert l3[2] == D("7000.00") and percent(l3[3]) == "28.6 %" and l3[6] == D("1000.00")
-    top = {r[0]: r for r in queries.category_breakdown(session, world, level=1).tables[0].rows}
+    top = {r[0]: r for r in reports.category_breakdown(session, world, level=1).tables[0].rows}
     assert sorted(top) == ["D1", "D2"]
     assert top["D1"][2] == D("10000.00") and percent(top["D1"][3]) == "37.0 %"
     assert top["D1"][4:6] == [D("111000.00"), D("12800.00")]
@@ -123,7 +124,7 @@ def test_category_breakdown_at_each_level(session, world):
 
 
 def test_cluster_summary(session, world):
-    rows = {r[0]: r for r in queries.cluster_summary(session, world).tables[0].rows}
+    rows = {r[0]: r for r in reports.cluster_summary(session, world).tables[0].rows}
     north, south = rows["North"], rows["South"]
     assert north[1] == 2 and north[2] == D("15000.00") and percent(north[3]) == "31.3 %"
     assert north[4:8] == [D("116000.00"), D("18800.00"), D("97200.00"), D("17550.00")]
@@ -132,17 +133,17 @@ def test_cluster_summary(session, world):
 
 
 def test_location_ranking(session, world):
-    top = queries.location_performance(session, world, by="utilisation", top=3).tables[0].rows
+    top = reports.location_performance(session, world, by="utilisation", top=3).tables[0].rows
     assert [r[2] for r in top] == ["Store B", "Store A", "Store C"]
     assert percent(top[0][10]) == "120.0 %" and percent(top[1][10]) == "11.5 %"
-    bottom = queries.location_performance(session, world, by="utilisation", top=1, worst=True)
+    bottom = reports.location_performance(session, world, by="utilisation", top=1, worst=True)
     assert [r[2] for r in bottom.tables[0].rows] == ["Store C"]
-    by_sales = queries.location_performance(session, world, by="sales", top=2).tables[0].rows
+    by_sales = reports.location_performance(session, world, by="sales", top=2).tables[0].rows
     assert [(r[2], r[4]) for r in by_sales] == [("Store A", D("10000.00")), ("Store B", D("5000.00"))]
 
 
 def test_po_status(session, world):
-    report = queries.po_status(session, world, as_of=date(2026, 3, 15))
+    report = reports.po_status(session, world, as_of=date(2026, 3, 15))
     status = {r[0]: r[1:] for r in report.table("by_status").rows}
     assert status["Open"] == [0, D("0"), D("0")]
     assert status["Partially received"] == [1, D("12500.00"), D("11250.00")]
@@ -158,9 +159,9 @@ def test_po_status(session, world):
 
 
 def test_price_bands_weighted_by_otb(session, world):
-    leaves = {r[0]: r for r in queries.price_bands(session, world, level=3).tables[0].rows}
+    leaves = {r[0]: r for r in reports.price_bands(session, world, level=3).tables[0].rows}
     assert [leaves["L1"][i] for i in (4, 5, 6, 7, 8)] == [D(60), D(40), D(30), D(50), D(20)]
-    top = {r[0]: r for r in queries.price_bands(session, world, level=1).tables[0].rows}
+    top = {r[0]: r for r in reports.price_bands(session, world, level=1).tables[0].rows}
     d1 = top["D1"]
     assert d1[2] == 2 and d1[3] == D("111000.00")
     assert [percent(v) for v in d1[4:9]] == ["59.9 %", "40.1 %", "29.9 %", "50.1 %", "20.0 %"]
@@ -169,7 +170,7 @@ def test_price_bands_weighted_by_otb(session, world):
 
 def test_workflow_status_of_all_seasons(session, make, world):
     make.season()
-    report = queries.workflow_status(session)
+    report = reports.workflow_status(session)
     mix = {r[0]: r[1] for r in report.table("status_mix").rows}
     assert mix["Range uploaded"] == 1 and mix["Created"] == 1 and report.table("status_mix").total[1] == 2
     rows = {r[1]: r for r in report.table("seasons").rows}
@@ -177,12 +178,12 @@ def test_workflow_status_of_all_seasons(session, make, world):
 
 
 def test_fingerprint_is_stable_and_follows_the_data(session, world, make):
-    first = queries.fingerprint(session, world)
-    assert first == queries.fingerprint(session, world) and len(first) == 64
+    first = fingerprint(session, world)
+    assert first == fingerprint(session, world) and len(first) == 64
     create_po(session, make.user("buyer"), world.id, po_number="P9",
               location_id=world_location(session, "Store A"), category_id=world_leaf(session, "L1"),
               po_value="1", order_date=date(2026, 2, 1))
-    assert queries.fingerprint(session, world) != first
+    assert fingerprint(session, world) != first
 
 
 def world_location(session, name):
@@ -219,8 +220,8 @@ def test_pages_show_the_hand_made_figures(login, world):
         assert figure in dashboard, figure
     assert "<svg" in dashboard and "<title>OTB, Feb 2026: 115,000.00</title>" in dashboard
     pack = v.get(f"/analytics/{world.season_code}/pack").get_data(as_text=True)
-    fingerprint = queries.fingerprint(__import__("kyros_web.extensions", fromlist=["db"]).db.session, world)
-    assert pack.count(fingerprint) >= 8 and world.season_code in pack
+    printed = fingerprint(__import__("kyros_web.extensions", fromlist=["db"]).db.session, world)
+    assert pack.count(printed) >= 8 and world.season_code in pack
 
 
 def test_workflow_page_for_everyone(login, world):
@@ -231,7 +232,9 @@ def test_workflow_page_for_everyone(login, world):
 def test_csv_export_neutralises_formulas(login, world):
     response = login("viewer").get(f"/analytics/{world.season_code}/pos?format=csv&table=partial")
     body = response.get_data(as_text=True)
-    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == (
+        f"attachment; filename=kyros-{world.season_code}-pos-partial.csv")
     assert body.splitlines()[1].startswith('P1,"\'=HYPERLINK(""x"")"')
     assert ",12500.00,11250.00,90.0" in body
 
@@ -249,10 +252,18 @@ def test_xlsx_export_has_numbers_and_dates(login, world):
     assert partial["B2"].value == "'=HYPERLINK(\"x\")"
 
 
+def world_locations(season):
+    from kyros_web.analytics.sql import season_locations
+    from kyros_web.extensions import db
+
+    return season_locations(db.session, season.id)
+
+
 def test_season_data_and_pack_workbooks(login, world):
     v = login("viewer")
     data = load_workbook(io.BytesIO(v.get(f"/analytics/{world.season_code}/data.xlsx").data))
-    assert data.sheetnames == ["About", "Plans", "OTB", "Range intent", "POs", "GRNs"]
+    assert data.sheetnames == ["About", "Locations", "Plans", "OTB", "Range intent", "POs", "GRNs"]
+    assert data["Locations"].max_row == 1 + len(world_locations(world))
     assert data["OTB"].max_row == 5 and data["POs"].max_row == 5
     pack = load_workbook(io.BytesIO(v.get(f"/analytics/{world.season_code}/pack.xlsx").data))
     assert pack["About"]["A2"].value.startswith("Fingerprint ") and len(pack.sheetnames) > 10
@@ -277,12 +288,12 @@ def test_a_locked_season_has_no_edit_controls_anywhere(login, make):
 
 def test_every_total_line_is_the_whole_season(session, world):
     """Totals are summed from each report's own groups; every grouping covers each fact once."""
-    kpis = {k.label: k.value for k in queries.dashboard(session, world).kpis}
+    kpis = {k.label: k.value for k in reports.dashboard(session, world).kpis}
     season = [kpis[k] for k in ("OTB (retail)", "Committed", "Remaining", "Received")]
-    budget = queries.budget_vs_actual(session, world).tables[0].total
+    budget = reports.budget_vs_actual(session, world).tables[0].total
     assert budget[1:4] == [season[0], season[1], season[3]] and budget[4] == season[2]
-    clusters = queries.cluster_summary(session, world).tables[0].total
-    levels = [queries.category_breakdown(session, world, level=n).tables[0].total
+    clusters = reports.cluster_summary(session, world).tables[0].total
+    levels = [reports.category_breakdown(session, world, level=n).tables[0].total
               for n in (1, 2, 3)]
     for total in (clusters, *levels):
         assert total[2] == kpis["Planned sales"] and total[3] == kpis["Planned margin (sales-weighted)"]

@@ -195,3 +195,73 @@ def test_po_ageing_is_cached_per_day(app, login, make, session, monkeypatch):
     Day.current = date(2026, 3, 2)
     viewer.get(url)
     assert app.extensions["kyros_figures"].misses == misses + 1
+
+
+def test_every_model_declares_its_version_scope(app):
+    """No model falls back to a guess: each names the counter its writes move."""
+    from kyros_web.versions import Scope
+
+    for mapper in db.Model.registry.mappers:
+        cls = mapper.class_
+        assert "__version_scope__" in vars(cls), f"{cls.__name__} declares no __version_scope__"
+        assert isinstance(vars(cls)["__version_scope__"], Scope), cls.__name__
+
+
+def test_a_set_based_update_moves_the_version(session, make):
+    """session.execute(update(...)) without any ORM object or audit event still moves a
+    version: the season's when its rows name it, else the shared one (any season may have
+    changed)."""
+    from sqlalchemy import update
+
+    from kyros_web.models import PurchaseOrder
+
+    season = make.season(BUYING)
+    po = _po(session, make, season, "PO-S1", "100").po
+    session.commit()
+    before = current(session, season.id)
+    session.execute(update(PurchaseOrder).where(PurchaseOrder.id == po.id)
+                    .values(supplier="Changed").execution_options(synchronize_session=False))
+    session.commit()
+    after = current(session, season.id)
+    assert after[1] == before[1] + 1
+    session.execute(update(PurchaseOrder), [{"id": po.id, "season_id": season.id,
+                                            "supplier": "Again"}])
+    session.commit()
+    assert current(session, season.id) == (after[0] + 1, after[1])
+
+
+def test_a_named_scope_and_touch_move_exactly_that_version(session, make):
+    """A writer that knows its season names it; touch() covers writes the ORM cannot see."""
+    from sqlalchemy import text, update
+
+    from kyros_web.models import PurchaseOrder
+    from kyros_web.versions import season_scope, touch
+
+    season = make.season(BUYING)
+    _po(session, make, season, "PO-S2", "100")
+    session.commit()
+    before = current(session, season.id)
+    session.execute(update(PurchaseOrder).where(PurchaseOrder.season_id == season.id)
+                    .values(supplier="Named")
+                    .execution_options(synchronize_session=False,
+                                       version_scope=season_scope(season.id)))
+    session.commit()
+    assert current(session, season.id) == (before[0] + 1, before[1])
+    session.execute(text("UPDATE purchase_orders SET supplier = 'Raw' WHERE season_id = :s"),
+                    {"s": season.id if session.get_bind().dialect.name == "postgresql"
+                     else season.id.hex})
+    touch(session, season_scope(season.id))
+    session.commit()
+    assert current(session, season.id) == (before[0] + 2, before[1])
+
+
+def test_the_season_lock_moves_no_version(session, make):
+    """Locking a season for a write that is then refused changes no figure."""
+    from kyros_web.seasons.services import lock_season
+
+    season = make.season(BUYING)
+    session.commit()
+    before = current(session, season.id)
+    lock_season(session, season.id)
+    session.commit()
+    assert current(session, season.id) == before

@@ -1,0 +1,360 @@
+"""The analytics pages as reports (SPEC §5, §7), built from the rows sql.py aggregates: Python
+only adds exact sums up (a total line, a category level) and turns them into ratios for
+display. PAGES is the one list of pages: the views, the season pack and the exports all
+read it. Each report costs a fixed number of statements."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from ..args import as_int
+from ..purchasing.models import POStatus
+from ..seasons.models import Season
+from ..seasons.workflow import ORDER
+from . import charts, sql
+from .report import (COUNT, DATE, MONEY, MONTH, PERCENT, Column, Kpi, Report, Table, band,
+                     ratio)
+
+ZERO = Decimal("0")
+BANDS = sql.BANDS
+
+
+@dataclass(frozen=True)
+class Figures:
+    sales: Decimal
+    margin: Decimal | None
+    otb: Decimal
+    committed: Decimal
+    received: Decimal
+
+    @classmethod
+    def of(cls, row) -> "Figures":
+        return cls.summed([row])
+
+    @classmethod
+    def summed(cls, rows) -> "Figures":
+        """The figures of groups taken together: exact sums of their sums (so a report's
+        total line needs no second pass over the facts), the margin weighted by sales."""
+        def add(name):
+            return sum((Decimal(getattr(r, name)) for r in rows
+                        if getattr(r, name) is not None), ZERO)
+
+        sales_raw = add("sales_raw")
+        return cls(add("sales"), add("mxs") / sales_raw if sales_raw else None, add("otb"),
+                   add("committed"), add("received"))
+
+    @property
+    def utilisation(self) -> Decimal:
+        return ratio(self.committed, self.otb)
+
+    @property
+    def fulfilment(self) -> Decimal:
+        return ratio(self.received, self.committed)
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.otb - self.committed
+
+    def cells(self) -> list:
+        """The figures in FIGURE_COLUMNS order."""
+        return [self.sales, self.margin, self.otb, self.committed, self.remaining,
+                self.received, self.utilisation, self.fulfilment]
+
+
+FIGURE_COLUMNS = [Column("Planned sales", MONEY), Column("Planned margin", PERCENT),
+                  Column("OTB", MONEY), Column("Committed", MONEY), Column("Remaining", MONEY),
+                  Column("Received", MONEY), Column("Utilisation", PERCENT),
+                  Column("Fulfilment", PERCENT)]
+
+
+def _kpis(f: Figures, counts) -> list[Kpi]:
+    return [Kpi("OTB (retail)", f.otb), Kpi("Committed", f.committed),
+            Kpi("Remaining", f.remaining), Kpi("Received", f.received),
+            Kpi("Budget utilisation", f.utilisation, PERCENT),
+            Kpi("Fulfilment rate", f.fulfilment, PERCENT),
+            Kpi("Planned sales", f.sales), Kpi("Planned margin (sales-weighted)", f.margin, PERCENT),
+            Kpi("Purchase orders", counts.all, COUNT),
+            Kpi("Open or partly received", counts.open, COUNT)]
+
+
+# 3. Budget vs actual by month
+
+def budget_vs_actual(session: Session, season: Season) -> Report:
+    return _budget(session, season)[0]
+
+
+def _budget(session: Session, season: Season) -> tuple[Report, Figures]:
+    """The budget report and the season's total figures, from one pass over the facts."""
+    rows = sql.by_month(session, season.id)
+    total = Figures.summed(rows)
+    months = [(r.month, Figures.of(r)) for r in rows if r.month is not None]
+    table = Table("budget_vs_actual", "Budget vs actual by month",
+                  [Column("Month", MONTH), Column("OTB", MONEY),
+                   Column("Committed (delivery month)", MONEY), Column("Received (GRN month)", MONEY),
+                   Column("Variance (OTB − committed)", MONEY), Column("Utilisation", PERCENT),
+                   Column("Received of committed", PERCENT)],
+                  [[month, f.otb, f.committed, f.received, f.remaining, f.utilisation,
+                    f.fulfilment] for month, f in months],
+                  note="A month appears when it has OTB, deliveries due or goods received.",
+                  total=["Season", total.otb, total.committed, total.received,
+                         total.remaining, total.utilisation, total.fulfilment])
+    chart = charts.bar_chart("OTB, committed and received by month",
+                             [month.strftime("%b %Y") for month, _ in months],
+                             [("OTB", [f.otb for _, f in months]),
+                              ("Committed", [f.committed for _, f in months]),
+                              ("Received", [f.received for _, f in months])])
+    return Report("budget", "Budget vs actual", charts=[chart], tables=[table]), total
+
+
+# 1. Dashboard
+
+def dashboard(session: Session, season: Season) -> Report:
+    budget, f = _budget(session, season)
+    return Report("dashboard", "Dashboard", kpis=_kpis(f, sql.po_counts(session, season.id)),
+                  charts=budget.charts, tables=budget.tables)
+
+
+# 4. Category breakdown
+
+def category_levels(session: Session) -> tuple[dict, dict, int]:
+    """(category id → row with code, name, parent id; category id → depth; max depth)."""
+    info = {r.id: r for r in sql.categories(session)}
+    depth: dict = {}
+
+    def depth_of(cid, seen=()):
+        if cid in depth:
+            return depth[cid]
+        parent = info[cid].parent_id
+        depth[cid] = 1 if parent is None or parent in seen else depth_of(parent, seen + (cid,)) + 1
+        return depth[cid]
+
+    for cid in info:
+        depth_of(cid)
+    return info, depth, max(depth.values(), default=1)
+
+
+def _ancestor_map(info: dict, depth: dict, level: int) -> dict:
+    """Category id → the code of its ancestor at `level` (or its own, above that level)."""
+    mapping = {}
+    for cid in info:
+        walk = cid
+        while depth[walk] > level:
+            walk = info[walk].parent_id
+        mapping[cid] = info[walk].code
+    return mapping
+
+
+def category_breakdown(session: Session, season: Season, level: int = 1) -> Report:
+    info, depth, max_depth = category_levels(session)
+    level = min(max(level, 1), max_depth)
+    # Grouped by category in SQL (a few dozen groups), rolled up to the level here: exact
+    # sums of sums, and no per-fact CASE over the whole tree.
+    ancestor = _ancestor_map(info, depth, level)
+    groups: dict[str, list] = {}
+    for r in sql.by_category(session, season.id):
+        groups.setdefault(ancestor.get(r.category_id, ""), []).append(r)
+    rows = [SimpleNamespace(code=code, figures=Figures.summed(group))
+            for code, group in sorted(groups.items())]
+    names = {r.code: r.name for r in info.values()}
+    total = Figures.summed([row for group in groups.values() for row in group])
+    table = Table("categories", f"Categories at level {level}",
+                  [Column("Code"), Column("Category"), *FIGURE_COLUMNS],
+                  [[r.code, names.get(r.code, ""), *r.figures.cells()] for r in rows],
+                  note="Each figure rolls up the leaf categories below; a leaf above this level "
+                       "shows as itself.",
+                  total=["All", "", *total.cells()])
+    chart = charts.bar_chart(f"Budget utilisation by category (level {level})",
+                             [r.code for r in rows],
+                             [("Utilisation", [r.figures.utilisation for r in rows])], unit=" %")
+    return Report("categories", "Category breakdown", charts=[chart], tables=[table],
+                  filters={"level": level, "levels": list(range(1, max_depth + 1))})
+
+
+# 5. Cluster summary
+
+def cluster_summary(session: Session, season: Season) -> Report:
+    rows = sql.by_cluster(session, season.id)
+    figures = [(r, Figures.of(r)) for r in rows]
+    total = Figures.summed(rows)
+    table = Table("clusters", "Clusters", [Column("Cluster"), Column("Locations", COUNT),
+                                           *FIGURE_COLUMNS],
+                  [[r.name, r.locations, *f.cells()] for r, f in figures],
+                  total=["All", sum(r.locations for r in rows), *total.cells()])
+    chart = charts.bar_chart("Budget utilisation by cluster", [r.name for r in rows],
+                             [("Utilisation", [f.utilisation for _, f in figures])], unit=" %")
+    return Report("clusters", "Cluster summary", charts=[chart], tables=[table])
+
+
+# 6. Location performance
+
+RANKINGS = {"utilisation": "Budget utilisation", "sales": "Planned sales",
+            "committed": "Committed", "fulfilment": "Fulfilment rate"}
+
+
+def location_performance(session: Session, season: Season, by: str = "utilisation",
+                         top: int = 10, worst: bool = False) -> Report:
+    by = by if by in RANKINGS else "utilisation"
+    top = min(max(top, 1), 100)
+    rows = sql.ranked_locations(session, season.id, by, top, worst)
+    ranked = [(n, r, Figures.of(r)) for n, r in enumerate(rows, start=1)]
+    which = "Bottom" if worst else "Top"
+    table = Table("locations", f"{which} {top} locations by {RANKINGS[by].lower()}",
+                  [Column("Rank", COUNT), Column("Code"), Column("Location"), Column("Cluster"),
+                   *FIGURE_COLUMNS],
+                  [[n, r.location_code, r.name, r.cluster, *f.cells()] for n, r, f in ranked])
+    chart = charts.bar_chart(f"{which} {top} locations by {RANKINGS[by].lower()}",
+                             [r.name for _, r, _ in ranked],
+                             [(RANKINGS[by], [getattr(f, by) for _, _, f in ranked])],
+                             unit=" %" if by in ("utilisation", "fulfilment") else "")
+    return Report("locations", "Location performance", charts=[chart], tables=[table],
+                  filters={"by": by, "top": top, "order": "bottom" if worst else "top"})
+
+
+# 7. PO status
+
+AGEING = [(0, 30, "0–30 days"), (31, 60, "31–60 days"), (61, 90, "61–90 days"),
+          (91, None, "over 90 days")]
+
+
+def po_status(session: Session, season: Season, as_of: date | None = None) -> Report:
+    as_of = as_of or date.today()
+    found = sql.po_status_rows(session, season.id, as_of, AGEING)
+    status_rows = [[s.title, found.by_status[s].count, found.by_status[s].value,
+                    found.by_status[s].received] if s in found.by_status
+                   else [s.title, 0, ZERO, ZERO] for s in POStatus]
+    tables = [
+        Table("by_status", "By status", [Column("Status"), Column("POs", COUNT),
+                                         Column("PO value", MONEY), Column("Received", MONEY)],
+              status_rows),
+        Table("by_source", "By source", [Column("Source"), Column("POs", COUNT),
+                                         Column("PO value", MONEY)],
+              [[r.source.title, r.count, r.value] for r in found.by_source]),
+        Table("partial", "Partly received (largest 50)",
+              [Column("PO"), Column("Supplier"), Column("Due", DATE), Column("PO value", MONEY),
+               Column("Received", MONEY), Column("Received share", PERCENT)],
+              [[r.po_number, r.supplier or "", r.delivery_date, r.po_value, r.received,
+                ratio(r.received, r.po_value)] for r in found.partial]),
+        Table("ageing", f"Ageing of open POs on {as_of.isoformat()} (days since ordered)",
+              [Column("Age"), Column("POs", COUNT), Column("PO value", MONEY)],
+              [[label, found.ageing[label].count, found.ageing[label].value]
+               if label in found.ageing else [label, 0, ZERO] for _, _, label in AGEING]),
+    ]
+    chart = charts.bar_chart("POs by status", [r[0] for r in status_rows],
+                             [("PO value", [r[2] for r in status_rows]),
+                              ("Received", [r[3] for r in status_rows])])
+    return Report("pos", "PO status", charts=[chart], tables=tables,
+                  filters={"as of": as_of.isoformat()})
+
+
+# 8. Price bands
+
+def price_bands(session: Session, season: Season, level: int = 1) -> Report:
+    info, depth, max_depth = category_levels(session)
+    level = min(max(level, 1), max_depth)
+    rows = sql.range_by_group(session, season.id, _ancestor_map(info, depth, level))
+    names = {r.code: r.name for r in info.values()}
+    table = Table("price_bands", f"Range intent at level {level} (weighted by OTB)",
+                  [Column("Code"), Column("Category"), Column("Leaf categories", COUNT),
+                   Column("OTB", MONEY), Column("Core", PERCENT), Column("Fashion", PERCENT),
+                   *[Column(f"Price band {b}", PERCENT) for b in BANDS]],
+                  [[r.code, names.get(r.code, ""), r.leaves, r.otb, r.core, r.fashion,
+                    *[getattr(r, f"band_{b}") for b in BANDS]] for r in rows],
+                  note="A group's percentages are the mean of its leaf categories weighted by "
+                       "their OTB.")
+    chart = charts.stacked_chart("Price band mix", [r.code for r in rows],
+                                 [(f"Price band {b}", [getattr(r, f"band_{b}") for r in rows])
+                                  for b in BANDS])
+    return Report("price-bands", "Price band analysis", charts=[chart], tables=[table],
+                  filters={"level": level, "levels": list(range(1, max_depth + 1))})
+
+
+# 9. Workflow status of all seasons
+
+WORKFLOW_PAGE_SIZE = 25
+
+
+def workflow_status(session: Session, page: int = 1,
+                    per_page: int = WORKFLOW_PAGE_SIZE) -> Report:
+    rows = sql.seasons_with_steps(session, page, per_page)
+    mix = sql.seasons_per_status(session)
+    steps = ORDER[1:]
+    table = Table("seasons", "Seasons and when they reached each step",
+                  [Column("Code"), Column("Season"), Column("Status"), Column("Start", DATE),
+                   Column("End", DATE), *[Column(s.title, DATE) for s in steps]],
+                  [[r.season_code, r.name, r.status.title, r.start_date, r.end_date,
+                    *[_day(getattr(r, s.value)) for s in steps]] for r in rows])
+    mix_table = Table("status_mix", "Seasons per status",
+                      [Column("Status"), Column("Seasons", COUNT)],
+                      [[s.title, mix.get(s, 0)] for s in ORDER],
+                      total=["All", sum(mix.values())])
+    chart = charts.bar_chart("Seasons per status", [s.title for s in ORDER],
+                             [("Seasons", [mix.get(s, 0) for s in ORDER])],
+                             fmt=lambda v: f"{v:,.0f}")
+    return Report("workflow", "Workflow status of all seasons", charts=[chart],
+                  tables=[mix_table, table], filters={"page": page})
+
+
+def _day(moment):
+    return moment.date() if moment else None
+
+
+# 2. Read-only view
+
+def season_view(session: Session, season: Season) -> Report:
+    locations = sql.season_locations(session, season.id)
+    ranges = sql.season_ranges(session, season.id)
+    budget, f = _budget(session, season)
+    tables = [
+        Table("season", "Season", [Column("Field"), Column("Value")],
+              [["Code", season.season_code], ["Name", season.name],
+               ["Start", season.start_date.isoformat()], ["End", season.end_date.isoformat()],
+               ["Status", season.status.title]]),
+        Table("locations", "Locations taking part",
+              [Column("Code"), Column("Location"), Column("Type"), Column("Cluster")],
+              [[r.location_code, r.name, r.type.title, r.cluster] for r in locations]),
+        budget.tables[0],
+        Table("range", "Range intent",
+              [Column("Code"), Column("Category"), Column("Core", PERCENT), Column("Fashion", PERCENT),
+               *[Column(f"Price band {b}", PERCENT) for b in BANDS]],
+              [[r.code, r.name, r.core_percent, r.fashion_percent,
+                *[band(r.price_band_mix, b) for b in BANDS]] for r in ranges]),
+    ]
+    return Report("view", "Read-only view", kpis=_kpis(f, sql.po_counts(session, season.id)),
+                  charts=budget.charts, tables=tables)
+
+
+# The pages of a season, in menu and pack order.
+
+def _level(args) -> dict:
+    return {"level": as_int(args.get("level")) or 1}
+
+
+def _ranking(args) -> dict:
+    return {"by": args.get("by", "utilisation"), "top": as_int(args.get("top")) or 10,
+            "worst": args.get("order") == "bottom"}
+
+
+@dataclass(frozen=True)
+class Page:
+    slug: str
+    title: str
+    build: Callable[..., Report]  # (session, season, **params) → Report
+    params: Callable[[dict], dict] = lambda args: {}  # the page's filters from a query string
+
+
+PAGES = [
+    Page("dashboard", "Dashboard", dashboard),
+    Page("view", "Read-only view", season_view),
+    Page("budget", "Budget vs actual", budget_vs_actual),
+    Page("categories", "Category breakdown", category_breakdown, _level),
+    Page("clusters", "Cluster summary", cluster_summary),
+    Page("locations", "Location performance", location_performance, _ranking),
+    Page("pos", "PO status", po_status),
+    Page("price-bands", "Price band analysis", price_bands, _level),
+]
+PAGES_BY_SLUG = {p.slug: p for p in PAGES}

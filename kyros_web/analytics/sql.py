@@ -1,0 +1,292 @@
+"""The SQL of the analytics pages (SPEC §5, §7): read-only selects that aggregate a season's
+facts in the database. Every row comes back with named columns; reports.py turns them into
+figures, tables and charts."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import (Date, Numeric, case, cast, func, literal, null, select, type_coerce,
+                        union_all)
+from sqlalchemy.orm import Session
+
+from ..masterdata.models import Category, Cluster, Location
+from ..modelbase import Money
+from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
+from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
+from ..purchasing.queries import committed_expr, received_per_po
+from ..seasons.models import Season, SeasonLocation, SeasonTransition
+from ..seasons.workflow import ORDER
+from ..sqlfuncs import days_between, json_number, month_start
+
+BANDS = ("low", "mid", "high")
+
+
+def season_facts(season_id: uuid.UUID):
+    """One row per fact: (location, category, month, sales, margin × sales, OTB, committed,
+    received). Plans have no month; committed is by delivery month, received by GRN month."""
+    zero = literal(0)
+    no_month = cast(null(), Date)
+    return union_all(
+        select(SeasonPlan.location_id, SeasonPlan.category_id, no_month.label("month"),
+               SeasonPlan.planned_sales.label("sales"),
+               (SeasonPlan.planned_margin * SeasonPlan.planned_sales).label("mxs"),
+               zero.label("otb"), zero.label("committed"), zero.label("received"))
+        .where(SeasonPlan.season_id == season_id),
+        select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month, zero, zero,
+               OTBPlan.approved_spend_limit, zero, zero)
+        .where(OTBPlan.season_id == season_id),
+        select(PurchaseOrder.location_id, PurchaseOrder.category_id,
+               month_start(PurchaseOrder.delivery_date), zero, zero, zero,
+               committed_expr(), zero)
+        .where(PurchaseOrder.season_id == season_id),
+        select(PurchaseOrder.location_id, PurchaseOrder.category_id,
+               month_start(GRNRecord.grn_date), zero, zero, zero, zero, GRNRecord.received_value)
+        .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
+        .where(PurchaseOrder.season_id == season_id, PurchaseOrder.status != POStatus.CANCELLED),
+    ).subquery("facts")
+
+
+def fact_sums(facts):
+    """The aggregate columns every grouping selects, typed so sums read back exactly:
+    sales, mxs (margin × sales), sales_raw, otb, committed, received."""
+    def money(col):
+        return type_coerce(func.coalesce(func.sum(col), 0), Money)
+
+    return [money(facts.c.sales).label("sales"),
+            type_coerce(func.sum(facts.c.mxs), Numeric()).label("mxs"),
+            type_coerce(func.sum(facts.c.sales), Numeric()).label("sales_raw"),
+            money(facts.c.otb).label("otb"), money(facts.c.committed).label("committed"),
+            money(facts.c.received).label("received")]
+
+
+def by_month(session: Session, season_id) -> list:
+    """Figures per month (`month`, then the sums); plans, which have no month, come last as
+    month None."""
+    facts = season_facts(season_id)
+    return session.execute(select(facts.c.month, *fact_sums(facts))
+                           .group_by(facts.c.month).order_by(facts.c.month)).all()
+
+
+def po_counts(session: Session, season_id):
+    """`all` POs of the season and those still `open` (open or partly received)."""
+    return session.execute(select(
+        func.count(PurchaseOrder.id).label("all"),
+        func.count(case((PurchaseOrder.status.in_([POStatus.OPEN, POStatus.PARTIALLY_RECEIVED]),
+                         1))).label("open"))
+        .where(PurchaseOrder.season_id == season_id)).one()
+
+
+def categories(session: Session) -> list:
+    """Every category: `id`, `code`, `name`, `parent_id`."""
+    return session.execute(select(Category.id, Category.code, Category.name,
+                                  Category.parent_id)).all()
+
+
+def by_category(session: Session, season_id) -> list:
+    """Figures per category the facts name (`category_id`, then the sums)."""
+    facts = season_facts(season_id)
+    return session.execute(select(facts.c.category_id, *fact_sums(facts))
+                           .group_by(facts.c.category_id)).all()
+
+
+def by_cluster(session: Session, season_id) -> list:
+    """Figures per cluster: `name` ('(no cluster)' for none), `locations` taking part, sums."""
+    facts = season_facts(season_id)
+    grouped = (select(Location.cluster_id, *fact_sums(facts))
+               .join(Location, Location.id == facts.c.location_id)
+               .group_by(Location.cluster_id).subquery())
+    counts = (select(Location.cluster_id, func.count(SeasonLocation.id).label("n"))
+              .join(Location, Location.id == SeasonLocation.location_id)
+              .where(SeasonLocation.season_id == season_id)
+              .group_by(Location.cluster_id).subquery())
+    return session.execute(
+        select(func.coalesce(Cluster.name, "(no cluster)").label("name"),
+               func.coalesce(counts.c.n, 0).label("locations"), grouped)
+        .select_from(grouped)
+        .outerjoin(Cluster, Cluster.id == grouped.c.cluster_id)
+        .outerjoin(counts, counts.c.cluster_id == grouped.c.cluster_id)
+        .order_by(func.coalesce(Cluster.name, ""))).all()
+
+
+def ranked_locations(session: Session, season_id, by: str, top: int, worst: bool) -> list:
+    """The `top` locations (or the bottom ones) by a measure: `location_code`, `name`,
+    `cluster`, then the sums."""
+    facts = season_facts(season_id)
+    grouped = (select(facts.c.location_id, *fact_sums(facts))
+               .group_by(facts.c.location_id).subquery())
+    measure = {
+        "utilisation": grouped.c.committed * 1.0 / func.nullif(grouped.c.otb, 0),
+        "sales": grouped.c.sales,
+        "committed": grouped.c.committed,
+        "fulfilment": grouped.c.received * 1.0 / func.nullif(grouped.c.committed, 0),
+    }[by]
+    measure = func.coalesce(measure, 0)
+    return session.execute(
+        select(Location.location_code, Location.name,
+               func.coalesce(Cluster.name, "").label("cluster"), grouped)
+        .join(Location, Location.id == grouped.c.location_id)
+        .outerjoin(Cluster, Cluster.id == Location.cluster_id)
+        .order_by(measure.asc() if worst else measure.desc(), Location.location_code)
+        .limit(top)).all()
+
+
+@dataclass(frozen=True)
+class POStatusRows:
+    by_status: dict  # status → row (count, value, received)
+    by_source: list  # rows (source, count, value)
+    partial: list  # rows (po_number, supplier, delivery_date, po_value, received)
+    ageing: dict  # bucket label → row (count, value)
+
+
+def po_status_rows(session: Session, season_id, as_of: date,
+                   ageing: list[tuple[int, int | None, str]]) -> POStatusRows:
+    """The PO status page's groups; `ageing` buckets are (from days, to days or None, label)."""
+    received = received_per_po()
+    got = type_coerce(func.coalesce(received.c.received, 0), Money)
+    base = (select(PurchaseOrder).outerjoin(received, received.c.po_id == PurchaseOrder.id)
+            .where(PurchaseOrder.season_id == season_id))
+
+    def money_sum(col):
+        return type_coerce(func.coalesce(func.sum(col), 0), Money)
+
+    by_status = session.execute(
+        base.with_only_columns(PurchaseOrder.status, func.count(PurchaseOrder.id).label("count"),
+                               money_sum(PurchaseOrder.po_value).label("value"),
+                               money_sum(received.c.received).label("received"))
+        .group_by(PurchaseOrder.status)).all()
+    by_source = session.execute(
+        base.with_only_columns(PurchaseOrder.source, func.count(PurchaseOrder.id).label("count"),
+                               money_sum(PurchaseOrder.po_value).label("value"))
+        .group_by(PurchaseOrder.source).order_by(PurchaseOrder.source)).all()
+    partial = session.execute(
+        base.with_only_columns(PurchaseOrder.po_number, PurchaseOrder.supplier,
+                               PurchaseOrder.delivery_date, PurchaseOrder.po_value,
+                               got.label("received"))
+        .where(PurchaseOrder.status == POStatus.PARTIALLY_RECEIVED)
+        .order_by(PurchaseOrder.po_value.desc(), PurchaseOrder.po_number).limit(50)).all()
+    age = days_between(PurchaseOrder.order_date, literal(as_of, Date))
+    bucket = case(*[((age <= hi) if hi is not None else (age >= lo), label)
+                    for lo, hi, label in ageing], else_=ageing[-1][2]).label("bucket")
+    aged = session.execute(
+        base.with_only_columns(bucket, func.count(PurchaseOrder.id).label("count"),
+                               money_sum(PurchaseOrder.po_value).label("value"))
+        .where(PurchaseOrder.status.in_([POStatus.OPEN, POStatus.PARTIALLY_RECEIVED]))
+        .group_by(bucket)).all()
+    return POStatusRows({r.status: r for r in by_status}, by_source, partial,
+                        {r.bucket: r for r in aged})
+
+
+def ancestor_case(mapping: dict, column):
+    """SQL CASE mapping a category id to a code (its ancestor's at some level)."""
+    if not mapping:
+        return literal("")
+    return case(mapping, value=column, else_=literal(""))
+
+
+def range_by_group(session: Session, season_id, group_of: dict) -> list:
+    """Range intent per group of leaf categories (`group_of`: category id → group code):
+    `code`, `leaves`, `otb`, and the OTB-weighted `core`, `fashion` and `band_<name>`."""
+    otb = (select(OTBPlan.category_id, func.sum(OTBPlan.approved_spend_limit).label("otb"))
+           .where(OTBPlan.season_id == season_id).group_by(OTBPlan.category_id).subquery())
+    key = ancestor_case(group_of, RangeIntent.category_id)
+    weight = func.coalesce(otb.c.otb, 0)
+
+    def wmean(value):
+        return type_coerce(func.sum(value * weight) * 1.0 / func.nullif(func.sum(weight), 0),
+                           Numeric())
+
+    return session.execute(
+        select(key.label("code"), func.count(RangeIntent.id).label("leaves"),
+               type_coerce(func.coalesce(func.sum(weight), 0), Money).label("otb"),
+               wmean(RangeIntent.core_percent).label("core"),
+               wmean(RangeIntent.fashion_percent).label("fashion"),
+               *[wmean(json_number(RangeIntent.price_band_mix, b)).label(f"band_{b}")
+                 for b in BANDS])
+        .outerjoin(otb, otb.c.category_id == RangeIntent.category_id)
+        .where(RangeIntent.season_id == season_id)
+        .group_by(key).order_by(key)).all()
+
+
+def seasons_with_steps(session: Session, page: int, per_page: int) -> list:
+    """A page of seasons (`season_code`, `name`, `status`, `start_date`, `end_date`) with
+    when each reached each status after the first (a column named by the status value)."""
+    entered = [func.max(case((SeasonTransition.to_status == s, SeasonTransition.created_at)))
+               .label(s.value) for s in ORDER[1:]]
+    transitions = (select(SeasonTransition.season_id, *entered)
+                   .group_by(SeasonTransition.season_id).subquery())
+    return session.execute(
+        select(Season.season_code, Season.name, Season.status, Season.start_date,
+               Season.end_date, *[transitions.c[s.value] for s in ORDER[1:]])
+        .outerjoin(transitions, transitions.c.season_id == Season.id)
+        .order_by(Season.start_date.desc(), Season.season_code)
+        .limit(per_page).offset((page - 1) * per_page)).all()
+
+
+def seasons_per_status(session: Session) -> dict:
+    return dict(session.execute(select(Season.status, func.count(Season.id))
+                                .group_by(Season.status)).all())
+
+
+def season_locations(session: Session, season_id) -> list:
+    """The season's locations: `location_code`, `name`, `type`, `cluster`."""
+    return session.execute(
+        select(Location.location_code, Location.name, Location.type,
+               func.coalesce(Cluster.name, "").label("cluster"))
+        .join(SeasonLocation, SeasonLocation.location_id == Location.id)
+        .outerjoin(Cluster, Cluster.id == Location.cluster_id)
+        .where(SeasonLocation.season_id == season_id).order_by(Location.name)).all()
+
+
+def season_ranges(session: Session, season_id) -> list:
+    """The season's range intent: `code`, `name`, `core_percent`, `fashion_percent`,
+    `price_band_mix`."""
+    return session.execute(
+        select(Category.code, Category.name, RangeIntent.core_percent,
+               RangeIntent.fashion_percent, RangeIntent.price_band_mix)
+        .join(Category, Category.id == RangeIntent.category_id)
+        .where(RangeIntent.season_id == season_id).order_by(Category.code)).all()
+
+
+def season_data(season_id) -> list[tuple[str, object]]:
+    """The whole season's data, a (name, select) per table in a fixed order: what the data
+    workbook holds and what the season fingerprint hashes."""
+    return [
+        ("locations", select(Location.location_code, Location.name, Location.type,
+                             Location.is_active)
+         .join(SeasonLocation, SeasonLocation.location_id == Location.id)
+         .where(SeasonLocation.season_id == season_id).order_by(Location.location_code)),
+        ("plans", select(Location.location_code, Location.name.label("location_name"),
+                         Category.code.label("category_code"),
+                         Category.name.label("category_name"), SeasonPlan.planned_sales,
+                         SeasonPlan.planned_margin, SeasonPlan.inventory_turns,
+                         SeasonPlan.approved)
+         .join(Location, Location.id == SeasonPlan.location_id)
+         .join(Category, Category.id == SeasonPlan.category_id)
+         .where(SeasonPlan.season_id == season_id)
+         .order_by(Location.location_code, Category.code)),
+        ("otb", select(Location.location_code, Category.code.label("category_code"),
+                       OTBPlan.month, OTBPlan.planned_sales, OTBPlan.planned_markdowns,
+                       OTBPlan.planned_closing_stock, OTBPlan.opening_stock, OTBPlan.on_order,
+                       OTBPlan.approved_spend_limit)
+         .join(Location, Location.id == OTBPlan.location_id)
+         .join(Category, Category.id == OTBPlan.category_id)
+         .where(OTBPlan.season_id == season_id)
+         .order_by(Location.location_code, Category.code, OTBPlan.month)),
+        ("range", select(Category.code.label("category_code"), RangeIntent.core_percent,
+                         RangeIntent.fashion_percent, RangeIntent.price_band_mix)
+         .join(Category, Category.id == RangeIntent.category_id)
+         .where(RangeIntent.season_id == season_id).order_by(Category.code)),
+        ("pos", select(PurchaseOrder.po_number, Location.location_code,
+                       Category.code.label("category_code"), PurchaseOrder.supplier,
+                       PurchaseOrder.order_date, PurchaseOrder.delivery_date,
+                       PurchaseOrder.po_value, PurchaseOrder.status, PurchaseOrder.source)
+         .join(Location, Location.id == PurchaseOrder.location_id)
+         .join(Category, Category.id == PurchaseOrder.category_id)
+         .where(PurchaseOrder.season_id == season_id).order_by(PurchaseOrder.po_number)),
+        ("grns", select(GRNRecord.grn_number, PurchaseOrder.po_number, GRNRecord.grn_date,
+                        GRNRecord.received_value)
+         .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
+         .where(PurchaseOrder.season_id == season_id).order_by(GRNRecord.grn_number)),
+    ]
