@@ -213,5 +213,18 @@ def test_the_main_journey(server, browser, js, tmp_path):
         assert viewer.locator("form[method=post]").count() == 1, path  # log out only
         assert viewer.locator("input[form]").count() == 0, path
         assert viewer.get_by_role("link", name=re.compile(r"^(New |Upload a|Upload locations|Upload categories|Edit)")).count() == 0, path
+    # The viewer's account page ends every session of theirs; a copy of the cookie taken
+    # before then opens nothing.
+    copied = viewer.context.cookies()
+    viewer.get_by_title("Your account").click()
+    viewer.get_by_role("heading", name="Your account").wait_for()
+    viewer.get_by_role("button", name="Log out everywhere").click()
+    viewer.wait_for_url(re.compile(r".*/login.*"))
+    replay = browser.new_context(java_script_enabled=js)
+    replay.add_cookies(copied)
+    replayed = replay.new_page()
+    replayed.goto(base + "/seasons/")
+    assert "/login" in replayed.url
+    replay.close()
     for page in (planner, buyer, viewer):
         page.context.close()
