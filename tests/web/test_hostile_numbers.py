@@ -17,6 +17,8 @@ from kyros_web.purchasing.services import create_grn, create_grn_for, create_po
 from kyros_web.seasons.workflow import SeasonStatus
 from kyros_web.uploads import services as uploads
 
+from .test_purchasing_pages import po_form
+
 HX = {"HX-Request": "true"}
 FEB = date(2026, 2, 1)
 CONFIG = {"KYROS_OTB_POLICY": "warn", "KYROS_OVER_RECEIPT_TOLERANCE": D("0"),
@@ -50,14 +52,6 @@ def otb_season(make):
     make.otb_row(season, loc, leaf, FEB, planned_sales="3000", planned_closing_stock="1000",
                  opening_stock="1000", on_order="0")
     return season, loc, leaf
-
-
-def po_form(loc, leaf, **kw):
-    data = {"po_number": "PO-1", "location_id": str(loc.id), "category_id": str(leaf.id),
-            "order_date": "2026-02-03", "delivery_date": "", "po_value": "1,000.00",
-            "supplier": "Acme", "source": "manual"}
-    data.update(kw)
-    return data
 
 
 def text(response):
