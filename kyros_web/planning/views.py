@@ -25,7 +25,7 @@ from ..values import months_between
 from ..versioning import version_number
 from ..versions import cached
 from . import queries, services
-from .models import OTBPlan, RangeIntent, SeasonPlan
+from .models import RangeIntent, SeasonPlan
 from .otb import approved_spend_limit
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
@@ -108,10 +108,9 @@ def _grid_url(endpoint: str, season, args: dict) -> str:
 class Grid:
     """What differs between the plans grid and the OTB grid."""
 
-    def __init__(self, endpoint: str, template: str, area: Area, rows, totals, model,
-                 pager=None):
+    def __init__(self, endpoint: str, template: str, area: Area, rows, totals, pager=None):
         self.endpoint, self.template, self.area = endpoint, template, area
-        self.rows, self.totals, self.model = rows, totals, model
+        self.rows, self.totals = rows, totals
         self.pager = pager
 
     def context(self, season, filters, args, totals=None, **extra) -> dict:
@@ -194,7 +193,7 @@ class Grid:
 
 
 PLANS = Grid("planning.plans", "planning/plans.html", Area.PLANS, queries.plan_grid,
-             queries.plan_totals, SeasonPlan)
+             queries.plan_totals)
 
 
 # Plans
@@ -297,7 +296,7 @@ def plans_approve(code: str):
 # OTB
 
 OTB = Grid("planning.otb", "planning/otb.html", Area.OTB, queries.otb_grid,
-           queries.otb_month_totals, OTBPlan, pager=queries.otb_page)
+           queries.otb_month_totals, pager=queries.otb_page)
 
 
 def _otb_inputs(form) -> dict:
