@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..auth.roles import Action, may
-from ..auth.views import role_required
+from ..auth.access import role_required
 from ..downloads import attachment, csv_file, xlsx_file
 from ..errors import ValidationFailed
 from ..extensions import db

@@ -38,3 +38,32 @@ def test_references_come_from_the_foreign_keys(app):
     assert {str(c) for c in referring_columns(Category.__table__)} == {
         "season_plans.category_id", "otb_plan.category_id", "range_intents.category_id",
         "purchase_orders.category_id"}
+
+
+def test_views_import_no_other_views():
+    """What two pages share lives in a service, a query or a guard, never in another view."""
+    for path in sorted(PACKAGE.glob("*/views.py")):
+        for module in imported_modules(path):
+            assert not module.endswith(".views"), f"{path.parent.name}/views.py imports {module}"
+
+
+def test_can_edit_needs_the_role_and_the_status():
+    """One question for every page: the role may write the area and the status opens it."""
+    from types import SimpleNamespace
+
+    from kyros_web.auth.roles import Role
+    from kyros_web.seasons.workflow import Area, SeasonStatus, can_edit
+
+    def user(role):
+        return SimpleNamespace(role=role, is_authenticated=True)
+
+    season = SimpleNamespace(status=SeasonStatus.RANGE_UPLOADED)
+    assert can_edit(user(Role.BUYER), season, Area.PURCHASING)
+    assert not can_edit(user(Role.PLANNER), season, Area.PURCHASING)
+    assert not can_edit(user(Role.BUYER), SimpleNamespace(status=SeasonStatus.LOCKED),
+                        Area.PURCHASING)
+    assert can_edit(user(Role.PLANNER), SimpleNamespace(status=SeasonStatus.CREATED),
+                    Area.LOCATIONS)
+    assert not can_edit(user(Role.VIEWER), SimpleNamespace(status=SeasonStatus.CREATED),
+                        Area.DETAILS)
+    assert not can_edit(None, season, Area.PURCHASING)
