@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Iterable
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -20,19 +19,3 @@ def fulfilment(received: Decimal, committed: Decimal) -> Decimal:
     if not committed:
         return ZERO
     return received / committed * HUNDRED
-
-
-def weighted_mean(pairs: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
-    """Mean of values weighted by weights, from (value, weight) pairs; None with no weight.
-
-    Used for the planned margin of a group (weighted by planned sales), and for
-    core/fashion % and price bands (weighted by OTB): never a plain mean of percentages.
-    """
-    total_weight = ZERO
-    total = ZERO
-    for value, weight in pairs:
-        total += value * weight
-        total_weight += weight
-    if not total_weight:
-        return None
-    return total / total_weight

@@ -1,10 +1,9 @@
 """Login, logout, the user's own account page, users (admin) and the role guard for views."""
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -14,7 +13,8 @@ from ..htmx import render
 from ..paging import page_number, paginate_objects
 from .forms import LoginForm, NewUserForm, UserForm
 from .models import User
-from .roles import Action, may
+from .access import role_required
+from .roles import Action
 from .services import (authenticate, create_user, end_all_sessions, end_session, session_user,
                        start_session, update_user)
 
@@ -29,23 +29,6 @@ login_manager.login_message_category = "info"
 def load_user(token: str) -> User | None:
     """The user of the cookie's login session, if it is still live (one query)."""
     return session_user(db.session, token)
-
-
-def role_required(action: Action):
-    """View decorator: login required, and 403 unless the user's role allows `action`."""
-
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if not may(current_user.role, action):
-                abort(403)
-            return view(*args, **kwargs)
-
-        wrapped.required_action = action
-        return wrapped
-
-    return decorator
 
 
 def safe_next(target: str | None) -> str:

@@ -10,11 +10,9 @@ from sqlalchemy.orm import Session
 from .. import audit, ids
 from ..auth.roles import Action, require
 from ..errors import Conflict, NotFound, ValidationFailed
-from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
-from ..purchasing.models import PurchaseOrder
-from ..seasons.models import SeasonLocation
 from ..transaction import transactional
 from .models import Category, Cluster, Location, LocationType
+from .references import is_referenced
 
 CATEGORY_CODE_RE = re.compile(r"^[A-Z0-9_-]{1,50}$")
 LOCATION_CODE_RE = re.compile(r"^[A-Z0-9]{16}$")
@@ -85,9 +83,8 @@ def create_location(session: Session, user, *, name: str, type: str,
 
 
 def category_has_rows(session: Session, category_id: uuid.UUID) -> bool:
-    """True when plans, OTB, range intent or POs reference the category."""
-    return any(session.scalar(select(exists().where(model.category_id == category_id)))
-               for model in (SeasonPlan, OTBPlan, RangeIntent, PurchaseOrder))
+    """True when season data (plans, OTB, range intent, POs) refers to the category."""
+    return is_referenced(session, Category.__table__, category_id)
 
 
 @transactional
@@ -208,8 +205,7 @@ def set_location_active(session: Session, user, location_id: uuid.UUID, active: 
 
 def location_is_referenced(session: Session, location_id: uuid.UUID) -> bool:
     """True when any season takes part with it or any season data names it."""
-    return any(session.scalar(select(exists().where(model.location_id == location_id)))
-               for model in (SeasonLocation, SeasonPlan, OTBPlan, PurchaseOrder))
+    return is_referenced(session, Location.__table__, location_id)
 
 
 @transactional

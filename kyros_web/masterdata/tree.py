@@ -4,12 +4,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
-from ..purchasing.models import PurchaseOrder
 from .models import Category
+from .references import referenced
 
 
 @dataclass
@@ -24,24 +23,9 @@ class Node:
         return not self.children
 
 
-def _has_rows(model):
-    """Whether `model` has rows of the category: one probe of its index on category_id,
-    however many rows the table holds.
-
-    Asked as "is the first category_id at or after this one this one", not as EXISTS(... =
-    id): PostgreSQL expects every category to have many rows and, when the visibility map is
-    not set (after a bulk load, before a vacuum), plans EXISTS as a sequential scan that
-    reads the whole table for each unused category. Reading the index in order is never
-    planned that way.
-    """
-    first = (select(model.category_id).where(model.category_id >= Category.id)
-             .order_by(model.category_id).limit(1).scalar_subquery())
-    return func.coalesce(first == Category.id, False)
-
-
 def in_use():
     """SQL truth, per category row: season data (plans, OTB, range intent, POs) refers to it."""
-    return or_(*(_has_rows(m) for m in (SeasonPlan, OTBPlan, RangeIntent, PurchaseOrder)))
+    return referenced(Category.__table__)
 
 
 def category_tree(session: Session, with_usage: bool = True) -> list[Node]:

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
 from ..auth.roles import Action, may
-from ..auth.views import role_required
+from ..auth.access import role_required
 from ..extensions import db
 from ..forms import choices, submit
 from ..htmx import redirect_after_write, render

@@ -11,12 +11,15 @@ from sqlalchemy import Numeric, case, func, literal, select, tuple_, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from ..masterdata.models import Category, Cluster, Location
+from ..masterdata.services import leaf_category_ids
 from ..modelbase import Money
 from ..paging import Page, paginate_rows
 from ..analytics.metrics import fulfilment, utilisation
 from ..purchasing.models import GRNRecord, PurchaseOrder
 from ..purchasing.queries import committed_expr, committed_per_cell, received_per_po
+from ..seasons.models import SeasonLocation
 from ..sqlfuncs import month_start, weighted_avg
+from ..values import months_between
 from .models import OTBPlan, RangeIntent, SeasonPlan
 from .otb import committed_value
 
@@ -338,3 +341,27 @@ def range_rows(session: Session, season_id: uuid.UUID) -> list:
                    & (RangeIntent.season_id == season_id))
         .where(Category.id.in_(with_otb.union(with_range)))
         .order_by(Category.code)).all()
+
+
+def filter_choices(session: Session, season) -> dict:
+    """Options for the grid and PO list filters: the season's clusters and locations, the
+    category tree, the season's months."""
+    from ..masterdata.tree import category_choices
+
+    locations = session.execute(
+        select(Location.id, Location.location_code, Location.name, Location.cluster_id)
+        .join(SeasonLocation, SeasonLocation.location_id == Location.id)
+        .where(SeasonLocation.season_id == season.id).order_by(Location.name)).all()
+    cluster_ids = {loc.cluster_id for loc in locations if loc.cluster_id}
+    clusters = session.execute(select(Cluster.id, Cluster.name)
+                               .where(Cluster.id.in_(cluster_ids)).order_by(Cluster.name)).all()
+    return {"locations": locations, "clusters": clusters,
+            "categories": category_choices(session)[1:],
+            "months": months_between(season.start_date, season.end_date)}
+
+
+def leaf_choices(session: Session) -> list:
+    """The leaf categories (`id`, `code`, `name`) by code: what season rows and POs may use."""
+    leaves = leaf_category_ids(session)
+    return session.execute(select(Category.id, Category.code, Category.name)
+                           .where(Category.id.in_(leaves)).order_by(Category.code)).all()

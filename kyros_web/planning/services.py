@@ -30,7 +30,6 @@ PLAN_FIELDS = ("planned_sales", "planned_margin", "inventory_turns")
 OTB_INPUTS = ("planned_sales", "planned_markdowns", "planned_closing_stock", "opening_stock",
               "on_order")
 RANGE_FIELDS = ("core_percent", "fashion_percent", "price_band_mix")
-DEFAULT_BANDS = ("low", "mid", "high")
 
 
 @dataclass(frozen=True)

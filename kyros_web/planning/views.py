@@ -10,22 +10,21 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..args import as_month, as_uuid
-from ..auth.roles import Action, may
-from ..auth.views import role_required
+from ..auth.roles import Action
+from ..auth.access import role_required
 from ..errors import StaleVersion, ValidationFailed
 from ..extensions import db
 from ..htmx import redirect_after_write, render, render_fragment, wants_fragment
-from ..masterdata.models import Category, Cluster, Location
-from ..masterdata.services import descendant_ids, leaf_category_ids
+from ..masterdata.models import Category, Location
+from ..masterdata.services import descendant_ids
 from ..paging import page_number, paginate_rows
-from ..seasons.models import SeasonLocation
 from ..seasons.services import get_season, require_editable
-from ..seasons.workflow import Area, may_edit
+from ..seasons.workflow import Area, can_edit
 from ..values import months_between
 from ..versioning import version_number
 from ..versions import cached
 from . import queries, services
-from .models import OTBPlan, RangeIntent, SeasonPlan
+from .models import RangeIntent, SeasonPlan
 from .otb import approved_spend_limit
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
@@ -65,34 +64,8 @@ def grid_filters(season) -> tuple[queries.GridFilters, dict]:
     return filters, clean
 
 
-def filter_choices(season) -> dict:
-    """Options for the grid filters: the season's clusters and locations, the category tree."""
-    from ..masterdata.tree import category_choices
-
-    locations = db.session.execute(
-        select(Location.id, Location.location_code, Location.name, Location.cluster_id)
-        .join(SeasonLocation, SeasonLocation.location_id == Location.id)
-        .where(SeasonLocation.season_id == season.id).order_by(Location.name)).all()
-    cluster_ids = {loc.cluster_id for loc in locations if loc.cluster_id}
-    clusters = db.session.execute(select(Cluster.id, Cluster.name).where(Cluster.id.in_(cluster_ids))
-                                  .order_by(Cluster.name)).all()
-    return {"locations": locations, "clusters": clusters,
-            "categories": category_choices(db.session)[1:],
-            "months": months_between(season.start_date, season.end_date)}
-
-
-def leaf_choices() -> list[tuple]:
-    leaves = leaf_category_ids(db.session)
-    return db.session.execute(select(Category.id, Category.code, Category.name)
-                              .where(Category.id.in_(leaves)).order_by(Category.code)).all()
-
-
 def _season_or_404(code: str):
     return get_season(db.session, code)
-
-
-def _can_edit(season, area: Area, action: Action = Action.EDIT_PLANNING) -> bool:
-    return may(current_user.role, action) and may_edit(season.status, area)
 
 
 def _page_size() -> int:
@@ -108,14 +81,13 @@ def _grid_url(endpoint: str, season, args: dict) -> str:
 class Grid:
     """What differs between the plans grid and the OTB grid."""
 
-    def __init__(self, endpoint: str, template: str, area: Area, rows, totals, model,
-                 pager=None):
+    def __init__(self, endpoint: str, template: str, area: Area, rows, totals, pager=None):
         self.endpoint, self.template, self.area = endpoint, template, area
-        self.rows, self.totals, self.model = rows, totals, model
+        self.rows, self.totals = rows, totals
         self.pager = pager
 
     def context(self, season, filters, args, totals=None, **extra) -> dict:
-        return {"season": season, "args": args, "can_edit": _can_edit(season, self.area),
+        return {"season": season, "args": args, "can_edit": can_edit(current_user, season, self.area),
                 "totals": self.season_totals(season, filters) if totals is None else totals,
                 **extra}
 
@@ -137,8 +109,8 @@ class Grid:
         filters, args = grid_filters(season)
         totals = self.season_totals(season, filters)
         return render(self.template, block=block, status_code=status_code,
-                      page=self.page(season, filters, totals), choices=filter_choices(season),
-                      leaves=leaf_choices(),
+                      page=self.page(season, filters, totals), choices=queries.filter_choices(db.session, season),
+                      leaves=queries.leaf_choices(db.session),
                       **{"editing": None, "errors": {}, "values": {},
                          **self.context(season, filters, args, totals), **extra})
 
@@ -194,7 +166,7 @@ class Grid:
 
 
 PLANS = Grid("planning.plans", "planning/plans.html", Area.PLANS, queries.plan_grid,
-             queries.plan_totals, SeasonPlan)
+             queries.plan_totals)
 
 
 # Plans
@@ -297,7 +269,7 @@ def plans_approve(code: str):
 # OTB
 
 OTB = Grid("planning.otb", "planning/otb.html", Area.OTB, queries.otb_grid,
-           queries.otb_month_totals, OTBPlan, pager=queries.otb_page)
+           queries.otb_month_totals, pager=queries.otb_page)
 
 
 def _otb_inputs(form) -> dict:
@@ -420,7 +392,7 @@ def _range_context(season, **extra) -> dict:
     rows = queries.range_rows(db.session, season.id)
     return {"season": season, "rows": rows, "bands": BANDS,
             "missing": [c for c, r in rows if r is None],
-            "can_edit": _can_edit(season, Area.RANGE), "errors": {}, "values": {}, **extra}
+            "can_edit": can_edit(current_user, season, Area.RANGE), "errors": {}, "values": {}, **extra}
 
 
 @bp.get("/<code>/range")

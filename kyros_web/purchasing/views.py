@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..args import as_date, as_month, as_uuid
-from ..auth.roles import Action, may
-from ..auth.views import role_required
+from ..auth.roles import Action
+from ..auth.access import role_required
 from ..errors import StaleVersion, ValidationFailed
 from ..extensions import db
 from ..forms import attach_errors, choices, submit
@@ -17,9 +17,9 @@ from ..htmx import redirect_after_write, render, render_fragment
 from ..masterdata.services import descendant_ids
 from ..paging import page_number, paginate_rows
 from ..planning.queries import cell_figures
-from ..planning.views import filter_choices, leaf_choices
+from ..planning.queries import filter_choices, leaf_choices
 from ..seasons.services import get_season, require_editable
-from ..seasons.workflow import Area, may_edit
+from ..seasons.workflow import Area, can_edit
 from ..templating import money
 from ..values import month_start, months_between
 from . import queries, services
@@ -27,10 +27,6 @@ from .forms import GRNForm, POForm
 from .models import POSource, POStatus, PurchaseOrder
 
 bp = Blueprint("purchasing", __name__, url_prefix="/purchasing")
-
-
-def _can_buy(season) -> bool:
-    return may(current_user.role, Action.EDIT_PURCHASING) and may_edit(season.status, Area.PURCHASING)
 
 
 def _po_or_404(season, po_number: str) -> PurchaseOrder:
@@ -71,16 +67,16 @@ def pos(code: str):
     page = queries.po_page(db.session, season.id, f, page_number(request.args.get("page")),
                            current_app.config["PAGE_SIZE"])
     return render("purchasing/pos.html", block="results", season=season, page=page, args=args,
-                  choices=filter_choices(season), statuses=list(POStatus), sources=list(POSource),
-                  can_buy=_can_buy(season))
+                  choices=filter_choices(db.session, season), statuses=list(POStatus), sources=list(POSource),
+                  can_buy=can_edit(current_user, season, Area.PURCHASING))
 
 
 def _po_form(season, form: POForm) -> POForm:
     form.location_id.choices = choices(
         [("", "Choose a location")] + [(str(l.id), f"{l.name} ({l.location_code})")
-                                       for l in filter_choices(season)["locations"]])
+                                       for l in filter_choices(db.session, season)["locations"]])
     form.category_id.choices = choices(
-        [("", "Choose a leaf category")] + [(str(c.id), f"{c.code} · {c.name}") for c in leaf_choices()])
+        [("", "Choose a leaf category")] + [(str(c.id), f"{c.code} · {c.name}") for c in leaf_choices(db.session)])
     return form
 
 
@@ -176,7 +172,7 @@ def po_detail(code: str, po_number: str):
                            month_start(po.delivery_date))
     grn_form = GRNForm(po_number=po.po_number, formdata=None)
     return render("purchasing/po_detail.html", season=season, po=po, received=received,
-                  figures=figures, form=grn_form, can_buy=_can_buy(season),
+                  figures=figures, form=grn_form, can_buy=can_edit(current_user, season, Area.PURCHASING),
                   tolerance=current_app.config["KYROS_OVER_RECEIPT_TOLERANCE"])
 
 
@@ -236,7 +232,7 @@ def grns(code: str):
     page = paginate_rows(db.session, queries.grn_list(season.id, number),
                          page_number(request.args.get("page")), current_app.config["PAGE_SIZE"])
     return render("purchasing/grns.html", block="results", season=season, page=page,
-                  number=number, form=GRNForm(formdata=None), can_buy=_can_buy(season))
+                  number=number, form=GRNForm(formdata=None), can_buy=can_edit(current_user, season, Area.PURCHASING))
 
 
 @bp.post("/<code>/grns")
@@ -261,7 +257,7 @@ def grn_create(code: str):
         return url_for("purchasing.grns", code=season.season_code)
 
     template = "purchasing/po_detail.html" if from_po else "purchasing/grns.html"
-    context = {"season": season, "can_buy": _can_buy(season), "number": "",
+    context = {"season": season, "can_buy": can_edit(current_user, season, Area.PURCHASING), "number": "",
                "page": paginate_rows(db.session, queries.grn_list(season.id), 1,
                                      current_app.config["PAGE_SIZE"])}
     if from_po:

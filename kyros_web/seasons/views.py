@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ..audit import AuditEvent
 from ..auth.models import User
 from ..auth.roles import Action, may
-from ..auth.views import role_required
+from ..auth.access import role_required
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..forms import submit
@@ -23,20 +23,15 @@ from ..versions import cached
 from . import services
 from .forms import SeasonForm
 from .models import Season, SeasonLocation, SeasonTransition
-from .workflow import ORDER, Area, SeasonStatus, may_edit, next_status
+from .workflow import ORDER, Area, SeasonStatus, can_edit, next_status
 
 bp = Blueprint("seasons", __name__, url_prefix="/seasons")
 
 
-def _can(season: Season, area: Area) -> bool:
-    """The user's role manages seasons and the season's status opens the area."""
-    return may(current_user.role, Action.MANAGE_SEASONS) and may_edit(season.status, area)
-
-
 def _page_args(season: Season) -> dict:
     """What the shared season header and tabs need."""
-    return {"season": season, "can_edit_details": _can(season, Area.DETAILS),
-            "can_delete": _can(season, Area.DELETE)}
+    return {"season": season, "can_edit_details": can_edit(current_user, season, Area.DETAILS),
+            "can_delete": can_edit(current_user, season, Area.DELETE)}
 
 
 @bp.get("/")
@@ -167,9 +162,9 @@ def locations(code: str):
                 .order_by(func.lower(Location.name)))
     page = paginate_objects(db.session, assigned, page_number(request.args.get("page")),
                             current_app.config["PAGE_SIZE"])
-    can_edit = _can(season, Area.LOCATIONS)
+    editable = can_edit(current_user, season, Area.LOCATIONS)
     candidates = []
-    if can_edit and q:
+    if editable and q:
         like = f"%{q.lower()}%"
         taken = select(SeasonLocation.location_id).where(SeasonLocation.season_id == season.id)
         candidates = db.session.scalars(
@@ -179,7 +174,7 @@ def locations(code: str):
             .order_by(func.lower(Location.name)).limit(50)).all()
     clusters = db.session.scalars(select(Cluster).order_by(func.lower(Cluster.name))).all()
     return render("seasons/locations.html", page=page, q=q, candidates=candidates,
-                  clusters=clusters, can_edit_locations=can_edit, **_page_args(season))
+                  clusters=clusters, can_edit_locations=editable, **_page_args(season))
 
 
 def _ids(values) -> list[uuid.UUID]:

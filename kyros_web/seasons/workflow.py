@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from ..auth.roles import Action, may
+
 
 class SeasonStatus(StrEnum):
     CREATED = "created"
@@ -88,3 +90,19 @@ def may_edit(status: SeasonStatus, area: Area) -> bool:
 def statuses_editing(area: Area) -> list[SeasonStatus]:
     """The statuses in which the area may change, in workflow order."""
     return [s for s in ORDER if area in EDITABLE[s]]
+
+
+# The permission a write to each area takes (SPEC §4).
+AREA_ACTIONS = {
+    Area.DETAILS: Action.MANAGE_SEASONS, Area.LOCATIONS: Action.MANAGE_SEASONS,
+    Area.DELETE: Action.MANAGE_SEASONS, Area.PLANS: Action.EDIT_PLANNING,
+    Area.OTB: Action.EDIT_PLANNING, Area.RANGE: Action.EDIT_PLANNING,
+    Area.PURCHASING: Action.EDIT_PURCHASING,
+}
+
+
+def can_edit(user, season, area: Area) -> bool:
+    """The user's role may write the area and the season's status opens it: what pages ask
+    before they show an edit control (the services check both again when writing)."""
+    return (user is not None and getattr(user, "is_authenticated", False)
+            and may(user.role, AREA_ACTIONS[area]) and may_edit(season.status, area))

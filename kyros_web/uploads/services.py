@@ -9,7 +9,7 @@ import hashlib
 import io
 import uuid
 from decimal import Decimal
-from typing import Iterator
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from sqlalchemy import exists, select, text, update
@@ -267,19 +267,14 @@ def _add_rows_again(kept: "RejectedRows", kind: UploadKind, data: bytes,
             kept.add(number, cells, rejected[number])
 
 
-def rejected_rows_csv(upload: Upload) -> Iterator[bytes]:
-    """The rejected rows kept at preview, as CSV unpacked piece by piece; NotFound when the
-    preview kept none (a file refused as a whole, or one previewed before they were kept)."""
+def rejected_rows_csv(upload: Upload) -> BinaryIO:
+    """The rejected rows kept at preview, as a CSV file unpacked as it is read; NotFound when
+    the preview kept none (a file refused as a whole, or one previewed before they were
+    kept)."""
     if upload.rejected_csv is None:
         raise NotFound("The rejected rows of this upload were not kept; upload the file again "
                        "to get them")
-    return _unpacked(upload.rejected_csv)
-
-
-def _unpacked(packed_csv: bytes) -> Iterator[bytes]:
-    with gzip.GzipFile(fileobj=io.BytesIO(packed_csv), mode="rb") as packed:
-        while chunk := packed.read(64 * 1024):
-            yield chunk
+    return gzip.GzipFile(fileobj=io.BytesIO(upload.rejected_csv), mode="rb")
 
 
 def template_rows(session: Session, kind: str, season: Season | None) -> tuple[list, list]:

@@ -2,13 +2,15 @@
 templates; the history of every upload (SPEC §6, §7)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.utils import secure_filename
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..auth.roles import Action, may
-from ..auth.views import role_required
+from ..auth.access import role_required
+from ..downloads import attachment, csv_file, xlsx_file
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..htmx import redirect_after_write, render
@@ -127,10 +129,9 @@ def confirm(upload_id):
 def rejected(upload_id):
     """The rejected rows as they were in the file, with an `error` column."""
     upload = db.get_or_404(Upload, upload_id)
-    body = services.rejected_rows_csv(upload)
-    name = upload.file_name.rsplit(".", 1)[0] + "-rejected.csv"
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{_safe_name(name)}"'})
+    # The name comes from the uploader's computer: only safe characters reach the header.
+    name = secure_filename(upload.file_name.rsplit(".", 1)[0] + "-rejected.csv")
+    return attachment(services.rejected_rows_csv(upload), name or "rejected.csv", "text/csv")
 
 
 @bp.get("/template/<kind>.<fmt>")
@@ -144,12 +145,5 @@ def template(kind: str, fmt: str):
     headers, rows = services.template_rows(db.session, kind, season)
     name = f"kyros-{kind}-template" + (f"-{season.season_code}" if season else "")
     if fmt == "csv":
-        return Response(services.template_csv(headers, rows), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return Response(services.template_xlsx(headers, rows),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-
-
-def _safe_name(name: str) -> str:
-    return "".join(c for c in name if c.isalnum() or c in "-_. ")[:100] or "rejected.csv"
+        return csv_file(services.template_csv(headers, rows), f"{name}.csv")
+    return xlsx_file(services.template_xlsx(headers, rows), f"{name}.xlsx")

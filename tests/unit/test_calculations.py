@@ -3,7 +3,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from kyros_web.analytics.metrics import fulfilment, utilisation, weighted_mean
+from kyros_web.analytics.metrics import fulfilment, utilisation
 from kyros_web.planning.otb import approved_spend_limit, committed, committed_value, remaining
 from kyros_web.templating import money, percent
 
@@ -58,13 +58,24 @@ def test_committed_and_remaining():
     assert remaining(D("110000"), D("12500")) == D("97500")
 
 
+def _group(sales, margin):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(sales=D(sales), mxs=D(sales) * D(margin), sales_raw=D(sales),
+                           otb=D(0), committed=D(0), received=D(0))
+
+
 def test_margin_is_weighted_by_sales_not_averaged():
     """40 % on 9,000 and 10 % on 1,000 is 37 %, not the plain mean 25 %."""
-    assert weighted_mean([(D("40"), D("9000")), (D("10"), D("1000"))]) == D("37")
+    from kyros_web.analytics.reports import Figures
+
+    assert Figures.summed([_group("9000", "40"), _group("1000", "10")]).margin == D("37")
 
 
-def test_weighted_mean_without_weight_is_none():
-    assert weighted_mean([(D("40"), D("0"))]) is None
+def test_margin_without_sales_is_none():
+    from kyros_web.analytics.reports import Figures
+
+    assert Figures.summed([_group("0", "40")]).margin is None
 
 
 @pytest.mark.parametrize("value,shown", [

@@ -55,6 +55,20 @@ def test_rejected_file_shows_errors_and_cannot_be_confirmed(login, make, session
     assert session.scalar(select(func.count(SeasonPlan.id))) == 0
 
 
+def test_rejected_rows_download_under_a_safe_name(login, make, session):
+    """The uploader's file name reaches the download's header with only safe characters."""
+    season = make.season(SeasonStatus.LOCATIONS_DEFINED)
+    b = login("planner")
+    data = b"location_code,category_code,planned_sales,planned_margin\nNOPE,X,1,1\n"
+    post_file(b, data, "plans (v2) für Nord.csv", kind="plans", season=season.season_code)
+    upload = session.scalar(select(Upload))
+    response = b.get(f"/uploads/{upload.id}/rejected.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=plans_v2_fur_Nord-rejected.csv")
+    assert response.get_data(as_text=True).splitlines()[1].startswith("NOPE,X,1,1,")
+
+
 def test_form_errors_are_422_fragments(login, make):
     b = login("planner")
     missing = b.post("/uploads/", {"kind": "locations"}, headers=HX)
