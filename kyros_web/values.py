@@ -3,7 +3,7 @@ column's precision, exact money, percentages, months. Pure."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -44,10 +44,17 @@ class Digits:
 
     precision: int
     scale: int
+    # Worked out once: every number of an upload is checked against them.
+    quantum: Decimal = field(init=False, repr=False, compare=False)
+    largest: Decimal = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if self.precision is None or self.scale is None:
             raise TypeError("a column with unbounded NUMERIC has no digits to check against")
+        quantum = Decimal(1).scaleb(-self.scale)
+        object.__setattr__(self, "quantum", quantum)
+        object.__setattr__(self, "largest",
+                           Decimal(10) ** (self.precision - self.scale) - quantum)
 
     @classmethod
     def of(cls, column) -> "Digits":
@@ -56,22 +63,19 @@ class Digits:
         kind = getattr(kind, "impl", kind)
         return cls(kind.precision, kind.scale)
 
-    @property
-    def largest(self) -> Decimal:
-        return Decimal(10) ** (self.precision - self.scale) - Decimal(1).scaleb(-self.scale)
-
     def problem(self, number: Decimal) -> str | None:
-        """Why the finite `number` cannot be stored in the column, or None when it can."""
-        if number.as_tuple().exponent < -self.scale:
-            return f"may have at most {self.scale} decimals"
+        """Why the finite `number` cannot be stored in the column, or None when it can
+        (1.500 is 1.50 and fits two decimals; 1.505 does not)."""
         if abs(number) > self.largest:
             return (f"is beyond what can be stored: it must be between {-self.largest:,} and "
                     f"{self.largest:,}")
+        if number.quantize(self.quantum) != number:
+            return f"may have at most {self.scale} decimals"
         return None
 
     def exact(self, number: Decimal) -> Decimal:
         """The number with exactly `scale` places, as the database stores it."""
-        return number.quantize(Decimal(1).scaleb(-self.scale))
+        return number.quantize(self.quantum)
 
 
 MONEY = Digits.of(Money)
