@@ -78,23 +78,25 @@ def record(session: Session, *, user, action: str, entity: str, entity_id=None,
     return event
 
 
+def _latest(session: Session, stmt) -> tuple[str, datetime] | None:
+    """(email, time) of the latest event `stmt` selects, if any."""
+    event = session.scalar(stmt.order_by(AuditEvent.at.desc()).limit(1))
+    if event is None:
+        return None
+    return (event.user.email if event.user is not None else "an unknown user"), event.at
+
+
 def last_actor(session: Session, entity: str, entity_id) -> str | None:
     """The email of whoever made the latest recorded change to one entity, if known."""
-    event = session.scalar(
-        select(AuditEvent).where(AuditEvent.entity == entity,
-                                 AuditEvent.entity_id == str(entity_id))
-        .order_by(AuditEvent.at.desc()).limit(1))
-    return event.user.email if event is not None and event.user is not None else None
+    found = _latest(session, select(AuditEvent).where(AuditEvent.entity == entity,
+                                                      AuditEvent.entity_id == str(entity_id)))
+    return found[0] if found else None
 
 
 def last_change_since(session: Session, season_id, since: datetime,
                       exclude_entity_id: str | None = None) -> tuple[str, datetime] | None:
     """(email, time) of the latest recorded change in a season after `since`, if any."""
-    stmt = (select(AuditEvent).where(AuditEvent.season_id == season_id, AuditEvent.at > since)
-            .order_by(AuditEvent.at.desc()).limit(1))
+    stmt = select(AuditEvent).where(AuditEvent.season_id == season_id, AuditEvent.at > since)
     if exclude_entity_id is not None:
         stmt = stmt.where(AuditEvent.entity_id.is_distinct_from(exclude_entity_id))
-    event = session.scalar(stmt)
-    if event is None:
-        return None
-    return (event.user.email if event.user is not None else "an unknown user"), event.at
+    return _latest(session, stmt)

@@ -19,6 +19,7 @@ database, so every worker sees a write on its very next request.
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 import uuid
 from collections import OrderedDict
 from typing import Any, Callable, Hashable
@@ -39,11 +40,12 @@ def season_scope(season_id: uuid.UUID) -> str:
     return f"season:{season_id}"
 
 
-class Scope:
+class Scope(ABC):
     """Which counter a model's writes move; models declare one as `__version_scope__`."""
 
+    @abstractmethod
     def of_object(self, session: Session, obj: Any) -> str | None:
-        raise NotImplementedError
+        """The counter a written object moves (None: it moves none)."""
 
     def of_rows(self, rows) -> set[str]:
         """The counters a set-based write of these parameter rows moves."""

@@ -245,12 +245,10 @@ class RejectedRows:
         self._text = io.TextIOWrapper(self._packed, encoding="utf-8", newline="")
         self._writer = csv.writer(self._text)
         self._writer.writerow([safe_cell(h) for h in headers] + ["error"])
-        self.rows = 0
 
     def add(self, number: int, cells: list, messages: str) -> None:
         self._writer.writerow([safe_cell("" if c is None else str(c)) for c in cells]
                               + [safe_cell(messages)])
-        self.rows += 1
 
     def packed(self) -> bytes:
         self._text.close()  # closes the gzip stream too, writing its trailer
