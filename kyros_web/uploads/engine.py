@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..errors import ValidationFailed
 from . import parsing
 
 MAX_ROWS = 1_000_000
@@ -107,6 +108,13 @@ def analyse(handler, table: parsing.Table, *, write: bool = False,
                     column = exc.column or handler.blame
                     problems.append(CellProblem(number, column, _shown(raw.get(column)),
                                                 exc.message))
+                except ValidationFailed as exc:
+                    # A domain rule (planning/rules.py, purchasing/rules.py) names its field
+                    # as the forms do; the handler says which column of the file that is.
+                    for field_name, message in exc.errors.items():
+                        column = handler.column_for(field_name)
+                        problems.append(CellProblem(number, column, _shown(raw.get(column)),
+                                                    message))
         if problems:
             _reject(result, problems)
             continue

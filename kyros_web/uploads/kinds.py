@@ -112,6 +112,18 @@ class Handler(ABC):
         """The column a duplicate or a row-wide problem is reported against."""
         return self.key[0]
 
+    # A rule's field that is not itself a column of the file → the column it is shown
+    # against (e.g. the computed OTB → planned_sales).
+    field_columns: dict[str, str] = {}
+
+    def column_for(self, field_name: str) -> str:
+        """The column of the file a rule's message about `field_name` is shown against."""
+        if field_name in self.field_columns:
+            return self.field_columns[field_name]
+        if any(c.name == field_name for c in self.columns):
+            return field_name
+        return self.blame
+
     def key_of(self, values: dict) -> tuple:
         return tuple(values[k] for k in self.key)
 
