@@ -125,8 +125,8 @@ def at_least(number: Decimal | None, minimum: Decimal, field: str, label: str,
     if number is None:
         return
     if number < minimum or (strict and number == minimum):
-        sign = "greater than" if strict else "at least"
-        raise ValidationFailed({field: f"{label} must be {sign} {minimum}"})
+        bound = f"greater than {minimum}" if strict else f"{minimum} or more"
+        raise ValidationFailed({field: f"{label} must be {bound}"})
 
 
 def month_start(d: date) -> date:

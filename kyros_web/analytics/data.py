@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from ..planning.rules import PRICE_BANDS
 from . import sql
 from .report import DATE, MONEY, MONTH, NUMBER, Column, Table, band
 
-BANDS = sql.BANDS
 
 
 # Per table of sql.season_data: the sheet title, its columns, and a row as cells.
@@ -34,9 +34,9 @@ SHEETS = {
             lambda r: list(r)),
     "range": ("Range intent", [Column("category_code"), Column("core_percent", NUMBER),
                                Column("fashion_percent", NUMBER),
-                               *[Column(f"price_band_{b}", NUMBER) for b in BANDS]],
+                               *[Column(f"price_band_{b}", NUMBER) for b in PRICE_BANDS]],
               lambda r: [r.category_code, r.core_percent, r.fashion_percent,
-                         *[band(r.price_band_mix, b) for b in BANDS]]),
+                         *[band(r.price_band_mix, b) for b in PRICE_BANDS]]),
     "pos": ("POs", [Column("po_number"), Column("location_code"), Column("category_code"),
                     Column("supplier"), Column("order_date", DATE), Column("delivery_date", DATE),
                     Column("po_value", MONEY), Column("status"), Column("source")],

@@ -46,13 +46,6 @@ class Report:
         return next(t for t in self.tables if t.name == name)
 
 
-def ratio(part, whole) -> Decimal:
-    """part ÷ whole × 100 on exact decimals; 0 when the whole is 0 (SPEC §5)."""
-    if not whole:
-        return Decimal("0")
-    return Decimal(part) / Decimal(whole) * 100
-
-
 def band(mix: dict, name: str) -> Decimal | None:
     """One price band's percentage from a stored mix, or None when the mix has no such band."""
     return Decimal(mix[name]) if mix.get(name) is not None else None

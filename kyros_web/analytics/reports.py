@@ -16,12 +16,12 @@ from ..args import as_int
 from ..purchasing.models import POStatus
 from ..seasons.models import Season
 from ..seasons.workflow import ORDER
+from ..planning.otb import fulfilment, percent, utilisation
+from ..planning.rules import PRICE_BANDS
 from . import charts, sql
-from .report import (COUNT, DATE, MONEY, MONTH, PERCENT, Column, Kpi, Report, Table, band,
-                     ratio)
+from .report import COUNT, DATE, MONEY, MONTH, PERCENT, Column, Kpi, Report, Table, band
 
 ZERO = Decimal("0")
-BANDS = sql.BANDS
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,11 @@ class Figures:
 
     @property
     def utilisation(self) -> Decimal:
-        return ratio(self.committed, self.otb)
+        return utilisation(self.committed, self.otb)
 
     @property
     def fulfilment(self) -> Decimal:
-        return ratio(self.received, self.committed)
+        return fulfilment(self.received, self.committed)
 
     @property
     def remaining(self) -> Decimal:
@@ -200,8 +200,11 @@ def location_performance(session: Session, season: Season, by: str = "utilisatio
                          top: int = 10, worst: bool = False) -> Report:
     by = by if by in RANKINGS else "utilisation"
     top = min(max(top, 1), 100)
-    rows = sql.ranked_locations(session, season.id, by, top, worst)
-    ranked = [(n, r, Figures.of(r)) for n, r in enumerate(rows, start=1)]
+    figures = [(r, Figures.of(r)) for r in sql.location_rows(session, season.id)]
+    # Sorted by the measure (the code breaks ties, as rows come by code and the sort is
+    # stable); the bottom ones are the smallest first.
+    figures.sort(key=lambda pair: getattr(pair[1], by), reverse=not worst)
+    ranked = [(n, r, f) for n, (r, f) in enumerate(figures[:top], start=1)]
     which = "Bottom" if worst else "Top"
     table = Table("locations", f"{which} {top} locations by {RANKINGS[by].lower()}",
                   [Column("Rank", COUNT), Column("Code"), Column("Location"), Column("Cluster"),
@@ -238,7 +241,7 @@ def po_status(session: Session, season: Season, as_of: date | None = None) -> Re
               [Column("PO"), Column("Supplier"), Column("Due", DATE), Column("PO value", MONEY),
                Column("Received", MONEY), Column("Received share", PERCENT)],
               [[r.po_number, r.supplier or "", r.delivery_date, r.po_value, r.received,
-                ratio(r.received, r.po_value)] for r in found.partial]),
+                percent(r.received, r.po_value)] for r in found.partial]),
         Table("ageing", f"Ageing of open POs on {as_of.isoformat()} (days since ordered)",
               [Column("Age"), Column("POs", COUNT), Column("PO value", MONEY)],
               [[label, found.ageing[label].count, found.ageing[label].value]
@@ -261,14 +264,14 @@ def price_bands(session: Session, season: Season, level: int = 1) -> Report:
     table = Table("price_bands", f"Range intent at level {level} (weighted by OTB)",
                   [Column("Code"), Column("Category"), Column("Leaf categories", COUNT),
                    Column("OTB", MONEY), Column("Core", PERCENT), Column("Fashion", PERCENT),
-                   *[Column(f"Price band {b}", PERCENT) for b in BANDS]],
+                   *[Column(f"Price band {b}", PERCENT) for b in PRICE_BANDS]],
                   [[r.code, names.get(r.code, ""), r.leaves, r.otb, r.core, r.fashion,
-                    *[getattr(r, f"band_{b}") for b in BANDS]] for r in rows],
+                    *[getattr(r, f"band_{b}") for b in PRICE_BANDS]] for r in rows],
                   note="A group's percentages are the mean of its leaf categories weighted by "
                        "their OTB.")
     chart = charts.stacked_chart("Price band mix", [r.code for r in rows],
                                  [(f"Price band {b}", [getattr(r, f"band_{b}") for r in rows])
-                                  for b in BANDS])
+                                  for b in PRICE_BANDS])
     return Report("price-bands", "Price band analysis", charts=[chart], tables=[table],
                   filters={"level": level, "levels": list(range(1, max_depth + 1))})
 
@@ -320,9 +323,9 @@ def season_view(session: Session, season: Season) -> Report:
         budget.tables[0],
         Table("range", "Range intent",
               [Column("Code"), Column("Category"), Column("Core", PERCENT), Column("Fashion", PERCENT),
-               *[Column(f"Price band {b}", PERCENT) for b in BANDS]],
+               *[Column(f"Price band {b}", PERCENT) for b in PRICE_BANDS]],
               [[r.code, r.name, r.core_percent, r.fashion_percent,
-                *[band(r.price_band_mix, b) for b in BANDS]] for r in ranges]),
+                *[band(r.price_band_mix, b) for b in PRICE_BANDS]] for r in ranges]),
     ]
     return Report("view", "Read-only view", kpis=_kpis(f, sql.po_counts(session, season.id)),
                   charts=budget.charts, tables=tables)

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from ..masterdata.models import Category, Cluster, Location
 from ..modelbase import Money
 from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
+from ..planning.rules import PRICE_BANDS
 from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_expr, received_per_po
 from ..seasons.models import Season, SeasonLocation, SeasonTransition
 from ..seasons.workflow import ORDER
 from ..sqlfuncs import days_between, json_number, month_start
 
-BANDS = ("low", "mid", "high")
 
 
 def season_facts(season_id: uuid.UUID):
@@ -110,26 +110,19 @@ def by_cluster(session: Session, season_id) -> list:
         .order_by(func.coalesce(Cluster.name, ""))).all()
 
 
-def ranked_locations(session: Session, season_id, by: str, top: int, worst: bool) -> list:
-    """The `top` locations (or the bottom ones) by a measure: `location_code`, `name`,
-    `cluster`, then the sums."""
+def location_rows(session: Session, season_id) -> list:
+    """Every location with season figures: `location_code`, `name`, `cluster`, then the sums.
+    The report ranks them by the same figures it shows (planning/otb.py), not by a second
+    formula written in SQL."""
     facts = season_facts(season_id)
     grouped = (select(facts.c.location_id, *fact_sums(facts))
                .group_by(facts.c.location_id).subquery())
-    measure = {
-        "utilisation": grouped.c.committed * 1.0 / func.nullif(grouped.c.otb, 0),
-        "sales": grouped.c.sales,
-        "committed": grouped.c.committed,
-        "fulfilment": grouped.c.received * 1.0 / func.nullif(grouped.c.committed, 0),
-    }[by]
-    measure = func.coalesce(measure, 0)
     return session.execute(
         select(Location.location_code, Location.name,
                func.coalesce(Cluster.name, "").label("cluster"), grouped)
         .join(Location, Location.id == grouped.c.location_id)
         .outerjoin(Cluster, Cluster.id == Location.cluster_id)
-        .order_by(measure.asc() if worst else measure.desc(), Location.location_code)
-        .limit(top)).all()
+        .order_by(Location.location_code)).all()
 
 
 @dataclass(frozen=True)
@@ -203,7 +196,7 @@ def range_by_group(session: Session, season_id, group_of: dict) -> list:
                wmean(RangeIntent.core_percent).label("core"),
                wmean(RangeIntent.fashion_percent).label("fashion"),
                *[wmean(json_number(RangeIntent.price_band_mix, b)).label(f"band_{b}")
-                 for b in BANDS])
+                 for b in PRICE_BANDS])
         .outerjoin(otb, otb.c.category_id == RangeIntent.category_id)
         .where(RangeIntent.season_id == season_id)
         .group_by(key).order_by(key)).all()

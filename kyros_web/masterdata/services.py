@@ -117,13 +117,6 @@ def create_category(session: Session, user, *, code: str, name: str,
     return category
 
 
-def leaf_category_ids(session: Session) -> set[uuid.UUID]:
-    """Categories without children."""
-    child = Category.__table__.alias("child")
-    return set(session.scalars(select(Category.id).where(
-        ~exists().where(child.c.parent_id == Category.id))))
-
-
 CLUSTER_FIELDS = ("name", "description")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from .models import Category
@@ -26,6 +26,19 @@ class Node:
 def in_use():
     """SQL truth, per category row: season data (plans, OTB, range intent, POs) refers to it."""
     return referenced(Category.__table__)
+
+
+def is_leaf():
+    """SQL truth, per category row: it has no sub-categories, so season rows may use it
+    (SPEC §2). The one way every screen, picker, upload and template finds leaves."""
+    child = Category.__table__.alias("child")
+    return ~exists().where(child.c.parent_id == Category.id)
+
+
+def leaf_categories(session: Session) -> list:
+    """The leaf categories (`id`, `code`, `name`) by code: what season rows and POs may use."""
+    return session.execute(select(Category.id, Category.code, Category.name)
+                           .where(is_leaf()).order_by(Category.code)).all()
 
 
 def category_tree(session: Session, with_usage: bool = True) -> list[Node]:

@@ -1,4 +1,5 @@
-"""The OTB formulas of SPEC §5: spend limit, committed per PO, remaining. Pure Decimal."""
+"""The OTB formulas of SPEC §5, each written once: spend limit, committed per PO, remaining,
+budget utilisation and fulfilment. Pure Decimal; rounding happens only at display."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,6 +8,7 @@ from typing import Iterable
 from ..purchasing.models import POStatus
 
 ZERO = Decimal("0")
+HUNDRED = Decimal("100")
 
 
 SPEND_LIMIT_LABEL = ("The OTB these figures give (sales + markdowns + closing stock − opening "
@@ -45,3 +47,20 @@ def committed(pos: Iterable[tuple[POStatus | str, Decimal, Decimal]]) -> Decimal
 
 def remaining(otb: Decimal, committed_total: Decimal) -> Decimal:
     return otb - committed_total
+
+
+def percent(part, whole) -> Decimal:
+    """part ÷ whole × 100 on exact decimals; 0 when the whole is 0 (SPEC §5)."""
+    if not whole:
+        return ZERO
+    return Decimal(part) / Decimal(whole) * HUNDRED
+
+
+def utilisation(committed: Decimal, otb: Decimal) -> Decimal:
+    """Budget utilisation % = committed ÷ OTB × 100; 0 when the OTB is 0."""
+    return percent(committed, otb)
+
+
+def fulfilment(received: Decimal, committed: Decimal) -> Decimal:
+    """Fulfilment rate % = received ÷ committed × 100; 0 when nothing is committed."""
+    return percent(received, committed)

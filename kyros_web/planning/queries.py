@@ -11,17 +11,16 @@ from sqlalchemy import Numeric, case, func, literal, select, tuple_, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from ..masterdata.models import Category, Cluster, Location
-from ..masterdata.services import leaf_category_ids
+from ..masterdata.tree import category_choices
 from ..modelbase import Money
 from ..paging import Page, paginate_rows
-from ..analytics.metrics import fulfilment, utilisation
 from ..purchasing.models import GRNRecord, PurchaseOrder
 from ..purchasing.queries import committed_expr, committed_per_cell, received_per_po
 from ..seasons.models import SeasonLocation
 from ..sqlfuncs import month_start, weighted_avg
 from ..values import months_between
 from .models import OTBPlan, RangeIntent, SeasonPlan
-from .otb import committed_value
+from .otb import committed_value, fulfilment, utilisation
 
 ZERO = Decimal("0")
 
@@ -346,8 +345,6 @@ def range_rows(session: Session, season_id: uuid.UUID) -> list:
 def filter_choices(session: Session, season) -> dict:
     """Options for the grid and PO list filters: the season's clusters and locations, the
     category tree, the season's months."""
-    from ..masterdata.tree import category_choices
-
     locations = session.execute(
         select(Location.id, Location.location_code, Location.name, Location.cluster_id)
         .join(SeasonLocation, SeasonLocation.location_id == Location.id)
@@ -358,10 +355,3 @@ def filter_choices(session: Session, season) -> dict:
     return {"locations": locations, "clusters": clusters,
             "categories": category_choices(session)[1:],
             "months": months_between(season.start_date, season.end_date)}
-
-
-def leaf_choices(session: Session) -> list:
-    """The leaf categories (`id`, `code`, `name`) by code: what season rows and POs may use."""
-    leaves = leaf_category_ids(session)
-    return session.execute(select(Category.id, Category.code, Category.name)
-                           .where(Category.id.in_(leaves)).order_by(Category.code)).all()

@@ -4,7 +4,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -14,22 +13,18 @@ from ..auth.models import User
 from ..auth.roles import Action, require
 from ..errors import NotFound, StaleVersion, ValidationFailed
 from ..masterdata.models import Category
+from ..masterdata.tree import is_leaf
 from ..modelbase import utcnow
 from ..seasons.models import Season, SeasonLocation
 from ..seasons.services import lock_season, require_editable
 from ..seasons.workflow import Area
 from ..transaction import transactional
-from ..values import Digits, at_least, decimal_value, months_between, within
+from ..values import months_between
 from ..versioning import lock_row, require_version
 from .models import OTBPlan, RangeIntent, SeasonPlan
-from .otb import SPEND_LIMIT_LABEL, approved_spend_limit
+from . import rules
+from .rules import OTB_INPUTS, PLAN_FIELDS, RANGE_FIELDS
 
-ZERO = Decimal("0")
-HUNDRED = Decimal("100")
-PLAN_FIELDS = ("planned_sales", "planned_margin", "inventory_turns")
-OTB_INPUTS = ("planned_sales", "planned_markdowns", "planned_closing_stock", "opening_stock",
-              "on_order")
-RANGE_FIELDS = ("core_percent", "fashion_percent", "price_band_mix")
 
 
 @dataclass(frozen=True)
@@ -51,10 +46,11 @@ def require_season_cell(session: Session, season: Season, location_id: uuid.UUID
 
 def require_leaf(session: Session, category_id: uuid.UUID) -> Category:
     """The category, which must have no children (SPEC §2: season rows use leaves)."""
-    category = session.get(Category, category_id)
-    if category is None:
+    found = session.execute(select(Category, is_leaf()).where(Category.id == category_id)).first()
+    if found is None:
         raise NotFound("Category not found")
-    if session.scalar(select(exists().where(Category.parent_id == category_id))):
+    category, leaf = found
+    if not leaf:
         raise ValidationFailed({"category_id": f"{category.code} has sub-categories; plans, OTB, "
                                 "range intent and POs use leaf categories only"})
     return category
@@ -88,20 +84,6 @@ def row_editor(session: Session, row) -> str | None:
     return user.email if user is not None else None
 
 
-def _plan_values(planned_sales, planned_margin, inventory_turns) -> dict:
-    sales = decimal_value(planned_sales, "planned_sales", "Planned sales",
-                          digits=Digits.of(SeasonPlan.planned_sales))
-    at_least(sales, ZERO, "planned_sales", "Planned sales")
-    margin = decimal_value(planned_margin, "planned_margin", "Planned margin",
-                           digits=Digits.of(SeasonPlan.planned_margin))
-    if not Decimal(-100) < margin < HUNDRED:
-        raise ValidationFailed({"planned_margin": "Planned margin must be between -100 and 100 %"})
-    turns = decimal_value(inventory_turns, "inventory_turns", "Inventory turns", required=False,
-                          digits=Digits.of(SeasonPlan.inventory_turns))
-    at_least(turns, ZERO, "inventory_turns", "Inventory turns")
-    return {"planned_sales": sales, "planned_margin": margin, "inventory_turns": turns}
-
-
 def _apply(row, values: dict, fields) -> tuple[dict, dict]:
     """Set values on the row; return (before, after) of the fields that changed."""
     before = audit.snapshot(row, fields)
@@ -124,7 +106,9 @@ def upsert_plan(session: Session, user, season_id: uuid.UUID, *, location_id: uu
     season = lock_season(session, season_id)
     require_editable(season, Area.PLANS)
     require_season_cell(session, season, location_id, category_id)
-    values = _plan_values(planned_sales, planned_margin, inventory_turns)
+    values = rules.read_plan({"planned_sales": planned_sales,
+                              "planned_margin": planned_margin,
+                              "inventory_turns": inventory_turns})
     row = lock_row(session, select(SeasonPlan).where(
         SeasonPlan.season_id == season.id, SeasonPlan.location_id == location_id,
         SeasonPlan.category_id == category_id))
@@ -172,30 +156,6 @@ def approve_plans(session: Session, user, season_id: uuid.UUID,
     return len(rows)
 
 
-OTB_LABELS = {"planned_sales": "Planned sales", "planned_markdowns": "Planned markdowns",
-              "planned_closing_stock": "Planned closing stock", "opening_stock": "Opening stock",
-              "on_order": "On order"}
-
-
-def otb_values(values: dict) -> dict:
-    """The five OTB inputs checked (numbers of 0 or more; markdowns default to 0), and the
-    spend limit they give, which must fit its column too (SPEC §5).
-
-    Raises ValidationFailed naming the input, or "" for the computed OTB. The live preview
-    of the OTB grid calls it as well, so it refuses what a save would refuse.
-    """
-    out = {}
-    for field, label in OTB_LABELS.items():
-        raw = values.get(field)
-        if field == "planned_markdowns" and (raw is None or raw == ""):
-            raw = ZERO
-        out[field] = decimal_value(raw, field, label, digits=Digits.of(getattr(OTBPlan, field)))
-        at_least(out[field], ZERO, field, label)
-    within(approved_spend_limit(**out), "", SPEND_LIMIT_LABEL,
-           Digits.of(OTBPlan.approved_spend_limit))
-    return out
-
-
 @transactional
 def upsert_otb(session: Session, user, season_id: uuid.UUID, *, location_id: uuid.UUID,
                category_id: uuid.UUID, month: date, expected_version: int | None = None,
@@ -208,7 +168,7 @@ def upsert_otb(session: Session, user, season_id: uuid.UUID, *, location_id: uui
     if month not in months_between(season.start_date, season.end_date):
         raise ValidationFailed({"month": f"{month:%Y-%m} is not a month of season "
                                 f"{season.season_code}"})
-    values = otb_values(inputs)
+    values, _ = rules.read_otb(inputs)
     row = lock_row(session, select(OTBPlan).where(
         OTBPlan.season_id == season.id, OTBPlan.location_id == location_id,
         OTBPlan.category_id == category_id, OTBPlan.month == month))
@@ -236,33 +196,6 @@ def upsert_otb(session: Session, user, season_id: uuid.UUID, *, location_id: uui
     return Upserted(row, "updated")
 
 
-def _range_values(core_percent, fashion_percent, bands: dict | None) -> dict:
-    percent = Digits.of(RangeIntent.core_percent)
-    core = decimal_value(core_percent, "core_percent", "Core %", digits=percent)
-    fashion = decimal_value(fashion_percent, "fashion_percent", "Fashion %", digits=percent)
-    for field, value, label in (("core_percent", core, "Core %"),
-                                ("fashion_percent", fashion, "Fashion %")):
-        if not ZERO <= value <= HUNDRED:
-            raise ValidationFailed({field: f"{label} must be between 0 and 100"})
-    if core + fashion != HUNDRED:
-        raise ValidationFailed({"fashion_percent": f"Core % and fashion % must add up to 100; "
-                                f"they add up to {core + fashion}"})
-    mix = {}
-    for name, raw in (bands or {}).items():
-        value = decimal_value(raw, f"price_band_{name}", f"Price band {name}", required=False,
-                              digits=percent)
-        if value is None:
-            continue
-        if value < 0:
-            raise ValidationFailed({f"price_band_{name}": f"Price band {name} must be 0 or more"})
-        mix[name] = value
-    if mix and sum(mix.values()) != HUNDRED:
-        raise ValidationFailed({"price_band_mix": "Price bands must add up to 100; they add up "
-                                f"to {sum(mix.values())}"})
-    return {"core_percent": core, "fashion_percent": fashion,
-            "price_band_mix": {k: str(v.quantize(Decimal('0.01'))) for k, v in mix.items()}}
-
-
 @transactional
 def upsert_range(session: Session, user, season_id: uuid.UUID, *, category_id: uuid.UUID,
                  core_percent, fashion_percent, price_bands: dict | None = None,
@@ -272,7 +205,7 @@ def upsert_range(session: Session, user, season_id: uuid.UUID, *, category_id: u
     season = lock_season(session, season_id)
     require_editable(season, Area.RANGE)
     require_leaf(session, category_id)
-    values = _range_values(core_percent, fashion_percent, price_bands)
+    values = rules.read_range(core_percent, fashion_percent, price_bands)
     row = lock_row(session, select(RangeIntent).where(
         RangeIntent.season_id == season.id, RangeIntent.category_id == category_id))
     _require_not_deleted(row, expected_version, "This range intent")

@@ -17,24 +17,17 @@ from ..extensions import db
 from ..htmx import redirect_after_write, render, render_fragment, wants_fragment
 from ..masterdata.models import Category, Location
 from ..masterdata.services import descendant_ids
+from ..masterdata.tree import leaf_categories
 from ..paging import page_number, paginate_rows
 from ..seasons.services import get_season, require_editable
 from ..seasons.workflow import Area, can_edit
 from ..values import months_between
 from ..versioning import version_number
 from ..versions import cached
-from . import queries, services
+from . import queries, rules, services
 from .models import RangeIntent, SeasonPlan
-from .otb import approved_spend_limit
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
-
-OTB_INPUT_LABELS = {
-    "planned_sales": "Planned sales", "planned_markdowns": "Planned markdowns",
-    "planned_closing_stock": "Planned closing stock", "opening_stock": "Opening stock",
-    "on_order": "On order",
-}
-
 
 def grid_filters(season) -> tuple[queries.GridFilters, dict]:
     """The grid filters from the query string, and the cleaned arguments to repeat in links."""
@@ -110,7 +103,7 @@ class Grid:
         totals = self.season_totals(season, filters)
         return render(self.template, block=block, status_code=status_code,
                       page=self.page(season, filters, totals), choices=queries.filter_choices(db.session, season),
-                      leaves=queries.leaf_choices(db.session),
+                      leaves=leaf_categories(db.session),
                       **{"editing": None, "errors": {}, "values": {},
                          **self.context(season, filters, args, totals), **extra})
 
@@ -273,7 +266,7 @@ OTB = Grid("planning.otb", "planning/otb.html", Area.OTB, queries.otb_grid,
 
 
 def _otb_inputs(form) -> dict:
-    return {name: form.get(name) for name in OTB_INPUT_LABELS}
+    return {name: form.get(name) for name in rules.OTB_INPUTS}
 
 
 @bp.get("/<code>/otb")
@@ -330,8 +323,7 @@ def otb_preview(code: str):
     season = _season_or_404(code)
     result, error = None, None
     try:
-        result = approved_spend_limit(**services.otb_values(
-            {name: request.args.get(name) for name in OTB_INPUT_LABELS}))
+        _, result = rules.read_otb(_otb_inputs(request.args))
     except ValidationFailed as exc:
         error = next(iter(exc.errors.values()))
     return render_fragment("planning/otb.html", "preview", season=season, preview=result,
@@ -385,12 +377,10 @@ def otb_cell(code: str, location_code: str, category_code: str, month: str):
 
 # Range intent
 
-BANDS = ("low", "mid", "high")
-
 
 def _range_context(season, **extra) -> dict:
     rows = queries.range_rows(db.session, season.id)
-    return {"season": season, "rows": rows, "bands": BANDS,
+    return {"season": season, "rows": rows, "bands": rules.PRICE_BANDS,
             "missing": [c for c, r in rows if r is None],
             "can_edit": can_edit(current_user, season, Area.RANGE), "errors": {}, "values": {}, **extra}
 
@@ -415,7 +405,7 @@ def range_save(code: str, category_id):
         services.upsert_range(
             db.session, current_user, season.id, category_id=category_id,
             core_percent=form.get("core_percent"), fashion_percent=form.get("fashion_percent"),
-            price_bands={band: form.get(f"price_band_{band}") for band in BANDS},
+            price_bands={band: form.get(f"price_band_{band}") for band in rules.PRICE_BANDS},
             expected_version=version, must_be_new=version is None)
     except (ValidationFailed, StaleVersion) as exc:
         db.session.expire_all()

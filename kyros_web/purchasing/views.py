@@ -15,9 +15,10 @@ from ..extensions import db
 from ..forms import attach_errors, choices, submit
 from ..htmx import redirect_after_write, render, render_fragment
 from ..masterdata.services import descendant_ids
+from ..masterdata.tree import leaf_categories
 from ..paging import page_number, paginate_rows
 from ..planning.queries import cell_figures
-from ..planning.queries import filter_choices, leaf_choices
+from ..planning.queries import filter_choices
 from ..seasons.services import get_season, require_editable
 from ..seasons.workflow import Area, can_edit
 from ..templating import money
@@ -76,7 +77,7 @@ def _po_form(season, form: POForm) -> POForm:
         [("", "Choose a location")] + [(str(l.id), f"{l.name} ({l.location_code})")
                                        for l in filter_choices(db.session, season)["locations"]])
     form.category_id.choices = choices(
-        [("", "Choose a leaf category")] + [(str(c.id), f"{c.code} · {c.name}") for c in leaf_choices(db.session)])
+        [("", "Choose a leaf category")] + [(str(c.id), f"{c.code} · {c.name}") for c in leaf_categories(db.session)])
     return form
 
 

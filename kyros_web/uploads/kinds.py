@@ -12,16 +12,17 @@ from decimal import Decimal
 import re
 from abc import ABC, abstractmethod
 
-from sqlalchemy import exists, func, insert, select, type_coerce, update
+from sqlalchemy import func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from .. import ids
 from ..auth.roles import Action
 from ..masterdata.models import Category, Cluster, Location, LocationType
-from ..masterdata.tree import in_use
+from ..masterdata.tree import in_use, is_leaf
 from ..modelbase import Money, utcnow
 from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
-from ..planning.otb import SPEND_LIMIT_LABEL, approved_spend_limit, committed_value
+from ..planning import rules
+from ..planning.otb import committed_value
 from ..purchasing.models import GRNRecord, POSource, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_per_cell, received_per_po
 from ..purchasing.rules import number_problem
@@ -36,7 +37,6 @@ from .engine import CHUNK, Column, RowError
 from .models import UploadKind
 
 ZERO = Decimal("0")
-HUNDRED = Decimal("100")
 
 
 def _text(max_length):
@@ -185,10 +185,8 @@ class Handler(ABC):
             .join(SeasonLocation, SeasonLocation.location_id == Location.id)
             .where(SeasonLocation.season_id == sid)))
         self.all_locations = set(self.session.scalars(select(Location.location_code)))
-        child = Category.__table__.alias("child")
         self.leaves = _ids(self.session.execute(
-            select(Category.code, Category.id)
-            .where(~exists().where(child.c.parent_id == Category.id))))
+            select(Category.code, Category.id).where(is_leaf())))
         self.all_categories = set(self.session.scalars(select(Category.code)))
         self.months = set(months_between(self.season.start_date, self.season.end_date))
 
@@ -236,12 +234,6 @@ class Handler(ABC):
         return record
 
 
-def _non_negative(values: dict, names, labels: dict) -> None:
-    for name in names:
-        if values[name] is not None and values[name] < 0:
-            raise RowError(name, f"{labels.get(name, name)} must be 0 or more")
-
-
 class PlansHandler(Handler):
     kind = UploadKind.PLANS
     versioned = True
@@ -269,28 +261,14 @@ class PlansHandler(Handler):
 
     def check(self, v):
         location_id, category_id = self._location(v["location_code"]), self._leaf(v["category_code"])
-        _non_negative(v, ("planned_sales", "inventory_turns"),
-                      {"planned_sales": "Planned sales", "inventory_turns": "Inventory turns"})
-        if not -HUNDRED < v["planned_margin"] < HUNDRED:
-            raise RowError("planned_margin", "Planned margin must be between -100 and 100")
-        return {"location_id": location_id, "category_id": category_id,
-                "planned_sales": v["planned_sales"], "planned_margin": v["planned_margin"],
-                "inventory_turns": v["inventory_turns"]}
+        return {"location_id": location_id, "category_id": category_id, **rules.check_plan(v)}
 
     def classify(self, r):
         # A change clears approval (SPEC §2).
         return self._classify_versioned(
-            r, self.existing.get((r["location_id"], r["category_id"])),
-            ("planned_sales", "planned_margin", "inventory_turns"),
+            r, self.existing.get((r["location_id"], r["category_id"])), rules.PLAN_FIELDS,
             new_extra={"approved": False},
             updated_extra={"approved": False, "approved_by": None, "approved_at": None})
-
-
-OTB_INPUTS = ("planned_sales", "planned_markdowns", "planned_closing_stock", "opening_stock",
-              "on_order")
-OTB_LABELS = {"planned_sales": "Planned sales", "planned_markdowns": "Planned markdowns",
-              "planned_closing_stock": "Planned closing stock", "opening_stock": "Opening stock",
-              "on_order": "On order"}
 
 
 class OTBHandler(Handler):
@@ -301,7 +279,8 @@ class OTBHandler(Handler):
     model = OTBPlan
     key = ("location_code", "category_code", "month")
     key_label = "location × category × month"
-    otb_digits = Digits.of(OTBPlan.approved_spend_limit)
+    # The computed OTB is shown against the first figure of the row.
+    field_columns = {"": "planned_sales"}
     columns = (
         Column("location_code", _upper(16), True, "Location code"),
         Column("category_code", _upper(50), True, "Category code"),
@@ -320,7 +299,7 @@ class OTBHandler(Handler):
         self.existing = {
             (r.location_id, r.category_id, r.month): r for r in self.session.execute(
                 select(OTBPlan.id, OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month,
-                       OTBPlan.version, *[getattr(OTBPlan, n) for n in OTB_INPUTS])
+                       OTBPlan.version, *[getattr(OTBPlan, n) for n in rules.OTB_INPUTS])
                 .where(OTBPlan.season_id == self.season.id))}
         self.negative = 0
 
@@ -328,31 +307,22 @@ class OTBHandler(Handler):
         record = {"location_id": self._location(v["location_code"]),
                   "category_id": self._leaf(v["category_code"]),
                   "month": self._month(v["month"])}
-        if v["planned_markdowns"] is None:
-            v["planned_markdowns"] = Decimal("0.00")
-        _non_negative(v, OTB_INPUTS, OTB_LABELS)
-        record.update({n: v[n] for n in OTB_INPUTS})
-        otb = approved_spend_limit(*(v[n] for n in OTB_INPUTS))
-        # The database computes the OTB into a money column: refused here, not at confirm.
-        problem = self.otb_digits.problem(otb)
-        if problem:
-            raise RowError("planned_sales", f"{SPEND_LIMIT_LABEL} {problem}")
+        inputs, otb = rules.check_otb(v)
         if otb < 0:
             self.negative += 1
+        record.update(inputs)
         return record
 
     def classify(self, r):
         return self._classify_versioned(
-            r, self.existing.get((r["location_id"], r["category_id"], r["month"])), OTB_INPUTS)
+            r, self.existing.get((r["location_id"], r["category_id"], r["month"])),
+            rules.OTB_INPUTS)
 
     def summary(self):
         if self.negative:
             self.warnings.append(f"{self.negative} row(s) give a negative OTB (over-bought); "
                                  "they are kept and flagged")
         return super().summary()
-
-
-BANDS = ("low", "mid", "high")
 
 
 class RangeHandler(Handler):
@@ -363,12 +333,14 @@ class RangeHandler(Handler):
     model = RangeIntent
     key = ("category_code",)
     key_label = "category"
+    # The bands' sum is shown against the first band.
+    field_columns = {"price_band_mix": "price_band_low"}
     columns = (
         Column("category_code", _upper(50), True, "Category code"),
         Column("core_percent", _number(RangeIntent.core_percent), True, "Core %"),
         Column("fashion_percent", _number(RangeIntent.fashion_percent), True, "Fashion %"),
         *(Column(f"price_band_{b}", _number(RangeIntent.core_percent), False, f"Price band {b}")
-          for b in BANDS),
+          for b in rules.PRICE_BANDS),
     )
 
     def load(self):
@@ -380,27 +352,13 @@ class RangeHandler(Handler):
 
     def check(self, v):
         category_id = self._leaf(v["category_code"])
-        core, fashion = v["core_percent"], v["fashion_percent"]
-        for name, value in (("core_percent", core), ("fashion_percent", fashion)):
-            if not ZERO <= value <= HUNDRED:
-                raise RowError(name, f"{name.replace('_percent', '').capitalize()} % must be "
-                               "between 0 and 100")
-        if core + fashion != HUNDRED:
-            raise RowError("fashion_percent", f"Core % and fashion % must add up to 100; they "
-                           f"add up to {core + fashion}")
-        bands = {b: v[f"price_band_{b}"] for b in BANDS if v[f"price_band_{b}"] is not None}
-        for b, value in bands.items():
-            if value < 0:
-                raise RowError(f"price_band_{b}", f"Price band {b} must be 0 or more")
-        if bands and sum(bands.values()) != HUNDRED:
-            raise RowError("price_band_low", "Price bands must add up to 100; they add up to "
-                           f"{sum(bands.values())}")
-        return {"category_id": category_id, "core_percent": core, "fashion_percent": fashion,
-                "price_band_mix": {b: str(value) for b, value in bands.items()}}
+        return {"category_id": category_id, **rules.check_range(
+            v["core_percent"], v["fashion_percent"],
+            {b: v[f"price_band_{b}"] for b in rules.PRICE_BANDS})}
 
     def classify(self, r):
         return self._classify_versioned(r, self.existing.get(r["category_id"]),
-                                        ("core_percent", "fashion_percent", "price_band_mix"))
+                                        rules.RANGE_FIELDS)
 
 
 PO_SOURCES = {s.value: s for s in POSource}

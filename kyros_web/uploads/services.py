@@ -12,13 +12,14 @@ from decimal import Decimal
 from typing import BinaryIO
 
 from openpyxl import Workbook
-from sqlalchemy import exists, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth.roles import Role, require
 from ..errors import Forbidden, NotFound, StaleVersion, ValidationFailed, WorkflowError
 from ..masterdata.models import Category, Location
+from ..masterdata.tree import leaf_categories
 from ..planning.models import OTBPlan
 from ..seasons.models import Season, SeasonLocation
 from ..seasons.services import lock_season, require_editable
@@ -282,10 +283,7 @@ def template_rows(session: Session, kind: str, season: Season | None) -> tuple[l
     rows: list[list] = []
     if season is None or cls.kind in (UploadKind.POS, UploadKind.GRNS):
         return headers, rows
-    child = Category.__table__.alias("child")
-    leaves = session.execute(select(Category.code, Category.name)
-                             .where(~exists().where(child.c.parent_id == Category.id))
-                             .order_by(Category.code)).all()
+    leaves = leaf_categories(session)
     locations = session.execute(
         select(Location.location_code, Location.name)
         .join(SeasonLocation, SeasonLocation.location_id == Location.id)

@@ -149,7 +149,7 @@ def test_row_errors_name_row_column_value(session, make, sample_season):
             b",D01-P01-C01,,1,\n")
     upload = load(session, make.admin, "plans", data, sample_season)
     messages = {(e["row"], e["column"]): e["message"] for e in upload.summary["errors"]}
-    assert messages[(2, "planned_margin")] == "Planned margin must be between -100 and 100"
+    assert messages[(2, "planned_margin")] == "Planned margin must be more than -100 % and less than 100 %"
     assert messages[(3, "location_code")] == "Unknown location code NOPE"
     assert messages[(4, "category_code")] == "Category D01 has sub-categories; use a leaf category"
     assert messages[(5, "planned_sales")] == "Planned sales must be 0 or more"

@@ -3,8 +3,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from kyros_web.analytics.metrics import fulfilment, utilisation
-from kyros_web.planning.otb import approved_spend_limit, committed, committed_value, remaining
+from kyros_web.planning.otb import (approved_spend_limit, committed, committed_value, fulfilment,
+                                    remaining, utilisation)
 from kyros_web.templating import money, percent
 
 

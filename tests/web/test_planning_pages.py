@@ -283,7 +283,7 @@ def test_otb_inline_edit_recomputes(login, make, session):
                       {"planned_sales": "-5", "planned_markdowns": "0",
                        "planned_closing_stock": "0", "opening_stock": "0", "on_order": "0",
                        "version": "2"}, headers=HX)
-    assert negative.status_code == 422 and "at least 0" in negative.get_data(as_text=True)
+    assert negative.status_code == 422 and "0 or more" in negative.get_data(as_text=True)
 
 
 def test_otb_add_row_and_month_outside_season(login, make, session):
