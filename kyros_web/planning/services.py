@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from .. import audit
 from ..auth.models import User
@@ -93,6 +93,63 @@ def _apply(row, values: dict, fields) -> tuple[dict, dict]:
     return audit.changes(before, audit.snapshot(row, fields))
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """What differs between the season rows a planner upserts."""
+
+    model: type
+    entity: str  # in the audit log
+    label: str  # in messages: "This plan row was changed …"
+    fields: tuple  # the values a change compares and audits
+    created: tuple = ()  # key fields the audit of a new row names too
+
+
+PLAN_ROWS = _Rows(SeasonPlan, "season_plan", "plan row", PLAN_FIELDS)
+OTB_ROWS = _Rows(OTBPlan, "otb_plan", "OTB row", OTB_INPUTS, created=("month",))
+RANGE_ROWS = _Rows(RangeIntent, "range_intent", "range intent", RANGE_FIELDS)
+
+
+def _upsert(session: Session, user, season: Season, rows: _Rows, key: dict, values: dict,
+            expected_version: int | None, must_be_new: bool, *, new: dict | None = None,
+            on_change=None) -> Upserted:
+    """Create the season row of `key` or change it under its version (the row is locked).
+
+    `new` adds fields to a new row; `on_change(row, before, after)` runs after a change is
+    applied and before it is audited."""
+    what = f"This {rows.label}"
+    row = lock_row(session, select(rows.model).where(
+        rows.model.season_id == season.id,
+        *(getattr(rows.model, name) == value for name, value in key.items())))
+    _require_not_deleted(row, expected_version, what)
+    if row is None:
+        row = rows.model(season_id=season.id, version=1, uploaded_by=user.id, **key,
+                         **(new or {}), **values)
+        session.add(row)
+        session.flush()
+        audit.record(session, user=user, action="create", entity=rows.entity, entity_id=row.id,
+                     season_id=season.id, after=audit.snapshot(row, rows.created + rows.fields))
+        return Upserted(row, "new")
+    _refuse_existing(row, must_be_new, rows.label)
+    _check_version(session, row, expected_version, what)
+    before, after = _apply(row, values, rows.fields)
+    if not after:
+        return Upserted(row, "unchanged")
+    row.version += 1
+    row.uploaded_by = user.id
+    if on_change is not None:
+        on_change(row, before, after)
+    audit.record(session, user=user, action="update", entity=rows.entity, entity_id=row.id,
+                 season_id=season.id, before=before, after=after)
+    return Upserted(row, "updated")
+
+
+def _clear_approval(row, before: dict, after: dict) -> None:
+    """A changed plan row needs approving again (SPEC §2)."""
+    if row.approved:
+        row.approved, row.approved_by, row.approved_at = False, None, None
+        before["approved"], after["approved"] = True, False
+
+
 @transactional
 def upsert_plan(session: Session, user, season_id: uuid.UUID, *, location_id: uuid.UUID,
                 category_id: uuid.UUID, planned_sales, planned_margin, inventory_turns=None,
@@ -109,31 +166,10 @@ def upsert_plan(session: Session, user, season_id: uuid.UUID, *, location_id: uu
     values = rules.read_plan({"planned_sales": planned_sales,
                               "planned_margin": planned_margin,
                               "inventory_turns": inventory_turns})
-    row = lock_row(session, select(SeasonPlan).where(
-        SeasonPlan.season_id == season.id, SeasonPlan.location_id == location_id,
-        SeasonPlan.category_id == category_id))
-    _require_not_deleted(row, expected_version, "This plan row")
-    if row is None:
-        row = SeasonPlan(season_id=season.id, location_id=location_id, category_id=category_id,
-                         version=1, approved=False, uploaded_by=user.id, **values)
-        session.add(row)
-        session.flush()
-        audit.record(session, user=user, action="create", entity="season_plan", entity_id=row.id,
-                     season_id=season.id, after=audit.snapshot(row, PLAN_FIELDS))
-        return Upserted(row, "new")
-    _refuse_existing(row, must_be_new, "plan row")
-    _check_version(session, row, expected_version, "This plan row")
-    before, after = _apply(row, values, PLAN_FIELDS)
-    if not after:
-        return Upserted(row, "unchanged")
-    row.version += 1
-    row.uploaded_by = user.id
-    if row.approved:
-        row.approved, row.approved_by, row.approved_at = False, None, None
-        before["approved"], after["approved"] = True, False
-    audit.record(session, user=user, action="update", entity="season_plan", entity_id=row.id,
-                 season_id=season.id, before=before, after=after)
-    return Upserted(row, "updated")
+    return _upsert(session, user, season, PLAN_ROWS,
+                   {"location_id": location_id, "category_id": category_id}, values,
+                   expected_version, must_be_new, new={"approved": False},
+                   on_change=_clear_approval)
 
 
 @transactional
@@ -169,31 +205,16 @@ def upsert_otb(session: Session, user, season_id: uuid.UUID, *, location_id: uui
         raise ValidationFailed({"month": f"{month:%Y-%m} is not a month of season "
                                 f"{season.season_code}"})
     values, _ = rules.read_otb(inputs)
-    row = lock_row(session, select(OTBPlan).where(
-        OTBPlan.season_id == season.id, OTBPlan.location_id == location_id,
-        OTBPlan.category_id == category_id, OTBPlan.month == month))
-    _require_not_deleted(row, expected_version, "This OTB row")
-    if row is None:
-        row = OTBPlan(season_id=season.id, location_id=location_id, category_id=category_id,
-                      month=month, version=1, uploaded_by=user.id, **values)
-        session.add(row)
-        session.flush()
-        audit.record(session, user=user, action="create", entity="otb_plan", entity_id=row.id,
-                     season_id=season.id, after=audit.snapshot(row, ("month",) + OTB_INPUTS))
-        return Upserted(row, "new")
-    _refuse_existing(row, must_be_new, "OTB row")
-    _check_version(session, row, expected_version, "This OTB row")
-    before, after = _apply(row, values, OTB_INPUTS)
-    if not after:
-        return Upserted(row, "unchanged")
-    row.version += 1
-    row.uploaded_by = user.id
+    return _upsert(session, user, season, OTB_ROWS,
+                   {"location_id": location_id, "category_id": category_id, "month": month},
+                   values, expected_version, must_be_new, on_change=_read_back_otb)
+
+
+def _read_back_otb(row, before: dict, after: dict) -> None:
+    """The database recomputes the spend limit of a changed row; read it back."""
+    session = object_session(row)
     session.flush()
-    # The database recomputed the spend limit; read it back.
     session.refresh(row, ["approved_spend_limit"])
-    audit.record(session, user=user, action="update", entity="otb_plan", entity_id=row.id,
-                 season_id=season.id, before=before, after=after)
-    return Upserted(row, "updated")
 
 
 @transactional
@@ -206,28 +227,8 @@ def upsert_range(session: Session, user, season_id: uuid.UUID, *, category_id: u
     require_editable(season, Area.RANGE)
     require_leaf(session, category_id)
     values = rules.read_range(core_percent, fashion_percent, price_bands)
-    row = lock_row(session, select(RangeIntent).where(
-        RangeIntent.season_id == season.id, RangeIntent.category_id == category_id))
-    _require_not_deleted(row, expected_version, "This range intent")
-    if row is None:
-        row = RangeIntent(season_id=season.id, category_id=category_id, version=1,
-                          uploaded_by=user.id, **values)
-        session.add(row)
-        session.flush()
-        audit.record(session, user=user, action="create", entity="range_intent",
-                     entity_id=row.id, season_id=season.id,
-                     after=audit.snapshot(row, RANGE_FIELDS))
-        return Upserted(row, "new")
-    _refuse_existing(row, must_be_new, "range intent")
-    _check_version(session, row, expected_version, "This range intent")
-    before, after = _apply(row, values, RANGE_FIELDS)
-    if not after:
-        return Upserted(row, "unchanged")
-    row.version += 1
-    row.uploaded_by = user.id
-    audit.record(session, user=user, action="update", entity="range_intent", entity_id=row.id,
-                 season_id=season.id, before=before, after=after)
-    return Upserted(row, "updated")
+    return _upsert(session, user, season, RANGE_ROWS, {"category_id": category_id}, values,
+                   expected_version, must_be_new)
 
 
 def _delete_row(session: Session, user, season_id: uuid.UUID, model, row_id: uuid.UUID,
