@@ -11,7 +11,7 @@ from decimal import Decimal
 from ..errors import ValidationFailed
 from ..planning.otb import remaining
 from ..templating import money
-from ..values import Digits, at_least, decimal_value, month_start, within
+from ..values import Digits, at_least, decimal_value, month_start
 from .models import GRNRecord, POSource, POStatus, PurchaseOrder
 
 ZERO = Decimal("0")
@@ -132,8 +132,11 @@ def over_otb(otb: Decimal, committed_before: Decimal, po_value: Decimal, *, mont
     `po_value`.
     """
     committed_after = committed_before + po_value
-    within(committed_after, "po_value", f"The committed total of the cell in {month:%Y-%m} "
-           f"with this PO{IN_FILE if in_file else ''}", PO_VALUE_DIGITS)
+    # The message is made only for a refusal: an upload asks this of every row.
+    problem = PO_VALUE_DIGITS.problem(committed_after)
+    if problem:
+        raise ValidationFailed({"po_value": f"The committed total of the cell in {month:%Y-%m} "
+                                f"with this PO{IN_FILE if in_file else ''} {problem}"})
     over_by = committed_after - otb
     if over_by <= ZERO:
         return None
@@ -182,8 +185,10 @@ def check_received_total(po_number: str, po_value: Decimal, received: Decimal,
     upload. ValidationFailed on `received_value`."""
     note = IN_FILE if in_file else ""
     total = received + received_value
-    within(total, "received_value", f"The total received against PO {po_number}{note}",
-           RECEIVED_DIGITS)
+    problem = RECEIVED_DIGITS.problem(total)
+    if problem:
+        raise ValidationFailed({"received_value": f"The total received against PO "
+                                f"{po_number}{note} {problem}"})
     limit = po_value * allowance
     if total > limit:
         raise ValidationFailed({"received_value": (
