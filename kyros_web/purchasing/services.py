@@ -1,4 +1,5 @@
-"""Purchase orders and GRNs against the OTB (SPEC §2, §5): the policy, receipts, PO status."""
+"""Purchase orders and GRNs against the OTB (SPEC §2, §5): each write as one unit of work; the
+rules they apply are purchasing/rules.py's."""
 from __future__ import annotations
 
 import uuid
@@ -18,14 +19,14 @@ from ..planning.queries import cell_figures
 from ..planning.services import require_season_cell
 from ..seasons.services import lock_season, require_editable
 from ..seasons.workflow import Area
-from ..templating import money
 from ..transaction import transactional
-from ..values import Digits, at_least, decimal_value, month_start, months_between, within
+from ..values import month_start, months_between
 from ..versioning import lock_row, require_version
 from .models import GRNRecord, POSource, POStatus, PurchaseOrder
-from .rules import number_problem
+from .rules import (check_po_change, check_receipt, check_received_total, checked_po_value,
+                    checked_received_value, number_problem, over_otb, po_source, po_terms,
+                    receipt_allowance, require_changeable, status_after_receipts)
 
-ZERO = Decimal("0")
 PO_FIELDS = ("po_number", "location_id", "category_id", "supplier", "order_date",
              "delivery_date", "po_value", "source", "status")
 GRN_FIELDS = ("grn_number", "po_id", "grn_date", "received_value")
@@ -55,18 +56,11 @@ def document_number(value: str | None, field: str, label: str) -> str:
     return number
 
 
-def checked_po_value(raw, *, required: bool = True) -> Decimal | None:
-    """A typed PO value: more than 0 and within its column (SPEC §2); ValidationFailed."""
-    value = decimal_value(raw, "po_value", "PO value", required=required,
-                          digits=Digits.of(PurchaseOrder.po_value))
-    at_least(value, ZERO, "po_value", "PO value", strict=True)
-    return value
-
-
 def _po_values(session: Session, season, *, po_number: str, location_id, category_id, po_value,
                order_date: date | None, delivery_date: date | None, supplier: str | None,
                source: str) -> dict:
-    """Checked PO fields (SPEC §2): number, value > 0, delivery in a month of the season."""
+    """Checked PO fields under purchasing/rules.py: number, value, delivery, source, and a
+    cell of the season."""
     number = (po_number or "").strip()
     errors = {}
     problem = number_problem(number)
@@ -74,22 +68,20 @@ def _po_values(session: Session, season, *, po_number: str, location_id, categor
         errors["po_number"] = f"PO number {problem}"
     if order_date is None:
         errors["order_date"] = "Order date is required"
-    if source not in {s.value for s in POSource}:
-        errors["source"] = "Source must be one of " + ", ".join(s.value for s in POSource)
+    try:
+        po_source(source)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
     if errors:
         raise ValidationFailed(errors)
     value = checked_po_value(po_value)
-    delivery_date = delivery_date or order_date
-    if delivery_date < order_date:
-        raise ValidationFailed({"delivery_date": "Delivery date must be on or after the order date"})
-    month = month_start(delivery_date)
-    if month not in months_between(season.start_date, season.end_date):
-        raise ValidationFailed({"delivery_date": f"Delivery month {month:%Y-%m} is not a month "
-                                f"of season {season.season_code}"})
+    delivery_date, source = po_terms(value, order_date, delivery_date, source,
+                                     months=months_between(season.start_date, season.end_date),
+                                     season_code=season.season_code)
     require_season_cell(session, season, location_id, category_id)
     return {"po_number": number, "location_id": location_id, "category_id": category_id,
             "supplier": (supplier or "").strip() or None, "order_date": order_date,
-            "delivery_date": delivery_date, "po_value": value, "source": POSource(source)}
+            "delivery_date": delivery_date, "po_value": value, "source": source}
 
 
 def _over_otb(session: Session, season, values: dict, policy: str | None,
@@ -98,19 +90,8 @@ def _over_otb(session: Session, season, values: dict, policy: str | None,
     month = month_start(values["delivery_date"])
     figures = cell_figures(session, season.id, values["location_id"], values["category_id"],
                            month, exclude_po=exclude_po)
-    # The cell's committed total is summed by the database on every page: it must fit too.
-    within(figures.committed + values["po_value"], "po_value",
-           f"The committed total of the cell in {month:%Y-%m} with this PO",
-           Digits.of(PurchaseOrder.po_value))
-    over_by = figures.committed + values["po_value"] - figures.otb
-    if over_by <= 0:
-        return None
-    if (policy or _policy()) == "block":
-        raise ValidationFailed({"po_value": (
-            f"This PO would take {month:%Y-%m} over OTB by {money(over_by)}: OTB "
-            f"{money(figures.otb)}, committed {money(figures.committed)}, remaining "
-            f"{money(figures.remaining)}")})
-    return over_by
+    return over_otb(figures.otb, figures.committed, values["po_value"], month=month,
+                    policy=policy or _policy())
 
 
 @transactional
@@ -153,23 +134,17 @@ def update_po(session: Session, user, po_id: uuid.UUID, *, expected_version: int
     """
     po = _locked_po(session, user, po_id)
     season = po.season
-    if po.status in (POStatus.CANCELLED, POStatus.CLOSED, POStatus.RECEIVED):
-        raise ValidationFailed({"status": f"PO {po.po_number} is {po.status.title.lower()} and "
-                                "can no longer be changed"})
+    require_changeable(po.po_number, po.status)
     require_version(po, expected_version, what=f"PO {po.po_number}",
                     who=lambda: audit.last_actor(session, "purchase_order", po.id))
     values = _po_values(session, season, **fields)
     if values["po_number"] != po.po_number and session.scalar(
             select(exists().where(PurchaseOrder.po_number == values["po_number"]))):
         raise ValidationFailed({"po_number": f"PO number {values['po_number']} is already used"})
-    received = _received(session, po.id)
-    if values["po_value"] < received:
-        raise ValidationFailed({"po_value": f"PO value cannot be below the {money(received)} "
-                                "already received"})
-    grn_dates = session.scalar(select(func.min(GRNRecord.grn_date)).where(GRNRecord.po_id == po.id))
-    if grn_dates is not None and values["order_date"] > grn_dates:
-        raise ValidationFailed({"order_date": "Order date cannot be after a goods receipt "
-                                f"({grn_dates.isoformat()})"})
+    first_receipt = session.scalar(select(func.min(GRNRecord.grn_date))
+                                   .where(GRNRecord.po_id == po.id))
+    check_po_change(values["po_value"], _received(session, po.id), values["order_date"],
+                    first_receipt)
     over_by = _over_otb(session, season, values, policy, exclude_po=po.id)
     before = audit.snapshot(po, PO_FIELDS)
     for key, value in values.items():
@@ -245,33 +220,18 @@ def create_grn(session: Session, user, *, po_id: uuid.UUID, grn_number: str, grn
     number = document_number(grn_number, "grn_number", "GRN number")
     if grn_date is None:
         raise ValidationFailed({"grn_date": "GRN date is required"})
-    value = decimal_value(received_value, "received_value", "Received value",
-                          digits=Digits.of(GRNRecord.received_value))
-    at_least(value, ZERO, "received_value", "Received value", strict=True)
-    if po.status in (POStatus.CANCELLED, POStatus.CLOSED):
-        raise ValidationFailed({"po_id": f"PO {po.po_number} is {po.status.value}; "
-                                "no goods can be received against it"})
-    if grn_date < po.order_date:
-        raise ValidationFailed({"grn_date": f"GRN date must be on or after the PO's order date "
-                                f"({po.order_date.isoformat()})"})
+    value = checked_received_value(received_value)
+    check_receipt(po.po_number, po.status, po.order_date, grn_date, value)
     if session.scalar(select(exists().where(GRNRecord.grn_number == number))):
         raise ValidationFailed({"grn_number": f"GRN number {number} is already used"})
     received = _received(session, po.id)
-    # What a PO has received is summed by the database: it must fit a money column.
-    within(received + value, "received_value", f"The total received against PO {po.po_number}",
-           Digits.of(GRNRecord.received_value))
-    limit = po.po_value * (1 + _tolerance() / 100)
-    if received + value > limit:
-        raise ValidationFailed({"received_value": (
-            f"Over-receipt: PO {po.po_number} is for {money(po.po_value)}, "
-            f"{money(received)} is received already, so at most "
-            f"{money(max(limit - received, ZERO))} more can be received")})
+    check_received_total(po.po_number, po.po_value, received, value,
+                         receipt_allowance(_tolerance()))
     grn = GRNRecord(grn_number=number, po_id=po.id, grn_date=grn_date, received_value=value,
                     created_by=user.id)
     session.add(grn)
     before_status = po.status
-    po.status = (POStatus.RECEIVED if received + value >= po.po_value
-                 else POStatus.PARTIALLY_RECEIVED)
+    po.status = status_after_receipts(po.status, po.po_value, received + value)
     if po.status is not before_status:
         po.version += 1
     session.flush()

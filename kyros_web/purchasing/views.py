@@ -23,7 +23,7 @@ from ..seasons.services import get_season, require_editable
 from ..seasons.workflow import Area, can_edit
 from ..templating import money
 from ..values import month_start, months_between
-from . import queries, services
+from . import queries, rules, services
 from .forms import GRNForm, POForm
 from .models import POSource, POStatus, PurchaseOrder
 
@@ -153,7 +153,7 @@ def po_figures(code: str):
                                exclude_po=as_uuid(args.get("po")))
     value, value_error = None, None
     try:
-        value = services.checked_po_value(args.get("po_value"), required=False)
+        value = rules.checked_po_value(args.get("po_value"), required=False)
     except ValidationFailed as exc:
         value_error = exc.errors["po_value"]
     return render_fragment("purchasing/po_form.html", "figures", season=season, figures=figures,

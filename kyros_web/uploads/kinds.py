@@ -25,7 +25,9 @@ from ..planning import rules
 from ..planning.otb import committed_value
 from ..purchasing.models import GRNRecord, POSource, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_per_cell, received_per_po
-from ..purchasing.rules import number_problem
+from ..purchasing.rules import (check_po_change, check_receipt, check_received_total,
+                                number_problem, over_otb, po_terms, receipt_allowance,
+                                require_changeable, status_after_receipts)
 from ..seasons.models import SeasonLocation
 from ..seasons.workflow import Area
 from ..templating import money
@@ -361,19 +363,21 @@ class RangeHandler(Handler):
                                         rules.RANGE_FIELDS)
 
 
-PO_SOURCES = {s.value: s for s in POSource}
+class _PurchasingHandler(Handler):
+    """POs and GRNs: bought under the purchasing area, checked by purchasing/rules.py."""
+    area = Area.PURCHASING
+    action = Action.EDIT_PURCHASING
+    # A PO's status (and a GRN's PO) is shown against the PO number of the row.
+    field_columns = {"status": "po_number", "po_id": "po_number"}
 
 
-class POHandler(Handler):
+class POHandler(_PurchasingHandler):
     kind = UploadKind.POS
     versioned = True
     title = "Purchase orders"
-    area = Area.PURCHASING
-    action = Action.EDIT_PURCHASING
     model = PurchaseOrder
     key = ("po_number",)
     key_label = "PO number"
-    money = Digits.of(PurchaseOrder.po_value)
     columns = (
         Column("po_number", _document_number, True, "PO number"),
         Column("location_code", _upper(16), True, "Location code"),
@@ -416,6 +420,7 @@ class POHandler(Handler):
             .join(Location, Location.id == cells.c.location_id)
             .join(Category, Category.id == cells.c.category_id)))
         self.running = dict(self.before)
+        self.season_code = self.season.season_code
         self.same_as_stored: set[str] = set()
         self.over_rows: list[str] = []
         self.over_cells: set = set()
@@ -428,18 +433,9 @@ class POHandler(Handler):
         location_code, category_code = v["location_code"], v["category_code"]
         location_id, category_id = self._location(location_code), self._leaf(category_code)
         value = v["po_value"]
-        if value <= 0:
-            raise RowError("po_value", "PO value must be greater than 0")
-        delivery = v["delivery_date"] or v["order_date"]
-        if delivery < v["order_date"]:
-            raise RowError("delivery_date", "Delivery date must be on or after the order date")
-        month = delivery.replace(day=1)
-        if month not in self.months:
-            raise RowError("delivery_date", f"Delivery month {month:%Y-%m} is not a month of "
-                           f"season {self.season.season_code}")
-        source = PO_SOURCES.get(v["source"] or self.file_format)
-        if source is None:
-            raise RowError("source", "Source must be one of " + ", ".join(PO_SOURCES))
+        delivery, source = po_terms(value, v["order_date"], v["delivery_date"],
+                                    v["source"] or self.file_format, months=self.months,
+                                    season_code=self.season_code)
         record = {"po_number": number, "location_id": location_id, "category_id": category_id,
                   "supplier": v["supplier"], "order_date": v["order_date"],
                   "delivery_date": delivery, "po_value": value, "source": source}
@@ -451,46 +447,30 @@ class POHandler(Handler):
                     delivery, value, source):
                 self.same_as_stored.add(number)
                 return record
-            if old.status in (POStatus.CANCELLED, POStatus.CLOSED, POStatus.RECEIVED):
-                raise RowError("po_number", f"PO {number} is {old.status.value} and can no longer "
-                               "change")
-            if value < old.received:
-                raise RowError("po_value", f"PO value cannot be below the "
-                               f"{money(old.received)} already received")
-        self._apply_to_otb(record, old, (location_code, category_code, month))
+            require_changeable(number, old.status)
+            check_po_change(value, old.received)
+        self._apply_to_otb(record, old, (location_code, category_code, delivery.replace(day=1)))
         return record
 
     def _apply_to_otb(self, record, old, cell) -> None:
         """The running committed of the cell, counting this file's rows so far (SPEC §5)."""
+        value, before = record["po_value"], self.running.get(cell, ZERO)
         if old is not None:
+            # A stored PO the file changes leaves its old cell (which may be this one).
             old_cell = (old.location_code, old.category_code, old.delivery_date.replace(day=1))
-            self.running[old_cell] = self.running.get(old_cell, ZERO) - committed_value(
-                old.status, old.po_value, old.received)
-        committed = self.running.get(cell, ZERO) + record["po_value"]
-        # The cell's committed total is summed by the database on every page (and when the
-        # next file is checked): it must fit a money column like any single value.
-        problem = self.money.problem(committed)
-        if problem:
-            if old is not None:
-                self.running[old_cell] += committed_value(old.status, old.po_value, old.received)
-            raise RowError("po_value", f"The committed total of the cell in {cell[2]:%Y-%m} "
-                           f"with this PO (this file included) {problem}")
-        otb = self.otb.get(cell, ZERO)
-        if committed > otb:
-            over_by = committed - otb
-            if self.otb_policy == "block":
-                if old is not None:
-                    self.running[old_cell] += committed_value(
-                        old.status, old.po_value, old.received)
-                raise RowError("po_value", (
-                    f"Would take {cell[2]:%Y-%m} over OTB by {money(over_by)}: OTB {money(otb)}, "
-                    f"committed {money(committed - record['po_value'])}, remaining "
-                    f"{money(otb - committed + record['po_value'])}"))
+            released = committed_value(old.status, old.po_value, old.received)
+            if old_cell == cell:
+                before -= released
+        over_by = over_otb(self.otb.get(cell, ZERO), before, value, month=cell[2],
+                           policy=self.otb_policy, in_file=True)
+        if old is not None:
+            self.running[old_cell] = self.running.get(old_cell, ZERO) - released
+        self.running[cell] = before + value
+        if over_by is not None:
             self.over_cells.add(cell)
             if len(self.over_rows) < 20:
                 self.over_rows.append(f"PO {record['po_number']} takes {cell[2]:%Y-%m} over OTB "
                                       f"by {money(over_by)}")
-        self.running[cell] = committed
 
     def classify(self, r):
         old = self.existing.get(r["po_number"])
@@ -527,15 +507,12 @@ class POHandler(Handler):
         return {"warnings": self.warnings, "impact": impact}
 
 
-class GRNHandler(Handler):
+class GRNHandler(_PurchasingHandler):
     kind = UploadKind.GRNS
     title = "Goods received"
-    area = Area.PURCHASING
-    action = Action.EDIT_PURCHASING
     model = GRNRecord
     key = ("grn_number",)
     key_label = "GRN number"
-    money = Digits.of(GRNRecord.received_value)
     columns = (
         Column("grn_number", _document_number, True, "GRN number"),
         Column("po_number", _document_number, True, "PO number"),
@@ -557,7 +534,7 @@ class GRNHandler(Handler):
             .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
             .where(PurchaseOrder.season_id == sid).group_by(GRNRecord.po_id)).all())
         self.touched: set = set()
-        self.allowance = 1 + self.tolerance / 100
+        self.allowance = receipt_allowance(self.tolerance)
 
     def check(self, v):
         po = self.pos.get(v["po_number"])
@@ -569,37 +546,18 @@ class GRNHandler(Handler):
         if old is not None and (old.po_id, old.grn_date, old.received_value) == (
                 po.id, v["grn_date"], v["received_value"]):
             return record
-        if po.status in (POStatus.CANCELLED, POStatus.CLOSED):
-            raise RowError("po_number", f"PO {po.po_number} is {po.status.value}; no goods can be "
-                           "received against it")
         value = v["received_value"]
-        if value <= 0:
-            raise RowError("received_value", "Received value must be greater than 0")
-        if v["grn_date"] < po.order_date:
-            raise RowError("grn_date", "GRN date must be on or after the PO's order date "
-                           f"({po.order_date.isoformat()})")
+        check_receipt(po.po_number, po.status, po.order_date, v["grn_date"], value)
+        so_far = self.received.get(po.id, ZERO)
+        if old is not None and old.po_id == po.id:
+            so_far -= old.received_value  # the stored receipt this row replaces
+        check_received_total(po.po_number, po.po_value, so_far, value, self.allowance,
+                             in_file=True)
         if old is not None:
             self.received[old.po_id] = self.received.get(old.po_id, ZERO) - old.received_value
-        so_far = self.received.get(po.id, ZERO)
-        # What a PO has received is summed by the database: it must fit a money column.
-        problem = self.money.problem(so_far + value)
-        if problem:
-            if old is not None:
-                self.received[old.po_id] += old.received_value
-            raise RowError("received_value", f"The total received against PO {po.po_number} "
-                           f"(this file included) {problem}")
-        limit = po.po_value * self.allowance
-        if so_far + value > limit:
-            if old is not None:
-                self.received[old.po_id] += old.received_value
-            raise RowError("received_value", (
-                f"Over-receipt: PO {po.po_number} is for {money(po.po_value)}, {money(so_far)} is "
-                f"received already (this file included), so at most "
-                f"{money(max(limit - so_far, ZERO))} more can be received"))
-        self.received[po.id] = so_far + value
-        self.touched.add(po.id)
-        if old is not None:
             self.touched.add(old.po_id)
+        self.received[po.id] = self.received.get(po.id, ZERO) + value
+        self.touched.add(po.id)
         return record
 
     def classify(self, r):
@@ -617,12 +575,10 @@ class GRNHandler(Handler):
         """PO statuses follow the receipts: open → partially received → received."""
         changes = defaultdict(list)
         for po in self.pos.values():
-            if po.id not in self.touched or po.status not in (
-                    POStatus.OPEN, POStatus.PARTIALLY_RECEIVED, POStatus.RECEIVED):
+            if po.id not in self.touched:
                 continue
-            got = self.received.get(po.id, ZERO)
-            status = (POStatus.RECEIVED if got >= po.po_value else
-                      POStatus.PARTIALLY_RECEIVED if got > 0 else POStatus.OPEN)
+            status = status_after_receipts(po.status, po.po_value,
+                                           self.received.get(po.id, ZERO))
             if status is not po.status:
                 changes[status].append(po.id)
         # One UPDATE per new status (in slices), not one per PO.

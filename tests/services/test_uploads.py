@@ -305,7 +305,8 @@ def test_po_file_otb_policy_with_running_totals(session, make, sample_season):
                  config={**CONFIG, "KYROS_OTB_POLICY": "block"})
     assert block.status is UploadStatus.REJECTED
     assert [e["row"] for e in block.summary["errors"]] == [3]
-    assert block.summary["errors"][0]["message"].startswith("Would take 2026-02 over OTB by 2.00")
+    assert block.summary["errors"][0]["message"].startswith(
+        "This PO would take 2026-02 over OTB by 2.00")
 
 
 def test_po_file_changing_stored_pos(session, make, sample_season):
@@ -349,7 +350,7 @@ def test_po_file_changing_stored_pos(session, make, sample_season):
     upload = load(session, make.admin, "pos", "\n".join(lines).encode(), season, commit=False)
     messages = {e["message"] for e in upload.summary["errors"]}
     assert messages == {
-        f"PO {received.po_number} is received and can no longer change",
+        f"PO {received.po_number} is received and can no longer be changed",
         f"PO value cannot be below the {money(partly_received(session, partly))} already received",
         "Source must be one of manual, csv, xlsx, api, erp"}
 
