@@ -20,10 +20,10 @@ from ..auth.roles import Action
 from ..masterdata.models import Category, Cluster, Location, LocationType
 from ..masterdata.tree import in_use, is_leaf
 from ..modelbase import Money, utcnow
-from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
 from ..planning import rules
-from ..planning.otb import committed_value
-from ..purchasing.models import GRNRecord, POSource, POStatus, PurchaseOrder
+from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
+from ..planning.otb import committed_value, utilisation
+from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_per_cell, received_per_po
 from ..purchasing.rules import (check_po_change, check_receipt, check_received_total,
                                 number_problem, over_otb, po_terms, receipt_allowance,
@@ -497,8 +497,8 @@ class POHandler(_PurchasingHandler):
             otb, before, after = months[month]
             impact.append({"month": month.isoformat(), "otb": str(otb), "before": str(before),
                            "after": str(after),
-                           "utilisation_before": str(before / otb * 100) if otb else "0",
-                           "utilisation_after": str(after / otb * 100) if otb else "0"})
+                           "utilisation_before": str(utilisation(before, otb)),
+                           "utilisation_after": str(utilisation(after, otb))})
         if self.over_cells:
             self.warnings.append(f"{len(self.over_cells)} OTB cell(s) would go over OTB")
             self.warnings.extend(self.over_rows)
