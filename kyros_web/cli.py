@@ -170,7 +170,8 @@ def season_advance(code, note, user_email):
 @click.argument("code")
 def season_show(code):
     """Print a season's status, the gates for leaving it, and its counts."""
-    from .seasons.services import season_counts, season_gates
+    from .seasons.queries import season_counts
+    from .seasons.services import season_gates
     from .seasons.workflow import next_status
 
     target = _season(code)

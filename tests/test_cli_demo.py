@@ -56,7 +56,7 @@ def test_bench_data_is_consistent(app, session):
     from kyros_web.demo import load_users
     from kyros_web.demo.bench import load_bench
     from kyros_web.planning.queries import plan_reconciliation
-    from kyros_web.seasons.services import season_facts
+    from kyros_web.seasons.facts import season_facts
     from kyros_web.seasons.workflow import SeasonStatus
 
     load_users(session, echo=lambda *_: None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,12 +13,10 @@ from ..auth.roles import Action, require
 from ..errors import (GateFailed, IllegalTransition, NotEditable, NotFound, SeasonLocked,
                       ValidationFailed)
 from ..masterdata.models import Cluster, Location
-from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
-from ..planning.queries import plan_reconciliation, stock_chain
-from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
-from ..purchasing.queries import over_otb_po_count
+from ..planning.models import SeasonPlan
 from ..transaction import transactional
 from . import gates as gates_mod
+from .facts import season_facts
 from .models import Season, SeasonLocation, SeasonTransition
 from .workflow import Area, SeasonStatus, is_legal, may_edit, next_status, statuses_editing
 
@@ -233,64 +231,6 @@ def remove_locations(session: Session, user, season_id: uuid.UUID,
     return len(links)
 
 
-def season_facts(session: Session, season: Season) -> gates_mod.SeasonFacts:
-    """Gather the counts the gates of the season's current status need, in SQL."""
-    sid = season.id
-    status = season.status
-    facts: dict[str, int] = {}
-
-    def count(stmt) -> int:
-        return session.scalar(stmt) or 0
-
-    if status in (SeasonStatus.CREATED, SeasonStatus.LOCATIONS_DEFINED):
-        active = (select(SeasonLocation.location_id)
-                  .join(Location, Location.id == SeasonLocation.location_id)
-                  .where(SeasonLocation.season_id == sid, Location.is_active.is_(True)))
-        facts["active_locations"] = count(select(func.count()).select_from(active.subquery()))
-    if status is SeasonStatus.LOCATIONS_DEFINED:
-        facts["plan_rows"] = count(select(func.count(SeasonPlan.id))
-                                   .where(SeasonPlan.season_id == sid))
-        facts["unapproved_plans"] = count(select(func.count(SeasonPlan.id)).where(
-            SeasonPlan.season_id == sid, SeasonPlan.approved.is_(False)))
-        facts["locations_without_plans"] = count(
-            select(func.count(SeasonLocation.id)).where(
-                SeasonLocation.season_id == sid,
-                ~exists().where(SeasonPlan.season_id == sid,
-                                SeasonPlan.location_id == SeasonLocation.location_id)))
-    if status is SeasonStatus.PLAN_UPLOADED:
-        facts["otb_rows"] = count(select(func.count(OTBPlan.id)).where(OTBPlan.season_id == sid))
-        facts["negative_otb_cells"] = count(select(func.count(OTBPlan.id)).where(
-            OTBPlan.season_id == sid, OTBPlan.approved_spend_limit < 0))
-        facts["otb_plan_mismatches"] = count(_otb_plan_mismatches(sid))
-        facts["stock_chain_breaks"] = count(_stock_chain_breaks(sid))
-    if status is SeasonStatus.OTB_UPLOADED:
-        facts["leaves_missing_range"] = count(
-            select(func.count(func.distinct(OTBPlan.category_id))).where(
-                OTBPlan.season_id == sid,
-                ~exists().where(RangeIntent.season_id == sid,
-                                RangeIntent.category_id == OTBPlan.category_id)))
-    if status is SeasonStatus.RANGE_UPLOADED:
-        facts["open_pos"] = count(select(func.count(PurchaseOrder.id)).where(
-            PurchaseOrder.season_id == sid,
-            PurchaseOrder.status.in_([POStatus.OPEN, POStatus.PARTIALLY_RECEIVED])))
-        facts["pos_over_otb"] = count(over_otb_po_count(sid))
-    return gates_mod.SeasonFacts(**facts)
-
-
-def _otb_plan_mismatches(sid):
-    """Location × category pairs whose season OTB sales differ from the plan by > 1 %."""
-    recon = plan_reconciliation(sid)
-    return select(func.count()).select_from(recon).where(recon.c.mismatch)
-
-
-def _stock_chain_breaks(sid):
-    """OTB rows whose opening stock is not the closing stock of the cell's previous month."""
-    chained = stock_chain(sid)
-    return (select(func.count()).select_from(chained)
-            .where(chained.c.prev_closing.is_not(None),
-                   chained.c.opening_stock != chained.c.prev_closing))
-
-
 def season_gates(session: Session, season: Season) -> list[gates_mod.Gate]:
     """The checklist for leaving the season's current status."""
     return gates_mod.gates(season.status, season_facts(session, season))
@@ -326,21 +266,3 @@ def advance_season(session: Session, user, season_id: uuid.UUID,
                  season_id=season.id, before={"status": current.value},
                  after={"status": target.value})
     return season
-
-
-def season_counts(session: Session, season: Season) -> dict[str, int]:
-    """How many rows of each kind the season holds, in one statement."""
-    def n(model, *where):
-        return select(func.count(model.id)).where(*where).scalar_subquery()
-
-    sid = season.id
-    row = session.execute(select(
-        n(SeasonLocation, SeasonLocation.season_id == sid).label("locations"),
-        n(SeasonPlan, SeasonPlan.season_id == sid).label("plan rows"),
-        n(OTBPlan, OTBPlan.season_id == sid).label("OTB rows"),
-        n(RangeIntent, RangeIntent.season_id == sid).label("range intents"),
-        n(PurchaseOrder, PurchaseOrder.season_id == sid).label("POs"),
-        select(func.count(GRNRecord.id)).join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
-        .where(PurchaseOrder.season_id == sid).scalar_subquery().label("GRNs"),
-    )).one()
-    return dict(row._mapping)

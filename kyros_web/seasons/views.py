@@ -6,26 +6,27 @@ import uuid
 
 from flask import Blueprint, current_app, flash, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
-from ..audit import AuditEvent
-from ..auth.models import User
 from ..auth.roles import Action, may
 from ..auth.access import role_required
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..forms import submit
 from ..htmx import redirect_after_write, render
-from ..masterdata.models import Cluster, Location
-from ..paging import page_number, paginate_objects
+from ..paging import page_number
 from ..versions import cached
-from . import services
+from . import queries, services
 from .forms import SeasonForm
-from .models import Season, SeasonLocation, SeasonTransition
-from .workflow import ORDER, Area, SeasonStatus, can_edit, next_status
+from .models import Season
+from .workflow import ORDER, Area, SeasonStatus, can_edit, next_status, statuses_editing
 
 bp = Blueprint("seasons", __name__, url_prefix="/seasons")
+
+
+def _paging() -> dict:
+    """The page the query string asks for and the configured page size."""
+    return {"page": page_number(request.args.get("page")),
+            "per_page": current_app.config["PAGE_SIZE"]}
 
 
 def _page_args(season: Season) -> dict:
@@ -39,18 +40,11 @@ def _page_args(season: Season) -> dict:
 def index():
     """Seasons, filtered by status and searched by code or name, paged."""
     status = request.args.get("status", "")
-    q = request.args.get("q", "").strip()
-    stmt = select(Season).order_by(Season.start_date.desc(), Season.season_code)
-    if status in {s.value for s in SeasonStatus}:
-        stmt = stmt.where(Season.status == SeasonStatus(status))
-    else:
+    if status not in {s.value for s in SeasonStatus}:
         status = ""
-    if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(Season.season_code).like(like),
-                              func.lower(Season.name).like(like)))
-    page = paginate_objects(db.session, stmt, page_number(request.args.get("page")),
-                            current_app.config["PAGE_SIZE"])
+    q = request.args.get("q", "").strip()
+    page = queries.season_page(db.session, status=SeasonStatus(status) if status else None, q=q,
+                               **_paging())
     return render("seasons/index.html", block="results", page=page, status=status, q=q,
                   statuses=ORDER, can_create=may(current_user.role, Action.MANAGE_SEASONS))
 
@@ -62,17 +56,27 @@ def new():
     return render("seasons/form.html", form=SeasonForm(), season=None)
 
 
+def _save(season: Season | None, done: str):
+    """Run the season form: create a season (none yet) or update this one, then its page."""
+    form = SeasonForm()
+
+    def save():
+        fields = {"name": form.name.data, "start_date": form.start_date.data,
+                  "end_date": form.end_date.data}
+        if season is None:
+            return services.create_season(db.session, current_user, **fields)
+        return services.update_season(db.session, current_user, season.id, **fields)
+
+    return submit(form, save, template="seasons/form.html", season=season,
+                  success=lambda s: url_for("seasons.detail", code=s.season_code),
+                  message=lambda s: f"Season {s.season_code} {done}")
+
+
 @bp.post("/")
 @role_required(Action.MANAGE_SEASONS)
 def create():
     """Create a season; its code is generated."""
-    form = SeasonForm()
-    return submit(form, lambda: services.create_season(
-        db.session, current_user, name=form.name.data, start_date=form.start_date.data,
-        end_date=form.end_date.data),
-        template="seasons/form.html", season=None,
-        success=lambda s: url_for("seasons.detail", code=s.season_code),
-        message=lambda s: f"Season {s.season_code} created. Next: assign its locations.")
+    return _save(None, "created. Next: assign its locations.")
 
 
 @bp.get("/<code>/edit")
@@ -88,14 +92,7 @@ def edit(code: str):
 @role_required(Action.MANAGE_SEASONS)
 def update(code: str):
     """Save a season's name and dates."""
-    season = services.get_season(db.session, code)
-    form = SeasonForm()
-    return submit(form, lambda: services.update_season(
-        db.session, current_user, season.id, name=form.name.data,
-        start_date=form.start_date.data, end_date=form.end_date.data),
-        template="seasons/form.html", season=season,
-        success=lambda s: url_for("seasons.detail", code=s.season_code),
-        message=lambda s: f"Season {s.season_code} saved.")
+    return _save(services.get_season(db.session, code), "saved.")
 
 
 @bp.post("/<code>/delete")
@@ -125,10 +122,7 @@ def detail(code: str, lock_error: str | None = None):
     season = services.get_season(db.session, code)
     checklist = cached(db.session, season.id, ("gates", season.status),
                        lambda: services.season_gates(db.session, season))
-    transitions = db.session.scalars(
-        select(SeasonTransition).where(SeasonTransition.season_id == season.id)
-        .options(selectinload(SeasonTransition.user))
-        .order_by(SeasonTransition.created_at)).all()
+    transitions = queries.transitions(db.session, season.id)
     return render("seasons/detail.html", block="workflow",
                   status_code=422 if lock_error else 200, checklist=checklist,
                   next=next_status(season.status), order=ORDER, transitions=transitions,
@@ -157,24 +151,12 @@ def locations(code: str):
     """The season's locations, and (while the season allows) adding and removing them."""
     season = services.get_season(db.session, code)
     q = request.args.get("q", "").strip()
-    assigned = (select(Location).join(SeasonLocation, SeasonLocation.location_id == Location.id)
-                .where(SeasonLocation.season_id == season.id)
-                .order_by(func.lower(Location.name)))
-    page = paginate_objects(db.session, assigned, page_number(request.args.get("page")),
-                            current_app.config["PAGE_SIZE"])
+    page = queries.assigned_locations(db.session, season.id, **_paging())
     editable = can_edit(current_user, season, Area.LOCATIONS)
-    candidates = []
-    if editable and q:
-        like = f"%{q.lower()}%"
-        taken = select(SeasonLocation.location_id).where(SeasonLocation.season_id == season.id)
-        candidates = db.session.scalars(
-            select(Location).where(Location.is_active.is_(True), Location.id.not_in(taken),
-                                   or_(func.lower(Location.name).like(like),
-                                       func.lower(Location.location_code).like(like)))
-            .order_by(func.lower(Location.name)).limit(50)).all()
-    clusters = db.session.scalars(select(Cluster).order_by(func.lower(Cluster.name))).all()
+    candidates = queries.location_candidates(db.session, season.id, q) if editable and q else []
     return render("seasons/locations.html", page=page, q=q, candidates=candidates,
-                  clusters=clusters, can_edit_locations=editable, **_page_args(season))
+                  clusters=queries.clusters(db.session), can_edit_locations=editable,
+                  location_statuses=statuses_editing(Area.LOCATIONS), **_page_args(season))
 
 
 def _ids(values) -> list[uuid.UUID]:
@@ -217,34 +199,16 @@ def remove(code: str):
 def history(code: str):
     """Transitions and audit events of the season, filterable by entity and user, paged."""
     season = services.get_season(db.session, code)
+    choices = queries.history_choices(db.session, season.id)
     entity = request.args.get("entity", "")
-    user = request.args.get("user", "")
-    stmt = (select(AuditEvent).where(AuditEvent.season_id == season.id)
-            .options(selectinload(AuditEvent.user))
-            .order_by(AuditEvent.at.desc(), AuditEvent.id))
-    entities = db.session.scalars(select(AuditEvent.entity).distinct()
-                                  .where(AuditEvent.season_id == season.id)
-                                  .order_by(AuditEvent.entity)).all()
-    users = db.session.execute(select(User.id, User.email).where(User.id.in_(
-        select(AuditEvent.user_id).where(AuditEvent.season_id == season.id)))
-        .order_by(User.email)).all()
-    if entity in entities:
-        stmt = stmt.where(AuditEvent.entity == entity)
-    else:
+    if entity not in choices.entities:
         entity = ""
     entity_id = request.args.get("entity_id", "")[:64]
-    if entity_id:
-        stmt = stmt.where(AuditEvent.entity_id == entity_id)
-    if user in {str(u.id) for u in users}:
-        stmt = stmt.where(AuditEvent.user_id == uuid.UUID(user))
-    else:
+    user = request.args.get("user", "")
+    if user not in choices.user_ids():
         user = ""
-    page = paginate_objects(db.session, stmt, page_number(request.args.get("page")),
-                            current_app.config["PAGE_SIZE"])
-    transitions = db.session.scalars(
-        select(SeasonTransition).where(SeasonTransition.season_id == season.id)
-        .options(selectinload(SeasonTransition.user))
-        .order_by(SeasonTransition.created_at)).all()
+    page = queries.history_page(db.session, season.id, entity=entity, entity_id=entity_id,
+                                user_id=uuid.UUID(user) if user else None, **_paging())
     return render("seasons/history.html", block="events", page=page, entity=entity, user=user,
-                  entity_id=entity_id,
-                  entities=entities, users=users, transitions=transitions, **_page_args(season))
+                  entity_id=entity_id, entities=choices.entities, users=choices.users,
+                  transitions=queries.transitions(db.session, season.id), **_page_args(season))

@@ -18,6 +18,7 @@ from ..paging import page_number, paginate_objects
 from ..seasons.models import Season
 from ..seasons.services import get_season
 from . import parsing, services
+from .forms import UploadForm
 from .kinds import HANDLERS
 from .models import Upload, UploadKind, UploadStatus
 
@@ -60,8 +61,8 @@ def _seasons():
     return db.session.scalars(select(Season).order_by(Season.start_date.desc())).all()
 
 
-def _form_context(**extra) -> dict:
-    return {"kinds": _kinds_for_user(), "seasons": _seasons(),
+def _form_context(form: UploadForm, **extra) -> dict:
+    return {"form": form, "kinds": _kinds_for_user(), "seasons": _seasons(),
             "kind": request.values.get("kind", ""), "season_code": request.values.get("season", ""),
             "max_mb": current_app.config["KYROS_MAX_UPLOAD_MB"], "error": None, **extra}
 
@@ -70,22 +71,19 @@ def _form_context(**extra) -> dict:
 @role_required(Action.UPLOAD)
 def new():
     """The upload form, with a template to download for each kind."""
-    return render("uploads/new.html", **_form_context())
+    return render("uploads/new.html", **_form_context(UploadForm()))
 
 
 @bp.post("/")
 @role_required(Action.UPLOAD)
 def create():
     """Receive a file, check every row, and show the preview (nothing is written yet)."""
-    kind = request.form.get("kind", "")
-    if kind not in {k.value for k in UploadKind}:
+    form = UploadForm()
+    if not form.validate_on_submit():
         return render("uploads/new.html", block="form", status_code=422,
-                      **_form_context(error="Choose what the file holds."))
-    file = request.files.get("file")
-    if file is None or not file.filename:
-        return render("uploads/new.html", block="form", status_code=422,
-                      **_form_context(error="Choose a file to upload."))
-    code = request.form.get("season", "").strip()
+                      **_form_context(form, error=form.first_error()))
+    kind, file = form.kind.data, form.file.data
+    code = (form.season.data or "").strip()
     season = get_season(db.session, code) if code and HANDLERS[UploadKind(kind)].area else None
     with file.stream:  # a large upload is spooled to a temporary file: close it
         data = file.read()
@@ -95,7 +93,7 @@ def create():
                                          config=current_app.config)
     except (parsing.FileRejected, ValidationFailed) as exc:
         return render("uploads/new.html", block="form", status_code=422,
-                      **_form_context(error=exc.message))
+                      **_form_context(form, error=exc.message))
     return redirect_after_write(url_for("uploads.detail", upload_id=upload.id))
 
 

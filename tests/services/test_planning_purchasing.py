@@ -11,7 +11,8 @@ from kyros_web.planning.queries import cell_figures
 from kyros_web.planning.services import upsert_otb, upsert_plan, upsert_range
 from kyros_web.purchasing import services as po
 from kyros_web.purchasing.queries import over_otb_po_count
-from kyros_web.seasons.services import advance_season, season_facts
+from kyros_web.seasons.facts import season_facts
+from kyros_web.seasons.services import advance_season
 from kyros_web.seasons.workflow import SeasonStatus
 
 FEB = date(2026, 2, 1)

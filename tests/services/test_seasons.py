@@ -13,6 +13,7 @@ from kyros_web.errors import (Forbidden, GateFailed, IllegalTransition, NotEdita
 from kyros_web.models import Season, SeasonPlan, SeasonTransition
 from kyros_web.planning.services import approve_plans, upsert_plan
 from kyros_web.seasons import services
+from kyros_web.seasons.facts import season_facts
 from kyros_web.seasons.workflow import ORDER, Area, SeasonStatus
 
 
@@ -131,7 +132,7 @@ def test_otb_soft_gates(session, make):
                  planned_closing_stock="500", opening_stock="400", on_order="0")
     make.otb_row(season, loc, leaf, date(2026, 3, 1), planned_sales="100",
                  planned_closing_stock="0", opening_stock="900", on_order="0")
-    facts = services.season_facts(session, season)
+    facts = season_facts(session, season)
     assert facts.otb_rows == 2
     assert facts.otb_plan_mismatches == 1  # 1,100 against a plan of 3,000
     assert facts.stock_chain_breaks == 1  # March opens at 900, February closed at 500

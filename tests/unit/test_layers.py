@@ -67,3 +67,19 @@ def test_can_edit_needs_the_role_and_the_status():
     assert not can_edit(user(Role.VIEWER), SimpleNamespace(status=SeasonStatus.CREATED),
                         Area.DETAILS)
     assert not can_edit(None, season, Area.PURCHASING)
+
+
+def test_season_views_run_no_query_of_their_own():
+    """The season pages read through seasons/queries.py: their view module imports no SQL."""
+    for module in imported_modules(PACKAGE / "seasons" / "views.py"):
+        assert module.split(".")[0] != "sqlalchemy", f"seasons/views.py imports {module}"
+
+
+def test_only_the_facts_module_reads_the_planning_and_purchasing_queries():
+    """Season writes stay below planning and purchasing; the gates' counts are gathered apart."""
+    for path in sorted((PACKAGE / "seasons").glob("*.py")):
+        if path.name == "facts.py":
+            continue
+        for module in imported_modules(path):
+            assert not module.endswith(("planning.queries", "purchasing.queries")), (
+                f"seasons/{path.name} imports {module}")
