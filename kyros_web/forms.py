@@ -55,7 +55,7 @@ class FormPage:
 
     def save(self, form, write: Callable, record=None, *, done: str,
              default_field: str | None = None, label: Callable[[object], str] | None = None):
-        """`submit` the form; on success back to the list with "<Name> <label> <done>."."""
+        """`submit` the form; a save goes back to the list, saying e.g. 'Cluster North saved.'"""
         label = label or self.label
         return submit(form, write, template=self.template, default_field=default_field,
                       success=lambda saved: url_for(self.index),
