@@ -3,9 +3,10 @@ again with its messages next to the fields and status 422 (SPEC §8)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Callable
 
-from flask import flash
+from flask import flash, url_for
 from wtforms import SelectChoice, SelectField
 
 from .errors import Conflict, ValidationFailed
@@ -36,6 +37,30 @@ def submit(form, save: Callable, *, template: str, success: Callable[[object], s
             flash(message(result), "success")
             return redirect_after_write(success(result))
     return render(template, block="form", status_code=422, form=form, **context)
+
+
+@dataclass(frozen=True)
+class FormPage:
+    """The new/edit form of one kind of record: its template, the name the template and the
+    messages know the record by, and the list page a save goes back to."""
+
+    template: str
+    name: str
+    index: str
+    label: Callable[[object], str]
+
+    def show(self, form, record=None):
+        """The form page, empty for a new record or filled from `record`."""
+        return render(self.template, form=form, **{self.name: record})
+
+    def save(self, form, write: Callable, record=None, *, done: str,
+             default_field: str | None = None, label: Callable[[object], str] | None = None):
+        """`submit` the form; a save goes back to the list, saying e.g. 'Cluster North saved.'"""
+        label = label or self.label
+        return submit(form, write, template=self.template, default_field=default_field,
+                      success=lambda saved: url_for(self.index),
+                      message=lambda saved: f"{self.name.capitalize()} {label(saved)} {done}.",
+                      **{self.name: record})
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..extensions import db, limiter, login_manager
-from ..forms import submit
+from ..forms import FormPage
 from ..htmx import render
 from ..paging import page_number, paginate_objects
 from .forms import LoginForm, NewUserForm, UserForm
@@ -108,6 +108,9 @@ def logout_everywhere():
     return _logged_out("You are logged out on every device.")
 
 
+USER = FormPage("auth/user_form.html", "user", "auth.users", label=lambda u: u.email)
+
+
 @bp.get("/users")
 @role_required(Action.MANAGE_USERS)
 def users():
@@ -121,7 +124,7 @@ def users():
 @role_required(Action.MANAGE_USERS)
 def user_new():
     """The form for a new user."""
-    return render("auth/user_form.html", form=NewUserForm(is_active=True), user=None)
+    return USER.show(NewUserForm(is_active=True))
 
 
 @bp.post("/users")
@@ -129,12 +132,10 @@ def user_new():
 def user_create():
     """Create a user who can log in at once."""
     form = NewUserForm()
-    return submit(form, lambda: create_user(
+    return USER.save(form, lambda: create_user(
         db.session, current_user, email=form.email.data, role=form.role.data,
         password=form.password.data, full_name=form.full_name.data),
-        template="auth/user_form.html", user=None, default_field="email",
-        success=lambda u: url_for("auth.users"),
-        message=lambda u: f"User {u.email} created.")
+        done="created", default_field="email")
 
 
 @bp.get("/users/<uuid:user_id>/edit")
@@ -142,7 +143,7 @@ def user_create():
 def user_edit(user_id):
     """The form to change a user's name, role, status or password."""
     user = db.get_or_404(User, user_id)
-    return render("auth/user_form.html", form=UserForm(obj=user, role=user.role.value), user=user)
+    return USER.show(UserForm(obj=user, role=user.role.value), user)
 
 
 @bp.post("/users/<uuid:user_id>")
@@ -151,12 +152,9 @@ def user_update(user_id):
     """Save a user; a new role, status or password ends their other sessions."""
     user = db.get_or_404(User, user_id)
     form = UserForm()
-    return submit(form, lambda: update_user(
+    return USER.save(form, lambda: update_user(
         db.session, current_user, user, role=form.role.data, is_active=form.is_active.data,
-        password=form.password.data or None, full_name=form.full_name.data),
-        template="auth/user_form.html", user=user,
-        success=lambda u: url_for("auth.users"),
-        message=lambda u: f"User {u.email} saved.")
+        password=form.password.data or None, full_name=form.full_name.data), user, done="saved")
 
 
 @bp.post("/users/<uuid:user_id>/logout-everywhere")

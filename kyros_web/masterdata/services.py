@@ -45,6 +45,16 @@ def create_cluster(session: Session, user, *, name: str, description: str | None
     return cluster
 
 
+def _location_errors(name: str, type: str) -> dict[str, str]:
+    """A location, new or changed, has a name and is a store or a warehouse."""
+    errors = {}
+    if not name:
+        errors["name"] = "Name is required"
+    if type not in {t.value for t in LocationType}:
+        errors["type"] = "Type must be store or warehouse"
+    return errors
+
+
 @transactional
 def create_location(session: Session, user, *, name: str, type: str,
                     cluster_id: uuid.UUID | None = None, location_code: str | None = None,
@@ -52,12 +62,8 @@ def create_location(session: Session, user, *, name: str, type: str,
                     country: str | None = None) -> Location:
     """A location; its 16-character code is generated when not given."""
     require(user, Action.EDIT_MASTERDATA)
-    errors = {}
     name = (name or "").strip()
-    if not name:
-        errors["name"] = "Name is required"
-    if type not in {t.value for t in LocationType}:
-        errors["type"] = "Type must be store or warehouse"
+    errors = _location_errors(name, type)
     code = (location_code or "").strip().upper()
     if code and not LOCATION_CODE_RE.match(code):
         errors["location_code"] = "Location code must be 16 characters A–Z and 0–9"
@@ -154,9 +160,7 @@ def delete_cluster(session: Session, user, cluster_id: uuid.UUID) -> None:
     if count:
         raise Conflict(f"Cluster {cluster.name} has {count} location(s); move them to another "
                        "cluster before deleting it")
-    audit.record(session, user=user, action="delete", entity="cluster", entity_id=cluster.id,
-                 before=audit.snapshot(cluster, CLUSTER_FIELDS))
-    session.delete(cluster)
+    _audit_delete(session, user, "cluster", cluster, CLUSTER_FIELDS)
 
 
 @transactional
@@ -166,12 +170,8 @@ def update_location(session: Session, user, location_id: uuid.UUID, *, name: str
     """Change a location's details; its code is fixed once given (files refer to it)."""
     require(user, Action.EDIT_MASTERDATA)
     location = _get(session, Location, location_id, "Location")
-    errors = {}
     name = (name or "").strip()
-    if not name:
-        errors["name"] = "Name is required"
-    if type not in {t.value for t in LocationType}:
-        errors["type"] = "Type must be store or warehouse"
+    errors = _location_errors(name, type)
     if errors:
         raise ValidationFailed(errors)
     if cluster_id is not None and session.get(Cluster, cluster_id) is None:
@@ -209,9 +209,7 @@ def delete_location(session: Session, user, location_id: uuid.UUID) -> None:
     if location_is_referenced(session, location.id):
         raise Conflict(f"Location {location.location_code} is used by season data and cannot be "
                        "deleted; deactivate it instead")
-    audit.record(session, user=user, action="delete", entity="location", entity_id=location.id,
-                 before=audit.snapshot(location, LOCATION_FIELDS))
-    session.delete(location)
+    _audit_delete(session, user, "location", location, LOCATION_FIELDS)
 
 
 def descendant_ids(session: Session, category_id: uuid.UUID) -> set[uuid.UUID]:
@@ -260,9 +258,7 @@ def delete_category(session: Session, user, category_id: uuid.UUID) -> None:
     if category_has_rows(session, category.id):
         raise Conflict(f"Category {category.code} is used by plans, OTB, range intent or POs "
                        "and cannot be deleted")
-    audit.record(session, user=user, action="delete", entity="category", entity_id=category.id,
-                 before=audit.snapshot(category, CATEGORY_FIELDS))
-    session.delete(category)
+    _audit_delete(session, user, "category", category, CATEGORY_FIELDS)
 
 
 def _require_may_have_children(session: Session, parent: Category) -> None:
@@ -277,6 +273,12 @@ def _get(session: Session, model, object_id, label: str):
     if obj is None:
         raise NotFound(f"{label} not found")
     return obj
+
+
+def _audit_delete(session: Session, user, entity: str, obj, fields) -> None:
+    audit.record(session, user=user, action="delete", entity=entity, entity_id=obj.id,
+                 before=audit.snapshot(obj, fields))
+    session.delete(obj)
 
 
 def _audit_update(session: Session, user, entity: str, obj, before: dict, fields) -> None:

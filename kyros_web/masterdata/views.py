@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from ..auth.roles import Action, may
 from ..auth.access import role_required
 from ..extensions import db
-from ..forms import choices, submit
+from ..forms import FormPage, choices
 from ..htmx import redirect_after_write, render
 from ..paging import page_number, paginate_objects
 from . import services
@@ -27,6 +27,23 @@ def _can_edit() -> bool:
 
 def _get_or_404(model, object_id: uuid.UUID):
     return db.get_or_404(model, object_id)
+
+
+CLUSTER = FormPage("masterdata/cluster_form.html", "cluster", "masterdata.clusters",
+                   label=lambda c: c.name)
+LOCATION = FormPage("masterdata/location_form.html", "location", "masterdata.locations",
+                    label=lambda loc: loc.name)
+CATEGORY = FormPage("masterdata/category_form.html", "category", "masterdata.categories",
+                    label=lambda c: c.code)
+
+
+def _delete(page: FormPage, model, object_id: uuid.UUID, delete):
+    """Delete one record through its service, then back to its list."""
+    record = _get_or_404(model, object_id)
+    label = page.label(record)
+    delete(db.session, current_user, record.id)
+    flash(f"{page.name.capitalize()} {label} deleted.", "success")
+    return redirect_after_write(url_for(page.index))
 
 
 # Clusters
@@ -48,7 +65,7 @@ def clusters():
 @role_required(Action.EDIT_MASTERDATA)
 def cluster_new():
     """The form for a new cluster."""
-    return render("masterdata/cluster_form.html", form=ClusterForm(), cluster=None)
+    return CLUSTER.show(ClusterForm())
 
 
 @bp.post("/clusters")
@@ -56,11 +73,9 @@ def cluster_new():
 def cluster_create():
     """Create a cluster."""
     form = ClusterForm()
-    return submit(form, lambda: services.create_cluster(
+    return CLUSTER.save(form, lambda: services.create_cluster(
         db.session, current_user, name=form.name.data, description=form.description.data),
-        template="masterdata/cluster_form.html", cluster=None, default_field="name",
-        success=lambda c: url_for("masterdata.clusters"),
-        message=lambda c: f"Cluster {c.name} created.")
+        done="created", default_field="name")
 
 
 @bp.get("/clusters/<uuid:cluster_id>/edit")
@@ -68,7 +83,7 @@ def cluster_create():
 def cluster_edit(cluster_id):
     """The form to rename or describe a cluster."""
     cluster = _get_or_404(Cluster, cluster_id)
-    return render("masterdata/cluster_form.html", form=ClusterForm(obj=cluster), cluster=cluster)
+    return CLUSTER.show(ClusterForm(obj=cluster), cluster)
 
 
 @bp.post("/clusters/<uuid:cluster_id>")
@@ -77,23 +92,16 @@ def cluster_update(cluster_id):
     """Save a cluster's name and description."""
     cluster = _get_or_404(Cluster, cluster_id)
     form = ClusterForm()
-    return submit(form, lambda: services.update_cluster(
+    return CLUSTER.save(form, lambda: services.update_cluster(
         db.session, current_user, cluster.id, name=form.name.data,
-        description=form.description.data),
-        template="masterdata/cluster_form.html", cluster=cluster, default_field="name",
-        success=lambda c: url_for("masterdata.clusters"),
-        message=lambda c: f"Cluster {c.name} saved.")
+        description=form.description.data), cluster, done="saved", default_field="name")
 
 
 @bp.post("/clusters/<uuid:cluster_id>/delete")
 @role_required(Action.EDIT_MASTERDATA)
 def cluster_delete(cluster_id):
     """Delete a cluster without locations."""
-    cluster = _get_or_404(Cluster, cluster_id)
-    name = cluster.name
-    services.delete_cluster(db.session, current_user, cluster.id)
-    flash(f"Cluster {name} deleted.", "success")
-    return redirect_after_write(url_for("masterdata.clusters"))
+    return _delete(CLUSTER, Cluster, cluster_id, services.delete_cluster)
 
 
 # Locations
@@ -101,6 +109,12 @@ def cluster_delete(cluster_id):
 def _cluster_choices():
     return [("", "(no cluster)")] + [
         (str(c.id), c.name) for c in db.session.scalars(select(Cluster).order_by(func.lower(Cluster.name)))]
+
+
+def _location_form(form):
+    """A location form offering every cluster."""
+    form.cluster_id.choices = choices(_cluster_choices())
+    return form
 
 
 @bp.get("/locations")
@@ -137,24 +151,19 @@ def locations():
 @role_required(Action.EDIT_MASTERDATA)
 def location_new():
     """The form for a new location."""
-    form = NewLocationForm()
-    form.cluster_id.choices = choices(_cluster_choices())
-    return render("masterdata/location_form.html", form=form, location=None)
+    return LOCATION.show(_location_form(NewLocationForm()))
 
 
 @bp.post("/locations")
 @role_required(Action.EDIT_MASTERDATA)
 def location_create():
     """Create a location; its code is generated when left empty."""
-    form = NewLocationForm()
-    form.cluster_id.choices = choices(_cluster_choices())
-    return submit(form, lambda: services.create_location(
+    form = _location_form(NewLocationForm())
+    return LOCATION.save(form, lambda: services.create_location(
         db.session, current_user, name=form.name.data, type=form.type.data,
         cluster_id=form.cluster_id.data, location_code=form.location_code.data,
         address=form.address.data, city=form.city.data, country=form.country.data),
-        template="masterdata/location_form.html", location=None,
-        success=lambda loc: url_for("masterdata.locations"),
-        message=lambda loc: f"Location {loc.name} ({loc.location_code}) created.")
+        done="created", label=lambda loc: f"{loc.name} ({loc.location_code})")
 
 
 @bp.get("/locations/<uuid:location_id>/edit")
@@ -162,9 +171,8 @@ def location_create():
 def location_edit(location_id):
     """The form to change a location."""
     location = _get_or_404(Location, location_id)
-    form = LocationForm(obj=location, type=location.type.value)
-    form.cluster_id.choices = choices(_cluster_choices())
-    return render("masterdata/location_form.html", form=form, location=location)
+    return LOCATION.show(_location_form(LocationForm(obj=location, type=location.type.value)),
+                         location)
 
 
 @bp.post("/locations/<uuid:location_id>")
@@ -172,15 +180,11 @@ def location_edit(location_id):
 def location_update(location_id):
     """Save a location's details."""
     location = _get_or_404(Location, location_id)
-    form = LocationForm()
-    form.cluster_id.choices = choices(_cluster_choices())
-    return submit(form, lambda: services.update_location(
+    form = _location_form(LocationForm())
+    return LOCATION.save(form, lambda: services.update_location(
         db.session, current_user, location.id, name=form.name.data, type=form.type.data,
         cluster_id=form.cluster_id.data, address=form.address.data, city=form.city.data,
-        country=form.country.data),
-        template="masterdata/location_form.html", location=location,
-        success=lambda loc: url_for("masterdata.locations"),
-        message=lambda loc: f"Location {loc.name} saved.")
+        country=form.country.data), location, done="saved")
 
 
 @bp.post("/locations/<uuid:location_id>/active")
@@ -198,14 +202,16 @@ def location_set_active(location_id):
 @role_required(Action.EDIT_MASTERDATA)
 def location_delete(location_id):
     """Delete a location no season refers to."""
-    location = _get_or_404(Location, location_id)
-    name = location.name
-    services.delete_location(db.session, current_user, location.id)
-    flash(f"Location {name} deleted.", "success")
-    return redirect_after_write(url_for("masterdata.locations"))
+    return _delete(LOCATION, Location, location_id, services.delete_location)
 
 
 # Categories
+
+def _category_form(form, category: Category | None = None):
+    """A category form offering every place in the tree, but under the category itself."""
+    form.parent_id.choices = choices(category_choices(db.session, exclude=category and category.id))
+    return form
+
 
 @bp.get("/categories")
 @login_required
@@ -219,26 +225,21 @@ def categories():
 @role_required(Action.EDIT_MASTERDATA)
 def category_new():
     """The form for a new category, under ?parent= when given."""
-    form = NewCategoryForm()
-    form.parent_id.choices = choices(category_choices(db.session))
+    form = _category_form(NewCategoryForm())
     parent = request.args.get("parent")
     if parent and not form.is_submitted():
         form.parent_id.data = form.parent_id.coerce(parent)
-    return render("masterdata/category_form.html", form=form, category=None)
+    return CATEGORY.show(form)
 
 
 @bp.post("/categories")
 @role_required(Action.EDIT_MASTERDATA)
 def category_create():
     """Create a category."""
-    form = NewCategoryForm()
-    form.parent_id.choices = choices(category_choices(db.session))
-    return submit(form, lambda: services.create_category(
+    form = _category_form(NewCategoryForm())
+    return CATEGORY.save(form, lambda: services.create_category(
         db.session, current_user, code=form.code.data, name=form.name.data,
-        parent_id=form.parent_id.data, description=form.description.data),
-        template="masterdata/category_form.html", category=None,
-        success=lambda c: url_for("masterdata.categories"),
-        message=lambda c: f"Category {c.code} created.")
+        parent_id=form.parent_id.data, description=form.description.data), done="created")
 
 
 @bp.get("/categories/<uuid:category_id>/edit")
@@ -246,9 +247,7 @@ def category_create():
 def category_edit(category_id):
     """The form to rename or move a category."""
     category = _get_or_404(Category, category_id)
-    form = CategoryForm(obj=category)
-    form.parent_id.choices = choices(category_choices(db.session, exclude=category.id))
-    return render("masterdata/category_form.html", form=form, category=category)
+    return CATEGORY.show(_category_form(CategoryForm(obj=category), category), category)
 
 
 @bp.post("/categories/<uuid:category_id>")
@@ -256,22 +255,15 @@ def category_edit(category_id):
 def category_update(category_id):
     """Save a category's name, description and place in the tree."""
     category = _get_or_404(Category, category_id)
-    form = CategoryForm()
-    form.parent_id.choices = choices(category_choices(db.session, exclude=category.id))
-    return submit(form, lambda: services.update_category(
+    form = _category_form(CategoryForm(), category)
+    return CATEGORY.save(form, lambda: services.update_category(
         db.session, current_user, category.id, name=form.name.data,
-        parent_id=form.parent_id.data, description=form.description.data),
-        template="masterdata/category_form.html", category=category,
-        success=lambda c: url_for("masterdata.categories"),
-        message=lambda c: f"Category {c.code} saved.")
+        parent_id=form.parent_id.data, description=form.description.data), category,
+        done="saved")
 
 
 @bp.post("/categories/<uuid:category_id>/delete")
 @role_required(Action.EDIT_MASTERDATA)
 def category_delete(category_id):
     """Delete a category without sub-categories or season data."""
-    category = _get_or_404(Category, category_id)
-    code = category.code
-    services.delete_category(db.session, current_user, category.id)
-    flash(f"Category {code} deleted.", "success")
-    return redirect_after_write(url_for("masterdata.categories"))
+    return _delete(CATEGORY, Category, category_id, services.delete_category)

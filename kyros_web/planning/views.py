@@ -124,6 +124,19 @@ class Grid:
                           **self.context(season, filters, args), **extra)
         return self.full(season, block=None, status_code=status_code, **extra)
 
+    def row_page(self, code: str, row_id: uuid.UUID, *, editing: bool):
+        """One row, read-only or, where the season's status lets it be edited, as a form."""
+        season = _season_or_404(code)
+        if editing:
+            require_editable(season, self.area)
+        return self.render_row(season, self.one(season, row_id), editing=editing)
+
+    def totals_block(self, code: str):
+        """The totals of the filtered rows alone (refreshed after an inline edit)."""
+        season = _season_or_404(code)
+        filters, args = grid_filters(season)
+        return render_fragment(self.template, "totals", **self.context(season, filters, args))
+
     def after_save(self, season, row_id: uuid.UUID, event: str, message: str):
         """The saved row for htmx (and a trigger to refresh the totals), else back to the grid."""
         if wants_fragment():
@@ -133,11 +146,12 @@ class Grid:
         flash(message, "success")
         return redirect_after_write(_grid_url(self.endpoint, season, grid_filters(season)[1]))
 
-    def save(self, season, row_id: uuid.UUID, write, event: str, message: str):
-        """Run `write(row)`; 422 with the messages, 409 when the row changed meanwhile."""
+    def save(self, code: str, row_id: uuid.UUID, write, event: str, message: str):
+        """Run `write(season, row)`; 422 with the messages, 409 when the row changed meanwhile."""
+        season = _season_or_404(code)
         row = self.one(season, row_id)
         try:
-            write(row[0])
+            write(season, row[0])
         except ValidationFailed as exc:
             return self.render_row(season, row, editing=True, errors=exc.errors,
                                    status_code=422, values=request.form)
@@ -147,13 +161,21 @@ class Grid:
                                    errors={"": exc.message}, status_code=409)
         return self.after_save(season, row_id, event, message)
 
-    def add(self, season, write, message: str):
-        """Run `write()` for a new row; the add form again with 422 on a refusal."""
+    def add(self, code: str, write, message: str):
+        """Run `write(season)` for a new row; the add form again with 422 on a refusal."""
+        season = _season_or_404(code)
         try:
-            write()
+            write(season)
         except ValidationFailed as exc:
             return self.full(season, block="add", status_code=422, add_errors=exc.errors,
                              add_values=request.form)
+        flash(message, "success")
+        return redirect_after_write(_grid_url(self.endpoint, season, grid_filters(season)[1]))
+
+    def delete(self, code: str, row_id: uuid.UUID, delete, message: str):
+        """Delete one row with `delete` (its service), then back to the grid as filtered."""
+        season = _season_or_404(code)
+        delete(db.session, current_user, season.id, row_id)
         flash(message, "success")
         return redirect_after_write(_grid_url(self.endpoint, season, grid_filters(season)[1]))
 
@@ -177,26 +199,22 @@ def plans(code: str):
 @login_required
 def plan_row(code: str, plan_id):
     """One plan row, read-only (what "Cancel" of an inline edit shows again)."""
-    season = _season_or_404(code)
-    return PLANS.render_row(season, PLANS.one(season, plan_id), editing=False)
+    return PLANS.row_page(code, plan_id, editing=False)
 
 
 @bp.get("/<code>/plans/<uuid:plan_id>/edit")
 @role_required(Action.EDIT_PLANNING)
 def plan_edit(code: str, plan_id):
     """One plan row as a form; the grid page around it without JavaScript."""
-    season = _season_or_404(code)
-    require_editable(season, Area.PLANS)
-    return PLANS.render_row(season, PLANS.one(season, plan_id), editing=True)
+    return PLANS.row_page(code, plan_id, editing=True)
 
 
 @bp.post("/<code>/plans/<uuid:plan_id>")
 @role_required(Action.EDIT_PLANNING)
 def plan_update(code: str, plan_id):
     """Save one plan row, refused when it changed since it was loaded (its version)."""
-    season = _season_or_404(code)
     form = request.form
-    return PLANS.save(season, plan_id, lambda plan: services.upsert_plan(
+    return PLANS.save(code, plan_id, lambda season, plan: services.upsert_plan(
         db.session, current_user, season.id, location_id=plan.location_id,
         category_id=plan.category_id, planned_sales=form.get("planned_sales"),
         planned_margin=form.get("planned_margin"),
@@ -208,19 +226,16 @@ def plan_update(code: str, plan_id):
 @login_required
 def plans_totals(code: str):
     """The totals row of the filtered plans (refreshed after an inline edit)."""
-    season = _season_or_404(code)
-    filters, args = grid_filters(season)
-    return render_fragment("planning/plans.html", "totals", **PLANS.context(season, filters, args))
+    return PLANS.totals_block(code)
 
 
 @bp.post("/<code>/plans")
 @role_required(Action.EDIT_PLANNING)
 def plan_create(code: str):
     """Add a plan row for a season location × leaf category."""
-    season = _season_or_404(code)
     form = request.form
 
-    def write():
+    def write(season):
         location_id, category_id = as_uuid(form.get("location_id")), as_uuid(form.get("category_id"))
         if not location_id or not category_id:
             raise ValidationFailed({"location_id": "Choose a location and a leaf category"})
@@ -230,17 +245,14 @@ def plan_create(code: str):
             planned_margin=form.get("planned_margin"),
             inventory_turns=form.get("inventory_turns") or None, must_be_new=True)
 
-    return PLANS.add(season, write, "Plan row added.")
+    return PLANS.add(code, write, "Plan row added.")
 
 
 @bp.post("/<code>/plans/<uuid:plan_id>/delete")
 @role_required(Action.EDIT_PLANNING)
 def plan_delete(code: str, plan_id):
     """Delete a plan row."""
-    season = _season_or_404(code)
-    services.delete_plan(db.session, current_user, season.id, plan_id)
-    flash("Plan row deleted.", "success")
-    return redirect_after_write(_grid_url("planning.plans", season, grid_filters(season)[1]))
+    return PLANS.delete(code, plan_id, services.delete_plan, "Plan row deleted.")
 
 
 @bp.post("/<code>/plans/approve")
@@ -282,26 +294,22 @@ def otb(code: str):
 @login_required
 def otb_row(code: str, otb_id):
     """One OTB row, read-only."""
-    season = _season_or_404(code)
-    return OTB.render_row(season, OTB.one(season, otb_id), editing=False)
+    return OTB.row_page(code, otb_id, editing=False)
 
 
 @bp.get("/<code>/otb/<uuid:otb_id>/edit")
 @role_required(Action.EDIT_PLANNING)
 def otb_edit(code: str, otb_id):
     """One OTB row as a form whose OTB recalculates while typing."""
-    season = _season_or_404(code)
-    require_editable(season, Area.OTB)
-    return OTB.render_row(season, OTB.one(season, otb_id), editing=True)
+    return OTB.row_page(code, otb_id, editing=True)
 
 
 @bp.post("/<code>/otb/<uuid:otb_id>")
 @role_required(Action.EDIT_PLANNING)
 def otb_update(code: str, otb_id):
     """Save one OTB row (its OTB is computed), refused when it changed meanwhile."""
-    season = _season_or_404(code)
     form = request.form
-    return OTB.save(season, otb_id, lambda row: services.upsert_otb(
+    return OTB.save(code, otb_id, lambda season, row: services.upsert_otb(
         db.session, current_user, season.id, location_id=row.location_id,
         category_id=row.category_id, month=row.month, expected_version=version_number(form.get("version")),
         **_otb_inputs(form)), "otb-changed", "OTB row saved.")
@@ -311,9 +319,7 @@ def otb_update(code: str, otb_id):
 @login_required
 def otb_totals(code: str):
     """The month totals of the filtered OTB rows."""
-    season = _season_or_404(code)
-    filters, args = grid_filters(season)
-    return render_fragment("planning/otb.html", "totals", **OTB.context(season, filters, args))
+    return OTB.totals_block(code)
 
 
 @bp.get("/<code>/otb/preview")
@@ -334,10 +340,9 @@ def otb_preview(code: str):
 @role_required(Action.EDIT_PLANNING)
 def otb_create(code: str):
     """Add an OTB row for a season location × leaf category × month."""
-    season = _season_or_404(code)
     form = request.form
 
-    def write():
+    def write(season):
         location_id, category_id = as_uuid(form.get("location_id")), as_uuid(form.get("category_id"))
         month = as_month(form.get("month"))
         if not location_id or not category_id or not month:
@@ -346,17 +351,14 @@ def otb_create(code: str):
                             category_id=category_id, month=month, must_be_new=True,
                             **_otb_inputs(form))
 
-    return OTB.add(season, write, "OTB row added.")
+    return OTB.add(code, write, "OTB row added.")
 
 
 @bp.post("/<code>/otb/<uuid:otb_id>/delete")
 @role_required(Action.EDIT_PLANNING)
 def otb_delete(code: str, otb_id):
     """Delete an OTB row."""
-    season = _season_or_404(code)
-    services.delete_otb(db.session, current_user, season.id, otb_id)
-    flash("OTB row deleted.", "success")
-    return redirect_after_write(_grid_url("planning.otb", season, grid_filters(season)[1]))
+    return OTB.delete(code, otb_id, services.delete_otb, "OTB row deleted.")
 
 
 @bp.get("/<code>/otb/cell/<location_code>/<category_code>/<month>")

@@ -200,28 +200,28 @@ def po_update(code: str, po_number: str):
         **_po_fields(form)), po=po)
 
 
+def _po_step(code: str, po_number: str, step, done: str):
+    """Move one PO on with `step` (its service), then back to the PO page."""
+    season = get_season(db.session, code)
+    po = _po_or_404(season, po_number)
+    step(db.session, current_user, po.id)
+    flash(f"PO {po_number} {done}.", "success")
+    return redirect_after_write(url_for("purchasing.po_detail", code=season.season_code,
+                                        po_number=po_number))
+
+
 @bp.post("/<code>/pos/<po_number>/cancel")
 @role_required(Action.EDIT_PURCHASING)
 def po_cancel(code: str, po_number: str):
     """Cancel a PO without goods received; it stops consuming OTB."""
-    season = get_season(db.session, code)
-    po = _po_or_404(season, po_number)
-    services.cancel_po(db.session, current_user, po.id)
-    flash(f"PO {po_number} cancelled.", "success")
-    return redirect_after_write(url_for("purchasing.po_detail", code=season.season_code,
-                                        po_number=po_number))
+    return _po_step(code, po_number, services.cancel_po, "cancelled")
 
 
 @bp.post("/<code>/pos/<po_number>/close")
 @role_required(Action.EDIT_PURCHASING)
 def po_close(code: str, po_number: str):
     """Short-close a partly received PO: what was not received stops consuming OTB."""
-    season = get_season(db.session, code)
-    po = _po_or_404(season, po_number)
-    services.close_po(db.session, current_user, po.id)
-    flash(f"PO {po_number} short-closed.", "success")
-    return redirect_after_write(url_for("purchasing.po_detail", code=season.season_code,
-                                        po_number=po_number))
+    return _po_step(code, po_number, services.close_po, "short-closed")
 
 
 @bp.get("/<code>/grns")

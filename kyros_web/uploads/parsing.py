@@ -20,6 +20,7 @@ from ..values import MONEY, NUMBER_FORMAT, Digits, NumberFormatError, read_decim
 XLSX_MAGIC = b"PK\x03\x04"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+SAVE_AS_UTF8 = "Save the CSV as UTF-8, or upload an XLSX file."
 DELIMITERS = (",", ";", "\t")
 CHECK_EVERY = 4096  # rows between two looks at the clock
 
@@ -75,25 +76,24 @@ def sniff_format(data: bytes) -> str:
         xlsx.open_archive(data).close()
         return "xlsx"
     if data.startswith(UTF32_BOMS):
-        raise FileRejected("The file is UTF-32 text. Save the CSV as UTF-8, or upload an XLSX "
-                           "file.")
+        raise FileRejected(f"The file is UTF-32 text. {SAVE_AS_UTF8}")
     if data.startswith(UTF16_BOMS):
-        try:
-            data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise FileRejected(f"The file is UTF-16 text but byte {exc.start + 1} cannot be "
-                               "read. Save the CSV as UTF-8, or upload an XLSX file.") from None
-        return "csv"
+        return _text_in(data, "utf-16", "The file is UTF-16 text but byte {byte} cannot be read.")
     if b"\x00" in data[:65536]:
         if _looks_utf16(data[:65536]):
-            raise FileRejected("The file looks like UTF-16 text without a byte order mark. Save "
-                               "the CSV as UTF-8, or upload an XLSX file.")
+            raise FileRejected("The file looks like UTF-16 text without a byte order mark. "
+                               f"{SAVE_AS_UTF8}")
         raise FileRejected("The file is not a CSV or XLSX file (it holds binary data).")
+    return _text_in(data, "utf-8", "The file is not UTF-8 text (byte {byte} cannot be read).")
+
+
+def _text_in(data: bytes, encoding: str, unreadable: str) -> str:
+    """'csv' when the whole file decodes as `encoding`; else FileRejected saying which byte
+    (`unreadable` names it as `{byte}`, counted from 1) and how to fix it."""
     try:
-        data.decode("utf-8")
+        data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise FileRejected(f"The file is not UTF-8 text (byte {exc.start + 1} cannot be read). "
-                           "Save the CSV as UTF-8, or upload an XLSX file.") from None
+        raise FileRejected(f"{unreadable.format(byte=exc.start + 1)} {SAVE_AS_UTF8}") from None
     return "csv"
 
 
