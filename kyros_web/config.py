@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from decimal import Decimal
 from pathlib import Path
 
 from .modelbase import Percent
@@ -13,6 +12,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 OTB_POLICIES = ("warn", "block")
+PERCENT = Digits.of(Percent)
 
 
 class ConfigError(RuntimeError):
@@ -38,34 +38,36 @@ def _secret_key(env: str, instance_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def _decimal(name: str, default: str) -> Decimal:
+def _setting(name: str, default: str, read):
+    """A setting from the environment; `read(raw)` gives (value, None) or (None, why it is
+    refused, e.g. "must be a whole number")."""
     raw = os.environ.get(name, default)
+    value, problem = read(raw)
+    if problem:
+        raise ConfigError(f"{name} {problem}, got {raw!r}")
+    return value
+
+
+def _percent(raw: str):
     try:
         value = read_decimal(raw)
     except NumberFormatError:
-        raise ConfigError(f"{name} must be a number of percent, got {raw!r}") from None
-    if value < 0 or Digits.of(Percent).problem(value):
-        raise ConfigError(f"{name} must be a percentage of 0 or more (at most "
-                          f"{Digits.of(Percent).largest}, 2 decimals), got {raw!r}")
-    return value
+        return None, "must be a number of percent"
+    if value < 0 or PERCENT.problem(value):
+        return None, f"must be a percentage of 0 or more (at most {PERCENT.largest}, 2 decimals)"
+    return value, None
 
 
-def _int(name: str, default: str) -> int:
-    raw = os.environ.get(name, default)
+def _positive(raw: str):
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
-    return value
+        return None, "must be a whole number"
+    return (value, None) if value > 0 else (None, "must be greater than 0")
 
 
-def _count(name: str, default: str) -> int:
-    raw = os.environ.get(name, default)
-    if not raw.isdigit():
-        raise ConfigError(f"{name} must be a whole number of 0 or more, got {raw!r}")
-    return int(raw)
+def _count(raw: str):
+    return (int(raw), None) if raw.isdigit() else (None, "must be a whole number of 0 or more")
 
 
 def load_config() -> dict:
@@ -79,7 +81,7 @@ def load_config() -> dict:
     if policy not in OTB_POLICIES:
         raise ConfigError(f"KYROS_OTB_POLICY must be 'warn' or 'block', got {policy!r}")
     production = env == "production"
-    max_upload_mb = _int("KYROS_MAX_UPLOAD_MB", "25")
+    max_upload_mb = _setting("KYROS_MAX_UPLOAD_MB", "25", _positive)
     ratelimit_uri = os.environ.get("KYROS_RATELIMIT_STORAGE_URI", "memory://")
     return {
         "KYROS_ENV": env,
@@ -88,10 +90,10 @@ def load_config() -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "KYROS_OTB_POLICY": policy,
-        "KYROS_OVER_RECEIPT_TOLERANCE": _decimal("KYROS_OVER_RECEIPT_TOLERANCE", "0"),
+        "KYROS_OVER_RECEIPT_TOLERANCE": _setting("KYROS_OVER_RECEIPT_TOLERANCE", "0", _percent),
         "KYROS_MAX_UPLOAD_MB": max_upload_mb,
         # Seconds a preview may spend checking one file before refusing it as too slow.
-        "KYROS_UPLOAD_CHECK_SECONDS": _int("KYROS_UPLOAD_CHECK_SECONDS", "40"),
+        "KYROS_UPLOAD_CHECK_SECONDS": _setting("KYROS_UPLOAD_CHECK_SECONDS", "40", _positive),
         # Room for multipart overhead above the file itself.
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024 + 64 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -117,8 +119,8 @@ def load_config() -> dict:
         "KYROS_LOGIN_LIMIT_PER_ADDRESS": os.environ.get("KYROS_LOGIN_LIMIT_PER_ADDRESS",
                                                         "30 per minute"),
         # Proxies in front of the app whose X-Forwarded-For to trust (for client addresses).
-        "KYROS_TRUSTED_PROXIES": _count("KYROS_TRUSTED_PROXIES", "0"),
+        "KYROS_TRUSTED_PROXIES": _setting("KYROS_TRUSTED_PROXIES", "0", _count),
         # Derived figures (analytics, gates, grid totals) kept per worker, keyed on the
         # season's data version; 0 turns the cache off.
-        "KYROS_FIGURE_CACHE_ENTRIES": _count("KYROS_FIGURE_CACHE_ENTRIES", "256"),
+        "KYROS_FIGURE_CACHE_ENTRIES": _setting("KYROS_FIGURE_CACHE_ENTRIES", "256", _count),
     }

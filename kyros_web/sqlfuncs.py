@@ -6,22 +6,30 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class month_start(FunctionElement):
-    """The first day of the month of a date column."""
+def _per_dialect(name: str, sql_type, postgresql: str, sqlite: str, doc: str):
+    """A SQL function element written once per dialect: `{0}`, `{1}` … in the templates are
+    the compiled arguments in order."""
+    element = type(name, (FunctionElement,), {"__doc__": doc, "type": sql_type,
+                                              "inherit_cache": True, "name": name})
 
-    type = Date()
-    inherit_cache = True
-    name = "month_start"
+    def compiler_for(template):
+        def compile_(el, compiler, **kw):
+            return template.format(*(compiler.process(c, **kw) for c in el.clauses))
+        return compile_
+
+    compiles(element)(compiler_for(postgresql))
+    compiles(element, "sqlite")(compiler_for(sqlite))
+    return element
 
 
-@compiles(month_start)
-def _month_start_default(element, compiler, **kw):
-    return "CAST(date_trunc('month', %s) AS DATE)" % compiler.process(element.clauses, **kw)
+month_start = _per_dialect(
+    "month_start", Date(), "CAST(date_trunc('month', {0}) AS DATE)",
+    "date({0}, 'start of month')", "The first day of the month of a date column.")
 
-
-@compiles(month_start, "sqlite")
-def _month_start_sqlite(element, compiler, **kw):
-    return "date(%s, 'start of month')" % compiler.process(element.clauses, **kw)
+days_between = _per_dialect(
+    "days_between", Integer(), "(CAST({1} AS DATE) - CAST({0} AS DATE))",
+    "CAST(julianday({1}) - julianday({0}) AS INTEGER)",
+    "Whole days from the first date to the second.")
 
 
 def weighted_avg(value, weight):

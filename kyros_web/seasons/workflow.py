@@ -2,67 +2,39 @@
 each status lets you edit (SPEC §3). Pure: no Flask, no database."""
 from __future__ import annotations
 
-from enum import StrEnum
-
 from ..auth.roles import Action, may
+from ..enums import Titled
 
 
-class SeasonStatus(StrEnum):
-    CREATED = "created"
-    LOCATIONS_DEFINED = "locations_defined"
-    PLAN_UPLOADED = "plan_uploaded"
-    OTB_UPLOADED = "otb_uploaded"
-    RANGE_UPLOADED = "range_uploaded"
-    LOCKED = "locked"
-
-    @property
-    def title(self) -> str:
-        return _TITLES[self]
+class SeasonStatus(Titled):
+    CREATED = "created", "Created"
+    LOCATIONS_DEFINED = "locations_defined", "Locations defined"
+    PLAN_UPLOADED = "plan_uploaded", "Plan uploaded"
+    OTB_UPLOADED = "otb_uploaded", "OTB uploaded"
+    RANGE_UPLOADED = "range_uploaded", "Range uploaded"
+    LOCKED = "locked", "Locked"
 
     @property
     def position(self) -> int:
         return ORDER.index(self)
 
 
-_TITLES = {
-    SeasonStatus.CREATED: "Created",
-    SeasonStatus.LOCATIONS_DEFINED: "Locations defined",
-    SeasonStatus.PLAN_UPLOADED: "Plan uploaded",
-    SeasonStatus.OTB_UPLOADED: "OTB uploaded",
-    SeasonStatus.RANGE_UPLOADED: "Range uploaded",
-    SeasonStatus.LOCKED: "Locked",
-}
-
 ORDER: tuple[SeasonStatus, ...] = tuple(SeasonStatus)
 
 NEXT: dict[SeasonStatus, SeasonStatus] = {a: b for a, b in zip(ORDER, ORDER[1:])}
 
 
-class Area(StrEnum):
+class Area(Titled):
     """What a write touches; each status opens some areas for editing."""
 
-    DETAILS = "details"
-    LOCATIONS = "locations"
-    PLANS = "plans"
-    OTB = "otb"
-    RANGE = "range"
-    PURCHASING = "purchasing"
-    DELETE = "delete"
+    DETAILS = "details", "Season details"
+    LOCATIONS = "locations", "Season locations"
+    PLANS = "plans", "Plans"
+    OTB = "otb", "OTB"
+    RANGE = "range", "Range intent"
+    PURCHASING = "purchasing", "Purchase orders and GRNs"
+    DELETE = "delete", "The season"
 
-    @property
-    def title(self) -> str:
-        return _AREA_TITLES[self]
-
-
-_AREA_TITLES = {
-    Area.DETAILS: "Season details",
-    Area.LOCATIONS: "Season locations",
-    Area.PLANS: "Plans",
-    Area.OTB: "OTB",
-    Area.RANGE: "Range intent",
-    Area.PURCHASING: "Purchase orders and GRNs",
-    Area.DELETE: "The season",
-}
 
 EDITABLE: dict[SeasonStatus, frozenset[Area]] = {
     SeasonStatus.CREATED: frozenset({Area.DETAILS, Area.LOCATIONS, Area.DELETE}),
