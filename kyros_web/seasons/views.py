@@ -179,8 +179,7 @@ def assign(code: str):
     else:
         added = services.assign_locations(db.session, current_user, season.id,
                                           _ids(request.form.getlist("location_id")))
-    flash(f"{added} location{'s' if added != 1 else ''} added.", "success")
-    return redirect_after_write(url_for("seasons.locations", code=season.season_code))
+    return _locations_changed(season, added, "added")
 
 
 @bp.post("/<code>/locations/remove")
@@ -190,7 +189,12 @@ def remove(code: str):
     season = services.get_season(db.session, code)
     removed = services.remove_locations(db.session, current_user, season.id,
                                         _ids(request.form.getlist("location_id")))
-    flash(f"{removed} location{'s' if removed != 1 else ''} removed.", "success")
+    return _locations_changed(season, removed, "removed")
+
+
+def _locations_changed(season, count: int, done: str):
+    """Back to the season's locations, saying how many were added or removed."""
+    flash(f"{count} location{'s' if count != 1 else ''} {done}.", "success")
     return redirect_after_write(url_for("seasons.locations", code=season.season_code))
 
 
