@@ -11,7 +11,6 @@ import uuid
 from decimal import Decimal
 from typing import BinaryIO
 
-from openpyxl import Workbook
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
@@ -306,21 +305,3 @@ def template_rows(session: Session, kind: str, season: Season | None) -> tuple[l
         rows = [[leaf.code, "", "", "", "", "", leaf.name] for leaf in leaves]
     return headers, rows
 
-
-def template_csv(headers: list, rows: list) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    writer.writerows([[safe_cell(c) for c in row] for row in rows])
-    return out.getvalue()
-
-
-def template_xlsx(headers: list, rows: list) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Template")
-    sheet.append(headers)
-    for row in rows:
-        sheet.append([safe_cell(c) for c in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
