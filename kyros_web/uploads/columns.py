@@ -43,6 +43,11 @@ def _document_number(v):
     return number
 
 
+# Names beside the codes in a plans or OTB template or values file, for people: the upload
+# reports them as ignored columns.
+NAME_COLUMNS = ("location_name", "category_name")
+
+
 LOCATIONS = (
     Column("name", _text(200), True, "Name"),
     Column("type", _lower, True, "Type"),

@@ -41,6 +41,15 @@ from .models import UploadKind
 ZERO = Decimal("0")
 
 
+# Changed cells of an upload kept for its preview (the count covers them all).
+CHANGES_SHOWN = 200
+
+
+def _plain(value) -> str:
+    """A stored or read value as the preview shows it: the plain number, blank for none."""
+    return "" if value is None else str(value)
+
+
 def _ids(rows) -> dict:
     return {code: id_ for code, id_ in rows}
 
@@ -66,6 +75,9 @@ class Handler(ABC):
         self.file_format, self.otb_policy, self.tolerance = file_format, otb_policy, tolerance
         self.now = utcnow()
         self.warnings: list[str] = []
+        # The cells a file changes in stored rows: the first CHANGES_SHOWN, and how many.
+        self.changes: list[dict] = []
+        self.changed_cells = 0
         # The stored version of every row the file names, in file order (see row_versions).
         self._versions = hashlib.sha256() if self.versioned else None
         self.load()
@@ -143,8 +155,11 @@ class Handler(ABC):
         return self._versions.hexdigest() if self._versions is not None else None
 
     def summary(self) -> dict:
-        """Extra facts for the preview page (warnings, OTB impact)."""
-        return {"warnings": self.warnings}
+        """Extra facts for the preview page (warnings, changed cells, OTB impact)."""
+        facts: dict = {"warnings": self.warnings}
+        if self.changed_cells:
+            facts.update(changes=self.changes, changed_cells=self.changed_cells)
+        return facts
 
     # Shared lookups for season kinds.
 
@@ -160,6 +175,9 @@ class Handler(ABC):
             select(Category.code, Category.id).where(is_leaf())))
         self.all_categories = set(self.session.scalars(select(Category.code)))
         self.months = set(months_between(self.season.start_date, self.season.end_date))
+        # Back from ids to the codes the file wrote, to name a changed row.
+        self.location_codes = {id_: code for code, id_ in self.locations.items()}
+        self.leaf_codes = {id_: code for code, id_ in self.leaves.items()}
 
     def _location(self, code: str) -> uuid.UUID:
         if code in self.locations:
@@ -184,19 +202,33 @@ class Handler(ABC):
         return month
 
     def _classify_versioned(self, r: dict, old, fields, new_extra=None,
-                            updated_extra=None) -> str:
+                            updated_extra=None, row_key=None) -> str:
         """For season rows with a version: new, unchanged when `fields` match what is
-        stored, else updated with the version bumped."""
+        stored, else updated with the version bumped. With `row_key` (the row as the file
+        names it), each changed field is noted for the preview (see _note_changes)."""
         self._saw(old)
         if old is None:
             self._stamp(r, True).update(season_id=self.season_id, version=1,
                                         uploaded_by=self.user_id, **(new_extra or {}))
             return "new"
-        if all(getattr(old, f) == r[f] for f in fields):
+        changed = [f for f in fields if getattr(old, f) != r[f]]
+        if not changed:
             return "unchanged"
+        if row_key is not None:
+            self._note_changes(row_key, old, r, changed)
         self._stamp(r, False).update(id=old.id, version=old.version + 1,
                                      uploaded_by=self.user_id, **(updated_extra or {}))
         return "updated"
+
+    def _note_changes(self, row_key, old, record: dict, fields) -> None:
+        """Count every changed cell and keep the first CHANGES_SHOWN (row, column, old → new)
+        for the preview: a 68,400-row file keeps a few hundred, not all of its changes."""
+        for name in fields:
+            self.changed_cells += 1
+            if len(self.changes) < CHANGES_SHOWN:
+                self.changes.append({"row": " × ".join(row_key()), "column": name,
+                                     "old": _plain(getattr(old, name)),
+                                     "new": _plain(record[name])})
 
     def _stamp(self, record: dict, new: bool) -> dict:
         if new:
@@ -233,7 +265,9 @@ class PlansHandler(Handler):
         return self._classify_versioned(
             r, self.existing.get((r["location_id"], r["category_id"])), rules.PLAN_FIELDS,
             new_extra={"approved": False},
-            updated_extra={"approved": False, "approved_by": None, "approved_at": None})
+            updated_extra={"approved": False, "approved_by": None, "approved_at": None},
+            row_key=lambda: (self.location_codes[r["location_id"]],
+                             self.leaf_codes[r["category_id"]]))
 
 
 class OTBHandler(Handler):
@@ -270,7 +304,9 @@ class OTBHandler(Handler):
     def classify(self, r):
         return self._classify_versioned(
             r, self.existing.get((r["location_id"], r["category_id"], r["month"])),
-            rules.OTB_INPUTS)
+            rules.OTB_INPUTS,
+            row_key=lambda: (self.location_codes[r["location_id"]],
+                             self.leaf_codes[r["category_id"]], f"{r['month']:%Y-%m}"))
 
     def summary(self):
         if self.negative:

@@ -26,6 +26,7 @@ from ..templating import safe_cell
 from ..transaction import transactional
 from ..values import months_between
 from . import engine, limits, parsing
+from .columns import NAME_COLUMNS
 from .kinds import HANDLERS
 from .models import Upload, UploadKind, UploadStatus
 
@@ -288,11 +289,11 @@ def template_rows(session: Session, kind: str, season: Season | None) -> tuple[l
         .join(SeasonLocation, SeasonLocation.location_id == Location.id)
         .where(SeasonLocation.season_id == season.id).order_by(Location.name)).all()
     if cls.kind is UploadKind.PLANS:
-        headers = headers + ["location_name", "category_name"]
+        headers = headers + list(NAME_COLUMNS)
         rows = [[loc.location_code, leaf.code, "", "", "", loc.name, leaf.name]
                 for loc in locations for leaf in leaves]
     elif cls.kind is UploadKind.OTB:
-        headers = headers + ["location_name", "category_name"]
+        headers = headers + list(NAME_COLUMNS)
         rows = [[loc.location_code, leaf.code, m.strftime("%Y-%m"), "", "", "", "", "",
                  loc.name, leaf.name]
                 for loc in locations for leaf in leaves
