@@ -152,6 +152,7 @@ def test_the_main_journey(server, browser, js, tmp_path):
         assert "season=" not in template.get_attribute("href")
         planner.locator("#season").select_option(code)
         assert f"season={code}" in template.get_attribute("href")
+        planner.goto(f"{base}/seasons/{code}")
 
     planner.get_by_role("link", name="Fix in Season locations").click()
     planner.wait_for_url(re.compile(r".*/locations$"))
