@@ -1,10 +1,15 @@
-"""Generated files sent as attachments: one way for every CSV and workbook download."""
+"""Generated files sent as attachments: one way for every CSV and workbook download, and
+the plain sheets (a header row, then rows) that upload templates and grid values are."""
 from __future__ import annotations
 
+import csv
 import io
-from typing import BinaryIO
+from typing import BinaryIO, Iterable
 
 from flask import send_file
+from openpyxl import Workbook
+
+from .templating import safe_cell
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -26,3 +31,25 @@ def csv_file(text: str, name: str):
 
 def xlsx_file(data: bytes, name: str):
     return attachment(data, name, XLSX)
+
+
+def sheet_csv(headers: list, rows: Iterable[list]) -> str:
+    """A header row and the rows as CSV text, formulas defused."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows([safe_cell(c) for c in row] for row in rows)
+    return out.getvalue()
+
+
+def sheet_xlsx(headers: list, rows: Iterable[list], title: str = "Template") -> bytes:
+    """A header row and the rows as a one-sheet workbook (written as it goes), formulas
+    defused."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    sheet.append(headers)
+    for row in rows:
+        sheet.append([safe_cell(c) for c in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Iterator
 
 from sqlalchemy import Numeric, case, func, literal, select, tuple_, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
@@ -19,6 +20,7 @@ from ..purchasing.queries import committed_expr, committed_per_cell, received_pe
 from ..seasons.models import SeasonLocation
 from ..sqlfuncs import month_start, weighted_avg
 from ..values import months_between
+from . import rules
 from .models import OTBPlan, RangeIntent, SeasonPlan
 from .otb import committed_value, fulfilment, utilisation
 
@@ -112,6 +114,27 @@ def plan_grid(season_id: uuid.UUID, f: GridFilters, ids=None):
     return stmt.order_by(*order, SeasonPlan.id)
 
 
+def plan_values(season_id: uuid.UUID, f: GridFilters):
+    """The filtered plan rows in the grid's order, each value labelled with the plans upload's
+    column name (codes, figures, then the names the upload ignores): one statement."""
+    return plan_grid(season_id, f).with_only_columns(
+        Location.location_code, Category.code.label("category_code"),
+        *(getattr(SeasonPlan, name) for name in rules.PLAN_FIELDS),
+        Location.name.label("location_name"), Category.name.label("category_name"))
+
+
+def value_rows(session: Session, stmt, headers: list[str]) -> Iterator[list]:
+    """The rows of a `…_values` statement as cells under `headers`, read in batches: months
+    as YYYY-MM, figures as stored (plain decimals an upload reads back exactly)."""
+    for row in session.execute(stmt.execution_options(yield_per=VALUE_BATCH)):
+        cells = row._mapping
+        yield [cells[name].strftime("%Y-%m") if isinstance(cells[name], date) else cells[name]
+               for name in headers]
+
+
+VALUE_BATCH = 2000
+
+
 @dataclass(frozen=True)
 class PlanTotals:
     rows: int
@@ -192,6 +215,22 @@ def otb_grid(season_id: uuid.UUID, f: GridFilters, ids=None):
     elif f.flag == "over":
         stmt = stmt.where(func.coalesce(cells.c.committed, 0) > OTBPlan.approved_spend_limit)
     return stmt.order_by(*OTB_ORDER)
+
+
+def otb_values(season_id: uuid.UUID, f: GridFilters):
+    """The filtered OTB rows in the grid's order, each value labelled with the OTB upload's
+    column name (codes, month, the five inputs, then the names the upload ignores): one
+    statement, joining committed, the stock chain and the plan only for a flag that needs
+    them."""
+    columns = (Location.location_code, Category.code.label("category_code"), OTBPlan.month,
+               *(getattr(OTBPlan, name) for name in rules.OTB_INPUTS),
+               Location.name.label("location_name"), Category.name.label("category_name"))
+    if f.flag in JOINED_FLAGS:
+        return otb_grid(season_id, f).with_only_columns(*columns)
+    return _where_otb(select(*columns).select_from(OTBPlan)
+                      .join(Location, Location.id == OTBPlan.location_id)
+                      .join(Category, Category.id == OTBPlan.category_id)
+                      .where(OTBPlan.season_id == season_id), f).order_by(*OTB_ORDER)
 
 
 OTB_ORDER = (Location.name, Location.location_code, Category.code, OTBPlan.month)

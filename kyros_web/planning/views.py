@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..args import as_month, as_uuid
 from ..auth.roles import Action
 from ..auth.access import role_required
+from ..downloads import csv_file, sheet_csv, sheet_xlsx, xlsx_file
 from ..errors import StaleVersion, ValidationFailed
 from ..extensions import db
 from ..htmx import redirect_after_write, render, render_fragment, wants_fragment
@@ -21,6 +22,8 @@ from ..masterdata.tree import leaf_categories
 from ..paging import page_number, paginate_rows
 from ..seasons.services import get_season, require_editable
 from ..seasons.workflow import Area, can_edit
+from ..uploads import columns as file_columns
+from ..uploads.columns import NAME_COLUMNS
 from ..values import months_between
 from ..versioning import version_number
 from ..versions import cached
@@ -74,10 +77,13 @@ def _grid_url(endpoint: str, season, args: dict) -> str:
 class Grid:
     """What differs between the plans grid and the OTB grid."""
 
-    def __init__(self, endpoint: str, template: str, area: Area, rows, totals, pager=None):
+    def __init__(self, endpoint: str, template: str, area: Area, rows, totals, pager=None,
+                 *, kind: str, columns, values):
         self.endpoint, self.template, self.area = endpoint, template, area
         self.rows, self.totals = rows, totals
         self.pager = pager
+        # The upload kind whose columns the grid's values are downloaded in, and their read.
+        self.kind, self.columns, self.values = kind, columns, values
 
     def context(self, season, filters, args, totals=None, **extra) -> dict:
         return {"season": season, "args": args, "can_edit": can_edit(current_user, season, self.area),
@@ -172,6 +178,20 @@ class Grid:
         flash(message, "success")
         return redirect_after_write(_grid_url(self.endpoint, season, grid_filters(season)[1]))
 
+    def values_file(self, code: str, fmt: str):
+        """The rows the filters keep (every page), in the upload's columns with their current
+        values and the names beside the codes: a file to edit and upload back."""
+        if fmt not in ("csv", "xlsx"):
+            abort(404)
+        season = _season_or_404(code)
+        filters, _ = grid_filters(season)
+        headers = [c.name for c in self.columns] + list(NAME_COLUMNS)
+        rows = queries.value_rows(db.session, self.values(season.id, filters), headers)
+        name = f"kyros-{self.kind}-values-{season.season_code}"
+        if fmt == "csv":
+            return csv_file(sheet_csv(headers, rows), f"{name}.csv")
+        return xlsx_file(sheet_xlsx(headers, rows, title="Values"), f"{name}.xlsx")
+
     def delete(self, code: str, row_id: uuid.UUID, delete, message: str):
         """Delete one row with `delete` (its service), then back to the grid as filtered."""
         season = _season_or_404(code)
@@ -181,7 +201,8 @@ class Grid:
 
 
 PLANS = Grid("planning.plans", "planning/plans.html", Area.PLANS, queries.plan_grid,
-             queries.plan_totals)
+             queries.plan_totals, kind="plans", columns=file_columns.PLANS,
+             values=queries.plan_values)
 
 
 # Plans
@@ -220,6 +241,13 @@ def plan_update(code: str, plan_id):
         planned_margin=form.get("planned_margin"),
         inventory_turns=form.get("inventory_turns") or None, expected_version=version_number(form.get("version"))),
         "plans-changed", "Plan row saved.")
+
+
+@bp.get("/<code>/plans/values.<fmt>")
+@login_required
+def plans_values(code: str, fmt: str):
+    """The plan rows the filters keep as a plans upload file (CSV or XLSX), values filled."""
+    return PLANS.values_file(code, fmt)
 
 
 @bp.get("/<code>/plans/totals")
@@ -274,7 +302,8 @@ def plans_approve(code: str):
 # OTB
 
 OTB = Grid("planning.otb", "planning/otb.html", Area.OTB, queries.otb_grid,
-           queries.otb_month_totals, pager=queries.otb_page)
+           queries.otb_month_totals, pager=queries.otb_page, kind="otb",
+           columns=file_columns.OTB, values=queries.otb_values)
 
 
 def _otb_inputs(form) -> dict:
@@ -313,6 +342,13 @@ def otb_update(code: str, otb_id):
         db.session, current_user, season.id, location_id=row.location_id,
         category_id=row.category_id, month=row.month, expected_version=version_number(form.get("version")),
         **_otb_inputs(form)), "otb-changed", "OTB row saved.")
+
+
+@bp.get("/<code>/otb/values.<fmt>")
+@login_required
+def otb_values(code: str, fmt: str):
+    """The OTB rows the filters keep as an OTB upload file (CSV or XLSX), values filled."""
+    return OTB.values_file(code, fmt)
 
 
 @bp.get("/<code>/otb/totals")

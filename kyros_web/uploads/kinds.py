@@ -26,50 +26,28 @@ from ..planning.otb import committed_value, utilisation
 from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_per_cell, received_per_po
 from ..purchasing.rules import (check_po_change, check_receipt, check_received_total,
-                                number_problem, over_otb, po_terms, receipt_allowance,
-                                require_changeable, status_after_receipts)
+                                over_otb, po_terms, receipt_allowance, require_changeable,
+                                status_after_receipts)
 from ..seasons.models import SeasonLocation
 from ..seasons.workflow import Area
 from ..templating import money
-from ..values import Digits, months_between
+from ..values import months_between
 from ..versions import SHARED, season_scope
-from . import parsing
+from . import columns as file_columns
 from .bulk import insert_rows
-from .engine import CHUNK, Column, RowError
+from .engine import CHUNK, RowError
 from .models import UploadKind
 
 ZERO = Decimal("0")
 
 
-def _text(max_length):
-    return lambda v: parsing.text(v, max_length)
+# Changed cells of an upload kept for its preview (the count covers them all).
+CHANGES_SHOWN = 200
 
 
-def _upper(max_length):
-    def parse(v):
-        t = parsing.text(v, max_length)
-        return t.upper() if t else None
-    return parse
-
-
-def _lower(v):
-    t = parsing.text(v, 50)
-    return t.lower() if t else None
-
-
-def _number(column):
-    """A number the column can store: its decimals and its size (values.Digits)."""
-    digits = Digits.of(column)
-    return lambda v: parsing.number(v, digits)
-
-
-def _document_number(v):
-    """A PO or GRN number under the one rule of purchasing/rules.py."""
-    number = parsing.text(v)
-    problem = number_problem(number)
-    if number is not None and problem:
-        raise parsing.CellError(problem)
-    return number
+def _plain(value) -> str:
+    """A stored or read value as the preview shows it: the plain number, blank for none."""
+    return "" if value is None else str(value)
 
 
 def _ids(rows) -> dict:
@@ -97,6 +75,9 @@ class Handler(ABC):
         self.file_format, self.otb_policy, self.tolerance = file_format, otb_policy, tolerance
         self.now = utcnow()
         self.warnings: list[str] = []
+        # The cells a file changes in stored rows: the first CHANGES_SHOWN, and how many.
+        self.changes: list[dict] = []
+        self.changed_cells = 0
         # The stored version of every row the file names, in file order (see row_versions).
         self._versions = hashlib.sha256() if self.versioned else None
         self.load()
@@ -174,8 +155,11 @@ class Handler(ABC):
         return self._versions.hexdigest() if self._versions is not None else None
 
     def summary(self) -> dict:
-        """Extra facts for the preview page (warnings, OTB impact)."""
-        return {"warnings": self.warnings}
+        """Extra facts for the preview page (warnings, changed cells, OTB impact)."""
+        facts: dict = {"warnings": self.warnings}
+        if self.changed_cells:
+            facts.update(changes=self.changes, changed_cells=self.changed_cells)
+        return facts
 
     # Shared lookups for season kinds.
 
@@ -191,6 +175,9 @@ class Handler(ABC):
             select(Category.code, Category.id).where(is_leaf())))
         self.all_categories = set(self.session.scalars(select(Category.code)))
         self.months = set(months_between(self.season.start_date, self.season.end_date))
+        # Back from ids to the codes the file wrote, to name a changed row.
+        self.location_codes = {id_: code for code, id_ in self.locations.items()}
+        self.leaf_codes = {id_: code for code, id_ in self.leaves.items()}
 
     def _location(self, code: str) -> uuid.UUID:
         if code in self.locations:
@@ -215,19 +202,33 @@ class Handler(ABC):
         return month
 
     def _classify_versioned(self, r: dict, old, fields, new_extra=None,
-                            updated_extra=None) -> str:
+                            updated_extra=None, row_key=None) -> str:
         """For season rows with a version: new, unchanged when `fields` match what is
-        stored, else updated with the version bumped."""
+        stored, else updated with the version bumped. With `row_key` (the row as the file
+        names it), each changed field is noted for the preview (see _note_changes)."""
         self._saw(old)
         if old is None:
             self._stamp(r, True).update(season_id=self.season_id, version=1,
                                         uploaded_by=self.user_id, **(new_extra or {}))
             return "new"
-        if all(getattr(old, f) == r[f] for f in fields):
+        changed = [f for f in fields if getattr(old, f) != r[f]]
+        if not changed:
             return "unchanged"
+        if row_key is not None:
+            self._note_changes(row_key, old, r, changed)
         self._stamp(r, False).update(id=old.id, version=old.version + 1,
                                      uploaded_by=self.user_id, **(updated_extra or {}))
         return "updated"
+
+    def _note_changes(self, row_key, old, record: dict, fields) -> None:
+        """Count every changed cell and keep the first CHANGES_SHOWN (row, column, old → new)
+        for the preview: a 68,400-row file keeps a few hundred, not all of its changes."""
+        for name in fields:
+            self.changed_cells += 1
+            if len(self.changes) < CHANGES_SHOWN:
+                self.changes.append({"row": " × ".join(row_key()), "column": name,
+                                     "old": _plain(getattr(old, name)),
+                                     "new": _plain(record[name])})
 
     def _stamp(self, record: dict, new: bool) -> dict:
         if new:
@@ -244,13 +245,7 @@ class PlansHandler(Handler):
     model = SeasonPlan
     key = ("location_code", "category_code")
     key_label = "location × category"
-    columns = (
-        Column("location_code", _upper(16), True, "Location code"),
-        Column("category_code", _upper(50), True, "Category code"),
-        Column("planned_sales", _number(SeasonPlan.planned_sales), True, "Planned sales"),
-        Column("planned_margin", _number(SeasonPlan.planned_margin), True, "Planned margin"),
-        Column("inventory_turns", _number(SeasonPlan.inventory_turns), False, "Inventory turns"),
-    )
+    columns = file_columns.PLANS
 
     def load(self):
         self._season_cells()
@@ -270,7 +265,9 @@ class PlansHandler(Handler):
         return self._classify_versioned(
             r, self.existing.get((r["location_id"], r["category_id"])), rules.PLAN_FIELDS,
             new_extra={"approved": False},
-            updated_extra={"approved": False, "approved_by": None, "approved_at": None})
+            updated_extra={"approved": False, "approved_by": None, "approved_at": None},
+            row_key=lambda: (self.location_codes[r["location_id"]],
+                             self.leaf_codes[r["category_id"]]))
 
 
 class OTBHandler(Handler):
@@ -283,18 +280,7 @@ class OTBHandler(Handler):
     key_label = "location × category × month"
     # The computed OTB is shown against the first figure of the row.
     field_columns = {"": "planned_sales"}
-    columns = (
-        Column("location_code", _upper(16), True, "Location code"),
-        Column("category_code", _upper(50), True, "Category code"),
-        Column("month", parsing.month, True, "Month"),
-        Column("planned_sales", _number(OTBPlan.planned_sales), True, "Planned sales"),
-        Column("planned_closing_stock", _number(OTBPlan.planned_closing_stock), True,
-               "Planned closing stock"),
-        Column("opening_stock", _number(OTBPlan.opening_stock), True, "Opening stock"),
-        Column("on_order", _number(OTBPlan.on_order), True, "On order"),
-        Column("planned_markdowns", _number(OTBPlan.planned_markdowns), False,
-               "Planned markdowns"),
-    )
+    columns = file_columns.OTB
 
     def load(self):
         self._season_cells()
@@ -318,7 +304,9 @@ class OTBHandler(Handler):
     def classify(self, r):
         return self._classify_versioned(
             r, self.existing.get((r["location_id"], r["category_id"], r["month"])),
-            rules.OTB_INPUTS)
+            rules.OTB_INPUTS,
+            row_key=lambda: (self.location_codes[r["location_id"]],
+                             self.leaf_codes[r["category_id"]], f"{r['month']:%Y-%m}"))
 
     def summary(self):
         if self.negative:
@@ -337,13 +325,7 @@ class RangeHandler(Handler):
     key_label = "category"
     # The bands' sum is shown against the first band.
     field_columns = {"price_band_mix": "price_band_low"}
-    columns = (
-        Column("category_code", _upper(50), True, "Category code"),
-        Column("core_percent", _number(RangeIntent.core_percent), True, "Core %"),
-        Column("fashion_percent", _number(RangeIntent.fashion_percent), True, "Fashion %"),
-        *(Column(f"price_band_{b}", _number(RangeIntent.core_percent), False, f"Price band {b}")
-          for b in rules.PRICE_BANDS),
-    )
+    columns = file_columns.RANGE
 
     def load(self):
         self._season_cells()
@@ -378,16 +360,7 @@ class POHandler(_PurchasingHandler):
     model = PurchaseOrder
     key = ("po_number",)
     key_label = "PO number"
-    columns = (
-        Column("po_number", _document_number, True, "PO number"),
-        Column("location_code", _upper(16), True, "Location code"),
-        Column("category_code", _upper(50), True, "Category code"),
-        Column("po_value", _number(PurchaseOrder.po_value), True, "PO value"),
-        Column("order_date", parsing.day, True, "Order date"),
-        Column("delivery_date", parsing.day, False, "Delivery date"),
-        Column("supplier", _text(200), False, "Supplier"),
-        Column("source", _lower, False, "Source"),
-    )
+    columns = file_columns.POS
 
     def load(self):
         self._season_cells()
@@ -513,12 +486,7 @@ class GRNHandler(_PurchasingHandler):
     model = GRNRecord
     key = ("grn_number",)
     key_label = "GRN number"
-    columns = (
-        Column("grn_number", _document_number, True, "GRN number"),
-        Column("po_number", _document_number, True, "PO number"),
-        Column("grn_date", parsing.day, True, "GRN date"),
-        Column("received_value", _number(GRNRecord.received_value), True, "Received value"),
-    )
+    columns = file_columns.GRNS
 
     def load(self):
         sid = self.season.id
@@ -598,15 +566,7 @@ class LocationsHandler(Handler):
     model = Location
     key = ("key",)
     key_label = "location code (or name, without a code)"
-    columns = (
-        Column("name", _text(200), True, "Name"),
-        Column("type", _lower, True, "Type"),
-        Column("cluster", _text(100), False, "Cluster"),
-        Column("address", _text(300), False, "Address"),
-        Column("city", _text(100), False, "City"),
-        Column("country", _text(100), False, "Country"),
-        Column("location_code", _upper(16), False, "Location code"),
-    )
+    columns = file_columns.LOCATIONS
     FIELDS = ("name", "type", "cluster_id", "address", "city", "country")
 
     blame = "name"
@@ -679,12 +639,7 @@ class CategoriesHandler(Handler):
     model = Category
     key = ("code",)
     key_label = "category code"
-    columns = (
-        Column("code", _upper(50), True, "Code"),
-        Column("name", _text(200), True, "Name"),
-        Column("parent_code", _upper(50), False, "Parent code"),
-        Column("description", _text(2000), False, "Description"),
-    )
+    columns = file_columns.CATEGORIES
 
     def load(self):
         rows = self.session.execute(select(Category.id, Category.code, Category.name,

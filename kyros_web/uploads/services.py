@@ -11,7 +11,6 @@ import uuid
 from decimal import Decimal
 from typing import BinaryIO
 
-from openpyxl import Workbook
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
@@ -27,6 +26,7 @@ from ..templating import safe_cell
 from ..transaction import transactional
 from ..values import months_between
 from . import engine, limits, parsing
+from .columns import NAME_COLUMNS
 from .kinds import HANDLERS
 from .models import Upload, UploadKind, UploadStatus
 
@@ -289,11 +289,11 @@ def template_rows(session: Session, kind: str, season: Season | None) -> tuple[l
         .join(SeasonLocation, SeasonLocation.location_id == Location.id)
         .where(SeasonLocation.season_id == season.id).order_by(Location.name)).all()
     if cls.kind is UploadKind.PLANS:
-        headers = headers + ["location_name", "category_name"]
+        headers = headers + list(NAME_COLUMNS)
         rows = [[loc.location_code, leaf.code, "", "", "", loc.name, leaf.name]
                 for loc in locations for leaf in leaves]
     elif cls.kind is UploadKind.OTB:
-        headers = headers + ["location_name", "category_name"]
+        headers = headers + list(NAME_COLUMNS)
         rows = [[loc.location_code, leaf.code, m.strftime("%Y-%m"), "", "", "", "", "",
                  loc.name, leaf.name]
                 for loc in locations for leaf in leaves
@@ -306,21 +306,3 @@ def template_rows(session: Session, kind: str, season: Season | None) -> tuple[l
         rows = [[leaf.code, "", "", "", "", "", leaf.name] for leaf in leaves]
     return headers, rows
 
-
-def template_csv(headers: list, rows: list) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    writer.writerows([[safe_cell(c) for c in row] for row in rows])
-    return out.getvalue()
-
-
-def template_xlsx(headers: list, rows: list) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Template")
-    sheet.append(headers)
-    for row in rows:
-        sheet.append([safe_cell(c) for c in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.roles import Action, may
 from ..auth.access import role_required
-from ..downloads import attachment, csv_file, xlsx_file
+from ..downloads import attachment, csv_file, sheet_csv, sheet_xlsx, xlsx_file
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..htmx import redirect_after_write, render
@@ -143,5 +143,5 @@ def template(kind: str, fmt: str):
     headers, rows = services.template_rows(db.session, kind, season)
     name = f"kyros-{kind}-template" + (f"-{season.season_code}" if season else "")
     if fmt == "csv":
-        return csv_file(services.template_csv(headers, rows), f"{name}.csv")
-    return xlsx_file(services.template_xlsx(headers, rows), f"{name}.xlsx")
+        return csv_file(sheet_csv(headers, rows), f"{name}.csv")
+    return xlsx_file(sheet_xlsx(headers, rows), f"{name}.xlsx")

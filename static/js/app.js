@@ -35,3 +35,19 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+
+// The upload page's template links follow the season chosen in the form (without script
+// they carry the season the page was opened with).
+document.addEventListener("change", function (event) {
+  var select = event.target;
+  if (!select.matches || !select.matches("select[data-template-season]")) return;
+  document.querySelectorAll("a[data-template-link]").forEach(function (link) {
+    var url = new URL(link.getAttribute("href"), window.location.href);
+    if (select.value) {
+      url.searchParams.set("season", select.value);
+    } else {
+      url.searchParams.delete("season");
+    }
+    link.setAttribute("href", url.pathname + url.search);
+  });
+});

@@ -146,6 +146,13 @@ def test_the_main_journey(server, browser, js, tmp_path):
     planner.get_by_role("button", name="Create season").click()
     planner.get_by_text("Assign at least one active location").first.wait_for()
     code = re.search(r"/seasons/([A-Z0-9]{4}-[A-Z0-9]{4})", planner.url).group(1)
+    if js:  # the upload page's template links follow the season chosen in the form
+        planner.goto(f"{base}/uploads/new")
+        template = planner.locator("a[data-template-link]").first
+        assert "season=" not in template.get_attribute("href")
+        planner.locator("#season").select_option(code)
+        assert f"season={code}" in template.get_attribute("href")
+        planner.goto(f"{base}/seasons/{code}")
 
     planner.get_by_role("link", name="Fix in Season locations").click()
     planner.wait_for_url(re.compile(r".*/locations$"))

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import exists, func, select
 
 from kyros_web.audit import AuditEvent
+from kyros_web.downloads import sheet_xlsx
 from kyros_web.errors import Forbidden, ValidationFailed
 from kyros_web.models import (Category, Cluster, Location, OTBPlan, POStatus,
                               PurchaseOrder, SeasonPlan, Upload, UploadStatus)
@@ -403,7 +404,7 @@ def test_templates_are_prefilled(session, make, sample_season):
     headers, rows = services.template_rows(session, "otb", sample_season)
     assert len(rows) == 7 * 12 * 3 and rows[0][2] == "2026-02"
     assert services.template_rows(session, "pos", sample_season)[1] == []
-    assert services.template_xlsx(headers, rows[:2])[:2] == b"PK"
+    assert sheet_xlsx(headers, rows[:2])[:2] == b"PK"
 
 
 def test_one_bad_row_among_thousands(session, make):
