@@ -112,23 +112,25 @@ def po_list(make, session):
     return season
 
 
-def expected_order(rows, key, descending, column, tiebreak=0, tiebreak_follows=False):
-    index, read = column
-    by_tiebreak = sorted(rows, key=lambda r: r[tiebreak], reverse=descending and tiebreak_follows)
-    return sorted(by_tiebreak, key=lambda r: read(r[index]), reverse=descending)
+def assert_sorted(client, url, key, descending, columns, count, tiebreak_follows=False):
+    """The list at `url` sorted by `key` has `count` rows in the order of the key's values,
+    ties by the first column (ascending, or along with the key when it `tiebreak_follows`),
+    its values are not all equal, and only its header carries aria-sort."""
+    index, read = columns[key]
+    got = table(client.get(f"{url}?sort={key}" + ("&dir=desc" if descending else "")))
+    assert len(got.rows) == count
+    by_tiebreak = sorted(got.rows, key=lambda r: r[0], reverse=descending and tiebreak_follows)
+    assert got.rows == sorted(by_tiebreak, key=lambda r: read(r[index]), reverse=descending)
+    assert len({read(r[index]) for r in got.rows}) > 1, "the values differ"
+    assert list(got.sorted_by.values()) == ["descending" if descending else "ascending"]
 
 
 @pytest.mark.parametrize("descending", [False, True], ids=["asc", "desc"])
 @pytest.mark.parametrize("key", list(PO_COLUMNS))
 def test_po_list_sorts_by_every_column(login, po_list, key, descending):
     """Each column sorts the POs by its values, ties by PO number, and says so in its header."""
-    url = f"/purchasing/{po_list.season_code}/pos?sort={key}" + ("&dir=desc" if descending else "")
-    got = table(login("viewer").get(url))
-    assert len(got.rows) == 7
-    assert got.rows == expected_order(got.rows, key, descending, PO_COLUMNS[key],
-                                      tiebreak_follows=key == "ordered")
-    assert len({PO_COLUMNS[key][1](r[PO_COLUMNS[key][0]]) for r in got.rows}) > 1, "values differ"
-    assert list(got.sorted_by.values()) == ["descending" if descending else "ascending"]
+    assert_sorted(login("viewer"), f"/purchasing/{po_list.season_code}/pos", key, descending,
+                  PO_COLUMNS, 7, tiebreak_follows=key == "ordered")
 
 
 def test_po_list_default_and_unknown_sort(login, po_list):
@@ -210,11 +212,8 @@ GRN_COLUMNS = {"grn": (0, str), "date": (1, str), "po": (2, str), "location": (3
 @pytest.mark.parametrize("key", list(GRN_COLUMNS))
 def test_grn_list_sorts_by_every_column(login, grn_list, key, descending):
     """Each column sorts the GRNs by its values, ties by GRN number."""
-    url = f"/purchasing/{grn_list.season_code}/grns?sort={key}" + ("&dir=desc" if descending else "")
-    got = table(login("viewer").get(url))
-    assert len(got.rows) == 5
-    assert got.rows == expected_order(got.rows, key, descending, GRN_COLUMNS[key])
-    assert list(got.sorted_by.values()) == ["descending" if descending else "ascending"]
+    assert_sorted(login("viewer"), f"/purchasing/{grn_list.season_code}/grns", key, descending,
+                  GRN_COLUMNS, 5)
 
 
 def test_grn_list_default_unknown_sort_and_totals(app, login, grn_list, monkeypatch):
