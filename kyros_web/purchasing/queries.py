@@ -248,16 +248,15 @@ def po_totals(session: Session, season_id: uuid.UUID, f: POFilters) -> POTotals:
 
 
 def po_page(session: Session, season_id: uuid.UUID, f: POFilters, page: int,
-            per_page: int) -> tuple[Page, POTotals]:
-    """A page of the season's POs, filtered and sorted, and the totals of all of them. The
-    page's POs are picked first, joining a sum only when the sort needs it; then only they
-    get received and committed. The totals count the rows, so the pager does not."""
-    totals = po_totals(session, season_id, f)
+            per_page: int, totals: POTotals) -> Page:
+    """A page of the season's POs, filtered and sorted (`totals`: po_totals of the same
+    filters, which count the rows for the pager). The page's POs are picked first, joining
+    a sum only when the sort needs it; then only they get received and committed."""
     ids, order = _po_ids(season_id, f)
     rows = paginate_rows(session, ids.order_by(*order), page, per_page, total=totals.count)
     rows.items = (session.execute(po_rows(season_id, [r.id for r in rows.items], f.sort)).all()
                   if rows.items else [])
-    return rows, totals
+    return rows
 
 
 GRN_SORTS = SortKeys({
@@ -307,11 +306,11 @@ def grn_totals(session: Session, season_id: uuid.UUID, number: str = "") -> GRNT
 
 
 def grn_page(session: Session, season_id: uuid.UUID, number: str, sort: Sort | None,
-             page: int, per_page: int) -> tuple[Page, GRNTotals]:
-    """A page of the GRN list and the totals of every GRN the search keeps."""
-    totals = grn_totals(session, season_id, number)
-    return (paginate_rows(session, grn_list(season_id, number, sort), page, per_page,
-                          total=totals.count), totals)
+             page: int, per_page: int, totals: GRNTotals) -> Page:
+    """A page of the GRN list (`totals`: grn_totals of the same search, which count the rows
+    for the pager)."""
+    return paginate_rows(session, grn_list(season_id, number, sort), page, per_page,
+                         total=totals.count)
 
 
 def grn_list_page(session: Session, season_id: uuid.UUID, grn_id: uuid.UUID, number: str,

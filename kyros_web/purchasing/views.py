@@ -1,6 +1,7 @@
 """Purchasing screens of a season: POs against the OTB and the goods received (SPEC §5, §7)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
@@ -22,6 +23,7 @@ from ..planning.queries import filter_choices
 from ..seasons.services import get_season, require_editable
 from ..seasons.workflow import Area, can_edit
 from ..sorting import Sort
+from ..versions import cached
 from ..templating import money
 from ..values import month_start, months_between
 from . import queries, rules, services
@@ -69,8 +71,11 @@ def pos(code: str):
     OTB cell is over budget."""
     season = get_season(db.session, code)
     f, args = _po_filters()
-    page, totals = queries.po_page(db.session, season.id, f, page_number(request.args.get("page")),
-                                   current_app.config["PAGE_SIZE"])
+    # The totals of the filtered POs, kept in the figure cache (the order is no filter).
+    totals = cached(db.session, season.id, ("po totals", replace(f, sort=None)),
+                    lambda: queries.po_totals(db.session, season.id, f))
+    page = queries.po_page(db.session, season.id, f, page_number(request.args.get("page")),
+                           current_app.config["PAGE_SIZE"], totals)
     return render("purchasing/pos.html", block="results", season=season, page=page, args=args,
                   totals=totals, sort=f.sort,
                   choices=filter_choices(db.session, season), statuses=list(POStatus), sources=list(POSource),
@@ -230,6 +235,14 @@ def po_close(code: str, po_number: str):
     return _po_step(code, po_number, services.close_po, "short-closed")
 
 
+def _grn_list(season, number: str, sort: Sort, page: int):
+    """A page of the GRN list and the totals of every GRN the search keeps (those cached)."""
+    totals = cached(db.session, season.id, ("grn totals", number),
+                    lambda: queries.grn_totals(db.session, season.id, number))
+    return queries.grn_page(db.session, season.id, number, sort, page,
+                            current_app.config["PAGE_SIZE"], totals), totals
+
+
 def _grn_list_args(args) -> tuple[str, Sort, dict]:
     """The GRN list's search and sort from `args` (the query string, or the GRN form that
     carries them), and the cleaned arguments to repeat in links."""
@@ -246,9 +259,7 @@ def grns(code: str):
     column, paged, with the totals of all of them; a GRN just recorded is marked."""
     season = get_season(db.session, code)
     number, sort, args = _grn_list_args(request.args)
-    page, totals = queries.grn_page(db.session, season.id, number, sort,
-                                    page_number(request.args.get("page")),
-                                    current_app.config["PAGE_SIZE"])
+    page, totals = _grn_list(season, number, sort, page_number(request.args.get("page")))
     return render("purchasing/grns.html", block="results", season=season, page=page,
                   totals=totals, number=number, args=args, sort=sort,
                   recorded=as_uuid(request.args.get("recorded")),
@@ -291,8 +302,7 @@ def grn_create(code: str):
 
     template = "purchasing/po_detail.html" if from_po else "purchasing/grns.html"
     number, sort, args = _grn_list_args(request.form)
-    page, totals = queries.grn_page(db.session, season.id, number, sort, 1,
-                                    current_app.config["PAGE_SIZE"])
+    page, totals = _grn_list(season, number, sort, 1)
     context = {"season": season, "can_buy": can_edit(current_user, season, Area.PURCHASING),
                "number": number, "args": args, "sort": sort, "page": page, "totals": totals,
                "recorded": None}

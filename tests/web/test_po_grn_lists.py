@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from kyros_web.models import GRNRecord, POStatus
+from kyros_web.models import GRNRecord, POStatus, PurchaseOrder
 from kyros_web.purchasing.services import cancel_po, close_po, create_grn, create_po
 from kyros_web.seasons.workflow import SeasonStatus
 
@@ -164,7 +164,7 @@ def test_po_list_paging_is_stable_under_a_sort(app, login, po_list, monkeypatch)
     assert '<input type="hidden" name="sort" value="value">' in html
 
 
-def test_po_list_totals_cover_every_filtered_row(app, login, po_list, monkeypatch):
+def test_po_list_totals_cover_every_filtered_row(app, login, make, session, po_list, monkeypatch):
     """The totals row counts and sums every PO the filters keep, on every page: committed is
     the full value, what was received when short-closed, nothing when cancelled."""
     v = login("viewer")
@@ -181,6 +181,11 @@ def test_po_list_totals_cover_every_filtered_row(app, login, po_list, monkeypatc
         monkeypatch.setitem(app.config, "PAGE_SIZE", 25)
     whole = table(v.get(base)).foot
     assert whole[:4] == ["Total of 7 POs", "7,450.00", "1,300.00", "6,650.00"]
+    # Kept in the figure cache until the season's data changes: a receipt shows at once.
+    po = session.scalar(select(PurchaseOrder).where(PurchaseOrder.po_number == "PO-7"))
+    create_grn(session, make.user("buyer"), po_id=po.id, grn_number="G-9",
+               grn_date=date(2026, 2, 9), received_value="50")
+    assert table(v.get(base)).foot[:4] == ["Total of 7 POs", "7,450.00", "1,350.00", "6,650.00"]
 
 
 @pytest.fixture
@@ -257,6 +262,8 @@ def test_grn_just_recorded_lands_on_its_page_marked(app, login, session, grn_lis
     assert f'<tr id="grn-{grn.id}" class="just-recorded" aria-current="true">' in page
     assert page.count('class="just-recorded"') == 1 and "Just recorded" in page
     assert "GRN G-NEW recorded" in page
+    # The totals (kept in the figure cache) count the new GRN.
+    assert table(b.get(f"{base}?sort=received")).foot == ["Total of 6 GRNs", "2,490.00"]
 
     hx = b.post(base, grn_form("PO-C", "G-HX", "30", sort="received", dir="desc", number="PO-C"),
                 headers=HX)
