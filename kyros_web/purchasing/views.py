@@ -23,9 +23,9 @@ from ..planning.queries import filter_choices
 from ..seasons.services import get_season, require_editable
 from ..seasons.workflow import Area, can_edit
 from ..sorting import Sort
-from ..versions import cached
 from ..templating import money
 from ..values import month_start, months_between
+from ..versions import cached
 from . import queries, rules, services
 from .forms import GRNForm, POForm
 from .models import POSource, POStatus, PurchaseOrder
@@ -77,7 +77,7 @@ def pos(code: str):
     page = queries.po_page(db.session, season.id, f, page_number(request.args.get("page")),
                            current_app.config["PAGE_SIZE"], totals)
     return render("purchasing/pos.html", block="results", season=season, page=page, args=args,
-                  totals=totals, sort=f.sort,
+                  totals=totals,
                   choices=filter_choices(db.session, season), statuses=list(POStatus), sources=list(POSource),
                   can_buy=can_edit(current_user, season, Area.PURCHASING))
 
@@ -261,7 +261,7 @@ def grns(code: str):
     number, sort, args = _grn_list_args(request.args)
     page, totals = _grn_list(season, number, sort, page_number(request.args.get("page")))
     return render("purchasing/grns.html", block="results", season=season, page=page,
-                  totals=totals, number=number, args=args, sort=sort,
+                  totals=totals, number=number, args=args,
                   recorded=as_uuid(request.args.get("recorded")),
                   form=GRNForm(formdata=None), can_buy=can_edit(current_user, season, Area.PURCHASING))
 
@@ -302,15 +302,16 @@ def grn_create(code: str):
 
     template = "purchasing/po_detail.html" if from_po else "purchasing/grns.html"
     number, sort, args = _grn_list_args(request.form)
-    page, totals = _grn_list(season, number, sort, 1)
     context = {"season": season, "can_buy": can_edit(current_user, season, Area.PURCHASING),
-               "number": number, "args": args, "sort": sort, "page": page, "totals": totals,
-               "recorded": None}
+               "number": number, "args": args, "recorded": None}
     if from_po:
         po = _po_or_404(season, (form.po_number.data or "").strip())
         context.update(po=po, received=sum((g.received_value for g in po.grns), Decimal("0")),
                        figures=None,
                        tolerance=current_app.config["KYROS_OVER_RECEIPT_TOLERANCE"])
+    else:
+        page, totals = _grn_list(season, number, sort, 1)
+        context.update(page=page, totals=totals)
     return submit(form, save, template=template,
                   success=lambda grn: _grn_recorded_url(season, grn, from_po),
                   default_field="po_number",
