@@ -78,3 +78,13 @@ def paginate_objects(session: Session, stmt, page: int, per_page: int) -> Page:
     items = list(session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
                  .unique().scalars())
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def page_of(session: Session, stmt, id_column, row_id, order: list, per_page: int) -> int | None:
+    """The page of `stmt` (a filtered select, rows ordered by `order`) that holds the row whose
+    `id_column` is `row_id`, or None when the filters leave it out: one statement."""
+    ranked = (stmt.with_only_columns(id_column.label("row_id"),
+                                     func.row_number().over(order_by=order).label("position"))
+              .order_by(None).subquery())
+    position = session.scalar(select(ranked.c.position).where(ranked.c.row_id == row_id))
+    return None if position is None else (position - 1) // per_page + 1

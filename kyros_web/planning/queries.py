@@ -18,6 +18,7 @@ from ..paging import Page, paginate_rows
 from ..purchasing.models import GRNRecord, PurchaseOrder
 from ..purchasing.queries import committed_expr, committed_per_cell, received_per_po
 from ..seasons.models import SeasonLocation
+from ..sorting import Sort, SortKeys
 from ..sqlfuncs import month_start, weighted_avg
 from ..values import months_between
 from . import rules
@@ -85,14 +86,14 @@ def _where_cell(stmt, model, f: GridFilters):
     return stmt
 
 
-PLAN_SORTS = {
+PLAN_SORTS = SortKeys({
     "location": (Location.name, Location.location_code, Category.code),
     "category": (Category.code, Location.name),
     "sales": (SeasonPlan.planned_sales,),
     "margin": (SeasonPlan.planned_margin,),
     "turns": (SeasonPlan.inventory_turns,),
     "approved": (SeasonPlan.approved,),
-}
+}, default="location", tiebreak=(SeasonPlan.id,))
 
 
 def plan_grid(season_id: uuid.UUID, f: GridFilters, ids=None):
@@ -109,9 +110,7 @@ def plan_grid(season_id: uuid.UUID, f: GridFilters, ids=None):
         stmt = stmt.where(SeasonPlan.id.in_(ids))
     if f.approved is not None:
         stmt = stmt.where(SeasonPlan.approved.is_(f.approved))
-    columns = PLAN_SORTS.get(f.sort, PLAN_SORTS["location"])
-    order = [c.desc() if f.descending else c.asc() for c in columns]
-    return stmt.order_by(*order, SeasonPlan.id)
+    return stmt.order_by(*PLAN_SORTS.order_by(Sort(f.sort, f.descending)))
 
 
 def plan_values(season_id: uuid.UUID, f: GridFilters):

@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import case, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from ..masterdata.models import Category, Location
 from ..modelbase import Money
-from ..paging import Page, paginate_rows
+from ..paging import Page, page_of, paginate_rows
+from ..sorting import Sort, SortKeys
 from ..planning.models import OTBPlan
 from ..sqlfuncs import month_start
 from .models import GRNRecord, POSource, POStatus, PurchaseOrder
@@ -25,12 +27,14 @@ def received_per_po(po_ids=None):
     return stmt.group_by(GRNRecord.po_id).subquery("received_per_po")
 
 
-def committed_expr():
+def committed_expr(received=None):
     """One PO's committed value: full value, or received only when short-closed, 0 when
     cancelled. The receipts are summed for short-closed POs alone (a correlated subquery
-    the database evaluates only on that branch), so no query aggregates every GRN."""
-    received = (select(func.coalesce(func.sum(GRNRecord.received_value), 0))
-                .where(GRNRecord.po_id == PurchaseOrder.id).scalar_subquery())
+    the database evaluates only on that branch), so no query aggregates every GRN; a query
+    that has already joined each PO's receipts passes them as `received`."""
+    if received is None:
+        received = (select(func.coalesce(func.sum(GRNRecord.received_value), 0))
+                    .where(GRNRecord.po_id == PurchaseOrder.id).scalar_subquery())
     return case(
         (PurchaseOrder.status == POStatus.CANCELLED, 0),
         (PurchaseOrder.status == POStatus.CLOSED, received),
@@ -91,10 +95,30 @@ class POFilters:
     category_ids: frozenset | None = None
     month: date | None = None
     number: str = ""
+    sort: Sort | None = None  # None: the default, newest first
 
 
-# Newest first: by order date, then by number, both descending (the list index backwards).
-PO_ORDER = (PurchaseOrder.order_date.desc(), PurchaseOrder.po_number.desc())
+# Lifecycle order, not the alphabet: open, partly received, received, closed, cancelled.
+_STATUS_ORDER = case({s: i for i, s in enumerate(POStatus)}, value=PurchaseOrder.status)
+
+# The PO list's columns. Received, committed and the OTB flag are sums, built per statement.
+# Newest first by default: by order date, then by number, both descending (the list index
+# backwards).
+PO_SORTS = SortKeys({
+    "number": (PurchaseOrder.po_number,),
+    "location": (Location.name, Location.location_code),
+    "category": (Category.code,),
+    # No supplier sorts with the empty name on every database (NULLs differ between them).
+    "supplier": (func.coalesce(PurchaseOrder.supplier, ""),),
+    "ordered": (PurchaseOrder.order_date, PurchaseOrder.po_number),
+    "due": (PurchaseOrder.delivery_date,),
+    "value": (PurchaseOrder.po_value,),
+    "received": None,
+    "committed": None,
+    "status": (_STATUS_ORDER,),
+    "source": (PurchaseOrder.source,),
+    "otb": None,
+}, default="ordered", default_descending=True, tiebreak=(PurchaseOrder.po_number,))
 
 
 def _where_po(stmt, f: POFilters):
@@ -125,9 +149,9 @@ def _only_cells_of(ids):
                                 month_start(model.delivery_date)).in_(cells)
 
 
-def po_rows(season_id: uuid.UUID, ids):
-    """The POs `ids` (a page) with location, category, received so far and how far their cell
-    is over OTB (NULL when within), newest first.
+def po_rows(season_id: uuid.UUID, ids, sort: Sort | None = None):
+    """The POs `ids` (a page) with location, category, received so far, committed and how far
+    their cell is over OTB (NULL when within), in the list's order.
 
     Received is summed for these POs only and committed for their cells only, but over every
     PO of each cell, on this page or not.
@@ -139,6 +163,8 @@ def po_rows(season_id: uuid.UUID, ids):
     return (select(PurchaseOrder, Location.location_code, Location.name.label("location_name"),
                    Category.code.label("category_code"),
                    type_coerce(func.coalesce(received.c.received, 0), Money).label("received"),
+                   type_coerce(committed_expr(func.coalesce(received.c.received, 0)),
+                               Money).label("committed"),
                    case((over_by > 0, over_by), else_=None).label("cell_over_by"))
             .join(Location, Location.id == PurchaseOrder.location_id)
             .join(Category, Category.id == PurchaseOrder.category_id)
@@ -151,24 +177,102 @@ def po_rows(season_id: uuid.UUID, ids):
                        & (OTBPlan.category_id == PurchaseOrder.category_id)
                        & (OTBPlan.month == month))
             .where(PurchaseOrder.season_id == season_id, PurchaseOrder.id.in_(ids))
-            .order_by(*PO_ORDER))
+            .order_by(*_po_order(sort or PO_SORTS.default, received.c.received,
+                                 cells.c.committed, OTBPlan.approved_spend_limit)))
+
+
+def _season_received(season_id: uuid.UUID):
+    """Subquery po_id → received, over the season's POs."""
+    return received_per_po(select(PurchaseOrder.id).where(PurchaseOrder.season_id == season_id))
+
+
+def _po_order(sort: Sort, received, cell_committed, otb) -> list:
+    """ORDER BY for the PO list, given the columns the sums come from in this statement."""
+    got = func.coalesce(received, 0)
+    over_by = func.coalesce(cell_committed, 0) - func.coalesce(otb, 0)
+    # As the list shows it: how far the cell is over, nothing when within or cancelled.
+    flag = case((PurchaseOrder.status == POStatus.CANCELLED, 0), (over_by > 0, over_by), else_=0)
+    return PO_SORTS.order_by(sort, received=(got,), committed=(committed_expr(got),),
+                             otb=(flag,))
+
+
+def _po_ids(season_id: uuid.UUID, f: POFilters):
+    """The filtered POs' ids in the list's order, joining only what the sort reads: the
+    default order comes straight off the list index."""
+    sort = f.sort or PO_SORTS.default
+    stmt = _where_po(select(PurchaseOrder.id).where(PurchaseOrder.season_id == season_id), f)
+    received = cell_committed = otb = None
+    if sort.key == "location":
+        stmt = stmt.join(Location, Location.id == PurchaseOrder.location_id)
+    elif sort.key == "category":
+        stmt = stmt.join(Category, Category.id == PurchaseOrder.category_id)
+    elif sort.key in ("received", "committed"):
+        got = _season_received(season_id)
+        stmt, received = stmt.outerjoin(got, got.c.po_id == PurchaseOrder.id), got.c.received
+    elif sort.key == "otb":
+        cells = committed_per_cell(season_id)
+        month = month_start(PurchaseOrder.delivery_date)
+        stmt = (stmt.outerjoin(cells, (cells.c.location_id == PurchaseOrder.location_id)
+                               & (cells.c.category_id == PurchaseOrder.category_id)
+                               & (cells.c.month == month))
+                .outerjoin(OTBPlan, (OTBPlan.season_id == season_id)
+                           & (OTBPlan.location_id == PurchaseOrder.location_id)
+                           & (OTBPlan.category_id == PurchaseOrder.category_id)
+                           & (OTBPlan.month == month)))
+        cell_committed, otb = cells.c.committed, OTBPlan.approved_spend_limit
+    return stmt, _po_order(sort, received, cell_committed, otb)
+
+
+@dataclass(frozen=True)
+class POTotals:
+    count: int
+    po_value: Decimal
+    received: Decimal
+    committed: Decimal
+
+
+def po_totals(session: Session, season_id: uuid.UUID, f: POFilters) -> POTotals:
+    """Count, ordered value, received and committed (SPEC §5) of every PO the filters keep,
+    on any page: one statement."""
+    got = _season_received(season_id)
+    received = func.coalesce(got.c.received, 0)
+
+    def total(column):
+        return type_coerce(func.coalesce(func.sum(column), 0), Money)
+
+    stmt = (select(func.count(PurchaseOrder.id), total(PurchaseOrder.po_value), total(received),
+                   total(committed_expr(received)))
+            .outerjoin(got, got.c.po_id == PurchaseOrder.id)
+            .where(PurchaseOrder.season_id == season_id))
+    return POTotals(*session.execute(_where_po(stmt, f)).one())
 
 
 def po_page(session: Session, season_id: uuid.UUID, f: POFilters, page: int,
-            per_page: int) -> Page:
-    """A page of the season's POs, filtered and newest first: the filters and the order need
-    no sums, so the page's POs are picked first and only they get received and committed."""
-    base = _where_po(select(PurchaseOrder.id).where(PurchaseOrder.season_id == season_id), f)
-    ids = paginate_rows(session, base.order_by(*PO_ORDER), page, per_page)
-    ids.items = (session.execute(po_rows(season_id, [r.id for r in ids.items])).all()
-                 if ids.items else [])
-    return ids
+            per_page: int, totals: POTotals) -> Page:
+    """A page of the season's POs, filtered and sorted (`totals`: po_totals of the same
+    filters, which count the rows for the pager). The page's POs are picked first, joining
+    a sum only when the sort needs it; then only they get received and committed."""
+    ids, order = _po_ids(season_id, f)
+    rows = paginate_rows(session, ids.order_by(*order), page, per_page, total=totals.count)
+    rows.items = (session.execute(po_rows(season_id, [r.id for r in rows.items], f.sort)).all()
+                  if rows.items else [])
+    return rows
 
 
-def grn_list(season_id: uuid.UUID, number: str = ""):
-    """GRNs of the season's POs, newest first, optionally searched by GRN or PO number."""
-    stmt = (select(GRNRecord, PurchaseOrder.po_number, PurchaseOrder.po_value,
-                   Location.name.label("location_name"), Category.code.label("category_code"))
+GRN_SORTS = SortKeys({
+    "grn": (GRNRecord.grn_number,),
+    "date": (GRNRecord.grn_date,),
+    "po": (PurchaseOrder.po_number,),
+    "location": (Location.name, Location.location_code),
+    "category": (Category.code,),
+    "po_value": (PurchaseOrder.po_value,),
+    "received": (GRNRecord.received_value,),
+}, default="date", default_descending=True, tiebreak=(GRNRecord.grn_number,))
+
+
+def _grns(season_id: uuid.UUID, number: str, *columns):
+    stmt = (select(*columns)
+            .select_from(GRNRecord)
             .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
             .join(Location, Location.id == PurchaseOrder.location_id)
             .join(Category, Category.id == PurchaseOrder.category_id)
@@ -177,4 +281,41 @@ def grn_list(season_id: uuid.UUID, number: str = ""):
         like = f"%{number.lower()}%"
         stmt = stmt.where(func.lower(GRNRecord.grn_number).like(like)
                           | func.lower(PurchaseOrder.po_number).like(like))
-    return stmt.order_by(GRNRecord.grn_date.desc(), GRNRecord.grn_number)
+    return stmt
+
+
+def grn_list(season_id: uuid.UUID, number: str = "", sort: Sort | None = None):
+    """GRNs of the season's POs, optionally searched by GRN or PO number, sorted (newest
+    first by default)."""
+    stmt = _grns(season_id, number, GRNRecord, PurchaseOrder.po_number, PurchaseOrder.po_value,
+                 Location.name.label("location_name"), Category.code.label("category_code"))
+    return stmt.order_by(*GRN_SORTS.order_by(sort or GRN_SORTS.default))
+
+
+@dataclass(frozen=True)
+class GRNTotals:
+    count: int
+    received: Decimal
+
+
+def grn_totals(session: Session, season_id: uuid.UUID, number: str = "") -> GRNTotals:
+    """Count and received value of every GRN the search keeps, on any page: one statement."""
+    return GRNTotals(*session.execute(_grns(
+        season_id, number, func.count(GRNRecord.id),
+        type_coerce(func.coalesce(func.sum(GRNRecord.received_value), 0), Money))).one())
+
+
+def grn_page(session: Session, season_id: uuid.UUID, number: str, sort: Sort | None,
+             page: int, per_page: int, totals: GRNTotals) -> Page:
+    """A page of the GRN list (`totals`: grn_totals of the same search, which count the rows
+    for the pager)."""
+    return paginate_rows(session, grn_list(season_id, number, sort), page, per_page,
+                         total=totals.count)
+
+
+def grn_list_page(session: Session, season_id: uuid.UUID, grn_id: uuid.UUID, number: str,
+                  sort: Sort | None, per_page: int) -> int | None:
+    """The page of the GRN list (searched and sorted so) that shows GRN `grn_id`, or None
+    when the search leaves it out."""
+    return page_of(session, _grns(season_id, number, GRNRecord.id), GRNRecord.id, grn_id,
+                   GRN_SORTS.order_by(sort or GRN_SORTS.default), per_page)

@@ -1,6 +1,7 @@
 """Purchasing screens of a season: POs against the OTB and the goods received (SPEC §5, §7)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
@@ -16,13 +17,15 @@ from ..forms import attach_errors, choices, submit
 from ..htmx import redirect_after_write, render, render_fragment
 from ..masterdata.services import descendant_ids
 from ..masterdata.tree import leaf_categories
-from ..paging import page_number, paginate_rows
+from ..paging import page_number
 from ..planning.queries import cell_figures
 from ..planning.queries import filter_choices
 from ..seasons.services import get_season, require_editable
 from ..seasons.workflow import Area, can_edit
+from ..sorting import Sort
 from ..templating import money
 from ..values import month_start, months_between
+from ..versions import cached
 from . import queries, rules, services
 from .forms import GRNForm, POForm
 from .models import POSource, POStatus, PurchaseOrder
@@ -49,11 +52,13 @@ def _po_filters():
         location_id=as_uuid(args.get("location")),
         category_ids=frozenset({category} | descendant_ids(db.session, category)) if category else None,
         month=as_month(args.get("month")),
+        sort=queries.PO_SORTS.read(args),
     )
     clean = {k: v for k, v in {
         "status": f.status.value if f.status else "", "source": f.source.value if f.source else "",
         "supplier": f.supplier, "number": f.number, "location": str(f.location_id or ""),
         "category": str(category or ""), "month": f.month.strftime("%Y-%m") if f.month else "",
+        **queries.PO_SORTS.query_args(f.sort),
     }.items() if v}
     return f, clean
 
@@ -62,12 +67,17 @@ def _po_filters():
 @login_required
 def pos(code: str):
     """Purchase orders, filtered by status, source, supplier, location, category and delivery
-    month, paged; each flagged when its OTB cell is over budget."""
+    month, sorted by any column, paged, with the totals of all of them; each flagged when its
+    OTB cell is over budget."""
     season = get_season(db.session, code)
     f, args = _po_filters()
+    # The totals of the filtered POs, kept in the figure cache (the order is no filter).
+    totals = cached(db.session, season.id, ("po totals", replace(f, sort=None)),
+                    lambda: queries.po_totals(db.session, season.id, f))
     page = queries.po_page(db.session, season.id, f, page_number(request.args.get("page")),
-                           current_app.config["PAGE_SIZE"])
+                           current_app.config["PAGE_SIZE"], totals)
     return render("purchasing/pos.html", block="results", season=season, page=page, args=args,
+                  totals=totals,
                   choices=filter_choices(db.session, season), statuses=list(POStatus), sources=list(POSource),
                   can_buy=can_edit(current_user, season, Area.PURCHASING))
 
@@ -173,6 +183,7 @@ def po_detail(code: str, po_number: str):
                            month_start(po.delivery_date))
     grn_form = GRNForm(po_number=po.po_number, formdata=None)
     return render("purchasing/po_detail.html", season=season, po=po, received=received,
+                  recorded=as_uuid(request.args.get("recorded")),
                   figures=figures, form=grn_form, can_buy=can_edit(current_user, season, Area.PURCHASING),
                   tolerance=current_app.config["KYROS_OVER_RECEIPT_TOLERANCE"])
 
@@ -224,22 +235,60 @@ def po_close(code: str, po_number: str):
     return _po_step(code, po_number, services.close_po, "short-closed")
 
 
+def _grn_list(season, number: str, sort: Sort, page: int):
+    """A page of the GRN list and the totals of every GRN the search keeps (those cached)."""
+    totals = cached(db.session, season.id, ("grn totals", number),
+                    lambda: queries.grn_totals(db.session, season.id, number))
+    return queries.grn_page(db.session, season.id, number, sort, page,
+                            current_app.config["PAGE_SIZE"], totals), totals
+
+
+def _grn_list_args(args) -> tuple[str, Sort, dict]:
+    """The GRN list's search and sort from `args` (the query string, or the GRN form that
+    carries them), and the cleaned arguments to repeat in links."""
+    number = args.get("number", "").strip()[:50]
+    sort = queries.GRN_SORTS.read(args)
+    return number, sort, {**({"number": number} if number else {}),
+                          **queries.GRN_SORTS.query_args(sort)}
+
+
 @bp.get("/<code>/grns")
 @login_required
 def grns(code: str):
-    """Goods received against the season's POs, searched by GRN or PO number, paged."""
+    """Goods received against the season's POs, searched by GRN or PO number, sorted by any
+    column, paged, with the totals of all of them; a GRN just recorded is marked."""
     season = get_season(db.session, code)
-    number = request.args.get("number", "").strip()[:50]
-    page = paginate_rows(db.session, queries.grn_list(season.id, number),
-                         page_number(request.args.get("page")), current_app.config["PAGE_SIZE"])
+    number, sort, args = _grn_list_args(request.args)
+    page, totals = _grn_list(season, number, sort, page_number(request.args.get("page")))
     return render("purchasing/grns.html", block="results", season=season, page=page,
-                  number=number, form=GRNForm(formdata=None), can_buy=can_edit(current_user, season, Area.PURCHASING))
+                  totals=totals, number=number, args=args,
+                  recorded=as_uuid(request.args.get("recorded")),
+                  form=GRNForm(formdata=None), can_buy=can_edit(current_user, season, Area.PURCHASING))
+
+
+def _grn_recorded_url(season, grn, from_po: bool) -> str:
+    """Where a GRN just recorded is shown, marked: its PO's page, or the page of the GRN list
+    (searched and sorted as it was) that holds it; a search that leaves it out is dropped."""
+    anchor = f"grn-{grn.id}"
+    if from_po:
+        return url_for("purchasing.po_detail", code=season.season_code,
+                       po_number=grn.purchase_order.po_number, recorded=grn.id, _anchor=anchor)
+    number, sort, args = _grn_list_args(request.form)
+    per_page = current_app.config["PAGE_SIZE"]
+    page = queries.grn_list_page(db.session, season.id, grn.id, number, sort, per_page)
+    if page is None:
+        args.pop("number", None)
+        page = queries.grn_list_page(db.session, season.id, grn.id, "", sort, per_page)
+    return url_for("purchasing.grns", code=season.season_code, **args,
+                   **({"page": page} if page and page > 1 else {}), recorded=grn.id,
+                   _anchor=anchor)
 
 
 @bp.post("/<code>/grns")
 @role_required(Action.EDIT_PURCHASING)
 def grn_create(code: str):
-    """Record goods received against a PO (from the PO page or the GRN list)."""
+    """Record goods received against a PO (from the PO page or the GRN list), then show it
+    marked where the form was."""
     season = get_season(db.session, code)
     form = GRNForm()
     from_po = request.form.get("from") == "po"
@@ -251,22 +300,21 @@ def grn_create(code: str):
                                        grn_date=form.grn_date.data,
                                        received_value=form.received_value.data)
 
-    def after(grn):
-        if from_po:
-            return url_for("purchasing.po_detail", code=season.season_code,
-                           po_number=grn.purchase_order.po_number)
-        return url_for("purchasing.grns", code=season.season_code)
-
     template = "purchasing/po_detail.html" if from_po else "purchasing/grns.html"
-    context = {"season": season, "can_buy": can_edit(current_user, season, Area.PURCHASING), "number": "",
-               "page": paginate_rows(db.session, queries.grn_list(season.id), 1,
-                                     current_app.config["PAGE_SIZE"])}
+    number, sort, args = _grn_list_args(request.form)
+    context = {"season": season, "can_buy": can_edit(current_user, season, Area.PURCHASING),
+               "number": number, "args": args, "recorded": None}
     if from_po:
         po = _po_or_404(season, (form.po_number.data or "").strip())
         context.update(po=po, received=sum((g.received_value for g in po.grns), Decimal("0")),
                        figures=None,
                        tolerance=current_app.config["KYROS_OVER_RECEIPT_TOLERANCE"])
-    return submit(form, save, template=template, success=after, default_field="po_number",
+    else:
+        page, totals = _grn_list(season, number, sort, 1)
+        context.update(page=page, totals=totals)
+    return submit(form, save, template=template,
+                  success=lambda grn: _grn_recorded_url(season, grn, from_po),
+                  default_field="po_number",
                   message=lambda g: f"GRN {g.grn_number} recorded; PO "
                                     f"{g.purchase_order.po_number} is now "
                                     f"{g.purchase_order.status.title.lower()}.", **context)

@@ -506,7 +506,9 @@ def test_every_page_of_a_po_with_an_odd_allowed_number(login, session, buying):
     received = b.post(f"/purchasing/{code}/grns", {
         "po_number": number, "grn_number": "GRN-1.A_2", "grn_date": "2026-02-10",
         "received_value": "500.00", "from": "po"})
-    assert received.status_code == 303 and received.headers["Location"] == detail
+    grn = session.scalar(select(GRNRecord))
+    assert received.status_code == 303
+    assert received.headers["Location"] == f"{detail}?recorded={grn.id}#grn-{grn.id}"
     assert "GRN-1.A_2" in text(b.get(detail))
     assert b.post(f"{detail}/close").status_code == 303
     assert "Closed" in text(b.get(detail))

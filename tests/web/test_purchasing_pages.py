@@ -121,7 +121,11 @@ def test_grn_from_po_page_and_status(login, session, make, buying):
            "received_value": "400"}
     response = b.post(url, grn)
     assert response.status_code == 303
-    assert response.headers["Location"].endswith("/pos/PO-G")
+    recorded = session.scalar(select(GRNRecord).where(GRNRecord.grn_number == "G-1"))
+    assert response.headers["Location"] == (f"/purchasing/{season.season_code}/pos/PO-G"
+                                            f"?recorded={recorded.id}#grn-{recorded.id}")
+    marked = b.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'<tr id="grn-{recorded.id}" class="just-recorded" aria-current="true">' in marked
     session.refresh(po)
     assert po.status is POStatus.PARTIALLY_RECEIVED
     over = b.post(url, {**grn, "grn_number": "G-2", "received_value": "600.01"}, headers=HX)
