@@ -11,7 +11,7 @@ from sqlalchemy import Numeric, case, func, literal, select, tuple_, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from ..masterdata.models import Category, Cluster, Location
-from ..masterdata.tree import category_choices
+from ..masterdata.tree import category_choices, is_leaf
 from ..modelbase import Money
 from ..paging import Page, paginate_rows
 from ..purchasing.models import GRNRecord, PurchaseOrder
@@ -19,8 +19,10 @@ from ..purchasing.queries import committed_expr, committed_per_cell, received_pe
 from ..seasons.models import SeasonLocation
 from ..sqlfuncs import month_start, weighted_avg
 from ..values import months_between
+from ..versions import cached
 from .models import OTBPlan, RangeIntent, SeasonPlan
 from .otb import committed_value, fulfilment, utilisation
+from .pivot import FIGURES, CategoryInfo, Hierarchy, Pivot, PivotView
 
 ZERO = Decimal("0")
 
@@ -355,3 +357,90 @@ def filter_choices(session: Session, season) -> dict:
     return {"locations": locations, "clusters": clusters,
             "categories": category_choices(session)[1:],
             "months": months_between(season.start_date, season.end_date)}
+
+
+# The OTB pivot (issue 14): one statement per level it shows, whatever the size of the season.
+
+
+def pivot_facts(season_id: uuid.UUID, f: GridFilters):
+    """Subquery of the season's OTB rows and POs as facts per location × category × month:
+    an OTB row carries its five inputs and its OTB, a PO what it commits (SPEC §5), so a cell
+    with POs and no OTB row still shows its committed. Narrowed by location, category and
+    month; the cluster is the caller's (it joins the location)."""
+    otb_month, po_month = OTBPlan.month, month_start(PurchaseOrder.delivery_date)
+    zero = type_coerce(literal(0), Money)
+    otbs = select(OTBPlan.location_id, OTBPlan.category_id, otb_month.label("month"),
+                  *(getattr(OTBPlan, name).label(name) for name in FIGURES[:5]),
+                  OTBPlan.approved_spend_limit.label("otb"), zero.label("committed")
+                  ).where(OTBPlan.season_id == season_id)
+    pos = select(PurchaseOrder.location_id, PurchaseOrder.category_id, po_month.label("month"),
+                 *(zero.label(name) for name in FIGURES[:6]),
+                 committed_expr().label("committed")).where(PurchaseOrder.season_id == season_id)
+    if f.location_id:
+        otbs, pos = (otbs.where(OTBPlan.location_id == f.location_id),
+                     pos.where(PurchaseOrder.location_id == f.location_id))
+    if f.category_ids is not None:
+        otbs, pos = (otbs.where(OTBPlan.category_id.in_(f.category_ids)),
+                     pos.where(PurchaseOrder.category_id.in_(f.category_ids)))
+    if f.month:
+        otbs, pos = otbs.where(otb_month == f.month), pos.where(po_month == f.month)
+    return union_all(otbs, pos).subquery("pivot_facts")
+
+
+def pivot_sums(session: Session, season_id: uuid.UUID, f: GridFilters, group_by: tuple,
+               only: dict) -> list:
+    """One statement: the sums of FIGURES per `group_by` (names among "cluster",
+    "location", "category": a location's cluster, a location, a leaf category) and month,
+    over the filtered facts. `only` maps some of those names to the ids to keep (a cluster
+    id of None keeps the locations without a cluster)."""
+    facts = pivot_facts(season_id, f)
+    columns = {"cluster": Location.cluster_id, "location": facts.c.location_id,
+               "category": facts.c.category_id}
+    stmt = select(*(columns[name].label(name) for name in group_by), facts.c.month,
+                  *(type_coerce(func.coalesce(func.sum(facts.c[name]), 0), Money).label(name)
+                    for name in FIGURES))
+    stmt = stmt.select_from(facts).join(Location, Location.id == facts.c.location_id)
+    if f.cluster_id:
+        stmt = stmt.where(Location.cluster_id == f.cluster_id)
+    for name, ids in only.items():
+        named = [i for i in ids if i is not None]
+        keep = columns[name].in_(named)
+        stmt = stmt.where(keep | columns[name].is_(None) if None in ids else keep)
+    grouping = [columns[name] for name in group_by] + [facts.c.month]
+    return session.execute(stmt.group_by(*grouping)).all()
+
+
+def pivot_hierarchy(session: Session) -> Hierarchy:
+    """The names and codes of every cluster, location and category, for the pivot's rows:
+    three statements, kept in the figure cache (master data moves the shared version)."""
+    def load():
+        return Hierarchy(
+            clusters=dict(session.execute(select(Cluster.id, Cluster.name)).all()),
+            locations={r.id: (r.location_code, r.name, r.cluster_id) for r in session.execute(
+                select(Location.id, Location.location_code, Location.name, Location.cluster_id))},
+            categories={r.id: CategoryInfo(r.code, r.name, r.parent_id, bool(r.is_leaf))
+                        for r in session.execute(select(Category.id, Category.code, Category.name,
+                                                        Category.parent_id,
+                                                        is_leaf().label("is_leaf")))})
+
+    return load
+
+
+def otb_pivot(session: Session, season_id: uuid.UUID, f: GridFilters, view: PivotView,
+              months: list[date]) -> Pivot:
+    """The season's OTB pivot as `view` shows it: the first level in one statement, then one
+    statement for each level below it that has an open group (at most three in all), each
+    grouped in SQL at that level and kept in the figure cache. Category levels above the leaf
+    are summed from their leaves in Python (the tree is small)."""
+    hierarchy = cached(session, season_id, ("pivot-hierarchy",), pivot_hierarchy(session))
+    pivot = Pivot(view, hierarchy, months)
+    for stage, group_by in enumerate(pivot.stages()):
+        only = pivot.wanted(stage)
+        if only is None:
+            break
+        key = ("pivot", group_by, f, tuple(sorted((k, tuple(sorted(v, key=str)))
+                                                  for k, v in only.items())))
+        rows = cached(session, season_id, key,
+                      lambda: pivot_sums(session, season_id, f, group_by, only))
+        pivot.add_sums(stage, rows)
+    return pivot

@@ -26,6 +26,7 @@ from ..versioning import version_number
 from ..versions import cached
 from . import queries, rules, services
 from .models import RangeIntent, SeasonPlan
+from .pivot import LAYOUT_LABELS, MEASURE_LABELS, read_view
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 
@@ -455,3 +456,49 @@ def range_delete(code: str, category_id):
     services.delete_range(db.session, current_user, season.id, row.id)
     flash("Range intent deleted.", "success")
     return redirect_after_write(url_for("planning.range_intent", code=season.season_code))
+
+
+# OTB by month: the pivot (issue 14, item 1)
+
+PIVOT_FILTERS = ("cluster", "location", "category", "month")
+
+
+def _pivot_context(season) -> dict:
+    """The pivot as the query string asks for it: the OTB grid's filters (not its flags), the
+    view (layout, measures, order, open groups) and the rows."""
+    filters, args = grid_filters(season)
+    filters = replace(filters, approved=None, flag=None, sort="location", descending=False)
+    args = {name: value for name, value in args.items() if name in PIVOT_FILTERS}
+    months = ([filters.month] if filters.month
+              else months_between(season.start_date, season.end_date))
+    view = read_view(
+        layout=request.args.get("layout"), measures=request.args.getlist("measure"),
+        sort=request.args.get("sort"), direction=request.args.get("dir"),
+        open_keys=request.args.getlist("open"), level=request.args.get("level"),
+        closed_keys=request.args.getlist("closed"), months=months)
+    table = queries.otb_pivot(db.session, season.id, filters, view, months)
+    return {"season": season, "args": args, "pivot_view": view, "table": table,
+            "choices": queries.filter_choices(db.session, season),
+            "measures": MEASURE_LABELS, "layouts": LAYOUT_LABELS}
+
+
+@bp.get("/<code>/otb/pivot")
+@login_required
+def otb_pivot(code: str):
+    """OTB by month: months across, the location and category hierarchy down, group rows
+    summing their children, the measures the planner picks."""
+    season = _season_or_404(code)
+    return render("planning/pivot.html", block="grid", **_pivot_context(season))
+
+
+@bp.get("/<code>/otb/pivot/group")
+@login_required
+def otb_pivot_group(code: str):
+    """One group opened: its own row and the rows under it, for htmx to put in place of its
+    row; the whole page otherwise."""
+    season = _season_or_404(code)
+    context = _pivot_context(season)
+    node = context["table"].find(request.args.get("node"))
+    if node is None:
+        abort(404)
+    return render("planning/pivot.html", block="group", node=node, **context)
