@@ -9,7 +9,7 @@ row whatever else is open, and `?open=<key>` can be repeated in a link that work
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -77,6 +77,16 @@ class PivotView:
         """The arguments as (name, value) pairs for hidden inputs, less those named."""
         return [(name, str(item)) for name, value in self.args().items() if name not in without
                 for item in (value if isinstance(value, list) else [value])]
+
+    def toggle(self, key: str | None) -> "PivotView":
+        """This view with the group of `key` opened if it is closed, or closed if it is open
+        (the same view when `key` is no node key)."""
+        segments = parse_key(key) if key else None
+        if not segments:
+            return self
+        args = self.toggled(key, len(segments) - 1)
+        return replace(self, open=frozenset(args.get("open", ())),
+                       closed=frozenset(args.get("closed", ())))
 
     def toggled(self, key: str, depth: int) -> dict:
         """The arguments of this view with the group of `key` opened if it is closed, or

@@ -149,3 +149,37 @@ def test_opening_a_group_does_not_read_the_first_level_again(app, login, pivot_s
         viewer.get(f"/planning/{season.season_code}/otb/pivot/group?node=c.none&open=c.none",
                    headers=HX)
     assert sum("pivot_facts" in s for s in statements) == 1
+
+
+def test_htmx_keeps_the_groups_opened_in_place(login, pivot_season):
+    """Links rendered before a group was opened in place carry an older set of open groups:
+    an htmx request takes them from the page's address, applies its toggle and names the new
+    address."""
+    season, locations, leaves, north = pivot_season
+    page = f"/planning/{season.season_code}/otb/pivot"
+    north_key = segment("cluster", north.id)
+    gamma_key = "c.none"
+    # North was opened in place; the (no cluster) link, rendered before, knows nothing of it.
+    current = {"HX-Current-URL": f"http://localhost{page}?open={north_key}", **HX}
+    response = login("viewer").get(
+        f"{page}/group?node={gamma_key}&toggle={gamma_key}", headers=current)
+    assert response.status_code == 200
+    pushed = response.headers["HX-Push-Url"]
+    assert f"open={north_key}" in pushed and f"open={gamma_key}" in pushed
+    html = response.get_data(as_text=True)
+    assert "Gamma" in html and "Alpha" not in html
+    # Closing North from a stale link keeps (no cluster) open.
+    viewer = login("viewer")
+    current = {"HX-Current-URL": f"http://localhost{page}?open={north_key}&open={gamma_key}", **HX}
+    response = viewer.get(f"{page}?toggle={north_key}&open={north_key}", headers=current)
+    assert response.headers["HX-Push-Url"] == f"{page}?open={gamma_key}"
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<section id="grid"') and "Gamma" in html and "Alpha" not in html
+    # A page that is not the pivot lends nothing; a boosted navigation follows its link.
+    other = {"HX-Current-URL": f"http://localhost/planning/{season.season_code}/otb?open={north_key}", **HX}
+    assert "HX-Push-Url" in viewer.get(page, headers=other).headers
+    assert "Alpha" not in grid(viewer.get(page, headers=other).get_data(as_text=True))
+    boosted = {**current, "HX-Boosted": "true"}
+    response = viewer.get(page, headers=boosted)
+    assert "HX-Push-Url" not in response.headers
+    assert "Alpha" not in grid(response.get_data(as_text=True))
