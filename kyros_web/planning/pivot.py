@@ -162,6 +162,10 @@ class Hierarchy:
             current = self.categories[current].parent_id
         return list(reversed(chain)) or [category_id]
 
+    def locations_in(self, cluster_id: uuid.UUID | None) -> set[uuid.UUID]:
+        """The locations of a cluster (None: the locations without one)."""
+        return {i for i, (_, _, cluster) in self.locations.items() if cluster == cluster_id}
+
     def category_path(self, category_id: uuid.UUID) -> str:
         return PATH_SEPARATOR.join(self.categories[c].name if c in self.categories else "?"
                                    for c in self.category_chain(category_id))
@@ -224,8 +228,8 @@ class Pivot:
         return [self.dims[:n] for n in range(1, len(self.dims) + 1)]
 
     def wanted(self, stage: int) -> dict | None:
-        """For stage > 0, the ids of each level to read: the open groups shown at the level
-        above (None: nothing there is open, so the stage is not read)."""
+        """What stage > 0 reads: the location and category ids under the open groups shown
+        at the level above (None: nothing there is open, so the stage is not read)."""
         if stage == 0:
             return {}
         parent_dim = self.dims[stage - 1]
@@ -233,7 +237,14 @@ class Pivot:
                   and (parent_dim != "category" or self._is_leaf_category(n.node_id))]
         if not opened:
             return None
-        return {dim: frozenset(n.ids[dim] for n in opened) for dim in self.dims[:stage]}
+        only = {}
+        if any("cluster" in n.ids or "location" in n.ids for n in opened):
+            only["location"] = frozenset().union(*(
+                {n.ids["location"]} if "location" in n.ids
+                else self.hierarchy.locations_in(n.ids["cluster"]) for n in opened))
+        if any("category" in n.ids for n in opened):
+            only["category"] = frozenset(n.ids["category"] for n in opened)
+        return only
 
     def add_sums(self, stage: int, rows) -> None:
         """Attach one stage's rows (a value per group-by level, month, then FIGURES): each sum

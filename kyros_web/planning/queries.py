@@ -362,11 +362,12 @@ def filter_choices(session: Session, season) -> dict:
 # The OTB pivot (issue 14): one statement per level it shows, whatever the size of the season.
 
 
-def pivot_facts(season_id: uuid.UUID, f: GridFilters):
+def pivot_facts(season_id: uuid.UUID, f: GridFilters, only: dict):
     """Subquery of the season's OTB rows and POs as facts per location × category × month:
     an OTB row carries its five inputs and its OTB, a PO what it commits (SPEC §5), so a cell
-    with POs and no OTB row still shows its committed. Narrowed by location, category and
-    month; the cluster is the caller's (it joins the location)."""
+    with POs and no OTB row still shows its committed. Narrowed by the filters and by `only`
+    ("location" and "category" to the ids to keep), in each half, so that the database reads
+    no more rows than it must whatever it guesses about the locations."""
     otb_month, po_month = OTBPlan.month, month_start(PurchaseOrder.delivery_date)
     zero = type_coerce(literal(0), Money)
     otbs = select(OTBPlan.location_id, OTBPlan.category_id, otb_month.label("month"),
@@ -376,54 +377,51 @@ def pivot_facts(season_id: uuid.UUID, f: GridFilters):
     pos = select(PurchaseOrder.location_id, PurchaseOrder.category_id, po_month.label("month"),
                  *(zero.label(name) for name in FIGURES[:6]),
                  committed_expr().label("committed")).where(PurchaseOrder.season_id == season_id)
-    if f.location_id:
-        otbs, pos = (otbs.where(OTBPlan.location_id == f.location_id),
-                     pos.where(PurchaseOrder.location_id == f.location_id))
-    if f.category_ids is not None:
-        otbs, pos = (otbs.where(OTBPlan.category_id.in_(f.category_ids)),
-                     pos.where(PurchaseOrder.category_id.in_(f.category_ids)))
-    if f.month:
-        otbs, pos = otbs.where(otb_month == f.month), pos.where(po_month == f.month)
-    return union_all(otbs, pos).subquery("pivot_facts")
+    keep = {"location": [f.location_id] if f.location_id else None,
+            "category": f.category_ids}
+    in_cluster = (select(Location.id).where(Location.cluster_id == f.cluster_id)
+                  if f.cluster_id else None)
+    halves = []
+    for half, model, month in ((otbs, OTBPlan, otb_month), (pos, PurchaseOrder, po_month)):
+        for name, ids in (*keep.items(), *only.items()):
+            if ids is not None:
+                half = half.where(getattr(model, f"{name}_id").in_(ids))
+        if in_cluster is not None:
+            half = half.where(model.location_id.in_(in_cluster))
+        if f.month:
+            half = half.where(month == f.month)
+        halves.append(half)
+    return union_all(*halves).subquery("pivot_facts")
 
 
 def pivot_sums(session: Session, season_id: uuid.UUID, f: GridFilters, group_by: tuple,
                only: dict) -> list:
     """One statement: the sums of FIGURES per `group_by` (names among "cluster",
     "location", "category": a location's cluster, a location, a leaf category) and month,
-    over the filtered facts. `only` maps some of those names to the ids to keep (a cluster
-    id of None keeps the locations without a cluster)."""
-    facts = pivot_facts(season_id, f)
+    over the filtered facts, narrowed by `only` (see pivot_facts)."""
+    facts = pivot_facts(season_id, f, only)
     columns = {"cluster": Location.cluster_id, "location": facts.c.location_id,
                "category": facts.c.category_id}
     stmt = select(*(columns[name].label(name) for name in group_by), facts.c.month,
                   *(type_coerce(func.coalesce(func.sum(facts.c[name]), 0), Money).label(name)
-                    for name in FIGURES))
-    stmt = stmt.select_from(facts).join(Location, Location.id == facts.c.location_id)
-    if f.cluster_id:
-        stmt = stmt.where(Location.cluster_id == f.cluster_id)
-    for name, ids in only.items():
-        named = [i for i in ids if i is not None]
-        keep = columns[name].in_(named)
-        stmt = stmt.where(keep | columns[name].is_(None) if None in ids else keep)
+                    for name in FIGURES)).select_from(facts)
+    if "cluster" in group_by:
+        stmt = stmt.join(Location, Location.id == facts.c.location_id)
     grouping = [columns[name] for name in group_by] + [facts.c.month]
     return session.execute(stmt.group_by(*grouping)).all()
 
 
 def pivot_hierarchy(session: Session) -> Hierarchy:
     """The names and codes of every cluster, location and category, for the pivot's rows:
-    three statements, kept in the figure cache (master data moves the shared version)."""
-    def load():
-        return Hierarchy(
-            clusters=dict(session.execute(select(Cluster.id, Cluster.name)).all()),
-            locations={r.id: (r.location_code, r.name, r.cluster_id) for r in session.execute(
-                select(Location.id, Location.location_code, Location.name, Location.cluster_id))},
-            categories={r.id: CategoryInfo(r.code, r.name, r.parent_id, bool(r.is_leaf))
-                        for r in session.execute(select(Category.id, Category.code, Category.name,
-                                                        Category.parent_id,
-                                                        is_leaf().label("is_leaf")))})
-
-    return load
+    three statements."""
+    return Hierarchy(
+        clusters=dict(session.execute(select(Cluster.id, Cluster.name)).all()),
+        locations={r.id: (r.location_code, r.name, r.cluster_id) for r in session.execute(
+            select(Location.id, Location.location_code, Location.name, Location.cluster_id))},
+        categories={r.id: CategoryInfo(r.code, r.name, r.parent_id, bool(r.is_leaf))
+                    for r in session.execute(select(Category.id, Category.code, Category.name,
+                                                    Category.parent_id,
+                                                    is_leaf().label("is_leaf")))})
 
 
 def otb_pivot(session: Session, season_id: uuid.UUID, f: GridFilters, view: PivotView,
@@ -432,7 +430,9 @@ def otb_pivot(session: Session, season_id: uuid.UUID, f: GridFilters, view: Pivo
     statement for each level below it that has an open group (at most three in all), each
     grouped in SQL at that level and kept in the figure cache. Category levels above the leaf
     are summed from their leaves in Python (the tree is small)."""
-    hierarchy = cached(session, season_id, ("pivot-hierarchy",), pivot_hierarchy(session))
+    # Master data moves the shared version, which is part of every cache key.
+    hierarchy = cached(session, season_id, ("pivot-hierarchy",),
+                       lambda: pivot_hierarchy(session))
     pivot = Pivot(view, hierarchy, months)
     for stage, group_by in enumerate(pivot.stages()):
         only = pivot.wanted(stage)
