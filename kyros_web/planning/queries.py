@@ -362,36 +362,38 @@ def filter_choices(session: Session, season) -> dict:
 # The OTB pivot (issue 14): one statement per level it shows, whatever the size of the season.
 
 
-def pivot_facts(season_id: uuid.UUID, f: GridFilters, only: dict):
-    """Subquery of the season's OTB rows and POs as facts per location × category × month:
-    an OTB row carries its five inputs and its OTB, a PO what it commits (SPEC §5), so a cell
-    with POs and no OTB row still shows its committed. Narrowed by the filters and by `only`
-    ("location" and "category" to the ids to keep), in each half, so that the database reads
-    no more rows than it must whatever it guesses about the locations."""
+def pivot_facts(season_id: uuid.UUID, f: GridFilters, only: dict, by: tuple):
+    """Subquery of the season's OTB rows and POs summed per `by` (among "location_id",
+    "category_id") and month: the OTB rows give their five inputs and OTB, the POs what they
+    commit (SPEC §5), so a cell with POs and no OTB row still shows its committed. Each half
+    is narrowed by the filters and by `only` ("location" and "category" to the ids to keep)
+    and summed on its own, so the database sorts or hashes narrow rows, whatever it guesses
+    about the locations."""
     otb_month, po_month = OTBPlan.month, month_start(PurchaseOrder.delivery_date)
     zero = type_coerce(literal(0), Money)
-    otbs = select(OTBPlan.location_id, OTBPlan.category_id, otb_month.label("month"),
-                  *(getattr(OTBPlan, name).label(name) for name in FIGURES[:5]),
-                  OTBPlan.approved_spend_limit.label("otb"), zero.label("committed")
-                  ).where(OTBPlan.season_id == season_id)
-    pos = select(PurchaseOrder.location_id, PurchaseOrder.category_id, po_month.label("month"),
-                 *(zero.label(name) for name in FIGURES[:6]),
-                 committed_expr().label("committed")).where(PurchaseOrder.season_id == season_id)
-    keep = {"location": [f.location_id] if f.location_id else None,
-            "category": f.category_ids}
     in_cluster = (select(Location.id).where(Location.cluster_id == f.cluster_id)
                   if f.cluster_id else None)
-    halves = []
-    for half, model, month in ((otbs, OTBPlan, otb_month), (pos, PurchaseOrder, po_month)):
+    keep = {"location": [f.location_id] if f.location_id else None,
+            "category": f.category_ids}
+
+    def half(model, month, figures):
+        keys = [getattr(model, name).label(name) for name in by] + [month.label("month")]
+        stmt = select(*keys, *figures).where(model.season_id == season_id)
         for name, ids in (*keep.items(), *only.items()):
             if ids is not None:
-                half = half.where(getattr(model, f"{name}_id").in_(ids))
+                stmt = stmt.where(getattr(model, f"{name}_id").in_(ids))
         if in_cluster is not None:
-            half = half.where(model.location_id.in_(in_cluster))
+            stmt = stmt.where(model.location_id.in_(in_cluster))
         if f.month:
-            half = half.where(month == f.month)
-        halves.append(half)
-    return union_all(*halves).subquery("pivot_facts")
+            stmt = stmt.where(month == f.month)
+        return stmt.group_by(*keys)
+
+    otbs = half(OTBPlan, otb_month,
+                [*(func.sum(getattr(OTBPlan, name)).label(name) for name in FIGURES[:5]),
+                 func.sum(OTBPlan.approved_spend_limit).label("otb"), zero.label("committed")])
+    pos = half(PurchaseOrder, po_month, [*(zero.label(name) for name in FIGURES[:6]),
+                                         func.sum(committed_expr()).label("committed")])
+    return union_all(otbs, pos).subquery("pivot_facts")
 
 
 def pivot_sums(session: Session, season_id: uuid.UUID, f: GridFilters, group_by: tuple,
@@ -399,9 +401,12 @@ def pivot_sums(session: Session, season_id: uuid.UUID, f: GridFilters, group_by:
     """One statement: the sums of FIGURES per `group_by` (names among "cluster",
     "location", "category": a location's cluster, a location, a leaf category) and month,
     over the filtered facts, narrowed by `only` (see pivot_facts)."""
-    facts = pivot_facts(season_id, f, only)
-    columns = {"cluster": Location.cluster_id, "location": facts.c.location_id,
-               "category": facts.c.category_id}
+    by = tuple(name for name, needed in (
+        ("location_id", "cluster" in group_by or "location" in group_by),
+        ("category_id", "category" in group_by)) if needed)
+    facts = pivot_facts(season_id, f, only, by)
+    columns = {"cluster": Location.cluster_id, "location": facts.c.get("location_id"),
+               "category": facts.c.get("category_id")}
     stmt = select(*(columns[name].label(name) for name in group_by), facts.c.month,
                   *(type_coerce(func.coalesce(func.sum(facts.c[name]), 0), Money).label(name)
                     for name in FIGURES)).select_from(facts)
