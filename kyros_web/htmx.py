@@ -1,9 +1,12 @@
 """The only module that reads HX-* headers: page or block, and redirects after writes."""
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit
+
 from flask import redirect, render_template
 from htmx_flask import request
 from jinja2_fragments.flask import render_block
+from werkzeug.datastructures import MultiDict
 
 
 def wants_fragment() -> bool:
@@ -12,6 +15,16 @@ def wants_fragment() -> bool:
     replaces the whole body with the answer)."""
     htmx = request.htmx
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def page_args(path: str) -> MultiDict | None:
+    """For an htmx request that swaps part of the page at `path`, that page's query-string
+    arguments as the browser shows them now (HX-Current-URL): what earlier swaps changed
+    since the requesting element was rendered. None for any other request."""
+    current = request.htmx.current_url if wants_fragment() else None
+    if not current or urlsplit(current).path != path:
+        return None
+    return MultiDict(parse_qsl(urlsplit(current).query, keep_blank_values=True))
 
 
 def render(template: str, block: str | None = None, *, status_code: int = 200, **context):

@@ -12,7 +12,7 @@ from sqlalchemy import Numeric, case, func, literal, select, tuple_, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from ..masterdata.models import Category, Cluster, Location
-from ..masterdata.tree import category_choices
+from ..masterdata.tree import category_choices, is_leaf
 from ..modelbase import Money
 from ..paging import Page, paginate_rows
 from ..purchasing.models import GRNRecord, PurchaseOrder
@@ -21,9 +21,11 @@ from ..seasons.models import SeasonLocation
 from ..sorting import Sort, SortKeys
 from ..sqlfuncs import month_start, weighted_avg
 from ..values import months_between
+from ..versions import cached
 from . import rules
 from .models import OTBPlan, RangeIntent, SeasonPlan
 from .otb import committed_value, fulfilment, utilisation
+from .pivot import FIGURES, CategoryInfo, Hierarchy, Pivot, PivotView
 
 ZERO = Decimal("0")
 
@@ -393,3 +395,95 @@ def filter_choices(session: Session, season) -> dict:
     return {"locations": locations, "clusters": clusters,
             "categories": category_choices(session)[1:],
             "months": months_between(season.start_date, season.end_date)}
+
+
+# The OTB pivot (issue 14): one statement per level it shows, whatever the size of the season.
+
+
+def pivot_facts(season_id: uuid.UUID, f: GridFilters, only: dict, by: tuple):
+    """Subquery of the season's OTB rows and POs summed per `by` (among "location_id",
+    "category_id") and month: the OTB rows give their five inputs and OTB, the POs what they
+    commit (SPEC §5), so a cell with POs and no OTB row still shows its committed. Each half
+    is narrowed by the filters and by `only` ("location" and "category" to the ids to keep)
+    and summed on its own, so the database sorts or hashes narrow rows, whatever it guesses
+    about the locations."""
+    otb_month, po_month = OTBPlan.month, month_start(PurchaseOrder.delivery_date)
+    zero = type_coerce(literal(0), Money)
+    in_cluster = (select(Location.id).where(Location.cluster_id == f.cluster_id)
+                  if f.cluster_id else None)
+    keep = {"location": [f.location_id] if f.location_id else None,
+            "category": f.category_ids}
+
+    def half(model, month, figures):
+        keys = [getattr(model, name).label(name) for name in by] + [month.label("month")]
+        stmt = select(*keys, *figures).where(model.season_id == season_id)
+        for name, ids in (*keep.items(), *only.items()):
+            if ids is not None:
+                stmt = stmt.where(getattr(model, f"{name}_id").in_(ids))
+        if in_cluster is not None:
+            stmt = stmt.where(model.location_id.in_(in_cluster))
+        if f.month:
+            stmt = stmt.where(month == f.month)
+        return stmt.group_by(*keys)
+
+    otbs = half(OTBPlan, otb_month,
+                [*(func.sum(getattr(OTBPlan, name)).label(name) for name in FIGURES[:5]),
+                 func.sum(OTBPlan.approved_spend_limit).label("otb"), zero.label("committed")])
+    pos = half(PurchaseOrder, po_month, [*(zero.label(name) for name in FIGURES[:6]),
+                                         func.sum(committed_expr()).label("committed")])
+    return union_all(otbs, pos).subquery("pivot_facts")
+
+
+def pivot_sums(session: Session, season_id: uuid.UUID, f: GridFilters, group_by: tuple,
+               only: dict) -> list:
+    """One statement: the sums of FIGURES per `group_by` (names among "cluster",
+    "location", "category": a location's cluster, a location, a leaf category) and month,
+    over the filtered facts, narrowed by `only` (see pivot_facts)."""
+    by = tuple(name for name, needed in (
+        ("location_id", "cluster" in group_by or "location" in group_by),
+        ("category_id", "category" in group_by)) if needed)
+    facts = pivot_facts(season_id, f, only, by)
+    columns = {"cluster": Location.cluster_id, "location": facts.c.get("location_id"),
+               "category": facts.c.get("category_id")}
+    stmt = select(*(columns[name].label(name) for name in group_by), facts.c.month,
+                  *(type_coerce(func.coalesce(func.sum(facts.c[name]), 0), Money).label(name)
+                    for name in FIGURES)).select_from(facts)
+    if "cluster" in group_by:
+        stmt = stmt.join(Location, Location.id == facts.c.location_id)
+    grouping = [columns[name] for name in group_by] + [facts.c.month]
+    return session.execute(stmt.group_by(*grouping)).all()
+
+
+def pivot_hierarchy(session: Session) -> Hierarchy:
+    """The names and codes of every cluster, location and category, for the pivot's rows:
+    three statements."""
+    return Hierarchy(
+        clusters=dict(session.execute(select(Cluster.id, Cluster.name)).all()),
+        locations={r.id: (r.location_code, r.name, r.cluster_id) for r in session.execute(
+            select(Location.id, Location.location_code, Location.name, Location.cluster_id))},
+        categories={r.id: CategoryInfo(r.code, r.name, r.parent_id, bool(r.is_leaf))
+                    for r in session.execute(select(Category.id, Category.code, Category.name,
+                                                    Category.parent_id,
+                                                    is_leaf().label("is_leaf")))})
+
+
+def otb_pivot(session: Session, season_id: uuid.UUID, f: GridFilters, view: PivotView,
+              months: list[date]) -> Pivot:
+    """The season's OTB pivot as `view` shows it: the first level in one statement, then one
+    statement for each level below it that has an open group (at most three in all), each
+    grouped in SQL at that level and kept in the figure cache. Category levels above the leaf
+    are summed from their leaves in Python (the tree is small)."""
+    # Master data moves the shared version, which is part of every cache key.
+    hierarchy = cached(session, season_id, ("pivot-hierarchy",),
+                       lambda: pivot_hierarchy(session))
+    pivot = Pivot(view, hierarchy, months)
+    for stage, group_by in enumerate(pivot.stages()):
+        only = pivot.wanted(stage)
+        if only is None:
+            break
+        key = ("pivot", group_by, f, tuple(sorted((k, tuple(sorted(v, key=str)))
+                                                  for k, v in only.items())))
+        rows = cached(session, season_id, key,
+                      lambda: pivot_sums(session, season_id, f, group_by, only))
+        pivot.add_sums(stage, rows)
+    return pivot

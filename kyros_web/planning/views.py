@@ -15,7 +15,7 @@ from ..auth.access import role_required
 from ..downloads import csv_file, sheet_csv, sheet_xlsx, xlsx_file
 from ..errors import StaleVersion, ValidationFailed
 from ..extensions import db
-from ..htmx import redirect_after_write, render, render_fragment, wants_fragment
+from ..htmx import page_args, redirect_after_write, render, render_fragment, wants_fragment
 from ..masterdata.models import Category, Location
 from ..masterdata.services import descendant_ids
 from ..masterdata.tree import leaf_categories
@@ -29,6 +29,7 @@ from ..versioning import version_number
 from ..versions import cached
 from . import queries, rules, services
 from .models import RangeIntent, SeasonPlan
+from .pivot import LAYOUT_LABELS, MEASURE_LABELS, read_view
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 
@@ -491,3 +492,58 @@ def range_delete(code: str, category_id):
     services.delete_range(db.session, current_user, season.id, row.id)
     flash("Range intent deleted.", "success")
     return redirect_after_write(url_for("planning.range_intent", code=season.season_code))
+
+
+# OTB by month: the pivot (issue 14, item 1)
+
+PIVOT_FILTERS = ("cluster", "location", "category", "month")
+
+
+def _pivot_context(season) -> dict:
+    """The pivot as the query string asks for it: the OTB grid's filters (not its flags), the
+    view (layout, measures, order, open groups) and the rows. An htmx request takes the open
+    groups from the page's address (groups opened in place since its links were rendered)
+    and applies its own `toggle`."""
+    filters, args = grid_filters(season)
+    filters = replace(filters, approved=None, flag=None, sort="location", descending=False)
+    args = {name: value for name, value in args.items() if name in PIVOT_FILTERS}
+    months = ([filters.month] if filters.month
+              else months_between(season.start_date, season.end_date))
+    groups = page_args(url_for("planning.otb_pivot", code=season.season_code)) or request.args
+    view = read_view(
+        layout=request.args.get("layout"), measures=request.args.getlist("measure"),
+        sort=request.args.get("sort"), direction=request.args.get("dir"),
+        open_keys=groups.getlist("open"), level=request.args.get("level"),
+        closed_keys=groups.getlist("closed"), months=months).toggle(request.args.get("toggle"))
+    table = queries.otb_pivot(db.session, season.id, filters, view, months)
+    return {"season": season, "args": args, "pivot_view": view, "table": table,
+            "choices": queries.filter_choices(db.session, season),
+            "measures": MEASURE_LABELS, "layouts": LAYOUT_LABELS}
+
+
+def _pivot_page(context: dict, block: str, **extra):
+    """The page or `block` of it; an htmx answer names the page's new address."""
+    body, status = render("planning/pivot.html", block=block, **context, **extra)
+    address = url_for("planning.otb_pivot", code=context["season"].season_code,
+                      **context["args"], **context["pivot_view"].args())
+    return body, status, {"HX-Push-Url": address} if wants_fragment() else {}
+
+
+@bp.get("/<code>/otb/pivot")
+@login_required
+def otb_pivot(code: str):
+    """OTB by month: months across, the location and category hierarchy down, group rows
+    summing their children, the measures the planner picks."""
+    return _pivot_page(_pivot_context(_season_or_404(code)), "grid")
+
+
+@bp.get("/<code>/otb/pivot/group")
+@login_required
+def otb_pivot_group(code: str):
+    """One group opened: its own row and the rows under it, for htmx to put in place of its
+    row; the whole page otherwise."""
+    context = _pivot_context(_season_or_404(code))
+    node = context["table"].find(request.args.get("node"))
+    if node is None:
+        abort(404)
+    return _pivot_page(context, "group", node=node)

@@ -25,6 +25,8 @@ PAGES = [
     ("plans grid", "/planning/{code}/plans"),
     ("plans grid, filtered", "/planning/{code}/plans?approved=no&sort=sales&dir=desc"),
     ("OTB grid", "/planning/{code}/otb"),
+    ("OTB by month", "/planning/{code}/otb/pivot"),
+    ("OTB by month, a cluster opened", "/planning/{code}/otb/pivot?open={group}"),
     ("PO list", "/purchasing/{code}/pos"),
     ("PO list, sorted by received", "/purchasing/{code}/pos?sort=received&dir=desc"),
     ("PO list, sorted by OTB flag", "/purchasing/{code}/pos?sort=otb&dir=desc"),
@@ -97,8 +99,10 @@ def timings(env: dict, requests: int) -> tuple[dict, dict]:
         code = re.search(r'href="/seasons/([A-Z0-9]{4}-[A-Z0-9]{4})"', seasons).group(1)
         pos = client.get(f"/purchasing/{code}/pos")
         cell = re.search(r"/otb/cell/([A-Z0-9]+)/([A-Z0-9_-]+)/(\d{4}-\d{2})", pos)
+        group = re.search(r'data-key="(c\.[0-9a-z]+)"', client.get(f"/planning/{code}/otb/pivot"))
         urls = {name: path.format(code=code, location=cell.group(1), leaf=cell.group(2),
-                                  month=cell.group(3)) for name, path in PAGES}
+                                  month=cell.group(3), group=group.group(1))
+                for name, path in PAGES}
         times = {}
         for name, url in urls.items():
             for _ in range(2):  # each worker once: what a user meets after the first view

@@ -7,6 +7,7 @@ Skipped, with the reason, when Playwright or chromium is missing; KYROS_REQUIRE_
 .ci/run) turns that skip into a failure."""
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
@@ -16,6 +17,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -212,8 +215,10 @@ def test_the_main_journey(server, browser, js, tmp_path):
         assert code in text and "Dashboard" in text and "Log out" not in text
 
     viewer = log_in(browser, base, "viewer", js)
+    otb_by_month(viewer, base, code)
     for path in (f"/seasons/{code}", f"/seasons/{code}/locations", f"/planning/{code}/plans",
-                 f"/planning/{code}/otb", f"/planning/{code}/range", f"/purchasing/{code}/pos",
+                 f"/planning/{code}/otb", f"/planning/{code}/otb/pivot", f"/planning/{code}/range",
+                 f"/purchasing/{code}/pos",
                  f"/purchasing/{code}/grns", f"/uploads/?season={code}", f"/analytics/{code}/",
                  "/masterdata/locations", "/masterdata/categories", "/masterdata/clusters"):
         viewer.goto(base + path)
@@ -235,3 +240,37 @@ def test_the_main_journey(server, browser, js, tmp_path):
     replay.close()
     for page in (planner, buyer, viewer):
         page.context.close()
+
+
+def otb_by_month(page, base, code):
+    """From the OTB grid to the pivot: February's OTB of all rows and of one cluster's
+    locations, once the cluster is opened, are the sample file's figures."""
+    clusters = {}
+    with open(SAMPLES / "locations.csv") as f:
+        for row in csv.DictReader(f):
+            clusters[row["location_code"]] = row["cluster"]
+    feb = defaultdict(Decimal)
+    with open(SAMPLES / "otb.csv") as f:
+        for row in csv.DictReader(f):
+            if row["month"] == "2026-02":
+                n = {k: Decimal(row[k] or "0") for k in ("planned_sales", "planned_markdowns",
+                     "planned_closing_stock", "opening_stock", "on_order")}
+                feb[row["location_code"]] += (n["planned_sales"] + n["planned_markdowns"]
+                                              + n["planned_closing_stock"] - n["opening_stock"]
+                                              - n["on_order"])
+
+    def shown(label):
+        return page.get_by_label(label, exact=True).inner_text().strip()
+
+    page.goto(f"{base}/planning/{code}/otb")
+    page.get_by_role("link", name="By month", exact=True).click()
+    page.wait_for_url(re.compile(r".*/otb/pivot$"))
+    assert shown("OTB, all rows, Feb 2026") == f"{sum(feb.values()):,.2f}"
+    region = "Region 01"
+    page.get_by_role("link", name=f"Open {region}").click()
+    page.get_by_role("link", name=f"Close {region}").wait_for()
+    for location, cluster in clusters.items():
+        if cluster == region and location in feb:
+            assert shown(f"OTB, {location}, Feb 2026") == f"{feb[location]:,.2f}", location
+        else:
+            assert page.get_by_label(f"OTB, {location}, Feb 2026", exact=True).count() == 0

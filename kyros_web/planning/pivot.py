@@ -1,0 +1,399 @@
+"""The OTB pivot of a season (issue 14, item 1): months across, the hierarchy down, every group
+row the exact sum of the rows under it. Pure: it arranges the sums planning/queries.otb_pivot
+reads into a tree of rows, sorts siblings and says which rows show; no database, no Flask.
+
+A row is a node of the tree. Its key names its path from the top, one segment per level
+("c.<cluster id>", "l.<location id>", "k.<category id>", joined by "~"), so a key means the same
+row whatever else is open, and `?open=<key>` can be repeated in a link that works without script.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+
+from ..args import as_int, as_month
+from .rules import OTB_LABELS
+
+ZERO = Decimal("0")
+
+# The figures summed per row and month, in this order; "remaining" is computed from two.
+FIGURES = (*OTB_LABELS, "otb", "committed")
+MEASURE_LABELS = {**OTB_LABELS, "otb": "OTB", "committed": "Committed", "remaining": "Remaining"}
+MEASURES = tuple(MEASURE_LABELS)
+DEFAULT_MEASURES = ("otb", "committed", "remaining")
+# Stock positions: their season total is the position at one end of the season, not a sum.
+LAST_MONTH, FIRST_MONTH = "planned_closing_stock", "opening_stock"
+# A negative value of these is flagged: the cell is over-bought.
+FLAGGED = frozenset({"otb", "remaining"})
+
+# Levels from the top; the category dimension spans every level of the category tree.
+LAYOUTS = {"location": ("cluster", "location", "category"),
+           "category": ("category", "cluster", "location")}
+LAYOUT_LABELS = {"location": "Locations first", "category": "Categories first"}
+PREFIX = {"cluster": "c", "location": "l", "category": "k"}
+KIND = {prefix: kind for kind, prefix in PREFIX.items()}
+NO_CLUSTER, NO_CLUSTER_LABEL = "none", "(no cluster)"
+PATH_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class PivotView:
+    """What the planner asked to see: the layout, the measures, the order, the open groups."""
+
+    layout: str = "location"
+    measures: tuple = DEFAULT_MEASURES
+    sort: str = "label"  # "label", "total" or a month as YYYY-MM
+    descending: bool = False
+    open: frozenset = frozenset()  # node keys
+    level: int = 0  # every group above this depth is open too...
+    closed: frozenset = frozenset()  # ...but these
+
+    def opened(self, key: str, depth: int) -> bool:
+        return key not in self.closed and (key in self.open or depth < self.level)
+
+    def args(self, **changes) -> dict:
+        """The query-string arguments of this view (with `changes`), defaults left out."""
+        view = {**self.__dict__, **changes}
+        out = {}
+        if view["layout"] != "location":
+            out["layout"] = view["layout"]
+        if tuple(view["measures"]) != DEFAULT_MEASURES:
+            out["measure"] = list(view["measures"])
+        if view["sort"] != "label":
+            out["sort"] = view["sort"]
+        if view["descending"]:
+            out["dir"] = "desc"
+        if view["level"]:
+            out["level"] = view["level"]
+        if view["open"]:
+            out["open"] = sorted(view["open"])
+        if view["closed"]:
+            out["closed"] = sorted(view["closed"])
+        return out
+
+    def pairs(self, *without: str) -> list[tuple[str, str]]:
+        """The arguments as (name, value) pairs for hidden inputs, less those named."""
+        return [(name, str(item)) for name, value in self.args().items() if name not in without
+                for item in (value if isinstance(value, list) else [value])]
+
+    def toggle(self, key: str | None) -> "PivotView":
+        """This view with the group of `key` opened if it is closed, or closed if it is open
+        (the same view when `key` is no node key)."""
+        segments = parse_key(key) if key else None
+        if not segments:
+            return self
+        args = self.toggled(key, len(segments) - 1)
+        return replace(self, open=frozenset(args.get("open", ())),
+                       closed=frozenset(args.get("closed", ())))
+
+    def toggled(self, key: str, depth: int) -> dict:
+        """The arguments of this view with the group of `key` opened if it is closed, or
+        closed if it is open."""
+        if self.opened(key, depth):
+            return self.args(open=self.open - {key},
+                             closed=self.closed | {key} if depth < self.level else self.closed)
+        return self.args(open=self.open | {key}, closed=self.closed - {key})
+
+
+def read_view(*, layout=None, measures=(), sort=None, direction=None, open_keys=(), level=None,
+              closed_keys=(), months=()) -> PivotView:
+    """The view from query-string values; anything unknown falls back to the default."""
+    layout = layout if layout in LAYOUTS else "location"
+    chosen = tuple(dict.fromkeys(m for m in measures if m in MEASURE_LABELS)) or DEFAULT_MEASURES
+    month = as_month(sort) if sort not in (None, "label", "total") else None
+    if sort not in ("label", "total"):
+        sort = month.strftime("%Y-%m") if month in months else "label"
+    depth = as_int(level) or 0
+    return PivotView(layout=layout, measures=chosen, sort=sort, descending=direction == "desc",
+                     open=frozenset(k for k in open_keys if parse_key(k) is not None),
+                     level=min(max(depth, 0), 20),
+                     closed=frozenset(k for k in closed_keys if parse_key(k) is not None))
+
+
+def segment(kind: str, node_id: uuid.UUID | None) -> str:
+    return f"{PREFIX[kind]}.{node_id.hex if node_id else NO_CLUSTER}"
+
+
+def parse_key(key: str) -> list[tuple[str, uuid.UUID | None]] | None:
+    """A node key's segments as (kind, id), or None when it is no key."""
+    if not isinstance(key, str) or not key or len(key) > 2000:
+        return None
+    out = []
+    for part in key.split("~"):
+        prefix, _, value = part.partition(".")
+        if prefix not in KIND:
+            return None
+        if prefix == "c" and value == NO_CLUSTER:
+            out.append(("cluster", None))
+            continue
+        try:
+            out.append((KIND[prefix], uuid.UUID(hex=value)))
+        except ValueError:
+            return None
+    return out
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    code: str
+    name: str
+    parent_id: uuid.UUID | None
+    is_leaf: bool
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """The names and codes rows show: clusters (id → name), locations (id → (code, name,
+    cluster id)) and the category tree (id → CategoryInfo)."""
+
+    clusters: dict
+    locations: dict
+    categories: dict
+
+    def category_chain(self, category_id: uuid.UUID) -> list[uuid.UUID]:
+        """The category and its ancestors, the top of the tree first."""
+        chain, seen = [], set()
+        current = category_id
+        while current is not None and current not in seen and current in self.categories:
+            seen.add(current)
+            chain.append(current)
+            current = self.categories[current].parent_id
+        return list(reversed(chain)) or [category_id]
+
+    def locations_in(self, cluster_id: uuid.UUID | None) -> set[uuid.UUID]:
+        """The locations of a cluster (None: the locations without one)."""
+        return {i for i, (_, _, cluster) in self.locations.items() if cluster == cluster_id}
+
+    def category_path(self, category_id: uuid.UUID) -> str:
+        return PATH_SEPARATOR.join(self.categories[c].name if c in self.categories else "?"
+                                   for c in self.category_chain(category_id))
+
+    def category_depth(self) -> int:
+        """How many levels the category tree has."""
+        return max((len(self.category_chain(c)) for c in self.categories), default=1)
+
+
+@dataclass
+class Node:
+    """One row of the pivot: a cluster, a location or a category, under its parent."""
+
+    key: str
+    kind: str
+    node_id: uuid.UUID | None
+    depth: int
+    label: str
+    code: str
+    title: str
+    expandable: bool
+    ids: dict  # the id of each level on the path: kind → id (the deepest category)
+    figures: dict = field(default_factory=dict)  # month → [Decimal per FIGURES]
+    children: dict = field(default_factory=dict)
+    parent: "Node | None" = field(default=None, repr=False)
+
+    @property
+    def is_leaf(self) -> bool:
+        """A location × leaf category row: where values are typed."""
+        return not self.expandable
+
+    def add(self, month: date, values) -> None:
+        sums = self.figures.setdefault(month, [ZERO] * len(FIGURES))
+        for i, value in enumerate(values):
+            sums[i] += value
+
+
+def _value(figures: dict, measure: str, month: date) -> Decimal:
+    sums = figures.get(month)
+    if sums is None:
+        return ZERO
+    if measure == "remaining":
+        return sums[FIGURES.index("otb")] - sums[FIGURES.index("committed")]
+    return sums[FIGURES.index(measure)]
+
+
+class Pivot:
+    """The tree of one season's OTB pivot, built level by level as the sums arrive."""
+
+    def __init__(self, view: PivotView, hierarchy: Hierarchy, months: list[date]):
+        self.view, self.hierarchy, self.months = view, hierarchy, list(months)
+        self.dims = LAYOUTS[view.layout]
+        self.root = Node("", "root", None, -1, "Total", "", "", True, {})
+        self.nodes: dict[str, Node] = {}
+
+    # Building
+
+    def stages(self) -> list[tuple]:
+        """What each statement groups by: the first level, then each level below it."""
+        return [self.dims[:n] for n in range(1, len(self.dims) + 1)]
+
+    def wanted(self, stage: int) -> dict | None:
+        """What stage > 0 reads: the location and category ids under the open groups shown
+        at the level above (None: nothing there is open, so the stage is not read)."""
+        if stage == 0:
+            return {}
+        parent_dim = self.dims[stage - 1]
+        opened = [n for n in self.visible() if n.kind == parent_dim and self.is_open(n)
+                  and (parent_dim != "category" or self._is_leaf_category(n.node_id))]
+        if not opened:
+            return None
+        only = {}
+        if any("cluster" in n.ids or "location" in n.ids for n in opened):
+            only["location"] = frozenset().union(*(
+                {n.ids["location"]} if "location" in n.ids
+                else self.hierarchy.locations_in(n.ids["cluster"]) for n in opened))
+        if any("category" in n.ids for n in opened):
+            only["category"] = frozenset(n.ids["category"] for n in opened)
+        return only
+
+    def add_sums(self, stage: int, rows) -> None:
+        """Attach one stage's rows (a value per group-by level, month, then FIGURES): each sum
+        goes to the rows of its own level; the levels above were summed by an earlier stage."""
+        group_by = self.dims[:stage + 1]
+        for row in rows:
+            parent = self.root
+            for dim in group_by[:-1]:
+                for seg in self._segments(dim, row._mapping[dim]):
+                    parent = parent.children.get(seg[0]) if parent is not None else None
+            if parent is None:
+                continue  # its parent was not read: nothing to hang it on
+            month, values = row._mapping["month"], [row._mapping[name] for name in FIGURES]
+            if stage == 0:
+                self.root.add(month, values)
+            dim = group_by[-1]
+            ids = dict(parent.ids)
+            for seg, kind, node_id in self._segments(dim, row._mapping[dim]):
+                ids[kind] = node_id
+                node = parent.children.get(seg)
+                if node is None:
+                    node = self._node(parent, seg, kind, node_id, dict(ids))
+                node.add(month, values)
+                parent = node
+
+    def _segments(self, dim: str, value) -> list[tuple[str, str, uuid.UUID | None]]:
+        ids = self.hierarchy.category_chain(value) if dim == "category" else [value]
+        return [(segment(dim, i), dim, i) for i in ids]
+
+    def _is_leaf_category(self, category_id) -> bool:
+        info = self.hierarchy.categories.get(category_id)
+        return info is None or info.is_leaf
+
+    def _node(self, parent: Node, seg: str, kind: str, node_id, ids: dict) -> Node:
+        key = f"{parent.key}~{seg}" if parent.key else seg
+        h = self.hierarchy
+        if kind == "cluster":
+            label = h.clusters.get(node_id, NO_CLUSTER_LABEL) if node_id else NO_CLUSTER_LABEL
+            code, title = "", label
+        elif kind == "location":
+            code, label, _ = h.locations.get(node_id, ("?", "(unknown location)", None))
+            title = f"{label} ({code})"
+        else:
+            info = h.categories.get(node_id)
+            code = info.code if info else "?"
+            label, title = h.category_path(node_id), code
+        last_dim = self.dims[-1]
+        expandable = not (kind == last_dim and (kind != "category"
+                                                or self._is_leaf_category(node_id)))
+        node = Node(key, kind, node_id, parent.depth + 1, label, code, title, expandable, ids,
+                    parent=parent)
+        parent.children[seg] = node
+        self.nodes[key] = node
+        return node
+
+    # Reading
+
+    @staticmethod
+    def measure_label(measure: str) -> str:
+        return MEASURE_LABELS[measure]
+
+    @staticmethod
+    def flagged(measure: str, value: Decimal) -> bool:
+        """A negative OTB or remaining: the cell is over-bought."""
+        return measure in FLAGGED and value < 0
+
+    @property
+    def stock_measures(self) -> list[str]:
+        """The stock positions shown, whose season total is no sum."""
+        return [m for m in self.view.measures if m in (LAST_MONTH, FIRST_MONTH)]
+
+    def is_open(self, node: Node) -> bool:
+        return node.expandable and (node is self.root or self.view.opened(node.key, node.depth))
+
+    def value(self, node: Node, measure: str, month: date) -> Decimal:
+        return _value(node.figures, measure, month)
+
+    def total(self, node: Node, measure: str) -> Decimal:
+        """The season total of a row: the sum of its months, except for a stock position,
+        which is the closing stock of the last month shown or the opening stock of the first."""
+        if not self.months:
+            return ZERO
+        if measure == LAST_MONTH:
+            return self.value(node, measure, self.months[-1])
+        if measure == FIRST_MONTH:
+            return self.value(node, measure, self.months[0])
+        return sum((self.value(node, measure, m) for m in self.months), ZERO)
+
+    def sort_key(self, node: Node):
+        measure = self.view.measures[0]
+        label = (node.node_id is None, node.label.casefold(), node.code)
+        if self.view.sort == "label":
+            return label
+        figure = (self.total(node, measure) if self.view.sort == "total"
+                  else self.value(node, measure, as_month(self.view.sort)))
+        return (figure, label)
+
+    def children(self, node: Node) -> list[Node]:
+        """A row's children in the order asked for (siblings only ever sort among themselves)."""
+        return sorted(node.children.values(), key=self.sort_key, reverse=self.view.descending)
+
+    def visible(self, node: Node | None = None) -> list[Node]:
+        """The rows shown under `node` (the top by default), in order: the children of every
+        open row follow it."""
+        out = []
+
+        def walk(parent: Node):
+            for child in self.children(parent):
+                out.append(child)
+                if self.is_open(child):
+                    walk(child)
+
+        walk(node or self.root)
+        return out
+
+    def find(self, key: str | None) -> Node | None:
+        """The row of `key`, if it is shown (all its ancestors are open)."""
+        node = self.nodes.get(key or "")
+        parent = node.parent if node else None
+        while parent is not None and parent is not self.root:
+            if not self.is_open(parent):
+                return None
+            parent = parent.parent
+        return node
+
+    def level_names(self) -> list[str]:
+        """What each depth of the tree holds, for "Expand all to level N"."""
+        names = []
+        for dim in self.dims:
+            if dim == "category":
+                names += [f"Category level {n}" for n in
+                          range(1, self.hierarchy.category_depth() + 1)]
+            else:
+                names.append({"cluster": "Clusters", "location": "Locations"}[dim])
+        return names
+
+    def accessible_name(self, node: Node, measure: str, month: date | None) -> str:
+        """Measure, location code (or the cluster), category code, month: what a screen reader
+        says for a figure."""
+        h, parts = self.hierarchy, [MEASURE_LABELS[measure]]
+        if node is self.root:
+            parts.append("all rows")
+        elif "location" in node.ids:
+            parts.append(h.locations.get(node.ids["location"], ("?",))[0])
+        elif "cluster" in node.ids:
+            parts.append(h.clusters.get(node.ids["cluster"], NO_CLUSTER_LABEL)
+                         if node.ids["cluster"] else NO_CLUSTER_LABEL)
+        if "category" in node.ids:
+            info = h.categories.get(node.ids["category"])
+            parts.append(info.code if info else "?")
+        parts.append(month.strftime("%b %Y") if month else "season total")
+        return ", ".join(parts)
