@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from kyros_web.errors import ValidationFailed
 from kyros_web.models import (GRNRecord, OTBPlan, POStatus, PurchaseOrder, RangeIntent,
-                              SeasonPlan, Upload, UploadStatus)
+                              SeasonPlan, UploadStatus)
 from kyros_web.planning.services import upsert_plan
 from kyros_web.purchasing.rules import RESERVED
 from kyros_web.purchasing.services import create_grn, create_grn_for, create_po

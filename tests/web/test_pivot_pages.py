@@ -3,7 +3,6 @@ without htmx, fallbacks for unknown arguments, and a fixed number of SQL stateme
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 
