@@ -133,11 +133,16 @@ def month_start(d: date) -> date:
     return d.replace(day=1)
 
 
+def next_month(d: date) -> date:
+    """The first day of the calendar month after d's."""
+    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+
 def months_between(start: date, end: date) -> list[date]:
     """The first days of every calendar month that [start, end] touches."""
     months = []
     current = month_start(start)
     while current <= end:
         months.append(current)
-        current = date(current.year + (current.month == 12), current.month % 12 + 1, 1)
+        current = next_month(current)
     return months

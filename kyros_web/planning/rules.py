@@ -93,6 +93,19 @@ def read_otb(raw: dict) -> tuple[dict, Decimal]:
     return check_otb(_read(raw, OTB_LABELS, OTBPlan))
 
 
+def chained_opening(chain_stock: bool, changed, closing_stock: Decimal) -> Decimal | None:
+    """The stock chain (issue 14): the opening stock the same location × category's next month
+    takes after an OTB row is saved, or None when it keeps its own.
+
+    With the season's `chain_stock` on, a new row (every field `changed`) or a changed
+    closing stock carries that closing stock forward one month. The saved row keeps the
+    opening stock typed for it; only the next row follows, and since its closing stock does
+    not change, nothing goes further."""
+    if chain_stock and "planned_closing_stock" in changed:
+        return closing_stock
+    return None
+
+
 def check_range(core: Decimal, fashion: Decimal, bands: dict) -> dict:
     """A category's range intent: core % and fashion % each from 0 to 100 and adding up to
     100; price bands (by name, None where not given) each 0 or more and, when any is given,

@@ -19,7 +19,7 @@ from ..seasons.models import Season, SeasonLocation
 from ..seasons.services import lock_season, require_editable
 from ..seasons.workflow import Area
 from ..transaction import transactional
-from ..values import months_between
+from ..values import months_between, next_month
 from ..versioning import lock_row, require_version
 from .models import OTBPlan, RangeIntent, SeasonPlan
 from . import rules
@@ -29,10 +29,11 @@ from .rules import OTB_INPUTS, PLAN_FIELDS, RANGE_FIELDS
 
 @dataclass(frozen=True)
 class Upserted:
-    """What an upsert did: 'new', 'updated' or 'unchanged'."""
+    """What an upsert did: 'new', 'updated' or 'unchanged', and the fields it set."""
 
     row: object
     outcome: str
+    changed: frozenset = frozenset()
 
 
 def require_season_cell(session: Session, season: Season, location_id: uuid.UUID,
@@ -128,7 +129,7 @@ def _upsert(session: Session, user, season: Season, rows: _Rows, key: dict, valu
         session.flush()
         audit.record(session, user=user, action="create", entity=rows.entity, entity_id=row.id,
                      season_id=season.id, after=audit.snapshot(row, rows.created + rows.fields))
-        return Upserted(row, "new")
+        return Upserted(row, "new", frozenset(rows.fields))
     _refuse_existing(row, must_be_new, rows.label)
     _check_version(session, row, expected_version, what)
     before, after = _apply(row, values, rows.fields)
@@ -140,7 +141,7 @@ def _upsert(session: Session, user, season: Season, rows: _Rows, key: dict, valu
         on_change(row, before, after)
     audit.record(session, user=user, action="update", entity=rows.entity, entity_id=row.id,
                  season_id=season.id, before=before, after=after)
-    return Upserted(row, "updated")
+    return Upserted(row, "updated", frozenset(after))
 
 
 def _clear_approval(row, before: dict, after: dict) -> None:
@@ -205,9 +206,41 @@ def upsert_otb(session: Session, user, season_id: uuid.UUID, *, location_id: uui
         raise ValidationFailed({"month": f"{month:%Y-%m} is not a month of season "
                                 f"{season.season_code}"})
     values, _ = rules.read_otb(inputs)
-    return _upsert(session, user, season, OTB_ROWS,
-                   {"location_id": location_id, "category_id": category_id, "month": month},
-                   values, expected_version, must_be_new, on_change=_read_back_otb)
+    saved = _upsert(session, user, season, OTB_ROWS,
+                    {"location_id": location_id, "category_id": category_id, "month": month},
+                    values, expected_version, must_be_new, on_change=_read_back_otb)
+    _chain_next_month(session, user, season, saved)
+    return saved
+
+
+def _chain_next_month(session: Session, user, season: Season, saved: Upserted) -> None:
+    """Carry a saved row's closing stock into the opening stock of the same cell's next month
+    when the season chains stock (rules.chained_opening decides). The next row is locked,
+    its version moves, the database recomputes its OTB and the change is audited."""
+    row = saved.row
+    opening = rules.chained_opening(season.chain_stock, saved.changed, row.planned_closing_stock)
+    if opening is None:
+        return
+    following = lock_row(session, select(OTBPlan).where(
+        OTBPlan.season_id == season.id, OTBPlan.location_id == row.location_id,
+        OTBPlan.category_id == row.category_id, OTBPlan.month == next_month(row.month)))
+    if following is None or following.opening_stock == opening:
+        return
+    month = f"{following.month:%Y-%m}"
+    try:
+        rules.check_otb({**{name: getattr(following, name) for name in OTB_INPUTS},
+                         "opening_stock": opening})
+    except ValidationFailed as exc:
+        raise ValidationFailed({"planned_closing_stock": f"This closing stock becomes the "
+                                f"opening stock of {month}, whose OTB would then not fit: "
+                                + "; ".join(exc.errors.values())}) from exc
+    before, after = _apply(following, {"opening_stock": opening}, OTB_INPUTS)
+    following.version += 1
+    following.uploaded_by = user.id
+    _read_back_otb(following, before, after)
+    after["chained_from"] = f"{row.month:%Y-%m}"
+    audit.record(session, user=user, action="update", entity=OTB_ROWS.entity,
+                 entity_id=following.id, season_id=season.id, before=before, after=after)
 
 
 def _read_back_otb(row, before: dict, after: dict) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -32,6 +32,10 @@ class Season(IdMixin, db.Model):
     status: Mapped[SeasonStatus] = mapped_column(
         status_type("season_status"), nullable=False, default=SeasonStatus.CREATED, index=True
     )
+    # Issue 14: a saved OTB row's closing stock becomes the opening stock of the same
+    # location × category's next month (planning.rules.chained_opening).
+    chain_stock: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True,
+                                              server_default=true())
     created_by: Mapped[uuid.UUID] = fk("users.id")
 
     creator = relationship("User", foreign_keys=[created_by])

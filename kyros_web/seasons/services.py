@@ -20,7 +20,7 @@ from .facts import season_facts
 from .models import Season, SeasonLocation, SeasonTransition
 from .workflow import Area, SeasonStatus, is_legal, may_edit, next_status, statuses_editing
 
-SEASON_FIELDS = ("season_code", "name", "start_date", "end_date", "status")
+SEASON_FIELDS = ("season_code", "name", "start_date", "end_date", "status", "chain_stock")
 
 
 def get_season(session: Session, code_or_id) -> Season:
@@ -97,7 +97,8 @@ def create_season(session: Session, user, *, name: str, start_date: date,
             lambda c: session.scalar(select(exists().where(Season.season_code == c))),
         )
         season = Season(season_code=code, name=name.strip(), start_date=start_date,
-                        end_date=end_date, status=SeasonStatus.CREATED, created_by=user.id)
+                        end_date=end_date, status=SeasonStatus.CREATED, chain_stock=True,
+                        created_by=user.id)
         try:
             # A savepoint so a code drawn twice by two requests at once is retried.
             with session.begin_nested():
@@ -114,14 +115,17 @@ def create_season(session: Session, user, *, name: str, start_date: date,
 
 @transactional
 def update_season(session: Session, user, season_id: uuid.UUID, *, name: str,
-                  start_date: date, end_date: date) -> Season:
-    """Change name and dates while the season allows details to change."""
+                  start_date: date, end_date: date, chain_stock: bool | None = None) -> Season:
+    """Change name, dates and (when given) the stock chain while the season allows details
+    to change."""
     require(user, Action.MANAGE_SEASONS)
     season = lock_season(session, season_id)
     require_editable(season, Area.DETAILS)
     _validate_dates(name, start_date, end_date)
     before = audit.snapshot(season, SEASON_FIELDS)
     season.name, season.start_date, season.end_date = name.strip(), start_date, end_date
+    if chain_stock is not None:
+        season.chain_stock = bool(chain_stock)
     b, a = audit.changes(before, audit.snapshot(season, SEASON_FIELDS))
     if a:
         audit.record(session, user=user, action="update", entity="season",

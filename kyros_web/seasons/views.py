@@ -65,7 +65,8 @@ def _save(season: Season | None, done: str):
                   "end_date": form.end_date.data}
         if season is None:
             return services.create_season(db.session, current_user, **fields)
-        return services.update_season(db.session, current_user, season.id, **fields)
+        return services.update_season(db.session, current_user, season.id,
+                                      chain_stock=form.chain_stock.data, **fields)
 
     return submit(form, save, template="seasons/form.html", season=season,
                   success=lambda s: url_for("seasons.detail", code=s.season_code),
@@ -82,7 +83,7 @@ def create():
 @bp.get("/<code>/edit")
 @role_required(Action.MANAGE_SEASONS)
 def edit(code: str):
-    """The form to change a season's name and dates."""
+    """The form to change a season's name, dates and stock chain."""
     season = services.get_season(db.session, code)
     services.require_editable(season, Area.DETAILS)
     return render("seasons/form.html", form=SeasonForm(obj=season), season=season)
@@ -91,7 +92,7 @@ def edit(code: str):
 @bp.post("/<code>")
 @role_required(Action.MANAGE_SEASONS)
 def update(code: str):
-    """Save a season's name and dates."""
+    """Save a season's name, dates and stock chain."""
     return _save(services.get_season(db.session, code), "saved.")
 
 

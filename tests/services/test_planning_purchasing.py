@@ -220,8 +220,10 @@ def test_money_is_exact_to_the_cent_in_sql(session, make):
 
     season = make.season(SeasonStatus.PLAN_UPLOADED)
     loc, leaf = season.test_locations[0], season.test_leaves[0]
+    # March opens with February's closing stock of 1,000 (make.fill adds February and the
+    # season chains stock), so the stock terms cancel and the OTB stays 0.30.
     make.otb_row(season, loc, leaf, MAR, planned_sales="0.30", planned_markdowns="0",
-                 planned_closing_stock="0", opening_stock="0", on_order="0")
+                 planned_closing_stock="1000", opening_stock="1000", on_order="0")
     make.fill(season)
     advance_season(session, make.admin, season.id)
     make.fill(season)
