@@ -7,14 +7,16 @@ the transition would commit in the gap and the PO would land in a locked season.
 import threading
 import time
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from kyros_web.auth.models import User
-from kyros_web.errors import SeasonLocked
+from kyros_web.errors import SeasonLocked, StaleVersion
 from kyros_web.extensions import db
-from kyros_web.models import PurchaseOrder
+from kyros_web.models import OTBPlan, PurchaseOrder
+from kyros_web.planning.services import upsert_otb
 from kyros_web.purchasing import services as purchasing
 from kyros_web.seasons import services as seasons
 from kyros_web.seasons.workflow import SeasonStatus
@@ -85,3 +87,55 @@ def test_no_write_lands_after_the_lock(app, make, session, monkeypatch):
                                .where(PurchaseOrder.season_id == sid))
         assert final == seen_after_lock["pos"], f"round {n}: a PO landed after the lock"
     assert outcomes["written"] + outcomes["refused"] == ROUNDS
+
+
+def test_chained_save_and_next_month_edit_lose_nothing(app, make, session):
+    """March's closing stock chaining into April and an edit of April, at once: they take
+    turns on the season lock; April keeps the edit or refuses it as stale, never drops it."""
+    season = make.season(SeasonStatus.PLAN_UPLOADED)
+    sid, loc, leaf = season.id, season.test_locations[0].id, season.test_leaves[0].id
+    figures = {"planned_markdowns": "0", "on_order": "0"}
+    for month in (date(2026, 3, 1), date(2026, 4, 1)):
+        make.otb_row(season, season.test_locations[0], season.test_leaves[0], month,
+                     planned_sales="3000", planned_closing_stock="1000", opening_stock="1000",
+                     **figures)
+    session.commit()
+    admin_id = make.admin.id
+    start = threading.Barrier(2)
+    outcomes, errors = {}, []
+
+    def write(name, month, **inputs):
+        with app.app_context():
+            try:
+                start.wait()
+                upsert_otb(db.session, db.session.get(User, admin_id), sid, location_id=loc,
+                           category_id=leaf, month=month, expected_version=1, **figures,
+                           **inputs)
+                outcomes[name] = "saved"
+            except StaleVersion:
+                outcomes[name] = "stale"
+            except Exception as exc:  # reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=write, args=("march", date(2026, 3, 1)),
+                                kwargs={"planned_sales": "3000", "planned_closing_stock": "1500",
+                                        "opening_stock": "1000"}),
+               threading.Thread(target=write, args=("april", date(2026, 4, 1)),
+                                kwargs={"planned_sales": "3333", "planned_closing_stock": "1000",
+                                        "opening_stock": "1000"})]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert outcomes["march"] == "saved"
+    session.expire_all()
+    april = session.scalar(select(OTBPlan).where(OTBPlan.season_id == sid,
+                                                 OTBPlan.month == date(2026, 4, 1)))
+    assert april.opening_stock == Decimal("1500")  # chained either way
+    if outcomes["april"] == "saved":  # April went first: March's chain kept its sales
+        assert (april.planned_sales, april.version) == (Decimal("3333"), 3)
+    else:  # March went first: the April edit was based on version 1 and refused
+        assert (april.planned_sales, april.version) == (Decimal("3000"), 2)

@@ -107,3 +107,21 @@ def test_range_refusals(core, fashion, bands, errors):
 def test_one_band_of_100_is_a_whole_mix():
     assert rules.check_range(D("0"), D("100"), {"low": None, "mid": D("100"), "high": None})[
         "price_band_mix"] == {"mid": "100.00"}
+
+
+# The stock chain (issue 14)
+
+@pytest.mark.parametrize("chain, changed, follows", [
+    (True, {"planned_closing_stock"}, True),
+    (True, {"planned_closing_stock", "opening_stock"}, True),
+    (True, {"opening_stock", "planned_sales"}, False),
+    (True, set(), False),
+    (False, {"planned_closing_stock"}, False),
+])
+def test_chained_opening_follows_a_changed_closing_stock(chain, changed, follows):
+    result = rules.chained_opening(chain, frozenset(changed), D("1500.00"))
+    assert result == (D("1500.00") if follows else None)
+
+
+def test_a_new_row_chains_like_a_changed_closing_stock():
+    assert rules.chained_opening(True, frozenset(rules.OTB_INPUTS), D("7")) == D("7")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from kyros_web.models import OTBPlan, RangeIntent, SeasonPlan
 from kyros_web.planning.services import upsert_plan
 from kyros_web.purchasing.services import close_po, create_grn, create_po
-from kyros_web.seasons.services import advance_season
+from kyros_web.seasons.services import advance_season, update_season
 from kyros_web.seasons.workflow import SeasonStatus
 
 HX = {"HX-Request": "true"}
@@ -330,3 +330,16 @@ def test_viewer_sees_no_edit_controls_on_planning_pages(login, make, seed):
         html = v.get(url).get_data(as_text=True)
         assert html.count('method="post"') == 1, url  # the logout form only
         assert "<input form=" not in html, url
+
+
+def test_otb_grid_says_when_opening_stock_follows(login, make, session):
+    season = make.season(SeasonStatus.LOCATIONS_DEFINED)
+    other = make.season(SeasonStatus.LOCATIONS_DEFINED)
+    update_season(session, make.admin, other.id, name=other.name, start_date=other.start_date,
+                  end_date=other.end_date, chain_stock=False)
+    v = login("viewer")
+    line = "Opening stock follows the previous month's closing stock"
+    grid = v.get(f"/planning/{season.season_code}/otb").get_data(as_text=True)
+    assert line in grid.replace("&#39;", "'") and "season details" in grid
+    assert line not in v.get(f"/planning/{other.season_code}/otb").get_data(
+        as_text=True).replace("&#39;", "'")

@@ -1,6 +1,7 @@
 """Season pages: create/edit/delete, locations, gates with links, locking, history."""
 from sqlalchemy import func, select
 
+from kyros_web.audit import AuditEvent
 from kyros_web.models import Season, SeasonLocation
 from kyros_web.seasons.services import update_season
 from kyros_web.seasons.workflow import SeasonStatus
@@ -158,3 +159,22 @@ def test_history_filters(login, make, session):
 
 def test_unknown_season_is_404(login):
     assert login("viewer").get("/seasons/ZZZZ-ZZZZ/history").status_code == 404
+
+
+def test_edit_form_switches_the_stock_chain_audited(login, make, session):
+    b = login("planner")
+    season = make.season(SeasonStatus.LOCATIONS_DEFINED)
+    url = f"/seasons/{season.season_code}"
+    form = b.get(url + "/edit").get_data(as_text=True)
+    assert 'name="chain_stock"' in form and "checked" in form
+    assert 'name="chain_stock"' not in b.get("/seasons/new").get_data(as_text=True)
+    dates = {"name": season.name, "start_date": "2026-02-01", "end_date": "2026-04-30"}
+    assert b.post(url, dates).status_code == 303  # the box left unticked
+    session.expire_all()
+    assert season.chain_stock is False
+    event = session.scalars(select(AuditEvent).where(AuditEvent.entity == "season",
+                                                     AuditEvent.action == "update")).one()
+    assert (event.before, event.after) == ({"chain_stock": True}, {"chain_stock": False})
+    assert b.post(url, {**dates, "chain_stock": "y"}).status_code == 303
+    session.expire_all()
+    assert season.chain_stock is True
