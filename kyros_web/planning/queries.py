@@ -124,6 +124,9 @@ def plan_values(season_id: uuid.UUID, f: GridFilters):
         Location.name.label("location_name"), Category.name.label("category_name"))
 
 
+VALUE_BATCH = 2000
+
+
 def value_rows(session: Session, stmt, headers: list[str]) -> Iterator[list]:
     """The rows of a `…_values` statement as cells under `headers`, read in batches: months
     as YYYY-MM, figures as stored (plain decimals an upload reads back exactly)."""
@@ -131,9 +134,6 @@ def value_rows(session: Session, stmt, headers: list[str]) -> Iterator[list]:
         cells = row._mapping
         yield [cells[name].strftime("%Y-%m") if isinstance(cells[name], date) else cells[name]
                for name in headers]
-
-
-VALUE_BATCH = 2000
 
 
 @dataclass(frozen=True)

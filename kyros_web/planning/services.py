@@ -132,16 +132,27 @@ def _upsert(session: Session, user, season: Season, rows: _Rows, key: dict, valu
         return Upserted(row, "new", frozenset(rows.fields))
     _refuse_existing(row, must_be_new, rows.label)
     _check_version(session, row, expected_version, what)
-    before, after = _apply(row, values, rows.fields)
+    after = _change(session, user, season, rows, row, values, on_change=on_change)
     if not after:
         return Upserted(row, "unchanged")
+    return Upserted(row, "updated", frozenset(after))
+
+
+def _change(session: Session, user, season: Season, rows: _Rows, row, values: dict, *,
+            on_change=None, note: dict | None = None) -> dict:
+    """Apply `values` to the locked `row`: when anything differs, move its version, name its
+    writer, run `on_change(row, before, after)` and audit the update (with `note` added to
+    what it records after). Returns the changed fields' new values ({} when none)."""
+    before, after = _apply(row, values, rows.fields)
+    if not after:
+        return after
     row.version += 1
     row.uploaded_by = user.id
     if on_change is not None:
         on_change(row, before, after)
     audit.record(session, user=user, action="update", entity=rows.entity, entity_id=row.id,
-                 season_id=season.id, before=before, after=after)
-    return Upserted(row, "updated", frozenset(after))
+                 season_id=season.id, before=before, after={**after, **(note or {})})
+    return after
 
 
 def _clear_approval(row, before: dict, after: dict) -> None:
@@ -234,13 +245,8 @@ def _chain_next_month(session: Session, user, season: Season, saved: Upserted) -
         raise ValidationFailed({"planned_closing_stock": f"This closing stock becomes the "
                                 f"opening stock of {month}, whose OTB would then not fit: "
                                 + "; ".join(exc.errors.values())}) from exc
-    before, after = _apply(following, {"opening_stock": opening}, OTB_INPUTS)
-    following.version += 1
-    following.uploaded_by = user.id
-    _read_back_otb(following, before, after)
-    after["chained_from"] = f"{row.month:%Y-%m}"
-    audit.record(session, user=user, action="update", entity=OTB_ROWS.entity,
-                 entity_id=following.id, season_id=season.id, before=before, after=after)
+    _change(session, user, season, OTB_ROWS, following, {"opening_stock": opening},
+            on_change=_read_back_otb, note={"chained_from": f"{row.month:%Y-%m}"})
 
 
 def _read_back_otb(row, before: dict, after: dict) -> None:
