@@ -2,14 +2,14 @@
 from .audit import AuditEvent
 from .auth.models import User, UserSession
 from .masterdata.models import Category, Cluster, Location, LocationType
-from .planning.models import OTBPlan, RangeIntent, SeasonPlan
+from .planning.models import GridEdit, GridEditCell, OTBPlan, RangeIntent, SeasonPlan
 from .purchasing.models import GRNRecord, POSource, POStatus, PurchaseOrder
 from .seasons.models import Season, SeasonLocation, SeasonTransition
 from .uploads.models import Upload, UploadKind, UploadStatus
 from .versions import DataVersion
 
 __all__ = [
-    "AuditEvent", "Category", "Cluster", "DataVersion", "GRNRecord", "Location", "LocationType", "OTBPlan",
+    "AuditEvent", "Category", "Cluster", "DataVersion", "GRNRecord", "GridEdit", "GridEditCell", "Location", "LocationType", "OTBPlan",
     "POSource", "POStatus", "PurchaseOrder", "RangeIntent", "Season", "SeasonLocation",
     "SeasonPlan", "SeasonTransition", "Upload", "UploadKind", "UploadStatus", "User",
     "UserSession",

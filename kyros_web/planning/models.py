@@ -5,13 +5,13 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Computed, Date, DateTime, Integer,
-                        Numeric, UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Computed, Date, DateTime, ForeignKey,
+                        Index, Integer, Numeric, String, UniqueConstraint, Uuid)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..modelbase import IdMixin, Money, Percent, fk
-from ..versions import SEASON_DATA
+from ..versions import NOT_VERSIONED, SEASON_DATA
 
 
 class SeasonPlan(IdMixin, db.Model):
@@ -103,3 +103,41 @@ class RangeIntent(IdMixin, db.Model):
 
     category = relationship("Category")
     uploader = relationship("User", foreign_keys=[uploaded_by])
+
+
+class GridEdit(IdMixin, db.Model):
+    """One step of a planner in the OTB grid (issue 14, item 6): a typed cell, a pasted block,
+    or a spread total (an undo is an audit event of its own). Its cells say what each OTB row held before
+    and after, so the step can be undone while nobody else has changed those rows since."""
+
+    __tablename__ = "grid_edits"
+    __version_scope__ = SEASON_DATA
+    __table_args__ = (
+        Index("ix_grid_edits_steps", "season_id", "user_id", "undone_at", "created_at"),
+        CheckConstraint("cells >= 0", name="cells_non_negative"),
+    )
+
+    season_id: Mapped[uuid.UUID] = fk("seasons.id", index=False)
+    user_id: Mapped[uuid.UUID] = fk("users.id", index=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)  # type, paste, spread, undo
+    summary: Mapped[str] = mapped_column(String(300), nullable=False)
+    cells: Mapped[int] = mapped_column(Integer, nullable=False)
+    # When the step was undone, or dropped because someone else changed its rows since.
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class GridEditCell(db.Model):
+    """One figure a grid step changed: the OTB row, the input, its value and the row's version
+    before and after (before: NULL and version 0 when the step created the row)."""
+
+    __tablename__ = "grid_edit_cells"
+    # Written only with its step, whose own row moves the season's version.
+    __version_scope__ = NOT_VERSIONED
+    edit_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("grid_edits.id", ondelete="CASCADE"), primary_key=True)
+    row_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    field: Mapped[str] = mapped_column(String(30), primary_key=True)
+    before: Mapped[Decimal | None] = mapped_column(Money)
+    after: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    version_before: Mapped[int] = mapped_column(Integer, nullable=False)
+    version_after: Mapped[int] = mapped_column(Integer, nullable=False)

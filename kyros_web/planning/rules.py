@@ -93,6 +93,20 @@ def read_otb(raw: dict) -> tuple[dict, Decimal]:
     return check_otb(_read(raw, OTB_LABELS, OTBPlan))
 
 
+def read_otb_input(name: str, raw) -> Decimal:
+    """One OTB input typed on its own (a grid cell): a number its column can store, 0 or
+    more; markdowns left empty are 0. The row's OTB is checked with check_otb once all the
+    row's inputs are known."""
+    if name not in OTB_LABELS:
+        raise ValidationFailed({name: "Only planned sales, markdowns, closing stock, opening "
+                                "stock and on order can be typed; the others are computed"})
+    if name == "planned_markdowns" and (raw is None or (isinstance(raw, str) and not raw.strip())):
+        return NO_MARKDOWNS
+    value = decimal_value(raw, name, OTB_LABELS[name], digits=Digits.of(getattr(OTBPlan, name)))
+    at_least(value, ZERO, name, OTB_LABELS[name])
+    return value
+
+
 def chained_opening(chain_stock: bool, changed, closing_stock: Decimal) -> Decimal | None:
     """The stock chain (issue 14): the opening stock the same location × category's next month
     takes after an OTB row is saved, or None when it keeps its own.
@@ -104,6 +118,17 @@ def chained_opening(chain_stock: bool, changed, closing_stock: Decimal) -> Decim
     if chain_stock and "planned_closing_stock" in changed:
         return closing_stock
     return None
+
+
+def check_chained(values: dict, opening: Decimal, month: str) -> None:
+    """The next month's row (its five inputs) still fits once its opening stock follows the
+    chain; refused against the closing stock that carries into it."""
+    try:
+        check_otb({**values, "opening_stock": opening})
+    except ValidationFailed as exc:
+        raise ValidationFailed({"planned_closing_stock": f"This closing stock becomes the "
+                                f"opening stock of {month}, whose OTB would then not fit: "
+                                + "; ".join(exc.errors.values())}) from exc
 
 
 def check_range(core: Decimal, fashion: Decimal, bands: dict) -> dict:

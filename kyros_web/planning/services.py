@@ -237,14 +237,8 @@ def _chain_next_month(session: Session, user, season: Season, saved: Upserted) -
         OTBPlan.category_id == row.category_id, OTBPlan.month == next_month(row.month)))
     if following is None or following.opening_stock == opening:
         return
-    month = f"{following.month:%Y-%m}"
-    try:
-        rules.check_otb({**{name: getattr(following, name) for name in OTB_INPUTS},
-                         "opening_stock": opening})
-    except ValidationFailed as exc:
-        raise ValidationFailed({"planned_closing_stock": f"This closing stock becomes the "
-                                f"opening stock of {month}, whose OTB would then not fit: "
-                                + "; ".join(exc.errors.values())}) from exc
+    rules.check_chained({name: getattr(following, name) for name in OTB_INPUTS}, opening,
+                        f"{following.month:%Y-%m}")
     _change(session, user, season, OTB_ROWS, following, {"opening_stock": opening},
             on_change=_read_back_otb, note={"chained_from": f"{row.month:%Y-%m}"})
 

@@ -34,7 +34,7 @@ from ..templating import money
 from ..values import months_between
 from ..versions import SHARED, season_scope
 from . import columns as file_columns
-from .bulk import insert_rows
+from ..bulk import insert_rows, update_rows
 from .engine import CHUNK, RowError
 from .models import UploadKind
 
@@ -138,8 +138,7 @@ class Handler(ABC):
         if outcome == "new":
             insert_rows(self.session, self.model, records, scope=self.scope)
         else:
-            self.session.execute(update(self.model).execution_options(version_scope=self.scope),
-                                 records)
+            update_rows(self.session, self.model, records, scope=self.scope)
 
     def after_write(self) -> None:
         """Work that needs every row written (e.g. PO statuses after GRNs)."""

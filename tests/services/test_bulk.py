@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from kyros_web.models import POSource, POStatus, PurchaseOrder, RangeIntent
 from kyros_web.modelbase import utcnow
 from kyros_web.seasons.workflow import SeasonStatus
-from kyros_web.uploads.bulk import insert_rows
+from kyros_web.bulk import insert_rows
 from kyros_web.versions import current, season_scope
 
 

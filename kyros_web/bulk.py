@@ -1,13 +1,15 @@
-"""Many new rows in one go for the import engine: COPY on PostgreSQL, one executemany INSERT
-elsewhere. Both run on the session's connection, inside its transaction, so a later failure
-rolls the rows back with everything else (SPEC §6: all rows or none)."""
+"""Many rows in one go, for the import engine and the planning grid: new rows by COPY on
+PostgreSQL (one executemany INSERT elsewhere), changed rows by one UPDATE joined to the new
+values as arrays on PostgreSQL (an executemany UPDATE by primary key elsewhere). All run on
+the session's connection, inside its transaction, so a later failure rolls the rows back with
+everything else (SPEC §6: all rows or none)."""
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from ..versions import touch
+from .versions import touch
 
 
 def insert_rows(session: Session, model, records: list[dict], *, scope: str) -> None:
@@ -67,3 +69,42 @@ def _copy(conn, table, records: list[dict], defaults: list) -> None:
 def _default(column):
     default = column.default
     return default.arg(None) if default.is_callable else default.arg
+
+
+def update_rows(session: Session, model, records: list[dict], *, scope: str) -> None:
+    """UPDATE the model's rows named by each record's "id" to the record's other values.
+    `scope` is the data version the rows belong to."""
+    if not records:
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        touch(session, scope)
+        alike: dict[tuple, list[dict]] = {}
+        for record in records:
+            alike.setdefault(tuple(record), []).append(record)
+        for group in alike.values():
+            _update_from_arrays(conn, model.__table__, group)
+    else:
+        session.execute(update(model).execution_options(version_scope=scope), records)
+
+
+def _update_from_arrays(conn, table, records: list[dict]) -> None:
+    # An executemany UPDATE costs PostgreSQL a parse-bind-execute round per row even when
+    # pipelined; one statement joined to the values as arrays (one per column) costs one.
+    dialect = conn.dialect
+    names = list(records[0])
+    columns = [table.c[n] for n in names]
+    params, arrays = {}, []
+    for i, column in enumerate(columns):
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        values = [r[column.key] for r in records]
+        params[f"v{i}"] = [process(v) for v in values] if process else values
+        arrays.append(f"CAST(:v{i} AS {column.type.compile(dialect=dialect)}[])")
+    aliases = [f"c{i}" for i in range(len(columns))]
+    assignments = ", ".join(f'"{c.name}" = v.{alias}' for c, alias in zip(columns, aliases)
+                            if c.key != "id")
+    id_alias = aliases[names.index("id")]
+    conn.execute(text(
+        f'UPDATE "{table.name}" AS t SET {assignments} '
+        f"FROM unnest({', '.join(arrays)}) AS v({', '.join(aliases)}) "
+        f"WHERE t.id = v.{id_alias}"), params)
