@@ -35,6 +35,7 @@ from ..values import months_between, next_month
 from ..versions import season_scope
 from . import rules
 from .models import GridEdit, GridEditCell, OTBPlan
+from .pivot import cell_key
 from .rules import OTB_INPUTS, OTB_LABELS
 from .spread import spread
 
@@ -86,10 +87,6 @@ class Cell:
                        date(year, month, 1))
         except ValueError:
             return None
-
-
-def cell_key(measure: str, location_id: uuid.UUID, category_id: uuid.UUID, month: date) -> str:
-    return f"{measure}|{location_id.hex}|{category_id.hex}|{month:%Y-%m}"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ DEFAULT_MEASURES = ("otb", "committed", "remaining")
 LAST_MONTH, FIRST_MONTH = "planned_closing_stock", "opening_stock"
 # A negative value of these is flagged: the cell is over-bought.
 FLAGGED = frozenset({"otb", "remaining"})
+# The measures a planner types (at a leaf) or spreads (at a group or a total).
+EDITABLE = frozenset(OTB_LABELS)
+TOTAL = "total"
 
 # Levels from the top; the category dimension spans every level of the category tree.
 LAYOUTS = {"location": ("cluster", "location", "category"),
@@ -112,6 +115,18 @@ def read_view(*, layout=None, measures=(), sort=None, direction=None, open_keys=
                      closed=frozenset(k for k in closed_keys if parse_key(k) is not None))
 
 
+def cell_key(measure: str, location_id: uuid.UUID, category_id: uuid.UUID, month: date) -> str:
+    """An editable cell as the page names it: "measure|location|category|YYYY-MM"."""
+    return f"{measure}|{location_id.hex}|{category_id.hex}|{month:%Y-%m}"
+
+
+def narrow(ids: frozenset | None, within: frozenset | None) -> frozenset | None:
+    """Ids kept by two narrowings (None: not narrowed)."""
+    if ids is None:
+        return within
+    return ids if within is None else ids & within
+
+
 def segment(kind: str, node_id: uuid.UUID | None) -> str:
     return f"{PREFIX[kind]}.{node_id.hex if node_id else NO_CLUSTER}"
 
@@ -170,6 +185,20 @@ class Hierarchy:
         return PATH_SEPARATOR.join(self.categories[c].name if c in self.categories else "?"
                                    for c in self.category_chain(category_id))
 
+    def scope_ids(self, key: str) -> tuple[frozenset | None, frozenset | None]:
+        """The locations and the categories (a category and all below it) a row key covers;
+        None where the key does not narrow them (the grand total covers everything)."""
+        locations = categories = None
+        for kind, node_id in parse_key(key) or []:
+            if kind == "cluster":
+                locations = frozenset(self.locations_in(node_id))
+            elif kind == "location":
+                locations = frozenset({node_id})
+            else:
+                below = {c for c in self.categories if node_id in self.category_chain(c)}
+                categories = frozenset(below | {node_id})
+        return locations, categories
+
     def category_depth(self) -> int:
         """How many levels the category tree has."""
         return max((len(self.category_chain(c)) for c in self.categories), default=1)
@@ -220,6 +249,9 @@ class Pivot:
         self.dims = LAYOUTS[view.layout]
         self.root = Node("", "root", None, -1, "Total", "", "", True, {})
         self.nodes: dict[str, Node] = {}
+        # The version of each OTB row shown at a leaf, (location, category, month) → version:
+        # an edit sends it back, so a row changed meanwhile is refused (no row: version 0).
+        self.versions: dict = {}
 
     # Building
 
@@ -333,6 +365,26 @@ class Pivot:
             return self.value(node, measure, self.months[0])
         return sum((self.value(node, measure, m) for m in self.months), ZERO)
 
+    def leaf_pairs(self) -> set[tuple]:
+        """(location, category) of every leaf row shown."""
+        return {(n.ids["location"], n.ids["category"]) for n in self.visible() if n.is_leaf}
+
+    def cell(self, node: Node, measure: str, month: date) -> str | None:
+        """The key of an editable cell (an input at a leaf row), else None."""
+        if not node.is_leaf or measure not in EDITABLE:
+            return None
+        return cell_key(measure, node.ids["location"], node.ids["category"], month)
+
+    def version(self, node: Node, month: date) -> int:
+        return self.versions.get((node.ids["location"], node.ids["category"], month), 0)
+
+    def spread_target(self, node: Node, measure: str, month: date | None) -> str | None:
+        """What a group or total cell of an input names when a total is typed into it:
+        "row key|measure|YYYY-MM or total" (the grand total's row key is empty)."""
+        if node.is_leaf and month is not None or measure not in EDITABLE:
+            return None
+        return f"{node.key}|{measure}|{month.strftime('%Y-%m') if month else TOTAL}"
+
     def sort_key(self, node: Node):
         measure = self.view.measures[0]
         label = (node.node_id is None, node.label.casefold(), node.code)
@@ -380,6 +432,15 @@ class Pivot:
             else:
                 names.append({"cluster": "Clusters", "location": "Locations"}[dim])
         return names
+
+    def line_name(self, node: Node, measure: str) -> str:
+        """A leaf row's line of one measure, for a picker: "Planned sales · Alpha (LOC1) ·
+        Womens › Tops › Tees (W-T-1)"."""
+        code, name, _ = self.hierarchy.locations.get(node.ids["location"], ("?", "?", None))
+        category = node.ids["category"]
+        info = self.hierarchy.categories.get(category)
+        return (f"{MEASURE_LABELS[measure]} · {name} ({code}) · "
+                f"{self.hierarchy.category_path(category)} ({info.code if info else '?'})")
 
     def accessible_name(self, node: Node, measure: str, month: date | None) -> str:
         """Measure, location code (or the cluster), category code, month: what a screen reader

@@ -486,4 +486,21 @@ def otb_pivot(session: Session, season_id: uuid.UUID, f: GridFilters, view: Pivo
         rows = cached(session, season_id, key,
                       lambda: pivot_sums(session, season_id, f, group_by, only))
         pivot.add_sums(stage, rows)
+    pairs = frozenset(pivot.leaf_pairs())
+    if pairs:
+        pivot.versions = cached(session, season_id, ("pivot-versions", pairs, tuple(months)),
+                                lambda: pivot_versions(session, season_id, pairs, months))
     return pivot
+
+
+def pivot_versions(session: Session, season_id: uuid.UUID, pairs: frozenset,
+                   months: list[date]) -> dict:
+    """The version of each OTB row of these (location, category) pairs in these months, in
+    one statement: (location, category, month) → version."""
+    stmt = select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month,
+                  OTBPlan.version).where(
+        OTBPlan.season_id == season_id, OTBPlan.month.in_(months),
+        OTBPlan.location_id.in_({p[0] for p in pairs}),
+        OTBPlan.category_id.in_({p[1] for p in pairs}))
+    return {(r[0], r[1], r[2]): r[3] for r in session.execute(stmt)
+            if (r[0], r[1]) in pairs}

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..args import as_month, as_uuid
+from ..args import as_int, as_month, as_uuid
 from ..auth.roles import Action
 from ..auth.access import role_required
 from ..downloads import csv_file, sheet_csv, sheet_xlsx, xlsx_file
@@ -27,9 +27,10 @@ from ..uploads.columns import NAME_COLUMNS
 from ..values import months_between
 from ..versioning import version_number
 from ..versions import cached
-from . import queries, rules, services
+from . import edits, queries, rules, services
 from .models import RangeIntent, SeasonPlan
-from .pivot import LAYOUT_LABELS, MEASURE_LABELS, read_view
+from .pivot import (FIRST_MONTH, LAST_MONTH, LAYOUT_LABELS, MEASURE_LABELS, TOTAL, narrow,
+                    read_view)
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 
@@ -516,7 +517,10 @@ def _pivot_context(season) -> dict:
         open_keys=groups.getlist("open"), level=request.args.get("level"),
         closed_keys=groups.getlist("closed"), months=months).toggle(request.args.get("toggle"))
     table = queries.otb_pivot(db.session, season.id, filters, view, months)
+    editable = can_edit(current_user, season, Area.OTB)
     return {"season": season, "args": args, "pivot_view": view, "table": table,
+            "can_edit": editable, "undo_limit": edits.UNDO_STEPS,
+            "undo": edits.undo_steps(db.session, current_user, season.id) if editable else [],
             "choices": queries.filter_choices(db.session, season),
             "measures": MEASURE_LABELS, "layouts": LAYOUT_LABELS}
 
@@ -547,3 +551,277 @@ def otb_pivot_group(code: str):
     if node is None:
         abort(404)
     return _pivot_page(context, "group", node=node)
+
+
+# Editing in the pivot (issue 14, items 2, 3, 4, 6, 8): typed cells, pasted blocks, spread
+# totals and undo. With script the page's grid module posts here and swaps in the grid that
+# comes back (a refusal comes back as JSON naming each cell); without it, the forms below do.
+
+def _pivot_url(context: dict, **extra) -> str:
+    return url_for("planning.otb_pivot", code=context["season"].season_code,
+                   **context["args"], **context["pivot_view"].args(), **extra)
+
+
+def _pivot_editable(code: str) -> dict:
+    context = _pivot_context(_season_or_404(code))
+    require_editable(context["season"], Area.OTB)
+    return context
+
+
+def _grid_answer(code: str, notice: str):
+    """After a saved step: the grid again (for the module) or back to the page."""
+    db.session.expire_all()
+    if wants_fragment():
+        return _pivot_page(_pivot_context(_season_or_404(code)), "grid", notice=notice)
+    flash(notice, "success")
+    return redirect_after_write(_pivot_url(_pivot_context(_season_or_404(code))))
+
+
+def _refusal(exc: ValidationFailed):
+    """A refused step for the module: the message and each refused cell's own."""
+    db.session.rollback()
+    cells = {k: v for k, v in exc.errors.items() if k}
+    message = exc.errors.get("") or (f"{len(cells)} cell{'s' if len(cells) != 1 else ''} "
+                                     "refused; nothing was saved")
+    return {"message": message, "cells": cells}, exc.status_code
+
+
+def _typed_cells(form) -> list[edits.Typed]:
+    """The cells a form or the module sent: cell keys, values and the versions loaded, one
+    list each; a cell whose `original` is sent and equals its value is left out (a row form
+    sends every cell, the planner changed some)."""
+    keys, texts = form.getlist("cell"), form.getlist("value")
+    versions, originals = form.getlist("version"), form.getlist("original")
+    if not (len(keys) == len(texts) == len(versions)) or (originals and len(originals) != len(keys)):
+        raise ValidationFailed({"": "The cells, values and versions sent do not match; reload "
+                                "the page and try again"})
+    out = []
+    for n, (key, text, version) in enumerate(zip(keys, texts, versions)):
+        cell = edits.Cell.parse(key)
+        if cell is None:
+            raise ValidationFailed({"": f"Cell {n + 1} is not a cell of this grid; reload the "
+                                    "page and try again"})
+        if originals and originals[n].strip() == text.strip():
+            continue
+        out.append(edits.Typed(cell, text, version_number(version)))
+    return out
+
+
+@bp.post("/<code>/otb/pivot/cells")
+@role_required(Action.EDIT_PLANNING)
+def otb_pivot_cells(code: str):
+    """Save typed or pasted cells as one step (all or none), refused where a row changed
+    since the page was loaded."""
+    season = _season_or_404(code)
+    kind = "paste" if request.form.get("kind") == "paste" else "type"
+    try:
+        typed = _typed_cells(request.form)
+        if not typed:
+            raise ValidationFailed({"": "Nothing was changed"})
+        step = edits.write_cells(db.session, current_user, season.id, typed, kind=kind)
+    except ValidationFailed as exc:
+        if wants_fragment():
+            return _refusal(exc)
+        return _pivot_form_again(code, exc)
+    return _grid_answer(code, f"Saved: {step.summary}." if step else "Nothing changed.")
+
+
+def _pivot_form_again(code: str, exc: ValidationFailed):
+    """Without script, a refused row form or paste: the form again with each cell's message."""
+    db.session.rollback()
+    context = _pivot_editable(code)
+    cells = [edits.Cell.parse(k) for k in request.form.getlist("cell")]
+    return _cells_form(context, [c for c in cells if c], errors=exc.errors,
+                       values=dict(zip(request.form.getlist("cell"), request.form.getlist("value"))),
+                       status_code=exc.status_code, kind=request.form.get("kind", "type"))
+
+
+def _cells_form(context: dict, cells: list, *, errors=None, values=None, status_code=200,
+                kind="type", title="Edit cells"):
+    """A form of cells (a row's, or a pasted block's) with their current values and versions."""
+    table = context["table"]
+    leaves = {(n.ids["location"], n.ids["category"]): n for n in table.nodes.values()
+              if n.is_leaf}
+    current = {}
+    for cell in cells:
+        node = leaves.get((cell.location_id, cell.category_id))
+        current[cell.key] = (table.value(node, cell.measure, cell.month) if node else None,
+                             table.versions.get(cell.row, 0), node)
+    body, status = render("planning/pivot_cells.html", status_code=status_code, cells=cells,
+                          current=current, errors=errors or {}, values=values or {}, kind=kind,
+                          title=title, back=_pivot_url(context), **context)
+    return body, status
+
+
+@bp.get("/<code>/otb/pivot/row")
+@role_required(Action.EDIT_PLANNING)
+def otb_pivot_row(code: str):
+    """One leaf row's inputs for every month as a form (the pivot without script)."""
+    context = _pivot_editable(code)
+    node = context["table"].find(request.args.get("node"))
+    if node is None or not node.is_leaf:
+        abort(404)
+    table = context["table"]
+    cells = [edits.Cell.parse(table.cell(node, m, month)) for m in rules.OTB_INPUTS
+             for month in table.months]
+    return _cells_form(context, cells, title=f"Edit {node.title}")
+
+
+@bp.route("/<code>/otb/pivot/paste", methods=["GET", "POST"])
+@role_required(Action.EDIT_PLANNING)
+def otb_pivot_paste(code: str):
+    """Paste a block without script: the block, where it starts; then the cells it fills,
+    to check and save."""
+    context = _pivot_editable(code)
+    table = context["table"]
+    lines = [(node, measure) for node in table.visible() if node.is_leaf
+             for measure in context["pivot_view"].measures if measure in rules.OTB_INPUTS]
+    form = request.form
+    if request.method == "GET" or not lines:
+        return render("planning/pivot_paste.html", lines=lines, errors={}, form={},
+                      back=_pivot_url(context), **context)
+    try:
+        cells, texts = paste_block(table, lines, form.get("block", ""), form.get("line"),
+                                   as_month(form.get("month")))
+    except ValidationFailed as exc:
+        return render("planning/pivot_paste.html", status_code=422, lines=lines,
+                      errors=exc.errors, form=form, back=_pivot_url(context), **context)
+    return _cells_form(context, cells, values=texts, kind="paste",
+                       title=f"Check the {len(cells)} pasted cells")
+
+
+def paste_block(table, lines: list, block: str, line_index, month) -> tuple[list, dict]:
+    """The cells a tab-separated block fills from a line of the grid and a month: the cells
+    to the right and below, and their texts by cell key."""
+    rows = [r.split("\t") for r in block.replace("\r\n", "\n").rstrip("\n").split("\n")]
+    if not block.strip():
+        raise ValidationFailed({"block": "Paste a block of cells (copied from a spreadsheet)"})
+    start = as_int(line_index)
+    if start is None or not 0 <= start < len(lines):
+        raise ValidationFailed({"line": "Choose the line the block starts at"})
+    if month not in table.months:
+        raise ValidationFailed({"month": "Choose the month the block starts at"})
+    first = table.months.index(month)
+    width = max(len(r) for r in rows)
+    if start + len(rows) > len(lines) or first + width > len(table.months):
+        raise ValidationFailed({"block": f"The block is {len(rows)} × {width} cells; from "
+                                "there it runs past the grid's last line or month"})
+    cells, texts = [], {}
+    for r, values in enumerate(rows):
+        node, measure = lines[start + r]
+        for c, text in enumerate(values):
+            cell = edits.Cell.parse(table.cell(node, measure, table.months[first + c]))
+            cells.append(cell)
+            texts[cell.key] = text.strip()
+    return cells, texts
+
+
+def _spread_scope(context: dict, target: str) -> tuple[str, edits.Scope]:
+    """The cells under a group or total cell ("row key|measure|YYYY-MM or total"), within the
+    page's filters; a stock position's season total is its last (closing) or first (opening)
+    month."""
+    key, _, rest = (target or "").partition("|")
+    measure, _, month_text = rest.partition("|")
+    table, filters = context["table"], grid_filters(context["season"])[0]
+    node = table.find(key) if key else table.root
+    if node is None or measure not in rules.OTB_INPUTS:
+        raise ValidationFailed({"target": "Choose a group row the grid shows (open it there "
+                                "first) or the total, and one of the five inputs"})
+    locations, categories = table.hierarchy.scope_ids(key)
+    if filters.cluster_id:
+        locations = narrow(locations, frozenset(table.hierarchy.locations_in(filters.cluster_id)))
+    if filters.location_id:
+        locations = narrow(locations, frozenset({filters.location_id}))
+    categories = narrow(categories, filters.category_ids)
+    if month_text == TOTAL:
+        months = {LAST_MONTH: table.months[-1:], FIRST_MONTH: table.months[:1]}.get(
+            measure, table.months)
+        when = "season total"
+    else:
+        month = as_month(month_text)
+        if month not in table.months:
+            raise ValidationFailed({"target": "Choose a month the grid shows"})
+        months, when = [month], f"{month:%b %Y}"
+    where = "all rows" if node is table.root else node.label
+    return measure, edits.Scope(locations, categories, tuple(months), f"{where}, {when}")
+
+
+@bp.route("/<code>/otb/pivot/spread", methods=["GET", "POST"])
+@role_required(Action.EDIT_PLANNING)
+def otb_pivot_spread(code: str):
+    """Type a total at a group or total cell and see what spreading it changes (the form
+    without script; the preview for the module)."""
+    context = _pivot_editable(code)
+    form = request.form if request.method == "POST" else request.args
+    targets = spread_targets(context)
+    values = {"target": form.get("target", ""), "total": form.get("total", ""),
+              "shape": form.get("shape", "current")}
+    if request.method == "GET":
+        return render("planning/pivot_spread.html", targets=targets, values=values, errors={},
+                      plan=None, shapes=edits.SHAPES, back=_pivot_url(context), **context)
+    try:
+        measure, scope = _spread_scope(context, values["target"])
+        plan = edits.preview_spread(db.session, context["season"], scope, measure,
+                                    values["total"], values["shape"])
+    except ValidationFailed as exc:
+        return render("planning/pivot_spread.html", block="spread", status_code=422,
+                      targets=targets, values=values, errors=exc.errors, plan=None,
+                      shapes=edits.SHAPES, back=_pivot_url(context), **context)
+    return render("planning/pivot_spread.html", block="spread", targets=targets, values=values,
+                  errors={}, plan=plan, scope=scope, shapes=edits.SHAPES,
+                  back=_pivot_url(context), **context)
+
+
+def spread_targets(context: dict) -> list[tuple[str, str]]:
+    """Every group or total cell of an input the page shows: (target, what it is)."""
+    table, out = context["table"], []
+    for node in [table.root] + [n for n in table.visible() if not n.is_leaf]:
+        for measure in context["pivot_view"].measures:
+            for month in [None] + table.months:
+                target = table.spread_target(node, measure, month)
+                if target:
+                    out.append((target, table.accessible_name(node, measure, month)))
+    return out
+
+
+@bp.post("/<code>/otb/pivot/spread/save")
+@role_required(Action.EDIT_PLANNING)
+def otb_pivot_spread_save(code: str):
+    """Save a previewed spread as one step, refused when the cells changed since."""
+    context = _pivot_context(_season_or_404(code))
+    form = request.form
+    try:
+        measure, scope = _spread_scope(context, form.get("target"))
+        plan = edits.spread_total(db.session, current_user, context["season"].id, scope,
+                                  measure, form.get("total"), form.get("shape", "current"),
+                                  form.get("fingerprint", ""))
+    except ValidationFailed as exc:
+        if wants_fragment():
+            return _refusal(exc)
+        db.session.rollback()
+        flash(exc.errors.get("") or "; ".join(exc.errors.values()), "error")
+        return redirect_after_write(url_for("planning.otb_pivot_spread", code=code,
+                                            **context["args"], **context["pivot_view"].args(),
+                                            target=form.get("target"), total=form.get("total"),
+                                            shape=form.get("shape")))
+    return _grid_answer(code, f"Spread {plan.total:,.2f} over {plan.cells:,} cells "
+                              f"({plan.changed:,} changed).")
+
+
+@bp.post("/<code>/otb/pivot/undo")
+@role_required(Action.EDIT_PLANNING)
+def otb_pivot_undo(code: str):
+    """Undo the planner's latest step, or drop it when someone else changed its rows since."""
+    season = _season_or_404(code)
+    try:
+        undone = edits.undo_last(db.session, current_user, season.id)
+    except ValidationFailed as exc:
+        if wants_fragment():
+            return _refusal(exc)
+        flash(exc.errors.get("") or exc.message, "error")
+        return redirect_after_write(_pivot_url(_pivot_context(season)))
+    if undone.done:
+        return _grid_answer(code, f"Undone: {undone.step.summary}.")
+    return _grid_answer(code, f"Could not undo “{undone.step.summary}”: someone else changed "
+                              f"{undone.conflicts} of its rows since. It is dropped from "
+                              "your undo list; nothing was changed.")

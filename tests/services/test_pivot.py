@@ -21,10 +21,11 @@ from kyros_web.values import months_between
 FEB, MAR, APR = date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)
 
 
-def build_pivot_season(make, session):
+def build_pivot_season(make, session, status=SeasonStatus.RANGE_UPLOADED):
     """A range_uploaded season: a three-level category tree beside a one-level leaf, two
     locations in one cluster and one without a cluster, OTB rows in every cell and month (one
-    negative), and POs in two cells."""
+    negative), and POs in two cells. At another `status` (plan_uploaded: OTB can be edited),
+    no POs."""
     womens = make.category("W", name="Womens")
     tops = make.category("W-T", parent=womens, name="Tops")
     leaves = [make.category("W-T-1", parent=tops, name="Tees"),
@@ -35,7 +36,7 @@ def build_pivot_season(make, session):
     north = make.cluster("North")
     locations = [make.location(name="Alpha", cluster=north), make.location(name="Beta", cluster=north),
                  create_location(session, make.admin, name="Gamma", type="store")]
-    season = make.season(SeasonStatus.RANGE_UPLOADED, locations=locations, leaves=leaves)
+    season = make.season(status, locations=locations, leaves=leaves)
     rows = {(r.location_id, r.category_id, r.month): r for r in session.scalars(
         select(OTBPlan).where(OTBPlan.season_id == season.id))}
     for i, loc in enumerate(locations):
@@ -51,6 +52,9 @@ def build_pivot_season(make, session):
                 row.on_order = D("5000") if (i, j, k) == (2, 3, 2) else D(7 * j)
                 session.add(row)
     session.commit()
+    if status is not SeasonStatus.RANGE_UPLOADED:
+        session.expire_all()
+        return season, locations, leaves, north
     buyer = make.user("buyer")
     for n, (loc, leaf, day, value) in enumerate(((locations[0], leaves[0], date(2026, 2, 10), "700.10"),
                                                  (locations[0], leaves[0], date(2026, 2, 20), "300"),
