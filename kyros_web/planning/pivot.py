@@ -449,7 +449,8 @@ class PlanTree(Tree):
         self.root.figures = {name: getattr(figures, name) for name in PLAN_COLUMNS}
 
     def add_groups(self, stage: int, rows) -> None:
-        """Attach one stage's rows (a value per group-by level, then PLAN_COLUMNS). A row of a
+        """Attach one stage's rows (a value per group-by level, PLAN_COLUMNS, then the id of a
+        plan row, kept for a leaf: a location × leaf category is one plan row). A row of a
         category above the leaf carries that category's own figures; the rows between it and
         its parent are made as they are passed and filled by their own result rows."""
         group_by = self.dims[:stage + 1]
@@ -459,6 +460,8 @@ class PlanTree(Tree):
                 continue  # its parent was not read: nothing to hang it on
             node = self._path(parent, group_by[-1], row._mapping[group_by[-1]])[-1]
             node.figures = {name: row._mapping[name] for name in PLAN_COLUMNS}
+            if node.is_leaf:
+                node.figures["plan_id"] = uuid.UUID(str(row._mapping["plan_id"]))
 
     def value(self, node: Node, column: str):
         """A row's figure (None for a weighted average over no weight: shown blank)."""

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterator
 
-from sqlalchemy import Numeric, case, func, literal, select, tuple_, type_coerce, union_all
+from sqlalchemy import Numeric, String, case, cast, func, literal, select, tuple_, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
 
 from ..masterdata.models import Category, Cluster, Location
@@ -513,7 +513,7 @@ def plan_groups(session: Session, season_id: uuid.UUID, f: GridFilters, group_by
                 only: dict) -> list:
     """One statement: plan_figures per `group_by` (names among "cluster", "location",
     "category") over the filtered plan rows narrowed by `only` ("location" and "category" to
-    the ids to keep). Last in `group_by`, "category" is every category above the rows as well
+    the ids to keep), with the id of one row of each group (`plan_id`). Last in `group_by`, "category" is every category above the rows as well
     as their own, so a group at any level of the tree gets its weighted figures from SQL;
     before another level it is the rows' own (leaf) category."""
     stmt = plan_grid(season_id, f).order_by(None).add_columns(Location.cluster_id.label("cluster"))
@@ -529,7 +529,10 @@ def plan_groups(session: Session, season_id: uuid.UUID, f: GridFilters, group_by
         source = source.join(up, up.c.category_id == plan.category_id)
         columns["category"] = up.c.ancestor_id
     keys = [columns[name].label(name) for name in group_by]
-    return session.execute(source.add_columns(*keys).group_by(*keys)).all()
+    # A leaf group is one plan row (one per location × category): its id, for the edit link.
+    # As text, because PostgreSQL has no MIN of a uuid.
+    one_id = func.min(cast(plan.id, String)).label("plan_id")
+    return session.execute(source.add_columns(*keys, one_id).group_by(*keys)).all()
 
 
 def plans_by_group(session: Session, season_id: uuid.UUID, f: GridFilters,
