@@ -227,6 +227,14 @@ def test_location_cluster_and_category_filters(login, plan_season):
     assert keys(html) == [segment("category", leaves["W-T-1"].parent.parent_id)]
 
 
+def test_the_filters_listen_to_their_own_selects_only(login, plan_season):
+    """Changing the layout or the level must not also send the filter form (a document-wide
+    `change from:select`), whose answer would put back the old layout."""
+    html = get(login("viewer"), url(plan_season[0]))
+    filters = html[html.index('<form class="filters"'):html.index('<section id="grid"')]
+    assert 'hx-trigger="submit, change"' in filters and "from:select" not in filters
+
+
 def test_an_empty_season(login, make):
     season = make.season(SeasonStatus.LOCATIONS_DEFINED)
     html = get(login("viewer"), url(season))
