@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from .models import Category
 from .references import referenced
@@ -33,6 +33,17 @@ def is_leaf():
     (SPEC §2). The one way every screen, picker, upload and template finds leaves."""
     child = Category.__table__.alias("child")
     return ~exists().where(child.c.parent_id == Category.id)
+
+
+def category_ancestors():
+    """SQL rows (`category_id`, `ancestor_id`): every category paired with itself and with
+    each category above it, so rows of a leaf can be grouped at any level of the tree."""
+    up = select(Category.id.label("category_id"), Category.id.label("ancestor_id")
+                ).cte("category_up", recursive=True)
+    parent = aliased(Category)
+    return up.union_all(select(up.c.category_id, parent.parent_id)
+                        .join(parent, parent.id == up.c.ancestor_id)
+                        .where(parent.parent_id.is_not(None)))
 
 
 def leaf_categories(session: Session) -> list:

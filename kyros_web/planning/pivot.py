@@ -241,17 +241,16 @@ def _value(figures: dict, measure: str, month: date) -> Decimal:
     return sums[FIGURES.index(measure)]
 
 
-class Pivot:
-    """The tree of one season's OTB pivot, built level by level as the sums arrive."""
+class Tree:
+    """The hierarchy of a pivot, built level by level as its sums arrive: which levels each
+    statement groups by, which groups it reads, the rows, their order and which show. What a
+    row holds and how it sorts is the subclass's."""
 
-    def __init__(self, view: PivotView, hierarchy: Hierarchy, months: list[date]):
-        self.view, self.hierarchy, self.months = view, hierarchy, list(months)
+    def __init__(self, view: PivotView, hierarchy: Hierarchy):
+        self.view, self.hierarchy = view, hierarchy
         self.dims = LAYOUTS[view.layout]
         self.root = Node("", "root", None, -1, "Total", "", "", True, {})
         self.nodes: dict[str, Node] = {}
-        # The version of each OTB row shown at a leaf, (location, category, month) → version:
-        # an edit sends it back, so a row changed meanwhile is refused (no row: version 0).
-        self.versions: dict = {}
 
     # Building
 
@@ -278,29 +277,27 @@ class Pivot:
             only["category"] = frozenset(n.ids["category"] for n in opened)
         return only
 
-    def add_sums(self, stage: int, rows) -> None:
-        """Attach one stage's rows (a value per group-by level, month, then FIGURES): each sum
-        goes to the rows of its own level; the levels above were summed by an earlier stage."""
-        group_by = self.dims[:stage + 1]
-        for row in rows:
-            parent = self.root
-            for dim in group_by[:-1]:
-                for seg in self._segments(dim, row._mapping[dim]):
-                    parent = parent.children.get(seg[0]) if parent is not None else None
-            if parent is None:
-                continue  # its parent was not read: nothing to hang it on
-            month, values = row._mapping["month"], [row._mapping[name] for name in FIGURES]
-            if stage == 0:
-                self.root.add(month, values)
-            dim = group_by[-1]
-            ids = dict(parent.ids)
-            for seg, kind, node_id in self._segments(dim, row._mapping[dim]):
-                ids[kind] = node_id
-                node = parent.children.get(seg)
-                if node is None:
-                    node = self._node(parent, seg, kind, node_id, dict(ids))
-                node.add(month, values)
-                parent = node
+    def _parent(self, group_by: tuple, row) -> Node | None:
+        """The row a stage's result row hangs under: the path of its values for every level
+        but the last (None when that group was not read)."""
+        parent = self.root
+        for dim in group_by[:-1]:
+            for seg in self._segments(dim, row._mapping[dim]):
+                parent = parent.children.get(seg[0]) if parent is not None else None
+        return parent
+
+    def _path(self, parent: Node, dim: str, value) -> list[Node]:
+        """The rows from under `parent` down to `value` of `dim` (every category level down
+        to it), made where they are missing."""
+        ids, out = dict(parent.ids), []
+        for seg, kind, node_id in self._segments(dim, value):
+            ids[kind] = node_id
+            node = parent.children.get(seg)
+            if node is None:
+                node = self._node(parent, seg, kind, node_id, dict(ids))
+            out.append(node)
+            parent = node
+        return out
 
     def _segments(self, dim: str, value) -> list[tuple[str, str, uuid.UUID | None]]:
         ids = self.hierarchy.category_chain(value) if dim == "category" else [value]
@@ -334,65 +331,11 @@ class Pivot:
 
     # Reading
 
-    @staticmethod
-    def measure_label(measure: str) -> str:
-        return MEASURE_LABELS[measure]
-
-    @staticmethod
-    def flagged(measure: str, value: Decimal) -> bool:
-        """A negative OTB or remaining: the cell is over-bought."""
-        return measure in FLAGGED and value < 0
-
-    @property
-    def stock_measures(self) -> list[str]:
-        """The stock positions shown, whose season total is no sum."""
-        return [m for m in self.view.measures if m in (LAST_MONTH, FIRST_MONTH)]
-
     def is_open(self, node: Node) -> bool:
         return node.expandable and (node is self.root or self.view.opened(node.key, node.depth))
 
-    def value(self, node: Node, measure: str, month: date) -> Decimal:
-        return _value(node.figures, measure, month)
-
-    def total(self, node: Node, measure: str) -> Decimal:
-        """The season total of a row: the sum of its months, except for a stock position,
-        which is the closing stock of the last month shown or the opening stock of the first."""
-        if not self.months:
-            return ZERO
-        if measure == LAST_MONTH:
-            return self.value(node, measure, self.months[-1])
-        if measure == FIRST_MONTH:
-            return self.value(node, measure, self.months[0])
-        return sum((self.value(node, measure, m) for m in self.months), ZERO)
-
-    def leaf_pairs(self) -> set[tuple]:
-        """(location, category) of every leaf row shown."""
-        return {(n.ids["location"], n.ids["category"]) for n in self.visible() if n.is_leaf}
-
-    def cell(self, node: Node, measure: str, month: date) -> str | None:
-        """The key of an editable cell (an input at a leaf row), else None."""
-        if not node.is_leaf or measure not in EDITABLE:
-            return None
-        return cell_key(measure, node.ids["location"], node.ids["category"], month)
-
-    def version(self, node: Node, month: date) -> int:
-        return self.versions.get((node.ids["location"], node.ids["category"], month), 0)
-
-    def spread_target(self, node: Node, measure: str, month: date | None) -> str | None:
-        """What a group or total cell of an input names when a total is typed into it:
-        "row key|measure|YYYY-MM or total" (the grand total's row key is empty)."""
-        if node.is_leaf and month is not None or measure not in EDITABLE:
-            return None
-        return f"{node.key}|{measure}|{month.strftime('%Y-%m') if month else TOTAL}"
-
     def sort_key(self, node: Node):
-        measure = self.view.measures[0]
-        label = (node.node_id is None, node.label.casefold(), node.code)
-        if self.view.sort == "label":
-            return label
-        figure = (self.total(node, measure) if self.view.sort == "total"
-                  else self.value(node, measure, as_month(self.view.sort)))
-        return (figure, label)
+        return (node.node_id is None, node.label.casefold(), node.code)
 
     def children(self, node: Node) -> list[Node]:
         """A row's children in the order asked for (siblings only ever sort among themselves)."""
@@ -433,6 +376,88 @@ class Pivot:
                 names.append({"cluster": "Clusters", "location": "Locations"}[dim])
         return names
 
+
+class Pivot(Tree):
+    """The tree of one season's OTB pivot: a row's figures are its sums per month."""
+
+    def __init__(self, view: PivotView, hierarchy: Hierarchy, months: list[date]):
+        super().__init__(view, hierarchy)
+        self.months = list(months)
+        # The version of each OTB row shown at a leaf, (location, category, month) → version:
+        # an edit sends it back, so a row changed meanwhile is refused (no row: version 0).
+        self.versions: dict = {}
+
+    def add_sums(self, stage: int, rows) -> None:
+        """Attach one stage's rows (a value per group-by level, month, then FIGURES): each sum
+        goes to the rows of its own level; the levels above were summed by an earlier stage."""
+        group_by = self.dims[:stage + 1]
+        for row in rows:
+            parent = self._parent(group_by, row)
+            if parent is None:
+                continue  # its parent was not read: nothing to hang it on
+            month, values = row._mapping["month"], [row._mapping[name] for name in FIGURES]
+            if stage == 0:
+                self.root.add(month, values)
+            for node in self._path(parent, group_by[-1], row._mapping[group_by[-1]]):
+                node.add(month, values)
+
+    @staticmethod
+    def measure_label(measure: str) -> str:
+        return MEASURE_LABELS[measure]
+
+    @staticmethod
+    def flagged(measure: str, value: Decimal) -> bool:
+        """A negative OTB or remaining: the cell is over-bought."""
+        return measure in FLAGGED and value < 0
+
+    @property
+    def stock_measures(self) -> list[str]:
+        """The stock positions shown, whose season total is no sum."""
+        return [m for m in self.view.measures if m in (LAST_MONTH, FIRST_MONTH)]
+
+    def value(self, node: Node, measure: str, month: date) -> Decimal:
+        return _value(node.figures, measure, month)
+
+    def total(self, node: Node, measure: str) -> Decimal:
+        """The season total of a row: the sum of its months, except for a stock position,
+        which is the closing stock of the last month shown or the opening stock of the first."""
+        if not self.months:
+            return ZERO
+        if measure == LAST_MONTH:
+            return self.value(node, measure, self.months[-1])
+        if measure == FIRST_MONTH:
+            return self.value(node, measure, self.months[0])
+        return sum((self.value(node, measure, m) for m in self.months), ZERO)
+
+    def sort_key(self, node: Node):
+        measure = self.view.measures[0]
+        label = super().sort_key(node)
+        if self.view.sort == "label":
+            return label
+        figure = (self.total(node, measure) if self.view.sort == "total"
+                  else self.value(node, measure, as_month(self.view.sort)))
+        return (figure, label)
+
+    def leaf_pairs(self) -> set[tuple]:
+        """(location, category) of every leaf row shown."""
+        return {(n.ids["location"], n.ids["category"]) for n in self.visible() if n.is_leaf}
+
+    def cell(self, node: Node, measure: str, month: date) -> str | None:
+        """The key of an editable cell (an input at a leaf row), else None."""
+        if not node.is_leaf or measure not in EDITABLE:
+            return None
+        return cell_key(measure, node.ids["location"], node.ids["category"], month)
+
+    def version(self, node: Node, month: date) -> int:
+        return self.versions.get((node.ids["location"], node.ids["category"], month), 0)
+
+    def spread_target(self, node: Node, measure: str, month: date | None) -> str | None:
+        """What a group or total cell of an input names when a total is typed into it:
+        "row key|measure|YYYY-MM or total" (the grand total's row key is empty)."""
+        if node.is_leaf and month is not None or measure not in EDITABLE:
+            return None
+        return f"{node.key}|{measure}|{month.strftime('%Y-%m') if month else TOTAL}"
+
     def line_name(self, node: Node, measure: str) -> str:
         """A leaf row's line of one measure, for a picker: "Planned sales · Alpha (LOC1) ·
         Womens › Tops › Tees (W-T-1)"."""
@@ -458,3 +483,55 @@ class Pivot:
             parts.append(info.code if info else "?")
         parts.append(month.strftime("%b %Y") if month else "season total")
         return ", ".join(parts)
+
+
+# The plans by group (issue 14, item 1): the season plan rows in the same hierarchy. A group's
+# figures are read whole from the database per group, never added up here: its margin and turns
+# are averages weighted by planned sales, which no sum of the children's averages gives.
+
+PLAN_COLUMNS = {"rows": "Rows", "planned_sales": "Planned sales (retail)",
+                "margin": "Planned margin", "turns": "Inventory turns", "approved": "Approved"}
+
+
+def read_plan_view(*, layout=None, sort=None, direction=None, open_keys=(), level=None,
+                   closed_keys=()) -> PivotView:
+    """The plans-by-group view from query-string values: the pivot's, sorted by the row label
+    or one of PLAN_COLUMNS; anything unknown falls back to the default."""
+    view = read_view(layout=layout, direction=direction, open_keys=open_keys, level=level,
+                     closed_keys=closed_keys)
+    return replace(view, sort=sort if sort in PLAN_COLUMNS else "label")
+
+
+class PlanTree(Tree):
+    """The tree of one season's plan rows: a row's figures are PLAN_COLUMNS, read per group."""
+
+    def set_total(self, figures) -> None:
+        """The grand total row's figures (an object or row with PLAN_COLUMNS' names)."""
+        self.root.figures = {name: getattr(figures, name) for name in PLAN_COLUMNS}
+
+    def add_groups(self, stage: int, rows) -> None:
+        """Attach one stage's rows (a value per group-by level, PLAN_COLUMNS, then the id of a
+        plan row, kept for a leaf: a location × leaf category is one plan row). A row of a
+        category above the leaf carries that category's own figures; the rows between it and
+        its parent are made as they are passed and filled by their own result rows."""
+        group_by = self.dims[:stage + 1]
+        for row in rows:
+            parent = self._parent(group_by, row)
+            if parent is None:
+                continue  # its parent was not read: nothing to hang it on
+            node = self._path(parent, group_by[-1], row._mapping[group_by[-1]])[-1]
+            node.figures = {name: row._mapping[name] for name in PLAN_COLUMNS}
+            if node.is_leaf:
+                node.figures["plan_id"] = uuid.UUID(str(row._mapping["plan_id"]))
+
+    def value(self, node: Node, column: str):
+        """A row's figure (None for a weighted average over no weight: shown blank)."""
+        return node.figures.get(column)
+
+    def sort_key(self, node: Node):
+        """By the label, or by a column (blank lowest), then the label."""
+        label = super().sort_key(node)
+        if self.view.sort == "label":
+            return label
+        value = self.value(node, self.view.sort)
+        return (value is not None, value if value is not None else ZERO, label)

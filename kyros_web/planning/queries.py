@@ -8,11 +8,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterator
 
-from sqlalchemy import Numeric, case, func, literal, select, tuple_, type_coerce, union_all
+from sqlalchemy import Numeric, String, case, cast, func, literal, select, tuple_, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
 
 from ..masterdata.models import Category, Cluster, Location
-from ..masterdata.tree import category_choices, is_leaf
+from ..masterdata.tree import category_ancestors, category_choices, is_leaf
 from ..modelbase import Money
 from ..paging import Page, paginate_rows
 from ..purchasing.models import GRNRecord, PurchaseOrder
@@ -25,7 +25,7 @@ from ..versions import cached
 from . import rules
 from .models import OTBPlan, RangeIntent, SeasonPlan
 from .otb import committed_value, fulfilment, utilisation
-from .pivot import FIGURES, CategoryInfo, Hierarchy, Pivot, PivotView
+from .pivot import FIGURES, CategoryInfo, Hierarchy, Pivot, PivotView, PlanTree
 
 ZERO = Decimal("0")
 
@@ -142,21 +142,29 @@ class PlanTotals:
     planned_sales: Decimal
     margin: Decimal | None
     turns: Decimal | None
+    approved: int
+
+
+def plan_figures(plan) -> list:
+    """The figures of a group of plan rows (`plan` an alias of SeasonPlan), one per column of
+    PlanTotals: how many, the sum of planned sales, margin weighted by planned sales, turns
+    weighted by the planned sales of the rows that have turns (NULL when none has), how many
+    are approved."""
+    turns_weight = case((plan.inventory_turns.is_not(None), plan.planned_sales), else_=0)
+    return [
+        func.count(plan.id).label("rows"),
+        type_coerce(func.coalesce(func.sum(plan.planned_sales), 0), Money).label("planned_sales"),
+        type_coerce(weighted_avg(plan.planned_margin, plan.planned_sales),
+                    Numeric()).label("margin"),
+        type_coerce(weighted_avg(plan.inventory_turns, turns_weight), Numeric()).label("turns"),
+        func.coalesce(func.sum(case((plan.approved, 1), else_=0)), 0).label("approved"),
+    ]
 
 
 def plan_totals(session: Session, season_id: uuid.UUID, f: GridFilters) -> PlanTotals:
     """Sum of planned sales, sales-weighted margin and turns over the filtered rows."""
     grid = plan_grid(season_id, f).order_by(None).subquery()
-    plan = aliased(SeasonPlan, grid)
-    turns_weight = case((plan.inventory_turns.is_not(None), plan.planned_sales), else_=0)
-    row = session.execute(select(
-        func.count(plan.id),
-        type_coerce(func.coalesce(func.sum(plan.planned_sales), 0), Money),
-        type_coerce(weighted_avg(plan.planned_margin, plan.planned_sales), Numeric()),
-        type_coerce(func.sum(plan.inventory_turns * turns_weight) * 1.0
-                    / func.nullif(func.sum(turns_weight), 0), Numeric()),
-    )).one()
-    return PlanTotals(row[0], row[1], row[2], row[3])
+    return PlanTotals(*session.execute(select(*plan_figures(aliased(SeasonPlan, grid)))).one())
 
 
 def stock_chain(season_id: uuid.UUID, only=None):
@@ -473,17 +481,9 @@ def otb_pivot(session: Session, season_id: uuid.UUID, f: GridFilters, view: Pivo
     statement for each level below it that has an open group (at most three in all), each
     grouped in SQL at that level and kept in the figure cache. Category levels above the leaf
     are summed from their leaves in Python (the tree is small)."""
-    # Master data moves the shared version, which is part of every cache key.
-    hierarchy = cached(session, season_id, ("pivot-hierarchy",),
-                       lambda: pivot_hierarchy(session))
-    pivot = Pivot(view, hierarchy, months)
-    for stage, group_by in enumerate(pivot.stages()):
-        only = pivot.wanted(stage)
-        if only is None:
-            break
-        key = ("pivot", group_by, f, tuple(sorted((k, tuple(sorted(v, key=str)))
-                                                  for k, v in only.items())))
-        rows = cached(session, season_id, key,
+    pivot = Pivot(view, cached_hierarchy(session, season_id), months)
+    for stage, group_by, only, key in _stages(pivot, f):
+        rows = cached(session, season_id, ("pivot", *key),
                       lambda: pivot_sums(session, season_id, f, group_by, only))
         pivot.add_sums(stage, rows)
     pairs = frozenset(pivot.leaf_pairs())
@@ -504,3 +504,64 @@ def pivot_versions(session: Session, season_id: uuid.UUID, pairs: frozenset,
         OTBPlan.category_id.in_({p[1] for p in pairs}))
     return {(r[0], r[1], r[2]): r[3] for r in session.execute(stmt)
             if (r[0], r[1]) in pairs}
+
+
+def cached_hierarchy(session: Session, season_id: uuid.UUID) -> Hierarchy:
+    """pivot_hierarchy from the figure cache (master data moves the shared version, which is
+    part of every cache key)."""
+    return cached(session, season_id, ("pivot-hierarchy",), lambda: pivot_hierarchy(session))
+
+
+def _stages(tree, f: GridFilters):
+    """Each stage a tree reads, as it is filled: (stage, group-by levels, `only`, a cache key
+    naming them with the filters); stops at the first level with no open group."""
+    for stage, group_by in enumerate(tree.stages()):
+        only = tree.wanted(stage)
+        if only is None:
+            return
+        yield stage, group_by, only, (group_by, f, tuple(sorted(
+            (k, tuple(sorted(v, key=str))) for k, v in only.items())))
+
+
+# The plans by group (issue 14, item 1): one statement per level shown, as the OTB pivot.
+
+
+def plan_groups(session: Session, season_id: uuid.UUID, f: GridFilters, group_by: tuple,
+                only: dict) -> list:
+    """One statement: plan_figures per `group_by` (names among "cluster", "location",
+    "category") over the filtered plan rows narrowed by `only` ("location" and "category" to
+    the ids to keep), with the id of one row of each group (`plan_id`). Last in `group_by`, "category" is every category above the rows as well
+    as their own, so a group at any level of the tree gets its weighted figures from SQL;
+    before another level it is the rows' own (leaf) category."""
+    stmt = plan_grid(season_id, f).order_by(None).add_columns(Location.cluster_id.label("cluster"))
+    for name, ids in only.items():
+        stmt = stmt.where(getattr(SeasonPlan, f"{name}_id").in_(ids))
+    grid = stmt.subquery("plans")
+    plan = aliased(SeasonPlan, grid)
+    columns = {"cluster": grid.c.cluster, "location": plan.location_id,
+               "category": plan.category_id}
+    source = select(*plan_figures(plan)).select_from(grid)
+    if group_by[-1] == "category":
+        up = category_ancestors()
+        source = source.join(up, up.c.category_id == plan.category_id)
+        columns["category"] = up.c.ancestor_id
+    keys = [columns[name].label(name) for name in group_by]
+    # A leaf group is one plan row (one per location × category): its id, for the edit link.
+    # As text, because PostgreSQL has no MIN of a uuid.
+    one_id = func.min(cast(plan.id, String)).label("plan_id")
+    return session.execute(source.add_columns(*keys, one_id).group_by(*keys)).all()
+
+
+def plans_by_group(session: Session, season_id: uuid.UUID, f: GridFilters,
+                   view: PivotView) -> PlanTree:
+    """The season's plan rows as `view` shows them: the grand total (plan_totals), the first
+    level in one statement, then one for each level below it that has an open group, each
+    kept in the figure cache."""
+    tree = PlanTree(view, cached_hierarchy(session, season_id))
+    tree.set_total(cached(session, season_id, ("plan-groups-total", f),
+                          lambda: plan_totals(session, season_id, f)))
+    for stage, group_by, only, key in _stages(tree, f):
+        rows = cached(session, season_id, ("plan-groups", *key),
+                      lambda: plan_groups(session, season_id, f, group_by, only))
+        tree.add_groups(stage, rows)
+    return tree

@@ -29,8 +29,8 @@ from ..versioning import version_number
 from ..versions import cached
 from . import edits, queries, rules, services
 from .models import RangeIntent, SeasonPlan
-from .pivot import (FIRST_MONTH, LAST_MONTH, LAYOUT_LABELS, MEASURE_LABELS, TOTAL, narrow,
-                    read_view)
+from .pivot import (FIRST_MONTH, LAST_MONTH, LAYOUT_LABELS, MEASURE_LABELS, PLAN_COLUMNS, TOTAL,
+                    narrow, read_plan_view, read_view)
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 
@@ -825,3 +825,57 @@ def otb_pivot_undo(code: str):
     return _grid_answer(code, f"Could not undo “{undone.step.summary}”: someone else changed "
                               f"{undone.conflicts} of its rows since. It is dropped from "
                               "your undo list; nothing was changed.")
+
+
+# Plans by group (issue 14, item 1): the plans grid's rows in the pivot's hierarchy
+
+PLAN_GROUP_FILTERS = ("cluster", "location", "category", "approved")
+
+
+def _plan_groups_context(season) -> dict:
+    """The plans by group as the query string asks for it: the plans grid's filters, the view
+    (layout, order, open groups) and the rows. An htmx request takes the open groups from the
+    page's address and applies its own `toggle`, as the OTB pivot does."""
+    filters, args = grid_filters(season)
+    filters = replace(filters, sort="location", descending=False)
+    args = {name: value for name, value in args.items() if name in PLAN_GROUP_FILTERS}
+    groups = (page_args(url_for("planning.plan_groups", code=season.season_code))
+              or request.args)
+    view = read_plan_view(
+        layout=request.args.get("layout"), sort=request.args.get("sort"),
+        direction=request.args.get("dir"), open_keys=groups.getlist("open"),
+        level=request.args.get("level"), closed_keys=groups.getlist("closed")
+    ).toggle(request.args.get("toggle"))
+    return {"season": season, "args": args, "pivot_view": view,
+            "table": queries.plans_by_group(db.session, season.id, filters, view),
+            "choices": queries.filter_choices(db.session, season),
+            "columns": PLAN_COLUMNS, "layouts": LAYOUT_LABELS,
+            "can_edit": can_edit(current_user, season, Area.PLANS)}
+
+
+def _plan_groups_page(context: dict, block: str, **extra):
+    """The page or `block` of it; an htmx answer names the page's new address."""
+    body, status = render("planning/plan_groups.html", block=block, **context, **extra)
+    address = url_for("planning.plan_groups", code=context["season"].season_code,
+                      **context["args"], **context["pivot_view"].args())
+    return body, status, {"HX-Push-Url": address} if wants_fragment() else {}
+
+
+@bp.get("/<code>/plans/groups")
+@login_required
+def plan_groups(code: str):
+    """Plans by group: the season plan rows in the location and category hierarchy, each
+    group with its count, sales, weighted margin and turns, and how many are approved."""
+    return _plan_groups_page(_plan_groups_context(_season_or_404(code)), "grid")
+
+
+@bp.get("/<code>/plans/groups/group")
+@login_required
+def plan_groups_group(code: str):
+    """One group opened: its own row and the rows under it, for htmx to put in place of its
+    row; the whole page otherwise."""
+    context = _plan_groups_context(_season_or_404(code))
+    node = context["table"].find(request.args.get("node"))
+    if node is None:
+        abort(404)
+    return _plan_groups_page(context, "group", node=node)

@@ -25,6 +25,17 @@ def count_statements():
         event.remove(db.engine, "before_cursor_execute", before)
 
 
+def statements_of(client, session, url, headers=None) -> int:
+    """How many statements a request runs, after a first one that warms the caches that are
+    not per request (with the session emptied, so objects the test made hide no lazy load)."""
+    client.get(url, headers=headers or {})
+    session.close()
+    with count_statements() as statements:
+        response = client.get(url, headers=headers or {})
+    assert response.status_code == 200, url
+    return len(statements)
+
+
 def build(make, session, n_locations):
     leaves = [make.category(), make.category()]
     locations = [make.location() for _ in range(n_locations)]
