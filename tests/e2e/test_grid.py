@@ -23,11 +23,21 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ..conftest import PG_URL, create_throwaway_database, drop_database
-from .test_journey import _missing, browser  # noqa: F401  (the browser fixture)
+from .test_journey import CHROMIUM, browser  # noqa: F401  (the browser fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 SEASON = "Autumn Winter 2026"
 PASSWORD = "kyros-demo"
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (pip install -r requirements.txt)"
+    if not Path(CHROMIUM).exists():
+        return f"no chromium at {CHROMIUM} (apt-get install -y chromium)"
+    return None
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +240,7 @@ def test_the_same_edits_without_javascript(browser, demo):  # noqa: F811
     page.get_by_label("and the month").select_option("2026-09")
     page.get_by_label("Block").fill("5\t6")
     page.get_by_role("button", name="Show the cells it fills").click()
-    assert "Check the 2 pasted cells" in page.content()
+    page.wait_for_selector("h2:has-text('Check the 2 pasted cells')")
     page.get_by_role("button", name="Save").click()
     assert "Saved: Pasted 2 cells" in page.locator(".flashes").inner_text()
 
@@ -240,7 +250,7 @@ def test_the_same_edits_without_javascript(browser, demo):  # noqa: F811
     page.get_by_label("Spread this total").fill("3000")
     page.get_by_label("Shared").select_option("even")
     page.get_by_role("button", name="Show what changes").click()
-    assert "Spreading 3,000.00 of on order" in page.content()
+    page.wait_for_selector("h3:has-text('Spreading 3,000.00 of on order')")
     page.get_by_role("button", name="Save the spread").click()
     assert "Spread 3,000.00" in page.locator(".flashes").inner_text()
     with engine.connect() as conn:
