@@ -232,3 +232,37 @@ def test_undo_with_and_without_script(login, session, season_data):
     response = planner.post(f"/planning/{season.season_code}/otb/pivot/undo", headers=HX)
     assert response.status_code == 422
     assert "nothing of yours to undo" in response.get_json()["message"]
+
+
+def test_the_module_gets_the_spread_preview_as_a_block(login, session, season_data):
+    """The module shows the preview in a dialog: the block alone, with the form that saves."""
+    season, locations, leaves, north = season_data
+    planner = login("planner")
+    base = f"/planning/{season.season_code}/otb/pivot/spread?measure=planned_sales"
+    response = planner.post(base, data={"target": "|planned_sales|total", "total": "500",
+                                        "shape": "current"}, headers=HX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="spread-preview"')
+    assert "Spreading 500.00 of planned sales" in html and "<form" in html
+    assert 'name="csrf_token"' in html and 'name="fingerprint"' in html
+    response = planner.post(base, data={"target": "|planned_sales|total", "total": "-5"},
+                            headers=HX)
+    assert response.status_code == 422
+    assert "0 or more" in response.get_data(as_text=True)
+
+
+def test_a_stock_total_spreads_over_its_own_month(login, session, season_data):
+    """The season total of closing stock is the last month's: typing it changes April only."""
+    season, locations, leaves, north = season_data
+    planner = login("planner")
+    base = f"/planning/{season.season_code}/otb/pivot/spread?measure=planned_closing_stock"
+    response = planner.post(base, data={"target": "|planned_closing_stock|total",
+                                        "total": "12000", "shape": "even"})
+    html = response.get_data(as_text=True)
+    assert "12 cells now adding up to" in html  # 3 locations × 4 leaves, April only
+    fingerprint = re.search(r'name="fingerprint" value="([^"]+)"', html).group(1)
+    planner.post(base.replace("/spread?", "/spread/save?"), data={
+        "target": "|planned_closing_stock|total", "total": "12000", "shape": "even",
+        "fingerprint": fingerprint})
+    assert stored(session, season, locations[0], leaves[0], APR).planned_closing_stock == D("1000")
+    assert stored(session, season, locations[0], leaves[0], MAR).planned_closing_stock == D("450")
