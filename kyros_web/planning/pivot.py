@@ -458,14 +458,18 @@ class Pivot(Tree):
             return None
         return f"{node.key}|{measure}|{month.strftime('%Y-%m') if month else TOTAL}"
 
-    def line_name(self, node: Node, measure: str) -> str:
-        """A leaf row's line of one measure, for a picker: "Planned sales · Alpha (LOC1) ·
-        Womens › Tops › Tees (W-T-1)"."""
+    def row_name(self, node: Node) -> str:
+        """A leaf row in words: "Alpha (LOC1) · Womens › Tops › Tees (W-T-1)"."""
         code, name, _ = self.hierarchy.locations.get(node.ids["location"], ("?", "?", None))
         category = node.ids["category"]
         info = self.hierarchy.categories.get(category)
-        return (f"{MEASURE_LABELS[measure]} · {name} ({code}) · "
-                f"{self.hierarchy.category_path(category)} ({info.code if info else '?'})")
+        return (f"{name} ({code}) · {self.hierarchy.category_path(category)} "
+                f"({info.code if info else '?'})")
+
+    def line_name(self, node: Node, measure: str) -> str:
+        """A leaf row's line of one measure, for a picker: "Planned sales · Alpha (LOC1) ·
+        Womens › Tops › Tees (W-T-1)"."""
+        return f"{MEASURE_LABELS[measure]} · {self.row_name(node)}"
 
     def accessible_name(self, node: Node, measure: str, month: date | None) -> str:
         """Measure, location code (or the cluster), category code, month: what a screen reader

@@ -664,7 +664,7 @@ def otb_pivot_row(code: str):
     table = context["table"]
     cells = [edits.Cell.parse(table.cell(node, m, month)) for m in rules.OTB_INPUTS
              for month in table.months]
-    return _cells_form(context, cells, title=f"Edit {node.title}")
+    return _cells_form(context, cells, title=f"Edit {table.row_name(node)}")
 
 
 @bp.route("/<code>/otb/pivot/paste", methods=["GET", "POST"])
