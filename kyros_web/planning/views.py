@@ -525,12 +525,27 @@ def _pivot_context(season) -> dict:
             "measures": MEASURE_LABELS, "layouts": LAYOUT_LABELS}
 
 
-def _pivot_page(context: dict, block: str, **extra):
+# The two trees (OTB by month, plans by group): the page template and its endpoint.
+TREE_PAGES = {"otb": ("planning/pivot.html", "planning.otb_pivot"),
+              "plans": ("planning/plan_groups.html", "planning.plan_groups")}
+
+
+def _tree_page(context: dict, block: str, tree: str = "otb", **extra):
     """The page or `block` of it; an htmx answer names the page's new address."""
-    body, status = render("planning/pivot.html", block=block, **context, **extra)
-    address = url_for("planning.otb_pivot", code=context["season"].season_code,
+    template, endpoint = TREE_PAGES[tree]
+    body, status = render(template, block=block, **context, **extra)
+    address = url_for(endpoint, code=context["season"].season_code,
                       **context["args"], **context["pivot_view"].args())
     return body, status, {"HX-Push-Url": address} if wants_fragment() else {}
+
+
+def _tree_group(context: dict, tree: str = "otb"):
+    """One group opened: its own row and the rows under it, for htmx to put in place of its
+    row; the whole page otherwise (404 for a group not shown)."""
+    node = context["table"].find(request.args.get("node"))
+    if node is None:
+        abort(404)
+    return _tree_page(context, "group", tree, node=node)
 
 
 @bp.get("/<code>/otb/pivot")
@@ -538,7 +553,7 @@ def _pivot_page(context: dict, block: str, **extra):
 def otb_pivot(code: str):
     """OTB by month: months across, the location and category hierarchy down, group rows
     summing their children, the measures the planner picks."""
-    return _pivot_page(_pivot_context(_season_or_404(code)), "grid")
+    return _tree_page(_pivot_context(_season_or_404(code)), "grid")
 
 
 @bp.get("/<code>/otb/pivot/group")
@@ -546,11 +561,7 @@ def otb_pivot(code: str):
 def otb_pivot_group(code: str):
     """One group opened: its own row and the rows under it, for htmx to put in place of its
     row; the whole page otherwise."""
-    context = _pivot_context(_season_or_404(code))
-    node = context["table"].find(request.args.get("node"))
-    if node is None:
-        abort(404)
-    return _pivot_page(context, "group", node=node)
+    return _tree_group(_pivot_context(_season_or_404(code)))
 
 
 # Editing in the pivot (issue 14, items 2, 3, 4, 6, 8): typed cells, pasted blocks, spread
@@ -572,7 +583,7 @@ def _grid_answer(code: str, notice: str):
     """After a saved step: the grid again (for the module) or back to the page."""
     db.session.expire_all()
     if wants_fragment():
-        return _pivot_page(_pivot_context(_season_or_404(code)), "grid", notice=notice)
+        return _tree_page(_pivot_context(_season_or_404(code)), "grid", notice=notice)
     flash(notice, "success")
     return redirect_after_write(_pivot_url(_pivot_context(_season_or_404(code))))
 
@@ -853,20 +864,12 @@ def _plan_groups_context(season) -> dict:
             "can_edit": can_edit(current_user, season, Area.PLANS)}
 
 
-def _plan_groups_page(context: dict, block: str, **extra):
-    """The page or `block` of it; an htmx answer names the page's new address."""
-    body, status = render("planning/plan_groups.html", block=block, **context, **extra)
-    address = url_for("planning.plan_groups", code=context["season"].season_code,
-                      **context["args"], **context["pivot_view"].args())
-    return body, status, {"HX-Push-Url": address} if wants_fragment() else {}
-
-
 @bp.get("/<code>/plans/groups")
 @login_required
 def plan_groups(code: str):
     """Plans by group: the season plan rows in the location and category hierarchy, each
     group with its count, sales, weighted margin and turns, and how many are approved."""
-    return _plan_groups_page(_plan_groups_context(_season_or_404(code)), "grid")
+    return _tree_page(_plan_groups_context(_season_or_404(code)), "grid", "plans")
 
 
 @bp.get("/<code>/plans/groups/group")
@@ -874,8 +877,4 @@ def plan_groups(code: str):
 def plan_groups_group(code: str):
     """One group opened: its own row and the rows under it, for htmx to put in place of its
     row; the whole page otherwise."""
-    context = _plan_groups_context(_season_or_404(code))
-    node = context["table"].find(request.args.get("node"))
-    if node is None:
-        abort(404)
-    return _plan_groups_page(context, "group", node=node)
+    return _tree_group(_plan_groups_context(_season_or_404(code)), "plans")

@@ -7,81 +7,30 @@ without JavaScript gets.
 Skipped like the journey when Playwright or chromium is missing (KYROS_REQUIRE_E2E=1 fails)."""
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from ..conftest import PG_URL, create_throwaway_database, drop_database
-from .test_journey import CHROMIUM, browser  # noqa: F401  (the browser fixture)
+from .serving import require_browser, served
+from .test_journey import browser  # noqa: F401  (the browser fixture)
 
-ROOT = Path(__file__).resolve().parents[2]
 SEASON = "Autumn Winter 2026"
 PASSWORD = "kyros-demo"
-
-
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed (pip install -r requirements.txt)"
-    if not Path(CHROMIUM).exists():
-        return f"no chromium at {CHROMIUM} (apt-get install -y chromium)"
-    return None
 
 
 @pytest.fixture(scope="module")
 def demo():
     """gunicorn on the demo data, and an engine on its database to read what was stored."""
-    reason = _missing()
-    if reason:
-        if os.environ.get("KYROS_REQUIRE_E2E") == "1":
-            pytest.fail(f"the grid's browser test cannot run: {reason}")
-        pytest.skip(f"the grid's browser test needs a browser: {reason}")
-    workdir = Path(tempfile.mkdtemp(prefix="kyros-grid-"))
-    db_url = create_throwaway_database(PG_URL) if PG_URL else f"sqlite:///{workdir / 'grid.db'}"
-    env = {**os.environ, "KYROS_DATABASE_URL": db_url, "KYROS_SECRET_KEY": "grid-secret",
-           "KYROS_INSTANCE_DIR": str(workdir), "FLASK_APP": "wsgi.py", "KYROS_ENV": "development"}
-    flask = [sys.executable, "-m", "flask"]
-    subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run(flask + ["kyros", "demo-data"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b",
-                             f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1)
-                           if db_url.startswith("postgresql://") else db_url)
-    with engine.connect() as conn:
-        code = conn.execute(text("SELECT season_code FROM seasons WHERE name = :n"),
-                            {"n": SEASON}).scalar_one()
-    yield base, engine, code
-    engine.dispose()
-    proc.terminate()
-    proc.wait(timeout=30)
-    if PG_URL:
-        drop_database(db_url)
-    shutil.rmtree(workdir, ignore_errors=True)
+    require_browser("the grid's browser test")
+    with served("kyros-grid-", ["kyros", "demo-data"]) as (base, db_url):
+        engine = create_engine(db_url)
+        with engine.connect() as conn:
+            code = conn.execute(text("SELECT season_code FROM seasons WHERE name = :n"),
+                                {"n": SEASON}).scalar_one()
+        yield base, engine, code
+        engine.dispose()
 
 
 def money(value) -> Decimal:
@@ -105,12 +54,14 @@ def stored(engine, code, cell_key) -> Decimal:
     raise AssertionError(f"no row for {cell_key}")
 
 
-def season_sum(engine, code, measure="planned_sales") -> Decimal:
+def season_sum(engine, code, measure="planned_sales", month=None) -> Decimal:
+    """The stored sum of an input over the season (or one month, "YYYY-MM-DD")."""
     with engine.connect() as conn:
         values = conn.execute(text(
-            f"SELECT o.{measure} FROM otb_plan o JOIN seasons s ON s.id = o.season_id "
-            "WHERE s.season_code = :code"), {"code": code}).scalars().all()
-    return sum((money(v) for v in values), Decimal("0"))
+            f"SELECT o.{measure}, o.month FROM otb_plan o JOIN seasons s ON s.id = o.season_id "
+            "WHERE s.season_code = :code"), {"code": code}).all()
+    return sum((money(v) for v, when in values if month is None or str(when)[:10] == month),
+               Decimal("0"))
 
 
 def shown(page, selector) -> Decimal:
@@ -253,20 +204,10 @@ def test_the_same_edits_without_javascript(browser, demo):  # noqa: F811
     page.wait_for_selector("h3:has-text('Spreading 3,000.00 of on order')")
     page.get_by_role("button", name="Save the spread").click()
     assert "Spread 3,000.00" in page.locator(".flashes").inner_text()
-    with engine.connect() as conn:
-        values = conn.execute(text(
-            "SELECT o.on_order FROM otb_plan o JOIN seasons s ON s.id = o.season_id "
-            "WHERE s.season_code = :code AND o.month = :m"),
-            {"code": code, "m": "2026-09-01"}).scalars().all()
-    assert sum(money(v) for v in values) == Decimal("3000.00")
+    assert season_sum(engine, code, "on_order", "2026-09-01") == Decimal("3000.00")
 
     # Undo from the button: the spread goes back, the paste stays.
     page.get_by_role("button", name="Undo").click()
     assert "Undone: Spread" in page.locator(".flashes").inner_text()
-    with engine.connect() as conn:
-        values = conn.execute(text(
-            "SELECT o.on_order FROM otb_plan o JOIN seasons s ON s.id = o.season_id "
-            "WHERE s.season_code = :code AND o.month = :m"),
-            {"code": code, "m": "2026-09-01"}).scalars().all()
-    assert sum(money(v) for v in values) != Decimal("3000.00")
+    assert season_sum(engine, code, "on_order", "2026-09-01") != Decimal("3000.00")
     page.context.close()

@@ -10,79 +10,31 @@ from __future__ import annotations
 import csv
 import os
 import re
-import shutil
-import socket
 import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from ..conftest import PG_URL, create_throwaway_database, drop_database
+from .serving import CHROMIUM, require_browser, served
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "data"
-CHROMIUM = os.environ.get("KYROS_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "journey-password"
 ANALYTICS = ["Dashboard", "Read-only view", "Budget vs actual", "Category breakdown",
              "Cluster summary", "Location performance", "PO status", "Price band analysis"]
 
 
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed (pip install -r requirements.txt)"
-    if not Path(CHROMIUM).exists():
-        return f"no chromium at {CHROMIUM} (apt-get install -y chromium)"
-    if not shutil.which("pdftotext"):
-        return "pdftotext is missing (apt-get install -y poppler-utils)"
-    return None
-
-
 @pytest.fixture
 def server():
     """A fresh database and gunicorn for each run: PO numbers are unique across seasons."""
-    reason = _missing()
-    if reason:
-        if os.environ.get("KYROS_REQUIRE_E2E") == "1":
-            pytest.fail(f"the browser journey cannot run: {reason}")
-        pytest.skip(f"the browser journey needs a browser: {reason}")
-    workdir = Path(tempfile.mkdtemp(prefix="kyros-e2e-"))
-    db_url = create_throwaway_database(PG_URL) if PG_URL else f"sqlite:///{workdir / 'e2e.db'}"
-    env = {**os.environ, "KYROS_DATABASE_URL": db_url, "KYROS_SECRET_KEY": "e2e-secret",
-           "KYROS_INSTANCE_DIR": str(workdir), "FLASK_APP": "wsgi.py", "KYROS_ENV": "development"}
-    flask = [sys.executable, "-m", "flask"]
-    subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    for role in ("planner", "buyer", "viewer"):
-        subprocess.run(flask + ["kyros", "create-user", f"{role}@e2e.example", "--role", role,
-                                "--password", PASSWORD], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b",
-                             f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=30)
-    if PG_URL:
-        drop_database(db_url)
-    shutil.rmtree(workdir, ignore_errors=True)
+    require_browser("the browser journey", pdf=True)
+    users = [["kyros", "create-user", f"{role}@e2e.example", "--role", role,
+              "--password", PASSWORD] for role in ("planner", "buyer", "viewer")]
+    with served("kyros-e2e-", *users) as (base, _):
+        yield base
 
 
 @pytest.fixture(scope="module")

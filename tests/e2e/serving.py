@@ -1,0 +1,77 @@
+"""What the browser tests share: whether a browser can run here, and the app served by
+gunicorn on a loopback port over a fresh database (SQLite, or a throwaway PostgreSQL database
+when KYROS_TEST_DATABASE_URL is set), prepared by `flask` commands."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from ..conftest import PG_URL, create_throwaway_database, drop_database
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("KYROS_CHROMIUM", "/usr/bin/chromium")
+
+
+def require_browser(what: str, *, pdf: bool = False) -> None:
+    """Skip (or, with KYROS_REQUIRE_E2E=1 as .ci/run sets, fail) when Playwright, chromium
+    or (for `pdf`) pdftotext is missing."""
+    reason = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reason = "Playwright for Python is not installed (pip install -r requirements.txt)"
+    if reason is None and not Path(CHROMIUM).exists():
+        reason = f"no chromium at {CHROMIUM} (apt-get install -y chromium)"
+    if reason is None and pdf and not shutil.which("pdftotext"):
+        reason = "pdftotext is missing (apt-get install -y poppler-utils)"
+    if reason:
+        if os.environ.get("KYROS_REQUIRE_E2E") == "1":
+            pytest.fail(f"{what} cannot run: {reason}")
+        pytest.skip(f"{what} needs a browser: {reason}")
+
+
+@contextmanager
+def served(prefix: str, *setup: list[str]):
+    """gunicorn (2 workers) on a fresh, migrated database after the `flask` commands of
+    `setup`; yields (base URL, database URL) and removes everything afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    db_url = create_throwaway_database(PG_URL) if PG_URL else f"sqlite:///{workdir / 'e2e.db'}"
+    env = {**os.environ, "KYROS_DATABASE_URL": db_url, "KYROS_SECRET_KEY": "e2e-secret",
+           "KYROS_INSTANCE_DIR": str(workdir), "FLASK_APP": "wsgi.py", "KYROS_ENV": "development"}
+    flask = [sys.executable, "-m", "flask"]
+    proc = None
+    try:
+        for command in (["db", "upgrade"], *setup):
+            subprocess.run(flask + command, cwd=ROOT, env=env, check=True, capture_output=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b",
+                                 f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base, db_url
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        if PG_URL:
+            drop_database(db_url)
+        shutil.rmtree(workdir, ignore_errors=True)
