@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..audit import AuditEvent
 from ..auth.models import User
-from ..masterdata.models import Cluster, Location
+from ..masterdata.models import Category, Cluster, Location
 from ..paging import Page, paginate_objects
 from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
-from ..purchasing.models import GRNRecord, PurchaseOrder
+from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from .models import Season, SeasonLocation, SeasonTransition
 from .workflow import SeasonStatus
 
@@ -106,6 +106,151 @@ def history_page(session: Session, season_id: uuid.UUID, *, entity: str, entity_
     if user_id is not None:
         stmt = stmt.where(AuditEvent.user_id == user_id)
     return paginate_objects(session, stmt, page, per_page)
+
+
+# History a person can read (issue 15, item 9): what an event is about and the values it
+# names, in codes, numbers and names rather than internal ids.
+
+# Fields of the trail that hold the id of a row of another table, and the word for them.
+ID_FIELDS = {"location_id": "location", "category_id": "category", "po_id": "PO",
+             "cluster_id": "cluster", "parent_id": "parent category", "approved_by": "approved by",
+             "uploaded_by": "written by", "created_by": "created by"}
+# What each kind of event is about, as the "What" column says it.
+ENTITY_WORDS = {"purchase_order": "PO", "grn_record": "GRN", "otb_plan": "OTB row",
+                "season_plan": "plan row", "range_intent": "range intent", "season": "season",
+                "season_location": "season location"}
+# Fields that only matter to the machine (the grid's step id: its summary says what it did).
+HIDDEN_FIELDS = frozenset({"step"})
+
+
+@dataclass(frozen=True)
+class HistoryNames:
+    """Words for a page of audit events: `subjects` (event id → what it is about) and
+    `ids` (an id as text → its label)."""
+
+    subjects: dict
+    ids: dict
+
+    def field(self, key: str) -> str:
+        return ID_FIELDS.get(key, key).replace("_", " ")
+
+    def value(self, key: str, value):
+        """A value as the page shows it: an id as its label, a status as its title."""
+        if isinstance(value, str):
+            if key in ID_FIELDS and value in self.ids:
+                return self.ids[value]
+            if key == "status":
+                return status_title(value)
+        return value
+
+    def changes(self, event) -> list[tuple]:
+        """(field words, before or None, after or None, in before, in after) per field."""
+        before, after = event.before or {}, event.after or {}
+        keys = [k for k in dict.fromkeys([*after, *before]) if k not in HIDDEN_FIELDS]
+        return [(self.field(k), self.value(k, before.get(k)), self.value(k, after.get(k)),
+                 k in before, k in after) for k in keys]
+
+
+def status_title(value: str) -> str:
+    """A stored status (a PO's or a season's) as its title: "Partially received"."""
+    for enum in (POStatus, SeasonStatus):
+        try:
+            return enum(value).title
+        except ValueError:
+            continue
+    return value
+
+
+def _uuid(text) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(text))
+    except ValueError:
+        return None
+
+
+def history_names(session: Session, events: list) -> HistoryNames:
+    """The words for these events: one statement per kind of row they name (locations,
+    categories, clusters, users, POs, GRNs, plan and OTB rows), whatever the page holds."""
+    wanted: dict[str, set] = {}
+
+    def want(kind, raw):
+        found = _uuid(raw) if raw else None
+        if found is not None:
+            wanted.setdefault(kind, set()).add(found)
+
+    for event in events:
+        for values in (event.before or {}, event.after or {}):
+            for key, value in values.items():
+                if key in ID_FIELDS:
+                    want(ID_FIELDS[key], value)
+        if event.entity in ENTITY_WORDS:
+            want(event.entity, event.entity_id)
+    ids = {}
+
+    def label(rows):
+        ids.update({str(i): text for i, text in rows})
+
+    def read(kind, stmt, column):
+        if wanted.get(kind):
+            label(session.execute(stmt.where(column.in_(wanted[kind]))).all())
+
+    place = lambda code, name: f"{code} {name}"  # noqa: E731
+    categories = wanted.get("category", set()) | wanted.get("parent category", set())
+    if categories:
+        label((i, place(c, n)) for i, c, n in session.execute(
+            select(Category.id, Category.code, Category.name).where(Category.id.in_(categories))))
+    read("location", select(Location.id, Location.location_code + " " + Location.name),
+         Location.id)
+    read("cluster", select(Cluster.id, Cluster.name), Cluster.id)
+    users = set().union(*(wanted.get(k, set()) for k in ("approved by", "written by",
+                                                         "created by")))
+    if users:
+        label(session.execute(select(User.id, User.email).where(User.id.in_(users))).all())
+    pos = wanted.get("PO", set()) | wanted.get("purchase_order", set())
+    if pos:
+        label(session.execute(select(PurchaseOrder.id, PurchaseOrder.po_number)
+                              .where(PurchaseOrder.id.in_(pos))).all())
+    if wanted.get("grn_record"):
+        label((i, f"{grn} (PO {po})") for i, grn, po in session.execute(
+            select(GRNRecord.id, GRNRecord.grn_number, PurchaseOrder.po_number)
+            .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
+            .where(GRNRecord.id.in_(wanted["grn_record"]))))
+    for kind, model in (("otb_plan", OTBPlan), ("season_plan", SeasonPlan)):
+        if wanted.get(kind):
+            month = [model.month] if kind == "otb_plan" else []
+            rows = session.execute(
+                select(model.id, Location.location_code, Category.code, *month)
+                .join(Location, Location.id == model.location_id)
+                .join(Category, Category.id == model.category_id)
+                .where(model.id.in_(wanted[kind]))).all()
+            label((r[0], " × ".join([r[1], r[2], *(f"{m:%b %Y}" for m in r[3:])]))
+                  for r in rows)
+    if wanted.get("range_intent"):
+        label(session.execute(select(RangeIntent.id, Category.code)
+                              .join(Category, Category.id == RangeIntent.category_id)
+                              .where(RangeIntent.id.in_(wanted["range_intent"]))).all())
+    subjects = {}
+    for event in events:
+        word = ENTITY_WORDS.get(event.entity, event.entity.replace("_", " "))
+        subjects[event.id] = _subject(event, word, ids)
+    return HistoryNames(subjects, ids)
+
+
+def _subject(event, word: str, ids: dict) -> str:
+    """"PO PO-0042", "OTB row LOC1 × D01 × Feb 2026": a deleted row is named from what the
+    event recorded of it."""
+    if event.entity_id and event.entity_id in ids:
+        return f"{word} {ids[event.entity_id]}"
+    recorded = {**(event.before or {}), **(event.after or {})}
+    parts = [ids.get(str(recorded[k]), "").split(" ")[0] for k in ("location_id", "category_id")
+             if recorded.get(k)]
+    if recorded.get("month"):
+        parts.append(str(recorded["month"])[:7])
+    for key in ("po_number", "grn_number", "season_code", "name"):
+        if recorded.get(key):
+            parts.append(str(recorded[key]))
+            break
+    return f"{word} {' × '.join(p for p in parts if p)}".strip()
 
 
 def season_counts(session: Session, season: Season) -> dict[str, int]:

@@ -215,5 +215,6 @@ def history(code: str):
     page = queries.history_page(db.session, season.id, entity=entity, entity_id=entity_id,
                                 user_id=uuid.UUID(user) if user else None, **_paging())
     return render("seasons/history.html", block="events", page=page, entity=entity, user=user,
-                  entity_id=entity_id, entities=choices.entities, users=choices.users,
+                  entity_id=entity_id, names=queries.history_names(db.session, page.items),
+                  entity_words=queries.ENTITY_WORDS, entities=choices.entities, users=choices.users,
                   transitions=queries.transitions(db.session, season.id), **_page_args(season))

@@ -178,3 +178,33 @@ def test_edit_form_switches_the_stock_chain_audited(login, make, session):
     assert b.post(url, {**dates, "chain_stock": "y"}).status_code == 303
     session.expire_all()
     assert season.chain_stock is True
+
+
+def test_history_names_rows_by_their_numbers_codes_and_names(login, make, session):
+    """Issue 15, item 9: PO and GRN numbers, location and category codes with names and status
+    titles, never an internal id."""
+    from datetime import date
+    from decimal import Decimal
+
+    from kyros_web.planning.services import delete_otb
+    from kyros_web.purchasing.services import close_po, create_grn, create_po
+
+    season = make.season(SeasonStatus.RANGE_UPLOADED)
+    loc, leaf = season.test_locations[0], season.test_leaves[0]
+    buyer = make.user("buyer")
+    po = create_po(session, buyer, season.id, po_number="PO-HIST-1", location_id=loc.id,
+                   category_id=leaf.id, po_value="1000", order_date=date(2026, 1, 10),
+                   delivery_date=date(2026, 2, 10)).po
+    create_grn(session, buyer, po_id=po.id, grn_number="GRN-HIST-1", grn_date=date(2026, 2, 11),
+               received_value=Decimal("400"))
+    close_po(session, buyer, po.id)
+    html = login("viewer").get(f"/seasons/{season.season_code}/history").get_data(as_text=True)
+    events = html[html.index('<section id="events">'):]
+    assert "PO PO-HIST-1" in events
+    assert "GRN GRN-HIST-1 (PO PO-HIST-1)" in events
+    assert f"{loc.location_code} {loc.name}" in events and f"{leaf.code} {leaf.name}" in events
+    assert "Partially received" in events and "Closed" in events
+    assert "partially_received" not in events
+    for obj in (po, loc, leaf, buyer):
+        assert str(obj.id) not in events, f"an id of {obj!r} is shown"
+    assert "location_id" not in events and "category_id" not in events
