@@ -13,6 +13,7 @@ from ..auth.models import User
 from ..masterdata.models import Category, Cluster, Location
 from ..paging import Page, paginate_objects
 from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
+from ..planning.rules import OTB_LABELS
 from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from .models import Season, SeasonLocation, SeasonTransition
 from .workflow import SeasonStatus
@@ -119,6 +120,9 @@ ID_FIELDS = {"location_id": "location", "category_id": "category", "po_id": "PO"
 ENTITY_WORDS = {"purchase_order": "PO", "grn_record": "GRN", "otb_plan": "OTB row",
                 "season_plan": "plan row", "range_intent": "range intent", "season": "season",
                 "season_location": "season location"}
+# The planning grid's steps, as a person says them.
+ACTION_WORDS = {"grid_type": "typed", "grid_paste": "pasted", "grid_spread": "spread",
+                "grid_undo": "undone", "grid_undo_dropped": "undo refused"}
 # Fields that only matter to the machine (the grid's step id: its summary says what it did).
 HIDDEN_FIELDS = frozenset({"step"})
 
@@ -141,7 +145,13 @@ class HistoryNames:
                 return self.ids[value]
             if key == "status":
                 return status_title(value)
+            if key in ("measure", "shape") and value in OTB_LABELS:
+                return OTB_LABELS[value]
         return value
+
+    @staticmethod
+    def action(event) -> str:
+        return ACTION_WORDS.get(event.action, event.action.replace("_", " "))
 
     def changes(self, event) -> list[tuple]:
         """(field words, before or None, after or None, in before, in after) per field."""
