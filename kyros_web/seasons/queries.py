@@ -179,8 +179,9 @@ def _uuid(text) -> uuid.UUID | None:
 
 
 def history_names(session: Session, events: list) -> HistoryNames:
-    """The words for these events: one statement per kind of row they name (locations,
-    categories, clusters, users, POs, GRNs, plan and OTB rows), whatever the page holds."""
+    """The words for these events: one statement per kind of row they may name (categories,
+    locations, clusters, users, POs, GRNs, OTB and plan rows, range intents), whatever the
+    page holds."""
     wanted: dict[str, set] = {}
 
     def want(kind, raw):
@@ -200,45 +201,38 @@ def history_names(session: Session, events: list) -> HistoryNames:
     def label(rows):
         ids.update({str(i): text for i, text in rows})
 
-    def read(kind, stmt, column):
-        if wanted.get(kind):
-            label(session.execute(stmt.where(column.in_(wanted[kind]))).all())
+    def some(*kinds):
+        return set().union(*(wanted.get(k, set()) for k in kinds))
 
-    place = lambda code, name: f"{code} {name}"  # noqa: E731
-    categories = wanted.get("category", set()) | wanted.get("parent category", set())
-    if categories:
-        label((i, place(c, n)) for i, c, n in session.execute(
-            select(Category.id, Category.code, Category.name).where(Category.id.in_(categories))))
-    read("location", select(Location.id, Location.location_code + " " + Location.name),
-         Location.id)
-    read("cluster", select(Cluster.id, Cluster.name), Cluster.id)
-    users = set().union(*(wanted.get(k, set()) for k in ("approved by", "written by",
-                                                         "created by")))
-    if users:
-        label(session.execute(select(User.id, User.email).where(User.id.in_(users))).all())
-    pos = wanted.get("PO", set()) | wanted.get("purchase_order", set())
-    if pos:
-        label(session.execute(select(PurchaseOrder.id, PurchaseOrder.po_number)
-                              .where(PurchaseOrder.id.in_(pos))).all())
-    if wanted.get("grn_record"):
-        label((i, f"{grn} (PO {po})") for i, grn, po in session.execute(
-            select(GRNRecord.id, GRNRecord.grn_number, PurchaseOrder.po_number)
-            .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
-            .where(GRNRecord.id.in_(wanted["grn_record"]))))
+    # Every read runs whatever the page holds (an empty list reads nothing), so the page costs
+    # the same statements whichever kinds of event it shows.
+    label((i, f"{c} {n}") for i, c, n in session.execute(
+        select(Category.id, Category.code, Category.name)
+        .where(Category.id.in_(some("category", "parent category")))))
+    label((i, f"{c} {n}") for i, c, n in session.execute(
+        select(Location.id, Location.location_code, Location.name)
+        .where(Location.id.in_(some("location")))))
+    label(session.execute(select(Cluster.id, Cluster.name)
+                          .where(Cluster.id.in_(some("cluster")))).all())
+    label(session.execute(select(User.id, User.email).where(
+        User.id.in_(some("approved by", "written by", "created by")))).all())
+    label(session.execute(select(PurchaseOrder.id, PurchaseOrder.po_number)
+                          .where(PurchaseOrder.id.in_(some("PO", "purchase_order")))).all())
+    label((i, f"{grn} (PO {po})") for i, grn, po in session.execute(
+        select(GRNRecord.id, GRNRecord.grn_number, PurchaseOrder.po_number)
+        .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
+        .where(GRNRecord.id.in_(some("grn_record")))))
     for kind, model in (("otb_plan", OTBPlan), ("season_plan", SeasonPlan)):
-        if wanted.get(kind):
-            month = [model.month] if kind == "otb_plan" else []
-            rows = session.execute(
-                select(model.id, Location.location_code, Category.code, *month)
-                .join(Location, Location.id == model.location_id)
-                .join(Category, Category.id == model.category_id)
-                .where(model.id.in_(wanted[kind]))).all()
-            label((r[0], " × ".join([r[1], r[2], *(f"{m:%b %Y}" for m in r[3:])]))
-                  for r in rows)
-    if wanted.get("range_intent"):
-        label(session.execute(select(RangeIntent.id, Category.code)
-                              .join(Category, Category.id == RangeIntent.category_id)
-                              .where(RangeIntent.id.in_(wanted["range_intent"]))).all())
+        month = [model.month] if kind == "otb_plan" else []
+        label((r[0], " × ".join([r[1], r[2], *(f"{m:%b %Y}" for m in r[3:])]))
+              for r in session.execute(
+                  select(model.id, Location.location_code, Category.code, *month)
+                  .join(Location, Location.id == model.location_id)
+                  .join(Category, Category.id == model.category_id)
+                  .where(model.id.in_(some(kind)))))
+    label(session.execute(select(RangeIntent.id, Category.code)
+                          .join(Category, Category.id == RangeIntent.category_id)
+                          .where(RangeIntent.id.in_(some("range_intent")))).all())
     subjects = {}
     for event in events:
         word = ENTITY_WORDS.get(event.entity, event.entity.replace("_", " "))
