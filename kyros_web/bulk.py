@@ -72,8 +72,9 @@ def _default(column):
 
 
 def update_rows(session: Session, model, records: list[dict], *, scope: str) -> None:
-    """UPDATE the model's rows named by each record's "id" to the record's other values.
-    `scope` is the data version the rows belong to."""
+    """UPDATE the model's rows named by each record's "id" to the record's other values;
+    records may name different columns (one statement per set of columns). `scope` is the
+    data version the rows belong to."""
     if not records:
         return
     conn = session.connection()
@@ -91,20 +92,28 @@ def update_rows(session: Session, model, records: list[dict], *, scope: str) -> 
 def _update_from_arrays(conn, table, records: list[dict]) -> None:
     # An executemany UPDATE costs PostgreSQL a parse-bind-execute round per row even when
     # pipelined; one statement joined to the values as arrays (one per column) costs one.
+    # A column with one value for every row (who changed them, and when) is sent once:
+    # psycopg dumps an array element by element in Python.
     dialect = conn.dialect
-    names = list(records[0])
-    columns = [table.c[n] for n in names]
-    params, arrays = {}, []
-    for i, column in enumerate(columns):
+    params, arrays, aliases, assignments = {}, [], [], []
+    for i, name in enumerate(records[0]):
+        column = table.c[name]
         process = column.type.dialect_impl(dialect).bind_processor(dialect)
-        values = [r[column.key] for r in records]
-        params[f"v{i}"] = [process(v) for v in values] if process else values
-        arrays.append(f"CAST(:v{i} AS {column.type.compile(dialect=dialect)}[])")
-    aliases = [f"c{i}" for i in range(len(columns))]
-    assignments = ", ".join(f'"{c.name}" = v.{alias}' for c, alias in zip(columns, aliases)
-                            if c.key != "id")
-    id_alias = aliases[names.index("id")]
+        values = [r[name] for r in records]
+        values = [process(v) for v in values] if process else values
+        cast = column.type.compile(dialect=dialect)
+        if name != "id" and values.count(values[0]) == len(values):
+            params[f"v{i}"] = values[0]
+            assignments.append(f'"{column.name}" = CAST(:v{i} AS {cast})')
+            continue
+        params[f"v{i}"] = values
+        arrays.append(f"CAST(:v{i} AS {cast}[])")
+        aliases.append(f"c{i}")
+        if name == "id":
+            id_alias = aliases[-1]
+        else:
+            assignments.append(f'"{column.name}" = v.c{i}')
     conn.execute(text(
-        f'UPDATE "{table.name}" AS t SET {assignments} '
+        f'UPDATE "{table.name}" AS t SET {", ".join(assignments)} '
         f"FROM unnest({', '.join(arrays)}) AS v({', '.join(aliases)}) "
         f"WHERE t.id = v.{id_alias}"), params)
