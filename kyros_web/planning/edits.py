@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from .. import audit
 from ..auth.roles import Action, require
-from ..bulk import insert_rows, update_rows
+from ..bulk import collector_paused, insert_rows, update_rows
 from ..errors import ValidationFailed
 from ..masterdata.models import Category, Location
 from ..masterdata.tree import is_leaf
@@ -532,6 +532,7 @@ def _plan(session: Session, season_id: uuid.UUID, scope: Scope, measure: str, to
                             fingerprint)
 
 
+@collector_paused()
 def preview_spread(session: Session, season: Season, scope: Scope, measure: str, total_text,
                    shape: str = "current") -> SpreadPlan:
     """What spreading `total_text` over the cells of `scope` would change; nothing is saved.
@@ -541,6 +542,7 @@ def preview_spread(session: Session, season: Season, scope: Scope, measure: str,
 
 
 @transactional
+@collector_paused()
 def spread_total(session: Session, user, season_id: uuid.UUID, scope: Scope, measure: str,
                  total_text, shape: str, fingerprint: str) -> SpreadPlan:
     """Spread a total over the cells of `scope` as one step, the rows locked, refused when
@@ -598,6 +600,7 @@ def _live_steps(season_id: uuid.UUID, user_id: uuid.UUID):
 
 
 @transactional
+@collector_paused()
 def undo_last(session: Session, user, season_id: uuid.UUID) -> Undone:
     """Undo the planner's latest step in the season: every figure it changed goes back, as
     one audited change of its own (a row it created is deleted). When someone else changed

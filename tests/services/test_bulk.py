@@ -1,5 +1,7 @@
 """The bulk INSERT (COPY on PostgreSQL) stores what insert() would; the bulk UPDATE (one
-statement per set of columns on PostgreSQL) what an UPDATE by primary key would."""
+statement per set of columns on PostgreSQL) what an UPDATE by primary key would; a step run
+with the collector paused turns it back on."""
+import gc
 from datetime import date
 from decimal import Decimal as D
 
@@ -10,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from kyros_web.models import POSource, POStatus, PurchaseOrder, RangeIntent
 from kyros_web.modelbase import utcnow
 from kyros_web.seasons.workflow import SeasonStatus
-from kyros_web.bulk import insert_rows, update_rows
+from kyros_web.bulk import collector_paused, insert_rows, update_rows
 from kyros_web.versions import current, season_scope
 
 
@@ -91,3 +93,24 @@ def test_updates_naming_different_columns_store_each_record(session, make):
     assert [(r.supplier, r.po_value, r.status) for r in rows] == [
         ("Same", D("10.00"), POStatus.OPEN), ("Same", D("20.00"), POStatus.OPEN),
         (None, D("1234.50"), POStatus.CANCELLED)]
+
+
+def test_the_collector_runs_again_after_a_paused_step():
+    """A step run with the collector paused leaves it on again, even when the step fails,
+    and leaves it off when it was off before."""
+    @collector_paused()
+    def step(fail: bool) -> bool:
+        if fail:
+            raise ValueError("refused")
+        return gc.isenabled()
+
+    assert gc.isenabled() and step(False) is False and gc.isenabled()
+    with pytest.raises(ValueError):
+        step(True)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        step(False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
