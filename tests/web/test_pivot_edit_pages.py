@@ -203,18 +203,6 @@ def test_spread_without_script_previews_then_saves(login, session, season_data):
     assert stored(session, season, locations[1], leaves[0], FEB).planned_sales == D("1100.25")
 
 
-def test_spread_preview_for_the_module_is_the_block_alone(login, session, season_data):
-    """The module's preview (htmx) is the spread block on its own, its save form complete."""
-    season, *_ = season_data
-    planner = login("planner")
-    response = planner.post(f"/planning/{season.season_code}/otb/pivot/spread?measure=planned_sales",
-                            data={"target": "|planned_sales|total", "total": "1000",
-                                  "shape": "even"}, headers=HX)
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200 and html.lstrip().startswith('<div id="spread-preview"')
-    assert 'name="csrf_token"' in html and re.search(r'name="fingerprint" value="[0-9a-f]+"', html)
-
-
 def test_spread_preview_refusals_and_a_stale_save(login, session, season_data):
     season, locations, leaves, north = season_data
     planner = login("planner")
