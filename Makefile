@@ -40,3 +40,4 @@ bench: install
 	$(BIN)/python -m tests.benchmarks.bench_imports --runs 3
 	$(BIN)/python -m tests.benchmarks.bench_load
 	$(BIN)/python -m tests.benchmarks.bench_pages
+	$(BIN)/python -m tests.benchmarks.bench_grid

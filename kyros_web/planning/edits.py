@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from .. import audit
 from ..auth.roles import Action, require
-from ..bulk import insert_rows, update_rows
+from ..bulk import collector_paused, insert_rows, update_rows
 from ..errors import ValidationFailed
 from ..masterdata.models import Category, Location
 from ..masterdata.tree import is_leaf
@@ -144,9 +144,10 @@ ROW_COLUMNS = (OTBPlan.id, OTBPlan.location_id, OTBPlan.category_id, OTBPlan.mon
 
 
 def _row(found) -> _Row:
-    values = {name: getattr(found, name) for name in OTB_INPUTS}
-    return _Row(found.id, found.location_id, found.category_id, found.month, found.version,
-                values, before=dict(values))
+    # By position (ROW_COLUMNS' order): a spread reads every row of a season.
+    row_id, location_id, category_id, month, version, *inputs = found
+    values = dict(zip(OTB_INPUTS, inputs))
+    return _Row(row_id, location_id, category_id, month, version, values, before=dict(values))
 
 
 def _lock_rows(session: Session, season_id: uuid.UUID, keys: Iterable[tuple]) -> dict:
@@ -228,25 +229,31 @@ def _check_rows(rows: Iterable[_Row]) -> dict:
 def _save_step(session: Session, user, season: Season, kind: str, summary: str,
                rows: Iterable[_Row], *, audit_after: dict | None = None) -> GridEdit | None:
     """Write the changed and new rows, the step and its cells, and one audit event. Returns
-    the step, or None when nothing changed."""
+    the step, or None when nothing changed. A changed row is written with only the inputs
+    that changed (a spread moves one input of tens of thousands of rows)."""
     now = utcnow()
-    changed = [r for r in rows if not r.is_new and r.changed]
-    new = [r for r in rows if r.is_new]
+    new, diffs = [], {}
+    for r in rows:
+        if r.is_new:
+            new.append(r)
+        elif diff := r.changed:
+            diffs[r.id] = diff
+    changed = [r for r in rows if r.id in diffs]
     if not changed and not new:
         return None
     scope = season_scope(season.id)
+    user_id = user.id  # once: `user` may be the request's proxy
     update_rows(session, OTBPlan, [
-        {"id": r.id, **r.values, "version": r.version + 1, "uploaded_by": user.id,
+        {"id": r.id, **diffs[r.id], "version": r.version + 1, "uploaded_by": user_id,
          "updated_at": now} for r in changed], scope=scope)
     insert_rows(session, OTBPlan, [
         {"id": r.id, "season_id": season.id, "location_id": r.location_id,
          "category_id": r.category_id, "month": r.month, **r.values, "version": 1,
-         "uploaded_by": user.id, "created_at": now, "updated_at": now} for r in new],
+         "uploaded_by": user_id, "created_at": now, "updated_at": now} for r in new],
         scope=scope)
     cells = [{"edit_id": None, "row_id": r.id, "field": name, "before": r.before.get(name),
               "after": value, "version_before": r.version, "version_after": r.version + 1}
-             for r in changed + new for name, value in (r.changed.items() if not r.is_new
-                                                         else r.values.items())]
+             for r in changed + new for name, value in diffs.get(r.id, r.values).items()]
     step = GridEdit(season_id=season.id, user_id=user.id, kind=kind, summary=summary[:300],
                     cells=len(cells), created_at=now, updated_at=now)
     session.add(step)
@@ -257,7 +264,7 @@ def _save_step(session: Session, user, season: Season, kind: str, summary: str,
     one = (changed + new)[0] if len(changed) + len(new) == 1 else None
     audit.record(session, user=user, action=f"grid_{kind}", entity="otb_plan",
                  entity_id=one.id if one else None, season_id=season.id,
-                 before={n: one.before.get(n) for n in one.changed} if one and not one.is_new
+                 before={n: one.before.get(n) for n in diffs[one.id]} if one and not one.is_new
                  else None,
                  after={"step": str(step.id), "summary": step.summary, "cells": len(cells),
                         "rows": len(changed) + len(new), **(audit_after or {})})
@@ -525,6 +532,7 @@ def _plan(session: Session, season_id: uuid.UUID, scope: Scope, measure: str, to
                             fingerprint)
 
 
+@collector_paused()
 def preview_spread(session: Session, season: Season, scope: Scope, measure: str, total_text,
                    shape: str = "current") -> SpreadPlan:
     """What spreading `total_text` over the cells of `scope` would change; nothing is saved.
@@ -534,6 +542,7 @@ def preview_spread(session: Session, season: Season, scope: Scope, measure: str,
 
 
 @transactional
+@collector_paused()
 def spread_total(session: Session, user, season_id: uuid.UUID, scope: Scope, measure: str,
                  total_text, shape: str, fingerprint: str) -> SpreadPlan:
     """Spread a total over the cells of `scope` as one step, the rows locked, refused when
@@ -591,6 +600,7 @@ def _live_steps(season_id: uuid.UUID, user_id: uuid.UUID):
 
 
 @transactional
+@collector_paused()
 def undo_last(session: Session, user, season_id: uuid.UUID) -> Undone:
     """Undo the planner's latest step in the season: every figure it changed goes back, as
     one audited change of its own (a row it created is deleted). When someone else changed
@@ -602,14 +612,15 @@ def undo_last(session: Session, user, season_id: uuid.UUID) -> Undone:
                           .limit(1).with_for_update())
     if step is None:
         raise ValidationFailed({"": "There is nothing of yours to undo in this season"})
-    cells = session.execute(select(GridEditCell).where(GridEditCell.edit_id == step.id)).scalars().all()
+    # Plain rows and one locking statement: undoing a spread reads tens of thousands.
+    cells = session.execute(select(
+        GridEditCell.row_id, GridEditCell.field, GridEditCell.before,
+        GridEditCell.version_before, GridEditCell.version_after,
+    ).where(GridEditCell.edit_id == step.id)).all()
     versions = {c.row_id: c.version_after for c in cells}
-    current = {}
-    ids = list(versions)
-    for start in range(0, len(ids), BATCH):
-        for found in session.execute(select(*ROW_COLUMNS).where(
-                OTBPlan.id.in_(ids[start:start + BATCH])).with_for_update()):
-            current[found.id] = _row(found)
+    step_rows = select(GridEditCell.row_id).where(GridEditCell.edit_id == step.id)
+    current = {row.id: row for row in map(_row, session.execute(
+        select(*ROW_COLUMNS).where(OTBPlan.id.in_(step_rows)).with_for_update()))}
     conflicts = sum(1 for row_id, version in versions.items()
                     if row_id not in current or current[row_id].version != version)
     now = utcnow()
@@ -619,28 +630,27 @@ def undo_last(session: Session, user, season_id: uuid.UUID) -> Undone:
                      season_id=season.id, after={"step": str(step.id), "summary": step.summary,
                                                  "conflicts": conflicts})
         return Undone(step, False, conflicts)
-    restored, created = [], []
+    restored, created = {}, []
     for cell in cells:
-        row = current[cell.row_id]
         if cell.version_before == 0:
-            created.append(row.id)
+            created.append(cell.row_id)
         else:
-            row.values[cell.field] = cell.before
-            restored.append(row)
+            restored.setdefault(cell.row_id, {})[cell.field] = cell.before
     scope = season_scope(season.id)
-    unique = {row.id: row for row in restored}
+    user_id = user.id  # once: `user` may be the request's proxy
     update_rows(session, OTBPlan, [
-        {"id": row.id, **row.values, "version": row.version + 1, "uploaded_by": user.id,
-         "updated_at": now} for row in unique.values()], scope=scope)
+        {"id": row_id, **fields, "version": current[row_id].version + 1,
+         "uploaded_by": user_id, "updated_at": now} for row_id, fields in restored.items()],
+        scope=scope)
     if created:
         session.execute(delete(OTBPlan).where(OTBPlan.id.in_(set(created)))
                         .execution_options(synchronize_session=False))
     _follow_undo(session, season.id, user.id, step.id)
     audit.record(session, user=user, action="grid_undo", entity="otb_plan",
-                 entity_id=next(iter(unique)) if len(unique) == 1 and not created else None,
+                 entity_id=next(iter(restored)) if len(restored) == 1 and not created else None,
                  season_id=season.id,
                  after={"step": str(step.id), "summary": step.summary, "cells": len(cells),
-                        "rows": len(unique) + len(set(created)),
+                        "rows": len(restored) + len(set(created)),
                         "deleted_rows": len(set(created))})
     return Undone(step, True)
 

@@ -11,14 +11,12 @@ sections of docs/PERFORMANCE.md.
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import sys
 import threading
 import time
 
-from .common import (PERFORMANCE, ROOT, Client, app_env, drop_database, flask, gunicorn,
-                     machine, new_database, write_section)
+from .common import (PERFORMANCE, Client, app_env, count_statements, drop_database, flask,
+                     gunicorn, in_process_app, machine, new_database, pct, write_section)
 
 PAGES = [
     ("season page", "/seasons/{code}"),
@@ -48,45 +46,21 @@ PAGES = [
 ]
 
 
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p / 100 * len(values)))]
-
-
 COLD = {"KYROS_FIGURE_CACHE_ENTRIES": "0"}
 
 
 def statement_counts(db_url: str, urls: dict) -> dict:
     """SQL statements per page with the cache off, counted in-process with the same app."""
-    sys.path.insert(0, str(ROOT))
-    from sqlalchemy import event
-
-    from kyros_web import create_app
-    from kyros_web.extensions import db
-
-    saved = dict(os.environ)
-    os.environ.update(app_env(db_url), **COLD)
-    try:
-        app = create_app()
-    finally:  # the servers started after this one must not inherit these settings
-        os.environ.clear()
-        os.environ.update(saved)
+    app = in_process_app(db_url, **COLD)
     client = app.test_client()
     html = client.get("/login").get_data(as_text=True)
     token = Client.token(html)
     client.post("/login", data={"email": "viewer@kyros.example", "password": "kyros-demo",
                                 "csrf_token": token})
     counts = {}
-    with app.app_context():
-        engine = db.engine
     for name, url in urls.items():
         client.get(url)
-        seen = []
-        listener = lambda *a: seen.append(1)  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        client.get(url)
-        event.remove(engine, "before_cursor_execute", listener)
-        counts[name] = len(seen)
+        counts[name] = count_statements(app, lambda: client.get(url))
     return counts
 
 

@@ -8,6 +8,7 @@ import platform
 import re
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -89,7 +90,10 @@ class Client:
     def token(html: str) -> str:
         return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
-    def post(self, path: str, fields: dict, file: tuple | None = None) -> tuple[str, str]:
+    def post(self, path: str, fields, file: tuple | None = None,
+             headers: dict | None = None) -> tuple[str, str]:
+        """POST a form (a dict, or (name, value) pairs for repeated names); with `file`, as
+        multipart. Returns (the final URL, the body)."""
         if file is None:
             body = urllib.parse.urlencode(fields).encode()
             ctype = "application/x-www-form-urlencoded"
@@ -104,7 +108,7 @@ class Client:
             body = b"".join(parts)
             ctype = f"multipart/form-data; boundary={boundary}"
         request = urllib.request.Request(self.base + path, data=body, method="POST",
-                                         headers={"Content-Type": ctype})
+                                         headers={"Content-Type": ctype, **(headers or {})})
         with self.opener.open(request, timeout=600) as r:
             return r.geturl(), r.read().decode()
 
@@ -123,6 +127,44 @@ class Client:
             raise RuntimeError(f"{kind} refused: " + re.sub(r"<[^>]+>", " ", page)[:500])
         _, result = self.post(path + "/confirm", {"csrf_token": self.token(page)})
         return result
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+
+def in_process_app(db_url: str, **settings):
+    """The app in this process on `db_url` (with extra environment `settings`), for counting
+    statements; the environment is restored so later servers do not inherit them."""
+    sys.path.insert(0, str(ROOT))
+    from kyros_web import create_app
+
+    saved = dict(os.environ)
+    os.environ.update(app_env(db_url), **settings)
+    try:
+        return create_app()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def count_statements(app, call) -> int:
+    """The SQL statements `call()` issues through the app's engine."""
+    from sqlalchemy import event
+
+    from kyros_web.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen = []
+    listener = lambda *a: seen.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(seen)
 
 
 def machine() -> str:

@@ -1,4 +1,7 @@
-"""The import engine's bulk INSERT (COPY on PostgreSQL) stores what insert() would."""
+"""The bulk INSERT (COPY on PostgreSQL) stores what insert() would; the bulk UPDATE (one
+statement per set of columns on PostgreSQL) what an UPDATE by primary key would; a step run
+with the collector paused turns it back on."""
+import gc
 from datetime import date
 from decimal import Decimal as D
 
@@ -9,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from kyros_web.models import POSource, POStatus, PurchaseOrder, RangeIntent
 from kyros_web.modelbase import utcnow
 from kyros_web.seasons.workflow import SeasonStatus
-from kyros_web.bulk import insert_rows
+from kyros_web.bulk import collector_paused, insert_rows, update_rows
 from kyros_web.versions import current, season_scope
 
 
@@ -67,3 +70,47 @@ def test_bulk_rows_move_their_season_version(session, make):
     session.commit()
     season_version, shared_version = current(session, season.id)
     assert season_version == before[0] + 1 and shared_version == before[1]
+
+
+def test_updates_naming_different_columns_store_each_record(session, make):
+    """Records may name different columns; a value shared by every row and one per row are
+    both stored, and columns a record leaves out keep their values."""
+    season = make.season(SeasonStatus.RANGE_UPLOADED)
+    insert_rows(session, PurchaseOrder, [
+        po_record(season, f"UPD-{n}", source=POSource.CSV, status=POStatus.OPEN)
+        for n in range(3)], scope=season_scope(season.id))
+    session.commit()
+    first, second, third = session.scalars(select(PurchaseOrder).where(
+        PurchaseOrder.po_number.like("UPD-%")).order_by(PurchaseOrder.po_number)).all()
+    update_rows(session, PurchaseOrder, [
+        {"id": first.id, "supplier": "Same", "po_value": D("10.00")},
+        {"id": second.id, "supplier": "Same", "po_value": D("20.00")},
+        {"id": third.id, "status": POStatus.CANCELLED}], scope=season_scope(season.id))
+    session.commit()
+    session.expire_all()
+    rows = session.scalars(select(PurchaseOrder).where(
+        PurchaseOrder.po_number.like("UPD-%")).order_by(PurchaseOrder.po_number)).all()
+    assert [(r.supplier, r.po_value, r.status) for r in rows] == [
+        ("Same", D("10.00"), POStatus.OPEN), ("Same", D("20.00"), POStatus.OPEN),
+        (None, D("1234.50"), POStatus.CANCELLED)]
+
+
+def test_the_collector_runs_again_after_a_paused_step():
+    """A step run with the collector paused leaves it on again, even when the step fails,
+    and leaves it off when it was off before."""
+    @collector_paused()
+    def step(fail: bool) -> bool:
+        if fail:
+            raise ValueError("refused")
+        return gc.isenabled()
+
+    assert gc.isenabled() and step(False) is False and gc.isenabled()
+    with pytest.raises(ValueError):
+        step(True)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        step(False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
