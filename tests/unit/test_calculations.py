@@ -121,3 +121,10 @@ def test_money_rounds_half_up_once_at_display(value, shown):
 def test_percent_rounds_half_up():
     assert percent(D("12.25")) == "12.3 %"
     assert percent(D("12.35")) == "12.4 %"
+
+
+def test_a_stored_ratio_shows_as_it_was_kept():
+    """Upload previews keep str(utilisation(...)) in their details: a number or the word."""
+    assert str(utilisation(D("500"), D("0"))) == "over budget"
+    assert percent(str(utilisation(D("500"), D("0")))) == "over budget"
+    assert percent(str(utilisation(D("50"), D("200")))) == "25.0 %"
