@@ -4,8 +4,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from markupsafe import Markup
+
+from .ratios import NOTHING, OVER_BUDGET, UNDEFINED, Ratio
+
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
+RATIO_WORDS = (OVER_BUDGET, NOTHING, UNDEFINED)
 
 
 def money(value) -> str:
@@ -15,11 +20,25 @@ def money(value) -> str:
     return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,}"
 
 
+def round_percent(value) -> Decimal:
+    """A percentage rounded half-up to 1 decimal, never −0.0 (a tiny negative shows as 0.0)."""
+    rounded = Decimal(value).quantize(TENTH, rounding=ROUND_HALF_UP)
+    return rounded if rounded else abs(rounded)
+
+
 def percent(value) -> str:
-    """11.3636 → '11.4 %'; blank for None."""
+    """11.3636 → '11.4 %'; a Ratio with no number shows its word ('over budget', '—', 'n/a')
+    with its reason as a tooltip; blank for None."""
     if value is None:
         return ""
-    return f"{Decimal(value).quantize(TENTH, rounding=ROUND_HALF_UP):,} %"
+    if isinstance(value, Ratio):
+        if value.value is None:
+            return Markup('<span class="ratio-word" title="{}">{}</span>').format(value.why,
+                                                                                  value.word)
+        value = value.value
+    elif isinstance(value, str) and value in RATIO_WORDS:
+        return value
+    return f"{round_percent(value):,} %"
 
 
 def day(value) -> str:

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
+from ..ratios import Ratio
+
 WIDTH, HEIGHT = 760, 300
 LEFT, RIGHT, TOP, BOTTOM = 80, 16, 16, 70
 PATTERNS = """<defs>
@@ -72,10 +74,24 @@ def _frame(title: str, labels: list[str], top: float, body: list[str], legend: l
     return Markup("".join(parts).replace('id="p', f'id="{cid}p').replace("url(#p", f"url(#{cid}p"))
 
 
+def _number(value) -> Decimal:
+    if isinstance(value, Ratio):
+        value = value.value
+    return Decimal(value or 0)
+
+
+def _said(value, fmt, unit: str) -> str:
+    """A bar's value as its tooltip says it."""
+    if isinstance(value, Ratio) and value.value is None:
+        return value.word
+    return f"{fmt(_number(value))}{unit}"
+
+
 def bar_chart(title: str, labels: list[str], series: list[tuple[str, list]], unit: str = "",
               fmt=lambda v: f"{v:,.2f}") -> Markup:
-    """Grouped bars: one group per label, one bar per series. Negative values draw as 0."""
-    values = [float(v or 0) for _, vs in series for v in vs]
+    """Grouped bars: one group per label, one bar per series. Negative values draw as 0; a
+    Ratio with no number (over budget, n/a) draws no bar and says its word."""
+    values = [float(_number(v)) for _, vs in series for v in vs]
     top = _nice_max(max(values + [0]))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(labels), 1)
@@ -83,13 +99,13 @@ def bar_chart(title: str, labels: list[str], series: list[tuple[str, list]], uni
     body = []
     for s, (name, vs) in enumerate(series):
         for i, raw in enumerate(vs):
-            v = max(float(raw or 0), 0.0)
+            v = max(float(_number(raw)), 0.0)
             h = plot_h * v / top
             x = LEFT + slot * i + slot * 0.1 + bar_w * s
             body.append(f'<rect x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar_w:.1f}" '
                         f'height="{h:.1f}" fill="url(#p{s % 5})" stroke="#333" stroke-width="0.6">'
                         f"<title>{escape(name)}, {escape(labels[i])}: "
-                        f"{escape(fmt(Decimal(raw or 0)))}{escape(unit)}</title></rect>")
+                        f"{escape(_said(raw, fmt, unit))}</title></rect>")
     return _frame(title, labels, top, body, [n for n, _ in series], unit)
 
 

@@ -10,19 +10,29 @@ from decimal import ROUND_HALF_UP, Decimal
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from ..templating import safe_cell
+from ..ratios import Ratio
+from ..templating import round_percent, safe_cell
 from .report import COUNT, DATE, MONEY, MONTH, NUMBER, PERCENT, Report, Table
 
 FORMATS = {MONEY: "#,##0.00", PERCENT: '0.0"%"', COUNT: "0", NUMBER: "0.00",
            DATE: "yyyy-mm-dd", MONTH: "mmm yyyy"}
 
 
+def _plain(value):
+    """A Ratio as its number, or the word the page shows instead of one."""
+    if isinstance(value, Ratio):
+        return value.word if value.value is None else value.value
+    return value
+
+
 def _csv_value(value, kind: str):
+    value = _plain(value)
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        places = Decimal("0.1") if kind == PERCENT else Decimal("0.01")
-        return str(value.quantize(places, rounding=ROUND_HALF_UP))
+        if kind == PERCENT:
+            return str(round_percent(value))
+        return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     if isinstance(value, date):
         return value.strftime("%Y-%m") if kind == MONTH else value.isoformat()
     if isinstance(value, str):
@@ -53,6 +63,7 @@ def _append(sheet, table: Table) -> None:
     for row in table.rows + ([table.total] if table.total else []):
         cells = []
         for value, column in zip(row, table.columns):
+            value = _plain(value)
             if isinstance(value, str):
                 value = safe_cell(value)
             elif isinstance(value, datetime):

@@ -14,6 +14,9 @@ TEXT, MONEY, PERCENT, COUNT, DATE, MONTH, NUMBER = ("text", "money", "percent", 
 class Column:
     title: str
     kind: str = TEXT
+    # On screen, a cell of this column links to the OTB grid filtered to its row (the row's
+    # link) and to these filters as well, e.g. {"flag": "over"}; None: no link.
+    drill: dict | None = None
 
 
 @dataclass
@@ -24,6 +27,9 @@ class Table:
     rows: list[list]
     note: str = ""
     total: list | None = None  # a totals row, same shape as rows
+    # Per row, the OTB grid filters that show its cells (month, category, cluster, location),
+    # or None for a row the grid cannot narrow to; on screen the row's first cell links there.
+    links: list[dict | None] | None = None
 
 
 @dataclass
@@ -31,6 +37,7 @@ class Kpi:
     label: str
     value: object
     kind: str = MONEY
+    drill: dict | None = None  # on screen, links to the OTB grid with these filters
 
 
 @dataclass

@@ -16,7 +16,9 @@ from ..args import as_int
 from ..purchasing.models import POStatus
 from ..seasons.models import Season
 from ..seasons.workflow import ORDER
-from ..planning.otb import fulfilment, percent, utilisation
+from ..values import months_between
+from ..planning.otb import fulfilment, percent, remaining, utilisation
+from ..ratios import Ratio
 from ..planning.rules import PRICE_BANDS
 from . import charts, sql
 from .report import COUNT, DATE, MONEY, MONTH, PERCENT, Column, Kpi, Report, Table, band
@@ -31,6 +33,9 @@ class Figures:
     otb: Decimal
     committed: Decimal
     received: Decimal
+    open_to_buy: Decimal  # summed over cells, never the group's own net
+    over_bought: Decimal
+    over_cells: int
 
     @classmethod
     def of(cls, row) -> "Figures":
@@ -46,35 +51,53 @@ class Figures:
 
         sales_raw = add("sales_raw")
         return cls(add("sales"), add("mxs") / sales_raw if sales_raw else None, add("otb"),
-                   add("committed"), add("received"))
+                   add("committed"), add("received"), add("open_to_buy"), add("over_bought"),
+                   int(add("over_cells")))
 
     @property
-    def utilisation(self) -> Decimal:
+    def utilisation(self) -> Ratio:
         return utilisation(self.committed, self.otb)
 
     @property
-    def fulfilment(self) -> Decimal:
+    def fulfilment(self) -> Ratio:
         return fulfilment(self.received, self.committed)
 
     @property
     def remaining(self) -> Decimal:
-        return self.otb - self.committed
+        return remaining(self.otb, self.committed)
 
     def cells(self) -> list:
         """The figures in FIGURE_COLUMNS order."""
-        return [self.sales, self.margin, self.otb, self.committed, self.remaining,
+        return [self.sales, self.margin, self.otb, self.committed, *self.positions(),
                 self.received, self.utilisation, self.fulfilment]
 
+    def positions(self) -> list:
+        """Net remaining, open to buy, over-bought and the count of over-bought cells."""
+        return [self.remaining, self.open_to_buy, self.over_bought, self.over_cells]
 
+
+# The OTB grid's filter that lists the over-bought cells of a row (planning.otb ?flag=over).
+OVER_CELLS = {"flag": "over"}
+POSITION_COLUMNS = [Column("Net remaining", MONEY), Column("Open to buy", MONEY),
+                    Column("Over-bought", MONEY), Column("Over-bought cells", COUNT, OVER_CELLS)]
 FIGURE_COLUMNS = [Column("Planned sales", MONEY), Column("Planned margin", PERCENT),
-                  Column("OTB", MONEY), Column("Committed", MONEY), Column("Remaining", MONEY),
+                  Column("OTB", MONEY), Column("Committed", MONEY), *POSITION_COLUMNS,
                   Column("Received", MONEY), Column("Utilisation", PERCENT),
                   Column("Fulfilment", PERCENT)]
+POSITIONS_NOTE = ("A cell is a location × leaf category × month. Net remaining = OTB − "
+                  "committed. Open to buy sums what each cell may still buy (its OTB − "
+                  "committed, when positive); over-bought sums how far each cell's committed "
+                  "passed its OTB (a cell with POs and no OTB row has OTB 0), so net remaining "
+                  "= open to buy − over-bought. Utilisation with an OTB of 0 or less is "
+                  "“over budget” when goods are committed, “—” when nothing is.")
 
 
 def _kpis(f: Figures, counts) -> list[Kpi]:
     return [Kpi("OTB (retail)", f.otb), Kpi("Committed", f.committed),
-            Kpi("Remaining", f.remaining), Kpi("Received", f.received),
+            Kpi("Net remaining", f.remaining), Kpi("Open to buy", f.open_to_buy),
+            Kpi("Over-bought", f.over_bought),
+            Kpi("Over-bought cells", f.over_cells, COUNT, OVER_CELLS),
+            Kpi("Received", f.received),
             Kpi("Budget utilisation", f.utilisation, PERCENT),
             Kpi("Fulfilment rate", f.fulfilment, PERCENT),
             Kpi("Planned sales", f.sales), Kpi("Planned margin (sales-weighted)", f.margin, PERCENT),
@@ -93,16 +116,20 @@ def _budget(session: Session, season: Season) -> tuple[Report, Figures]:
     rows = sql.by_month(session, season.id)
     total = Figures.summed(rows)
     months = [(r.month, Figures.of(r)) for r in rows if r.month is not None]
+    in_season = set(months_between(season.start_date, season.end_date))
     table = Table("budget_vs_actual", "Budget vs actual by month",
                   [Column("Month", MONTH), Column("OTB", MONEY),
                    Column("Committed (delivery month)", MONEY), Column("Received (GRN month)", MONEY),
-                   Column("Variance (OTB − committed)", MONEY), Column("Utilisation", PERCENT),
+                   *POSITION_COLUMNS, Column("Utilisation", PERCENT),
                    Column("Received of committed", PERCENT)],
-                  [[month, f.otb, f.committed, f.received, f.remaining, f.utilisation,
+                  [[month, f.otb, f.committed, f.received, *f.positions(), f.utilisation,
                     f.fulfilment] for month, f in months],
-                  note="A month appears when it has OTB, deliveries due or goods received.",
+                  note="A month appears when it has OTB, deliveries due or goods received. "
+                       + POSITIONS_NOTE,
                   total=["Season", total.otb, total.committed, total.received,
-                         total.remaining, total.utilisation, total.fulfilment])
+                         *total.positions(), total.utilisation, total.fulfilment],
+                  links=[{"month": month.strftime("%Y-%m")} if month in in_season else None
+                         for month, _ in months])
     chart = charts.bar_chart("OTB, committed and received by month",
                              [month.strftime("%b %Y") for month, _ in months],
                              [("OTB", [f.otb for _, f in months]),
@@ -161,13 +188,16 @@ def category_breakdown(session: Session, season: Season, level: int = 1) -> Repo
     rows = [SimpleNamespace(code=code, figures=Figures.summed(group))
             for code, group in sorted(groups.items())]
     names = {r.code: r.name for r in info.values()}
+    ids = {r.code: r.id for r in info.values()}
     total = Figures.summed([row for group in groups.values() for row in group])
     table = Table("categories", f"Categories at level {level}",
                   [Column("Code"), Column("Category"), *FIGURE_COLUMNS],
                   [[r.code, names.get(r.code, ""), *r.figures.cells()] for r in rows],
                   note="Each figure rolls up the leaf categories below; a leaf above this level "
-                       "shows as itself.",
-                  total=["All", "", *total.cells()])
+                       "shows as itself. " + POSITIONS_NOTE,
+                  total=["All", "", *total.cells()],
+                  links=[{"category": str(ids[r.code])} if r.code in ids else None
+                         for r in rows])
     chart = charts.bar_chart(f"Budget utilisation by category (level {level})",
                              [r.code for r in rows],
                              [("Utilisation", [r.figures.utilisation for r in rows])], unit=" %")
@@ -184,7 +214,9 @@ def cluster_summary(session: Session, season: Season) -> Report:
     table = Table("clusters", "Clusters", [Column("Cluster"), Column("Locations", COUNT),
                                            *FIGURE_COLUMNS],
                   [[r.name, r.locations, *f.cells()] for r, f in figures],
-                  total=["All", sum(r.locations for r in rows), *total.cells()])
+                  note=POSITIONS_NOTE, total=["All", sum(r.locations for r in rows), *total.cells()],
+                  links=[{"cluster": str(r.cluster_id)} if r.cluster_id else None
+                         for r, _ in figures])
     chart = charts.bar_chart("Budget utilisation by cluster", [r.name for r in rows],
                              [("Utilisation", [f.utilisation for _, f in figures])], unit=" %")
     return Report("clusters", "Cluster summary", charts=[chart], tables=[table])
@@ -203,19 +235,31 @@ def location_performance(session: Session, season: Season, by: str = "utilisatio
     figures = [(r, Figures.of(r)) for r in sql.location_rows(session, season.id)]
     # Sorted by the measure (the code breaks ties, as rows come by code and the sort is
     # stable); the bottom ones are the smallest first.
-    figures.sort(key=lambda pair: getattr(pair[1], by), reverse=not worst)
+    figures.sort(key=lambda pair: _ranked(getattr(pair[1], by), worst))
     ranked = [(n, r, f) for n, (r, f) in enumerate(figures[:top], start=1)]
     which = "Bottom" if worst else "Top"
     table = Table("locations", f"{which} {top} locations by {RANKINGS[by].lower()}",
                   [Column("Rank", COUNT), Column("Code"), Column("Location"), Column("Cluster"),
                    *FIGURE_COLUMNS],
-                  [[n, r.location_code, r.name, r.cluster, *f.cells()] for n, r, f in ranked])
+                  [[n, r.location_code, r.name, r.cluster, *f.cells()] for n, r, f in ranked],
+                  note=POSITIONS_NOTE,
+                  links=[{"location": str(r.location_id)} for _, r, _ in ranked])
     chart = charts.bar_chart(f"{which} {top} locations by {RANKINGS[by].lower()}",
                              [r.name for _, r, _ in ranked],
                              [(RANKINGS[by], [getattr(f, by) for _, _, f in ranked])],
                              unit=" %" if by in ("utilisation", "fulfilment") else "")
     return Report("locations", "Location performance", charts=[chart], tables=[table],
                   filters={"by": by, "top": top, "order": "bottom" if worst else "top"})
+
+
+def _ranked(value, worst: bool) -> tuple:
+    """Sort key, the first first: the largest first (the smallest for the bottom ones); a
+    ratio ranks by Ratio.rank (over budget as the most over) and one with no number last."""
+    if isinstance(value, Ratio):
+        value = value.rank()
+    if value is None:
+        return (1, ZERO)
+    return (0, value if worst else -value)
 
 
 # 7. PO status

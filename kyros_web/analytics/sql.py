@@ -23,26 +23,46 @@ from ..sqlfuncs import days_between, json_number, month_start
 
 
 
+def cell_positions(season_id: uuid.UUID):
+    """Subquery per cell (location × leaf category × month): its OTB and committed (POs by
+    delivery month), so a cell with POs and no OTB row has OTB 0."""
+    zero = literal(0)
+    both = union_all(
+        select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month.label("month"),
+               OTBPlan.approved_spend_limit.label("otb"), zero.label("committed"))
+        .where(OTBPlan.season_id == season_id),
+        select(PurchaseOrder.location_id, PurchaseOrder.category_id,
+               month_start(PurchaseOrder.delivery_date), zero, committed_expr())
+        .where(PurchaseOrder.season_id == season_id),
+    ).subquery("otb_and_pos")
+    return (select(both.c.location_id, both.c.category_id, both.c.month,
+                   func.sum(both.c.otb).label("otb"), func.sum(both.c.committed).label("committed"))
+            .group_by(both.c.location_id, both.c.category_id, both.c.month).subquery("cells"))
+
+
 def season_facts(season_id: uuid.UUID):
     """One row per fact: (location, category, month, sales, margin × sales, OTB, committed,
-    received). Plans have no month; committed is by delivery month, received by GRN month."""
+    received, open to buy, over-bought, over-bought cells). Plans have no month; OTB and
+    committed come a row per cell, committed by delivery month, with the cell's open to buy and
+    over-bought (planning/otb.py) worked out on the cell itself, so a group sums them and never
+    nets one cell against another; received is by GRN month."""
     zero = literal(0)
     no_month = cast(null(), Date)
+    cells = cell_positions(season_id)
+    left = cells.c.otb - cells.c.committed
     return union_all(
         select(SeasonPlan.location_id, SeasonPlan.category_id, no_month.label("month"),
                SeasonPlan.planned_sales.label("sales"),
                (SeasonPlan.planned_margin * SeasonPlan.planned_sales).label("mxs"),
-               zero.label("otb"), zero.label("committed"), zero.label("received"))
+               zero.label("otb"), zero.label("committed"), zero.label("received"),
+               zero.label("open"), zero.label("over"), zero.label("over_cells"))
         .where(SeasonPlan.season_id == season_id),
-        select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month, zero, zero,
-               OTBPlan.approved_spend_limit, zero, zero)
-        .where(OTBPlan.season_id == season_id),
+        select(cells.c.location_id, cells.c.category_id, cells.c.month, zero, zero,
+               cells.c.otb, cells.c.committed, zero, case((left > 0, left), else_=0),
+               case((left < 0, -left), else_=0), case((left < 0, 1), else_=0)),
         select(PurchaseOrder.location_id, PurchaseOrder.category_id,
-               month_start(PurchaseOrder.delivery_date), zero, zero, zero,
-               committed_expr(), zero)
-        .where(PurchaseOrder.season_id == season_id),
-        select(PurchaseOrder.location_id, PurchaseOrder.category_id,
-               month_start(GRNRecord.grn_date), zero, zero, zero, zero, GRNRecord.received_value)
+               month_start(GRNRecord.grn_date), zero, zero, zero, zero, GRNRecord.received_value,
+               zero, zero, zero)
         .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
         .where(PurchaseOrder.season_id == season_id, PurchaseOrder.status != POStatus.CANCELLED),
     ).subquery("facts")
@@ -50,7 +70,8 @@ def season_facts(season_id: uuid.UUID):
 
 def fact_sums(facts):
     """The aggregate columns every grouping selects, typed so sums read back exactly:
-    sales, mxs (margin × sales), sales_raw, otb, committed, received."""
+    sales, mxs (margin × sales), sales_raw, otb, committed, received, open_to_buy,
+    over_bought and over_cells (how many cells are over-bought)."""
     def money(col):
         return type_coerce(func.coalesce(func.sum(col), 0), Money)
 
@@ -58,7 +79,9 @@ def fact_sums(facts):
             type_coerce(func.sum(facts.c.mxs), Numeric()).label("mxs"),
             type_coerce(func.sum(facts.c.sales), Numeric()).label("sales_raw"),
             money(facts.c.otb).label("otb"), money(facts.c.committed).label("committed"),
-            money(facts.c.received).label("received")]
+            money(facts.c.received).label("received"), money(facts.c.open).label("open_to_buy"),
+            money(facts.c.over).label("over_bought"),
+            func.coalesce(func.sum(facts.c.over_cells), 0).label("over_cells")]
 
 
 def by_month(session: Session, season_id) -> list:

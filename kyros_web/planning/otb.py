@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Iterable
 
 from ..purchasing.models import POStatus
+from ..ratios import NOTHING, OVER_BUDGET, UNDEFINED, Ratio
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -49,18 +50,48 @@ def remaining(otb: Decimal, committed_total: Decimal) -> Decimal:
     return otb - committed_total
 
 
-def percent(part, whole) -> Decimal:
-    """part ÷ whole × 100 on exact decimals; 0 when the whole is 0 (SPEC §5)."""
+def percent(part, whole) -> Decimal | None:
+    """part ÷ whole × 100 on exact decimals; None when the whole is 0, where the ratio is
+    undefined (a caller that shows it says why, as utilisation and fulfilment do)."""
     if not whole:
-        return ZERO
+        return None
     return Decimal(part) / Decimal(whole) * HUNDRED
 
 
-def utilisation(committed: Decimal, otb: Decimal) -> Decimal:
-    """Budget utilisation % = committed ÷ OTB × 100; 0 when the OTB is 0."""
-    return percent(committed, otb)
+def utilisation(committed: Decimal, otb: Decimal) -> Ratio:
+    """Budget utilisation % = committed ÷ OTB × 100 (SPEC §5), for a cell or a group.
+
+    With no budget (OTB 0 or less) the ratio means nothing: goods committed there are "over
+    budget" (and rank as the most over); nothing committed against an OTB of 0 is "—"; nothing
+    committed against a negative OTB is "n/a".
+    """
+    if otb > 0:
+        return Ratio(percent(committed, otb))
+    if committed > 0:
+        return Ratio(None, OVER_BUDGET, "Goods are committed against an OTB of 0 or less.")
+    if otb == 0:
+        return Ratio(None, NOTHING, "No OTB and nothing committed.")
+    return Ratio(None, UNDEFINED, "The OTB is negative (stock on order already passes it) and "
+                                  "nothing is committed.")
 
 
-def fulfilment(received: Decimal, committed: Decimal) -> Decimal:
-    """Fulfilment rate % = received ÷ committed × 100; 0 when nothing is committed."""
-    return percent(received, committed)
+def fulfilment(received: Decimal, committed: Decimal) -> Ratio:
+    """Fulfilment rate % = received ÷ committed × 100 (SPEC §5); "—" when nothing is committed
+    or received, "n/a" when goods were received but nothing is committed."""
+    if committed > 0:
+        return Ratio(percent(received, committed))
+    if not received:
+        return Ratio(None, NOTHING, "Nothing committed and nothing received.")
+    return Ratio(None, UNDEFINED, "Goods were received but nothing is committed.")
+
+
+def open_to_buy(remaining_: Decimal) -> Decimal:
+    """What a cell (location × leaf category × month) may still buy: its remaining when
+    positive, else 0. A group's open to buy is the sum over its cells, never its own net."""
+    return max(remaining_, ZERO)
+
+
+def over_bought(remaining_: Decimal) -> Decimal:
+    """How far a cell's committed passed its OTB (a cell with POs and no OTB row has OTB 0):
+    minus its remaining when negative, else 0. Net remaining = open to buy − over-bought."""
+    return max(-remaining_, ZERO)

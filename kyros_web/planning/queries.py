@@ -24,7 +24,8 @@ from ..values import months_between
 from ..versions import cached
 from . import rules
 from .models import OTBPlan, RangeIntent, SeasonPlan
-from .otb import committed_value, fulfilment, utilisation
+from ..ratios import Ratio
+from .otb import committed_value, fulfilment, open_to_buy, over_bought, utilisation
 from .pivot import FIGURES, CategoryInfo, Hierarchy, Pivot, PivotView, PlanTree
 
 ZERO = Decimal("0")
@@ -39,6 +40,14 @@ class CellFigures:
     @property
     def remaining(self) -> Decimal:
         return self.otb - self.committed
+
+    @property
+    def open_to_buy(self) -> Decimal:
+        return open_to_buy(self.remaining)
+
+    @property
+    def over_bought(self) -> Decimal:
+        return over_bought(self.remaining)
 
 
 def cell_figures(session: Session, season_id: uuid.UUID, location_id: uuid.UUID,
@@ -226,6 +235,35 @@ def otb_grid(season_id: uuid.UUID, f: GridFilters, ids=None):
     return stmt.order_by(*OTB_ORDER)
 
 
+UNBUDGETED_SHOWN = 100
+
+
+def unbudgeted_cells(session: Session, season_id: uuid.UUID, f: GridFilters) -> tuple[list, int]:
+    """The over-bought cells the OTB grid has no row for: POs commit to them and there is no
+    OTB row, so their OTB is 0 (SPEC §5). The first UNBUDGETED_SHOWN within the grid's
+    location, cluster, category and month filters (`location_code`, `location_name`,
+    `category_code`, `month`, `committed`) and how many there are: two statements."""
+    cells = committed_per_cell(season_id)
+    stmt = (select(Location.location_code, Location.name.label("location_name"),
+                   Category.code.label("category_code"), cells.c.month,
+                   type_coerce(cells.c.committed, Money).label("committed"))
+            .select_from(cells)
+            .join(Location, Location.id == cells.c.location_id)
+            .join(Category, Category.id == cells.c.category_id)
+            .outerjoin(OTBPlan, (OTBPlan.season_id == season_id)
+                       & (OTBPlan.location_id == cells.c.location_id)
+                       & (OTBPlan.category_id == cells.c.category_id)
+                       & (OTBPlan.month == cells.c.month))
+            .where(OTBPlan.id.is_(None), cells.c.committed > 0))
+    stmt = _where_cell(stmt, cells.c, f)
+    if f.month:
+        stmt = stmt.where(cells.c.month == f.month)
+    count = session.scalar(stmt.with_only_columns(func.count()).order_by(None))
+    rows = session.execute(stmt.order_by(Location.name, Location.location_code, Category.code,
+                                         cells.c.month).limit(UNBUDGETED_SHOWN)).all()
+    return rows, count
+
+
 def otb_values(season_id: uuid.UUID, f: GridFilters):
     """The filtered OTB rows in the grid's order, each value labelled with the OTB upload's
     column name (codes, month, the five inputs, then the names the upload ignores): one
@@ -341,11 +379,11 @@ class CellDetail:
     received: Decimal
 
     @property
-    def utilisation(self) -> Decimal:
+    def utilisation(self) -> Ratio:
         return utilisation(self.figures.committed, self.figures.otb)
 
     @property
-    def fulfilment(self) -> Decimal:
+    def fulfilment(self) -> Ratio:
         return fulfilment(self.received, self.figures.committed)
 
 

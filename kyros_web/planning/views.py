@@ -316,9 +316,13 @@ def _otb_inputs(form) -> dict:
 @login_required
 def otb(code: str):
     """The OTB grid: a row per location × category × month with committed, remaining and
-    flags; month totals."""
+    flags; month totals. Filtered to the over-OTB rows, it lists too the cells POs commit to
+    without an OTB row (their OTB is 0)."""
     season = _season_or_404(code)
-    return OTB.full(season, editing=as_uuid(request.args.get("edit")))
+    filters, _ = grid_filters(season)
+    unbudgeted = (queries.unbudgeted_cells(db.session, season.id, filters)
+                  if filters.flag == "over" else ([], 0))
+    return OTB.full(season, editing=as_uuid(request.args.get("edit")), unbudgeted=unbudgeted)
 
 
 @bp.get("/<code>/otb/<uuid:otb_id>")

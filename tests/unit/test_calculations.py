@@ -3,8 +3,11 @@ from decimal import Decimal as D
 
 import pytest
 
+from markupsafe import escape
+
 from kyros_web.planning.otb import (approved_spend_limit, committed, committed_value, fulfilment,
-                                    remaining, utilisation)
+                                    open_to_buy, over_bought, remaining, utilisation)
+from kyros_web.planning.otb import percent as percent_of
 from kyros_web.templating import money, percent
 
 
@@ -24,22 +27,51 @@ def test_negative_otb_is_kept():
 def test_seed_utilisation():
     """12,500 / 110,000 = 11.36 %, shown as 11.4 %."""
     value = utilisation(D("12500"), D("110000"))
-    assert value.quantize(D("0.01")) == D("11.36")
+    assert value.value.quantize(D("0.01")) == D("11.36")
     assert percent(value) == "11.4 %"
 
 
-def test_utilisation_is_zero_without_otb():
-    assert utilisation(D("500"), D("0")) == 0
+@pytest.mark.parametrize("committed_,otb,word", [
+    (D("500"), D("0"), "over budget"), (D("500"), D("-100"), "over budget"),
+    (D("0"), D("0"), "—"), (D("0"), D("-100"), "n/a")])
+def test_utilisation_without_a_budget_is_a_word(committed_, otb, word):
+    """OTB ≤ 0: committed goods are over budget, nothing committed is — (OTB 0) or n/a."""
+    ratio = utilisation(committed_, otb)
+    assert ratio.value is None and ratio.word == word and ratio.why
+    assert percent(ratio) == f'<span class="ratio-word" title="{escape(ratio.why)}">{word}</span>'
+
+
+def test_over_budget_ranks_above_every_percentage():
+    assert utilisation(D("1"), D("0")).rank() > utilisation(D("10000"), D("1")).rank()
+    assert utilisation(D("0"), D("0")).rank() is None
 
 
 def test_seed_fulfilment():
     """11,250 / 12,500 = 90.0 %."""
-    assert fulfilment(D("11250"), D("12500")) == D("90")
+    assert fulfilment(D("11250"), D("12500")).value == D("90")
     assert percent(fulfilment(D("11250"), D("12500"))) == "90.0 %"
 
 
-def test_fulfilment_is_zero_without_commitment():
-    assert fulfilment(D("0"), D("0")) == 0
+def test_fulfilment_without_commitment():
+    """Nothing committed: — when nothing was received either, n/a with receipts."""
+    assert fulfilment(D("0"), D("0")).word == "—"
+    assert fulfilment(D("10"), D("0")).word == "n/a"
+    assert fulfilment(D("10"), D("0")).why == "Goods were received but nothing is committed."
+
+
+def test_a_percentage_never_shows_minus_zero():
+    assert percent(D("-0.04")) == "0.0 %" and percent(D("-0")) == "0.0 %"
+    assert percent(D("-0.05")) == "-0.1 %"
+
+
+def test_an_undefined_share_is_none():
+    assert percent_of(D("5"), D("0")) is None and percent_of(D("5"), D("10")) == D("50")
+
+
+def test_open_to_buy_and_over_bought_split_a_cell_remaining():
+    """Net remaining = open to buy − over-bought, each never negative."""
+    assert (open_to_buy(D("40")), over_bought(D("40"))) == (D("40"), D("0"))
+    assert (open_to_buy(D("-15")), over_bought(D("-15"))) == (D("0"), D("15"))
 
 
 @pytest.mark.parametrize("status,expected", [
@@ -62,7 +94,8 @@ def _group(sales, margin):
     from types import SimpleNamespace
 
     return SimpleNamespace(sales=D(sales), mxs=D(sales) * D(margin), sales_raw=D(sales),
-                           otb=D(0), committed=D(0), received=D(0))
+                           otb=D(0), committed=D(0), received=D(0), open_to_buy=D(0),
+                           over_bought=D(0), over_cells=0)
 
 
 def test_margin_is_weighted_by_sales_not_averaged():
@@ -88,3 +121,10 @@ def test_money_rounds_half_up_once_at_display(value, shown):
 def test_percent_rounds_half_up():
     assert percent(D("12.25")) == "12.3 %"
     assert percent(D("12.35")) == "12.4 %"
+
+
+def test_a_stored_ratio_shows_as_it_was_kept():
+    """Upload previews keep str(utilisation(...)) in their details: a number or the word."""
+    assert str(utilisation(D("500"), D("0"))) == "over budget"
+    assert percent(str(utilisation(D("500"), D("0")))) == "over budget"
+    assert percent(str(utilisation(D("50"), D("200")))) == "25.0 %"

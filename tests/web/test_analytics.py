@@ -84,7 +84,10 @@ def test_dashboard_kpis(session, world):
     kpis = {k.label: k.value for k in reports.dashboard(session, world).kpis}
     assert kpis["OTB (retail)"] == D("118000.00")
     assert kpis["Committed"] == D("18800.00")  # 12,500 + 6,000 + 0 (cancelled) + 300 (closed)
-    assert kpis["Remaining"] == D("99200.00")
+    assert kpis["Net remaining"] == D("99200.00")
+    # Per cell: A×L1 Feb 97,500 + A×L2 Mar 700 + C×L3 Mar 2,000 open; B×L3 Feb 1,000 over.
+    assert kpis["Open to buy"] == D("100200.00") and kpis["Over-bought"] == D("1000.00")
+    assert kpis["Over-bought cells"] == 1
     assert kpis["Received"] == D("17550.00")
     assert percent(kpis["Budget utilisation"]) == "15.9 %"
     assert percent(kpis["Fulfilment rate"]) == "93.4 %"
@@ -98,28 +101,36 @@ def test_budget_vs_actual_by_month(session, world):
     rows = {r[0]: r[1:] for r in table.rows}
     assert list(rows) == [date(2026, 2, 1), date(2026, 3, 1), date(2026, 5, 1)]
     feb = rows[date(2026, 2, 1)]
-    assert feb[:4] == [D("115000.00"), D("18500.00"), D("11250.00"), D("96500.00")]
-    assert percent(feb[4]) == "16.1 %" and percent(feb[5]) == "60.8 %"
-    assert rows[date(2026, 3, 1)][:4] == [D("3000.00"), D("300.00"), D("300.00"), D("2700.00")]
+    assert feb[:7] == [D("115000.00"), D("18500.00"), D("11250.00"), D("96500.00"),
+                       D("97500.00"), D("1000.00"), 1]
+    assert percent(feb[7]) == "16.1 %" and percent(feb[8]) == "60.8 %"
+    assert rows[date(2026, 3, 1)][:7] == [D("3000.00"), D("300.00"), D("300.00"), D("2700.00"),
+                                          D("2700.00"), D("0.00"), 0]
     may = rows[date(2026, 5, 1)]
-    assert may[:4] == [D("0.00"), D("0.00"), D("6000.00"), D("0.00")] and may[4] == 0
+    # Utilisation with no OTB and nothing committed is "—"; receipts with no commitments "n/a".
+    assert may[:7] == [D("0.00"), D("0.00"), D("6000.00"), D("0.00"), D("0.00"), D("0.00"), 0]
+    assert ">—<" in percent(may[7])
+    assert percent(may[8]) == ('<span class="ratio-word" title="Goods were received but nothing '
+                               'is committed.">n/a</span>')
     assert table.total[1:4] == [D("118000.00"), D("18800.00"), D("17550.00")]
 
 
 def test_category_breakdown_at_each_level(session, world):
     leaves = {r[0]: r for r in reports.category_breakdown(session, world, level=3).tables[0].rows}
     l1 = leaves["L1"]
-    assert l1[2:8] == [D("9000.00"), D("40"), D("110000.00"), D("12500.00"), D("97500.00"),
-                       D("11250.00")]
-    assert percent(l1[8]) == "11.4 %" and l1[8].quantize(D("0.01")) == D("11.36")
-    assert percent(l1[9]) == "90.0 %"
+    assert l1[2:11] == [D("9000.00"), D("40"), D("110000.00"), D("12500.00"), D("97500.00"),
+                        D("97500.00"), D("0.00"), 0, D("11250.00")]
+    assert percent(l1[11]) == "11.4 %" and l1[11].value.quantize(D("0.01")) == D("11.36")
+    assert percent(l1[12]) == "90.0 %"
     l3 = leaves["L3"]  # a leaf above level 3 shows as itself
     assert l3[2] == D("7000.00") and percent(l3[3]) == "28.6 %" and l3[6] == D("1000.00")
+    # L3: B Feb over by 1,000 and C Mar open 2,000 are not netted away.
+    assert l3[7:10] == [D("2000.00"), D("1000.00"), 1]
     top = {r[0]: r for r in reports.category_breakdown(session, world, level=1).tables[0].rows}
     assert sorted(top) == ["D1", "D2"]
     assert top["D1"][2] == D("10000.00") and percent(top["D1"][3]) == "37.0 %"
     assert top["D1"][4:6] == [D("111000.00"), D("12800.00")]
-    assert percent(top["D1"][8]) == "11.5 %" and percent(top["D1"][9]) == "90.2 %"
+    assert percent(top["D1"][11]) == "11.5 %" and percent(top["D1"][12]) == "90.2 %"
     assert top["D2"][4:7] == [D("7000.00"), D("6000.00"), D("1000.00")]
 
 
@@ -127,15 +138,17 @@ def test_cluster_summary(session, world):
     rows = {r[0]: r for r in reports.cluster_summary(session, world).tables[0].rows}
     north, south = rows["North"], rows["South"]
     assert north[1] == 2 and north[2] == D("15000.00") and percent(north[3]) == "31.3 %"
-    assert north[4:8] == [D("116000.00"), D("18800.00"), D("97200.00"), D("17550.00")]
-    assert percent(north[8]) == "16.2 %" and percent(north[9]) == "93.4 %"
-    assert south[1] == 1 and south[4:6] == [D("2000.00"), D("0.00")] and south[8] == 0
+    assert north[4:11] == [D("116000.00"), D("18800.00"), D("97200.00"), D("98200.00"),
+                           D("1000.00"), 1, D("17550.00")]
+    assert percent(north[11]) == "16.2 %" and percent(north[12]) == "93.4 %"
+    assert south[1] == 1 and south[4:6] == [D("2000.00"), D("0.00")]
+    assert percent(south[11]) == "0.0 %" and ">—<" in percent(south[12])
 
 
 def test_location_ranking(session, world):
     top = reports.location_performance(session, world, by="utilisation", top=3).tables[0].rows
     assert [r[2] for r in top] == ["Store B", "Store A", "Store C"]
-    assert percent(top[0][10]) == "120.0 %" and percent(top[1][10]) == "11.5 %"
+    assert percent(top[0][13]) == "120.0 %" and percent(top[1][13]) == "11.5 %"
     bottom = reports.location_performance(session, world, by="utilisation", top=1, worst=True)
     assert [r[2] for r in bottom.tables[0].rows] == ["Store C"]
     by_sales = reports.location_performance(session, world, by="sales", top=2).tables[0].rows
@@ -289,12 +302,13 @@ def test_a_locked_season_has_no_edit_controls_anywhere(login, make):
 def test_every_total_line_is_the_whole_season(session, world):
     """Totals are summed from each report's own groups; every grouping covers each fact once."""
     kpis = {k.label: k.value for k in reports.dashboard(session, world).kpis}
-    season = [kpis[k] for k in ("OTB (retail)", "Committed", "Remaining", "Received")]
+    season = [kpis[k] for k in ("OTB (retail)", "Committed", "Net remaining", "Open to buy",
+                                "Over-bought", "Over-bought cells", "Received")]
     budget = reports.budget_vs_actual(session, world).tables[0].total
-    assert budget[1:4] == [season[0], season[1], season[3]] and budget[4] == season[2]
+    assert budget[1:4] == [season[0], season[1], season[6]] and budget[4:8] == season[2:6]
     clusters = reports.cluster_summary(session, world).tables[0].total
     levels = [reports.category_breakdown(session, world, level=n).tables[0].total
               for n in (1, 2, 3)]
     for total in (clusters, *levels):
         assert total[2] == kpis["Planned sales"] and total[3] == kpis["Planned margin (sales-weighted)"]
-        assert total[4:8] == season
+        assert total[4:11] == season
