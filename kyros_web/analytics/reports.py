@@ -19,7 +19,7 @@ from ..seasons.workflow import ORDER
 from ..planning.otb import fulfilment, percent, utilisation
 from ..planning.rules import PRICE_BANDS
 from . import charts, sql
-from .report import COUNT, DATE, MONEY, MONTH, PERCENT, Column, Kpi, Report, Table, band
+from .report import COUNT, DATE, MONEY, MONTH, PERCENT, PO, Column, Kpi, Report, Table, band
 
 ZERO = Decimal("0")
 
@@ -170,7 +170,7 @@ def category_breakdown(session: Session, season: Season, level: int = 1) -> Repo
                   total=["All", "", *total.cells()])
     chart = charts.bar_chart(f"Budget utilisation by category (level {level})",
                              [r.code for r in rows],
-                             [("Utilisation", [r.figures.utilisation for r in rows])], unit=" %")
+                             [("Utilisation", [r.figures.utilisation for r in rows])], kind=PERCENT)
     return Report("categories", "Category breakdown", charts=[chart], tables=[table],
                   filters={"level": level, "levels": list(range(1, max_depth + 1))})
 
@@ -186,7 +186,7 @@ def cluster_summary(session: Session, season: Season) -> Report:
                   [[r.name, r.locations, *f.cells()] for r, f in figures],
                   total=["All", sum(r.locations for r in rows), *total.cells()])
     chart = charts.bar_chart("Budget utilisation by cluster", [r.name for r in rows],
-                             [("Utilisation", [f.utilisation for _, f in figures])], unit=" %")
+                             [("Utilisation", [f.utilisation for _, f in figures])], kind=PERCENT)
     return Report("clusters", "Cluster summary", charts=[chart], tables=[table])
 
 
@@ -213,7 +213,7 @@ def location_performance(session: Session, season: Season, by: str = "utilisatio
     chart = charts.bar_chart(f"{which} {top} locations by {RANKINGS[by].lower()}",
                              [r.name for _, r, _ in ranked],
                              [(RANKINGS[by], [getattr(f, by) for _, _, f in ranked])],
-                             unit=" %" if by in ("utilisation", "fulfilment") else "")
+                             kind=PERCENT if by in ("utilisation", "fulfilment") else MONEY)
     return Report("locations", "Location performance", charts=[chart], tables=[table],
                   filters={"by": by, "top": top, "order": "bottom" if worst else "top"})
 
@@ -238,7 +238,7 @@ def po_status(session: Session, season: Season, as_of: date | None = None) -> Re
                                          Column("PO value", MONEY)],
               [[r.source.title, r.count, r.value] for r in found.by_source]),
         Table("partial", "Partly received (largest 50)",
-              [Column("PO"), Column("Supplier"), Column("Due", DATE), Column("PO value", MONEY),
+              [Column("PO", PO), Column("Supplier"), Column("Due", DATE), Column("PO value", MONEY),
                Column("Received", MONEY), Column("Received share", PERCENT)],
               [[r.po_number, r.supplier or "", r.delivery_date, r.po_value, r.received,
                 percent(r.received, r.po_value)] for r in found.partial]),
@@ -282,7 +282,9 @@ WORKFLOW_PAGE_SIZE = 25
 
 
 def workflow_status(session: Session, page: int = 1,
-                    per_page: int = WORKFLOW_PAGE_SIZE) -> Report:
+                    per_page: int | None = WORKFLOW_PAGE_SIZE) -> Report:
+    """Every season's steps, a page at a time (`per_page` None: all, as the season pack
+    prints them), and the seasons per status."""
     rows = sql.seasons_with_steps(session, page, per_page)
     mix = sql.seasons_per_status(session)
     steps = ORDER[1:]
@@ -297,7 +299,7 @@ def workflow_status(session: Session, page: int = 1,
                       total=["All", sum(mix.values())])
     chart = charts.bar_chart("Seasons per status", [s.title for s in ORDER],
                              [("Seasons", [mix.get(s, 0) for s in ORDER])],
-                             fmt=lambda v: f"{v:,.0f}")
+                             kind=COUNT)
     return Report("workflow", "Workflow status of all seasons", charts=[chart],
                   tables=[mix_table, table], filters={"page": page})
 

@@ -202,9 +202,10 @@ def range_by_group(session: Session, season_id, group_of: dict) -> list:
         .group_by(key).order_by(key)).all()
 
 
-def seasons_with_steps(session: Session, page: int, per_page: int) -> list:
-    """A page of seasons (`season_code`, `name`, `status`, `start_date`, `end_date`) with
-    when each reached each status after the first (a column named by the status value)."""
+def seasons_with_steps(session: Session, page: int, per_page: int | None) -> list:
+    """A page of seasons (`season_code`, `name`, `status`, `start_date`, `end_date`; every
+    season when `per_page` is None) with when each reached each status after the first (a
+    column named by the status value)."""
     entered = [func.max(case((SeasonTransition.to_status == s, SeasonTransition.created_at)))
                .label(s.value) for s in ORDER[1:]]
     transitions = (select(SeasonTransition.season_id, *entered)
@@ -214,7 +215,7 @@ def seasons_with_steps(session: Session, page: int, per_page: int) -> list:
                Season.end_date, *[transitions.c[s.value] for s in ORDER[1:]])
         .outerjoin(transitions, transitions.c.season_id == Season.id)
         .order_by(Season.start_date.desc(), Season.season_code)
-        .limit(per_page).offset((page - 1) * per_page)).all()
+        .limit(per_page).offset((page - 1) * (per_page or 0))).all()
 
 
 def seasons_per_status(session: Session) -> dict:
