@@ -177,16 +177,26 @@ def category_breakdown(session: Session, season: Season, level: int = 1) -> Repo
 
 # 5. Cluster summary
 
+NO_CLUSTER = "(no cluster)"
+
+
 def cluster_summary(session: Session, season: Season) -> Report:
-    rows = sql.by_cluster(session, season.id)
-    figures = [(r, Figures.of(r)) for r in rows]
-    total = Figures.summed(rows)
+    # Summed from the location ranking's rows (exact sums of sums), so the two pages count
+    # the same locations, those without a plan included.
+    clusters: dict[str, list] = {}
+    for r in sql.location_rows(session, season.id):
+        clusters.setdefault(r.cluster, []).append(r)
+    rows = [(name or NO_CLUSTER, len(group), Figures.summed(group))
+            for name, group in sorted(clusters.items())]
+    total = Figures.summed([r for group in clusters.values() for r in group])
     table = Table("clusters", "Clusters", [Column("Cluster"), Column("Locations", COUNT),
                                            *FIGURE_COLUMNS],
-                  [[r.name, r.locations, *f.cells()] for r, f in figures],
-                  total=["All", sum(r.locations for r in rows), *total.cells()])
-    chart = charts.bar_chart("Budget utilisation by cluster", [r.name for r in rows],
-                             [("Utilisation", [f.utilisation for _, f in figures])], kind=PERCENT)
+                  [[name, n, *f.cells()] for name, n, f in rows],
+                  note="Locations: every location taking part, with or without a plan, as "
+                       "Location performance ranks them.",
+                  total=["All", sum(n for _, n, _ in rows), *total.cells()])
+    chart = charts.bar_chart("Budget utilisation by cluster", [name for name, _, _ in rows],
+                             [("Utilisation", [f.utilisation for _, _, f in rows])], kind=PERCENT)
     return Report("clusters", "Cluster summary", charts=[chart], tables=[table])
 
 
@@ -194,6 +204,7 @@ def cluster_summary(session: Session, season: Season) -> Report:
 
 RANKINGS = {"utilisation": "Budget utilisation", "sales": "Planned sales",
             "committed": "Committed", "fulfilment": "Fulfilment rate"}
+NO_PLAN = "no plan"
 
 
 def location_performance(session: Session, season: Season, by: str = "utilisation",
@@ -201,6 +212,7 @@ def location_performance(session: Session, season: Season, by: str = "utilisatio
     by = by if by in RANKINGS else "utilisation"
     top = min(max(top, 1), 100)
     figures = [(r, Figures.of(r)) for r in sql.location_rows(session, season.id)]
+    unplanned = sum(1 for r, _ in figures if not r.plans)
     # Sorted by the measure (the code breaks ties, as rows come by code and the sort is
     # stable); the bottom ones are the smallest first.
     figures.sort(key=lambda pair: getattr(pair[1], by), reverse=not worst)
@@ -208,10 +220,13 @@ def location_performance(session: Session, season: Season, by: str = "utilisatio
     which = "Bottom" if worst else "Top"
     table = Table("locations", f"{which} {top} locations by {RANKINGS[by].lower()}",
                   [Column("Rank", COUNT), Column("Code"), Column("Location"), Column("Cluster"),
-                   *FIGURE_COLUMNS],
-                  [[n, r.location_code, r.name, r.cluster, *f.cells()] for n, r, f in ranked])
+                   Column("Plan"), *FIGURE_COLUMNS],
+                  [[n, r.location_code, r.name, r.cluster, "" if r.plans else NO_PLAN,
+                    *f.cells()] for n, r, f in ranked],
+                  note=f"Ranked among all {len(figures):,} locations taking part; {unplanned:,} "
+                       f"of them have no plan (marked \"{NO_PLAN}\").")
     chart = charts.bar_chart(f"{which} {top} locations by {RANKINGS[by].lower()}",
-                             [r.name for _, r, _ in ranked],
+                             [r.name if r.plans else f"{r.name} ({NO_PLAN})" for _, r, _ in ranked],
                              [(RANKINGS[by], [getattr(f, by) for _, _, f in ranked])],
                              kind=PERCENT if by in ("utilisation", "fulfilment") else MONEY)
     return Report("locations", "Location performance", charts=[chart], tables=[table],

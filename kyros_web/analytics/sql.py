@@ -7,8 +7,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import (Date, Numeric, case, cast, func, literal, null, select, type_coerce,
-                        union_all)
+from sqlalchemy import (Date, Numeric, case, cast, func, literal, null, or_, select,
+                        type_coerce, union_all)
 from sqlalchemy.orm import Session
 
 from ..masterdata.models import Category, Cluster, Location
@@ -91,37 +91,28 @@ def by_category(session: Session, season_id) -> list:
                            .group_by(facts.c.category_id)).all()
 
 
-def by_cluster(session: Session, season_id) -> list:
-    """Figures per cluster: `name` ('(no cluster)' for none), `locations` taking part, sums."""
-    facts = season_facts(season_id)
-    grouped = (select(Location.cluster_id, *fact_sums(facts))
-               .join(Location, Location.id == facts.c.location_id)
-               .group_by(Location.cluster_id).subquery())
-    counts = (select(Location.cluster_id, func.count(SeasonLocation.id).label("n"))
-              .join(Location, Location.id == SeasonLocation.location_id)
-              .where(SeasonLocation.season_id == season_id)
-              .group_by(Location.cluster_id).subquery())
-    return session.execute(
-        select(func.coalesce(Cluster.name, "(no cluster)").label("name"),
-               func.coalesce(counts.c.n, 0).label("locations"), grouped)
-        .select_from(grouped)
-        .outerjoin(Cluster, Cluster.id == grouped.c.cluster_id)
-        .outerjoin(counts, counts.c.cluster_id == grouped.c.cluster_id)
-        .order_by(func.coalesce(Cluster.name, ""))).all()
-
-
 def location_rows(session: Session, season_id) -> list:
-    """Every location with season figures: `location_code`, `name`, `cluster`, then the sums.
-    The report ranks them by the same figures it shows (planning/otb.py), not by a second
-    formula written in SQL."""
+    """Every location of the season, whether or not it has a plan: those assigned to it and
+    any other a fact names. `location_code`, `name`, `cluster` ('' for none), `plans` (its
+    plan rows, 0 for none), then the sums (None where it has no facts). The report ranks
+    them by the same figures it shows (planning/otb.py), not by a second formula written in
+    SQL, and the cluster summary adds them up, so both count the same locations."""
     facts = season_facts(season_id)
     grouped = (select(facts.c.location_id, *fact_sums(facts))
                .group_by(facts.c.location_id).subquery())
+    plans = (select(SeasonPlan.location_id, func.count(SeasonPlan.id).label("n"))
+             .where(SeasonPlan.season_id == season_id)
+             .group_by(SeasonPlan.location_id).subquery())
+    assigned = select(SeasonLocation.location_id).where(SeasonLocation.season_id == season_id)
     return session.execute(
         select(Location.location_code, Location.name,
-               func.coalesce(Cluster.name, "").label("cluster"), grouped)
-        .join(Location, Location.id == grouped.c.location_id)
+               func.coalesce(Cluster.name, "").label("cluster"),
+               func.coalesce(plans.c.n, 0).label("plans"), grouped)
+        .select_from(Location)
+        .outerjoin(grouped, grouped.c.location_id == Location.id)
+        .outerjoin(plans, plans.c.location_id == Location.id)
         .outerjoin(Cluster, Cluster.id == Location.cluster_id)
+        .where(or_(Location.id.in_(assigned), grouped.c.location_id.is_not(None)))
         .order_by(Location.location_code)).all()
 
 

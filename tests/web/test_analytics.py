@@ -135,11 +135,11 @@ def test_cluster_summary(session, world):
 def test_location_ranking(session, world):
     top = reports.location_performance(session, world, by="utilisation", top=3).tables[0].rows
     assert [r[2] for r in top] == ["Store B", "Store A", "Store C"]
-    assert percent(top[0][10]) == "120.0 %" and percent(top[1][10]) == "11.5 %"
+    assert percent(top[0][11]) == "120.0 %" and percent(top[1][11]) == "11.5 %"
     bottom = reports.location_performance(session, world, by="utilisation", top=1, worst=True)
     assert [r[2] for r in bottom.tables[0].rows] == ["Store C"]
     by_sales = reports.location_performance(session, world, by="sales", top=2).tables[0].rows
-    assert [(r[2], r[4]) for r in by_sales] == [("Store A", D("10000.00")), ("Store B", D("5000.00"))]
+    assert [(r[2], r[5]) for r in by_sales] == [("Store A", D("10000.00")), ("Store B", D("5000.00"))]
 
 
 def test_po_status(session, world):
