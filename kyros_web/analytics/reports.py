@@ -16,10 +16,11 @@ from ..args import as_int
 from ..purchasing.models import POStatus
 from ..seasons.models import Season
 from ..seasons.workflow import ORDER
-from ..planning.otb import fulfilment, percent, utilisation
+from ..planning.otb import fulfilment, percent, ratio, utilisation
 from ..planning.rules import PRICE_BANDS
 from . import charts, sql
-from .report import COUNT, DATE, MONEY, MONTH, PERCENT, PO, Column, Kpi, Report, Table, band
+from .report import (COUNT, DATE, MONEY, MONTH, NUMBER, PERCENT, PO, Column, Kpi, Report, Table,
+                     band)
 
 ZERO = Decimal("0")
 
@@ -72,6 +73,63 @@ FIGURE_COLUMNS = [Column("Planned sales", MONEY), Column("Planned margin", PERCE
                   Column("Fulfilment", PERCENT)]
 
 
+@dataclass(frozen=True)
+class PlanFigures:
+    """The plan figures of a group of categories (SPEC §5 inputs Kyros holds): sums over its
+    plan rows and its OTB rows (all months)."""
+    plan_sales: Decimal
+    otb_sales: Decimal
+    markdowns: Decimal
+    opening: Decimal
+    txs: Decimal
+    turns_sales: Decimal
+
+    @classmethod
+    def summed(cls, rows) -> "PlanFigures":
+        return cls(*[sum((Decimal(getattr(r, name) or 0) for r in rows), ZERO)
+                     for name in ("plan_sales", "otb_sales", "markdowns", "opening", "txs",
+                                  "turns_sales")])
+
+    def cells(self) -> list:
+        """The figures in PLAN_COLUMNS order: planned markdown % (markdowns ÷ planned sales
+        of the OTB rows), stock-to-sales (opening stock ÷ those sales), turns weighted by the
+        plan rows' sales, and the plan-vs-OTB sales gap."""
+        return [self.plan_sales, self.otb_sales, self.plan_sales - self.otb_sales,
+                percent(self.markdowns, self.otb_sales), ratio(self.opening, self.otb_sales),
+                ratio(self.txs, self.turns_sales)]
+
+
+PLAN_COLUMNS = [Column("Planned sales (plans)", MONEY), Column("Planned sales (OTB)", MONEY),
+                Column("Sales gap (plans − OTB)", MONEY), Column("Planned markdown", PERCENT),
+                Column("Stock-to-sales", NUMBER), Column("Turns (sales-weighted)", NUMBER)]
+PLAN_NOTE = ("Planned sales (plans) is the plan rows' total; planned sales (OTB), markdowns "
+             "and opening stock add up the OTB rows over their months. Planned markdown = "
+             "markdowns ÷ planned sales (OTB); stock-to-sales = opening stock ÷ planned sales "
+             "(OTB); turns = the plan rows' inventory turns weighted by their planned sales; "
+             "sales gap = planned sales (plans) − planned sales (OTB).")
+
+
+def _plan_table(session: Session, season: Season, ancestor: dict, names: dict,
+                level: int) -> Table:
+    """The plan figures per category at `level` (`ancestor`: category id → its code there),
+    and in total."""
+    groups = _grouped(sql.plan_figures_by_category(session, season.id), ancestor)
+    total = PlanFigures.summed([r for group in groups.values() for r in group])
+    return Table("plan_figures", f"Plan figures by category at level {level}",
+                 [Column("Code"), Column("Category"), *PLAN_COLUMNS],
+                 [[code, names.get(code, ""), *PlanFigures.summed(group).cells()]
+                  for code, group in sorted(groups.items())],
+                 note=PLAN_NOTE, total=["All", "", *total.cells()])
+
+
+def _grouped(rows, ancestor: dict) -> dict[str, list]:
+    """Rows with a `category_id`, grouped by the code `ancestor` maps it to."""
+    groups: dict[str, list] = {}
+    for r in rows:
+        groups.setdefault(ancestor.get(r.category_id, ""), []).append(r)
+    return groups
+
+
 def _kpis(f: Figures, counts) -> list[Kpi]:
     return [Kpi("OTB (retail)", f.otb), Kpi("Committed", f.committed),
             Kpi("Remaining", f.remaining), Kpi("Received", f.received),
@@ -115,8 +173,11 @@ def _budget(session: Session, season: Season) -> tuple[Report, Figures]:
 
 def dashboard(session: Session, season: Season) -> Report:
     budget, f = _budget(session, season)
+    info, depth, _ = category_levels(session)
+    plan = _plan_table(session, season, _ancestor_map(info, depth, 1),
+                       {r.code: r.name for r in info.values()}, 1)
     return Report("dashboard", "Dashboard", kpis=_kpis(f, sql.po_counts(session, season.id)),
-                  charts=budget.charts, tables=budget.tables)
+                  charts=budget.charts, tables=[*budget.tables, plan])
 
 
 # 4. Category breakdown
@@ -155,9 +216,7 @@ def category_breakdown(session: Session, season: Season, level: int = 1) -> Repo
     # Grouped by category in SQL (a few dozen groups), rolled up to the level here: exact
     # sums of sums, and no per-fact CASE over the whole tree.
     ancestor = _ancestor_map(info, depth, level)
-    groups: dict[str, list] = {}
-    for r in sql.by_category(session, season.id):
-        groups.setdefault(ancestor.get(r.category_id, ""), []).append(r)
+    groups = _grouped(sql.by_category(session, season.id), ancestor)
     rows = [SimpleNamespace(code=code, figures=Figures.summed(group))
             for code, group in sorted(groups.items())]
     names = {r.code: r.name for r in info.values()}
@@ -171,7 +230,8 @@ def category_breakdown(session: Session, season: Season, level: int = 1) -> Repo
     chart = charts.bar_chart(f"Budget utilisation by category (level {level})",
                              [r.code for r in rows],
                              [("Utilisation", [r.figures.utilisation for r in rows])], kind=PERCENT)
-    return Report("categories", "Category breakdown", charts=[chart], tables=[table],
+    plan = _plan_table(session, season, ancestor, names, level)
+    return Report("categories", "Category breakdown", charts=[chart], tables=[table, plan],
                   filters={"level": level, "levels": list(range(1, max_depth + 1))})
 
 

@@ -91,6 +91,36 @@ def by_category(session: Session, season_id) -> list:
                            .group_by(facts.c.category_id)).all()
 
 
+def plan_figures_by_category(session: Session, season_id) -> list:
+    """The plan figures per category the plan or OTB rows name (`category_id`): from the OTB
+    rows, summed over their months, `otb_sales`, `markdowns` and `opening` (stock); from the
+    plan rows `plan_sales`, and for turns weighted by planned sales `txs` (turns × sales)
+    and `turns_sales` (the sales of the rows that have turns)."""
+    zero = literal(0)
+    rows = union_all(
+        select(OTBPlan.category_id, OTBPlan.planned_sales.label("otb_sales"),
+               OTBPlan.planned_markdowns.label("markdowns"), OTBPlan.opening_stock.label("opening"),
+               zero.label("plan_sales"), zero.label("txs"), zero.label("turns_sales"))
+        .where(OTBPlan.season_id == season_id),
+        select(SeasonPlan.category_id, zero, zero, zero, SeasonPlan.planned_sales,
+               func.coalesce(SeasonPlan.inventory_turns * SeasonPlan.planned_sales, 0),
+               case((SeasonPlan.inventory_turns.is_not(None), SeasonPlan.planned_sales),
+                    else_=0))
+        .where(SeasonPlan.season_id == season_id),
+    ).subquery("plan_rows")
+
+    def money(col):
+        return type_coerce(func.coalesce(func.sum(col), 0), Money).label(col.name)
+
+    # txs and turns_sales are divided by each other only: on SQLite both are in cents.
+    return session.execute(
+        select(rows.c.category_id, money(rows.c.otb_sales), money(rows.c.markdowns),
+               money(rows.c.opening), money(rows.c.plan_sales),
+               type_coerce(func.sum(rows.c.txs), Numeric()).label("txs"),
+               type_coerce(func.sum(rows.c.turns_sales), Numeric()).label("turns_sales"))
+        .group_by(rows.c.category_id)).all()
+
+
 def location_rows(session: Session, season_id) -> list:
     """Every location of the season, whether or not it has a plan: those assigned to it and
     any other a fact names. `location_code`, `name`, `cluster` ('' for none), `plans` (its

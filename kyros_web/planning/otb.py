@@ -64,3 +64,8 @@ def utilisation(committed: Decimal, otb: Decimal) -> Decimal:
 def fulfilment(received: Decimal, committed: Decimal) -> Decimal:
     """Fulfilment rate % = received ÷ committed × 100; 0 when nothing is committed."""
     return percent(received, committed)
+
+
+def ratio(part, whole) -> Decimal:
+    """part ÷ whole (stock-to-sales, weighted turns), under `percent`'s rule for a zero whole."""
+    return percent(part, whole) / HUNDRED
