@@ -51,15 +51,11 @@ def season(make, session):
                           planned_sales=sales, planned_margin="30", inventory_turns=turns).row
         approve_plans(session, admin, s.id, [row.id])
     advance_season(session, admin, s.id)
-    for loc, leaf, month, inputs in (
-            (a, l1, date(2026, 2, 1), ("8000", "800", "6000", "4000", "0")),
-            (a, l1, date(2026, 3, 1), ("2000", "200", "5000", "6000", "0")),
-            (a, l2, date(2026, 2, 1), ("1000", "0", "500", "500", "0")),
-            (b, l3, date(2026, 2, 1), ("4000", "1000", "2000", "3000", "0")),
-            (d, l3, date(2026, 3, 1), ("500", "0", "0", "0", "0"))):
-        make.otb_row(s, loc, leaf, month, **dict(zip(
-            ("planned_sales", "planned_markdowns", "planned_closing_stock", "opening_stock",
-             "on_order"), inputs)))
+    make.otb_rows(s, [(a, l1, date(2026, 2, 1), ("8000", "800", "6000", "4000", "0")),
+                      (a, l1, date(2026, 3, 1), ("2000", "200", "5000", "6000", "0")),
+                      (a, l2, date(2026, 2, 1), ("1000", "0", "500", "500", "0")),
+                      (b, l3, date(2026, 2, 1), ("4000", "1000", "2000", "3000", "0")),
+                      (d, l3, date(2026, 3, 1), ("500", "0", "0", "0", "0"))])
     advance_season(session, admin, s.id)
     for leaf in (l1, l2, l3, l4):
         upsert_range(session, admin, s.id, category_id=leaf.id, core_percent="60",
