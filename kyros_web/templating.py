@@ -41,6 +41,18 @@ def percent(value) -> str:
     return f"{round_percent(value):,} %"
 
 
+def count(value) -> str:
+    """1234 → '1,234'; blank for None."""
+    if value is None:
+        return ""
+    return f"{value:,}"
+
+
+def number(value) -> str:
+    """A ratio such as stock-to-sales or turns: 1234.565 → '1,234.57' (half-up)."""
+    return money(value)
+
+
 def day(value) -> str:
     if value is None:
         return ""
@@ -53,6 +65,23 @@ def day(value) -> str:
 
 def month(value) -> str:
     return value.strftime("%b %Y") if value else ""
+
+
+KIND_FORMATS = {"money": money, "percent": percent, "count": count, "number": number,
+                "date": day, "month": month}
+
+
+def figure(value, kind: str) -> str:
+    """A figure as every table cell, KPI and chart tooltip shows it, by its kind (the column
+    kinds of analytics/report.py); text kinds as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, Ratio):
+        if value.value is None:
+            return percent(value)  # the word, with its reason as a tooltip
+        value = value.value
+    show = KIND_FORMATS.get(kind)
+    return show(value) if show else str(value)
 
 
 def safe_cell(value):
@@ -75,5 +104,5 @@ def audit_value(value) -> str:
     return str(value)
 
 
-FILTERS = {"money": money, "percent": percent, "day": day, "month": month,
-           "audit_value": audit_value}
+FILTERS = {"money": money, "percent": percent, "count": count, "day": day, "month": month,
+           "figure": figure, "audit_value": audit_value}

@@ -84,6 +84,14 @@ class Factory:
                              core_percent="60", fashion_percent="40",
                              price_bands={"low": "30", "mid": "50", "high": "20"})
 
+    def otb_rows(self, season, rows):
+        """OTB rows from (location, leaf, month, (sales, markdowns, closing stock, opening
+        stock, on order)) tuples, the order of the SPEC §5 formula."""
+        for location, leaf, month, inputs in rows:
+            self.otb_row(season, location, leaf, month, **dict(zip(
+                ("planned_sales", "planned_markdowns", "planned_closing_stock", "opening_stock",
+                 "on_order"), inputs)))
+
     def otb_row(self, season, location, leaf, month, **inputs):
         inputs.setdefault("planned_markdowns", "0")
         return upsert_otb(self.session, self.admin, season.id, location_id=location.id,

@@ -1,17 +1,20 @@
 """Inline SVG charts drawn on the server: grouped and stacked bars with axes, a legend, a
 `<title>` on every bar for its value, and fill patterns that still tell series apart in
-black and white. Geometry uses floats; every label shows the exact figure."""
+black and white. Geometry uses floats; every tooltip shows the figure as the table does
+(templating.figure), and category labels are drawn whole."""
 from __future__ import annotations
 
 import hashlib
-import math
 from decimal import Decimal
-
+import math
 from markupsafe import Markup, escape
 
 from ..ratios import Ratio
+from ..templating import figure
+from .report import MONEY, PERCENT
 
 WIDTH, HEIGHT = 760, 300
+AXIS_UNITS = {PERCENT: " %"}
 LEFT, RIGHT, TOP, BOTTOM = 80, 16, 16, 70
 PATTERNS = """<defs>
 <pattern id="p0" width="6" height="6" patternUnits="userSpaceOnUse"><rect width="6" height="6" fill="#1f4e79"/></pattern>
@@ -39,10 +42,28 @@ def _short(value: float) -> str:
     return f"{value:g}"
 
 
+# Category labels are drawn whole, slanted at 30°: the space below the plot and left of it
+# grows to fit the longest one (an estimate of the glyphs' width at 11 px).
+CHAR_W = 6.2
+SIN30, COS30 = 0.5, 0.866
+
+
+def _label_room(labels: list[str], slot: float) -> tuple[float, float]:
+    """(height below the plot, width needed left of the frame) for the slanted labels."""
+    longest = max((len(label) for label in labels), default=0) * CHAR_W
+    below = max(BOTTOM, 24 + longest * SIN30)
+    first = len(labels[0]) * CHAR_W * COS30 if labels else 0
+    return below, max(0.0, first - (LEFT + slot / 2) + 4)
+
+
 def _frame(title: str, labels: list[str], top: float, body: list[str], legend: list[str],
            unit: str) -> Markup:
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + 24 * ((len(legend) + 3) // 4)}" '
+    slot = plot_w / max(len(labels), 1)
+    below, left_pad = _label_room(labels, slot)
+    legend_y = TOP + plot_h + below
+    height = legend_y + 24 * ((len(legend) + 3) // 4)
+    parts = [f'<svg class="chart" viewBox="{-left_pad:.1f} 0 {WIDTH + left_pad:.1f} {height:.1f}" '
              f'role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
              f"<title>{escape(title)}</title>", PATTERNS]
     for i in range(5):
@@ -55,18 +76,16 @@ def _frame(title: str, labels: list[str], top: float, body: list[str], legend: l
     parts.append(f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}" stroke="#333"/>')
     parts.append(f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" '
                  f'stroke="#333"/>')
-    slot = plot_w / max(len(labels), 1)
     for i, label in enumerate(labels):
         x = LEFT + slot * i + slot / 2
-        text = label if len(label) <= 14 else label[:13] + "…"
         parts.append(f'<text x="{x:.1f}" y="{TOP + plot_h + 14}" font-size="11" text-anchor="end" '
-                     f'transform="rotate(-30 {x:.1f} {TOP + plot_h + 14})">{escape(text)}</text>')
+                     f'transform="rotate(-30 {x:.1f} {TOP + plot_h + 14})">{escape(label)}</text>')
     parts.extend(body)
     for i, name in enumerate(legend):
         lx = LEFT + (i % 4) * 170
-        ly = HEIGHT + 4 + 24 * (i // 4)
-        parts.append(f'<rect x="{lx}" y="{ly}" width="16" height="12" fill="url(#p{i % 5})" '
-                     f'stroke="#333"/><text x="{lx + 22}" y="{ly + 11}" font-size="12">'
+        ly = legend_y + 4 + 24 * (i // 4)
+        parts.append(f'<rect x="{lx}" y="{ly:.1f}" width="16" height="12" fill="url(#p{i % 5})" '
+                     f'stroke="#333"/><text x="{lx + 22}" y="{ly + 11:.1f}" font-size="12">'
                      f"{escape(name)}</text>")
     parts.append("</svg>")
     # Pattern ids unique per chart: a page holds several charts.
@@ -80,17 +99,19 @@ def _number(value) -> Decimal:
     return Decimal(value or 0)
 
 
-def _said(value, fmt, unit: str) -> str:
-    """A bar's value as its tooltip says it."""
-    if isinstance(value, Ratio) and value.value is None:
-        return value.word
-    return f"{fmt(_number(value))}{unit}"
+def _tooltip(series: str, label: str, value, kind: str) -> str:
+    """A bar's `<title>`: the figure written exactly as the table beside the chart shows it (a
+    Ratio with no number: its word)."""
+    said = (value.word if isinstance(value, Ratio) and value.value is None
+            else figure(value, kind))
+    return f"<title>{escape(series)}, {escape(label)}: {escape(said)}</title>"
 
 
-def bar_chart(title: str, labels: list[str], series: list[tuple[str, list]], unit: str = "",
-              fmt=lambda v: f"{v:,.2f}") -> Markup:
-    """Grouped bars: one group per label, one bar per series. Negative values draw as 0; a
-    Ratio with no number (over budget, n/a) draws no bar and says its word."""
+def bar_chart(title: str, labels: list[str], series: list[tuple[str, list]],
+              kind: str = MONEY) -> Markup:
+    """Grouped bars: one group per label, one bar per series, its figures of `kind` (a column
+    kind). Negative values draw as 0; a Ratio with no number (over budget, n/a) draws no bar
+    and says its word."""
     values = [float(_number(v)) for _, vs in series for v in vs]
     top = _nice_max(max(values + [0]))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -104,13 +125,12 @@ def bar_chart(title: str, labels: list[str], series: list[tuple[str, list]], uni
             x = LEFT + slot * i + slot * 0.1 + bar_w * s
             body.append(f'<rect x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar_w:.1f}" '
                         f'height="{h:.1f}" fill="url(#p{s % 5})" stroke="#333" stroke-width="0.6">'
-                        f"<title>{escape(name)}, {escape(labels[i])}: "
-                        f"{escape(_said(raw, fmt, unit))}</title></rect>")
-    return _frame(title, labels, top, body, [n for n, _ in series], unit)
+                        f"{_tooltip(name, labels[i], raw, kind)}</rect>")
+    return _frame(title, labels, top, body, [n for n, _ in series], AXIS_UNITS.get(kind, ""))
 
 
 def stacked_chart(title: str, labels: list[str], series: list[tuple[str, list]],
-                  unit: str = " %") -> Markup:
+                  kind: str = PERCENT) -> Markup:
     """Stacked bars, e.g. a price band mix adding up to 100 % per label."""
     totals = [sum(float(vs[i] or 0) for _, vs in series) for i in range(len(labels))]
     top = _nice_max(max(totals + [0]))
@@ -125,7 +145,7 @@ def stacked_chart(title: str, labels: list[str], series: list[tuple[str, list]],
             y = TOP + plot_h - plot_h * base / top - h
             body.append(f'<rect x="{LEFT + slot * i + slot * 0.2:.1f}" y="{y:.1f}" '
                         f'width="{slot * 0.6:.1f}" height="{h:.1f}" fill="url(#p{s % 5})" '
-                        f'stroke="#333" stroke-width="0.6"><title>{escape(name)}, {escape(label)}: '
-                        f"{Decimal(vs[i] or 0):,.1f}{escape(unit)}</title></rect>")
+                        f'stroke="#333" stroke-width="0.6">{_tooltip(name, label, vs[i], kind)}'
+                        f"</rect>")
             base += v
-    return _frame(title, labels, top, body, [n for n, _ in series], unit)
+    return _frame(title, labels, top, body, [n for n, _ in series], AXIS_UNITS.get(kind, ""))

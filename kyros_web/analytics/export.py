@@ -91,4 +91,4 @@ def workbook(tables: list[tuple[str, Table]], header: list[str] | None = None) -
 
 
 def report_workbook(report: Report, header: list[str]) -> bytes:
-    return workbook([(t.title, t) for t in report.tables], header)
+    return workbook([(t.title, t) for t in report.exported], header)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+KPI_TABLE = "kpis"
+
 # Column kinds decide formatting on screen and cell types in exports.
 TEXT, MONEY, PERCENT, COUNT, DATE, MONTH, NUMBER = ("text", "money", "percent", "count", "date",
                                                     "month", "number")
+PO = "po"  # a PO number: text in exports, a link to the PO on a page
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,16 @@ class Report:
     filters: dict = field(default_factory=dict)  # shown in the print header
 
     def table(self, name: str) -> Table:
-        return next(t for t in self.tables if t.name == name)
+        return next(t for t in self.exported if t.name == name)
+
+    @property
+    def exported(self) -> list[Table]:
+        """What an export of the page holds: its KPIs as a one-row table (a column per KPI,
+        typed by its kind), then its tables."""
+        if not self.kpis:
+            return self.tables
+        return [Table(KPI_TABLE, "Key figures", [Column(k.label, k.kind) for k in self.kpis],
+                      [[k.value for k in self.kpis]]), *self.tables]
 
 
 def band(mix: dict, name: str) -> Decimal | None:

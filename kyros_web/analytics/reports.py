@@ -17,13 +17,15 @@ from ..purchasing.models import POStatus
 from ..seasons.models import Season
 from ..seasons.workflow import ORDER
 from ..values import months_between
-from ..planning.otb import fulfilment, percent, remaining, utilisation
+from ..planning.otb import fulfilment, percent, ratio, remaining, utilisation
 from ..ratios import Ratio
 from ..planning.rules import PRICE_BANDS
 from . import charts, sql
-from .report import COUNT, DATE, MONEY, MONTH, PERCENT, Column, Kpi, Report, Table, band
+from .report import (COUNT, DATE, MONEY, MONTH, NUMBER, PERCENT, PO, Column, Kpi, Report, Table,
+                     band)
 
 ZERO = Decimal("0")
+ONE = Decimal("1")
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,63 @@ POSITIONS_NOTE = ("A cell is a location × leaf category × month. Net remaining
                   "“over budget” when goods are committed, “—” when nothing is.")
 
 
+@dataclass(frozen=True)
+class PlanFigures:
+    """The plan figures of a group of categories (SPEC §5 inputs Kyros holds): sums over its
+    plan rows and its OTB rows (all months)."""
+    plan_sales: Decimal
+    otb_sales: Decimal
+    markdowns: Decimal
+    opening: Decimal
+    txs: Decimal
+    turns_sales: Decimal
+
+    @classmethod
+    def summed(cls, rows) -> "PlanFigures":
+        return cls(*[sum((Decimal(getattr(r, name) or 0) for r in rows), ZERO)
+                     for name in ("plan_sales", "otb_sales", "markdowns", "opening", "txs",
+                                  "turns_sales")])
+
+    def cells(self) -> list:
+        """The figures in PLAN_COLUMNS order: planned markdown % (markdowns ÷ planned sales
+        of the OTB rows), stock-to-sales (opening stock ÷ those sales), turns weighted by the
+        plan rows' sales, and the plan-vs-OTB sales gap."""
+        return [self.plan_sales, self.otb_sales, self.plan_sales - self.otb_sales,
+                ratio(self.markdowns, self.otb_sales), ratio(self.opening, self.otb_sales, per=ONE),
+                ratio(self.txs, self.turns_sales, per=ONE, of="planned sales with turns")]
+
+
+PLAN_COLUMNS = [Column("Planned sales (plans)", MONEY), Column("Planned sales (OTB)", MONEY),
+                Column("Sales gap (plans − OTB)", MONEY), Column("Planned markdown", PERCENT),
+                Column("Stock-to-sales", NUMBER), Column("Turns (sales-weighted)", NUMBER)]
+PLAN_NOTE = ("Planned sales (plans) is the plan rows' total; planned sales (OTB), markdowns "
+             "and opening stock add up the OTB rows over their months. Planned markdown = "
+             "markdowns ÷ planned sales (OTB); stock-to-sales = opening stock ÷ planned sales "
+             "(OTB); turns = the plan rows' inventory turns weighted by their planned sales; "
+             "sales gap = planned sales (plans) − planned sales (OTB).")
+
+
+def _plan_table(session: Session, season: Season, ancestor: dict, names: dict,
+                level: int) -> Table:
+    """The plan figures per category at `level` (`ancestor`: category id → its code there),
+    and in total."""
+    groups = _grouped(sql.plan_figures_by_category(session, season.id), ancestor)
+    total = PlanFigures.summed([r for group in groups.values() for r in group])
+    return Table("plan_figures", f"Plan figures by category at level {level}",
+                 [Column("Code"), Column("Category"), *PLAN_COLUMNS],
+                 [[code, names.get(code, ""), *PlanFigures.summed(group).cells()]
+                  for code, group in sorted(groups.items())],
+                 note=PLAN_NOTE, total=["All", "", *total.cells()])
+
+
+def _grouped(rows, ancestor: dict) -> dict[str, list]:
+    """Rows with a `category_id`, grouped by the code `ancestor` maps it to."""
+    groups: dict[str, list] = {}
+    for r in rows:
+        groups.setdefault(ancestor.get(r.category_id, ""), []).append(r)
+    return groups
+
+
 def _kpis(f: Figures, counts) -> list[Kpi]:
     return [Kpi("OTB (retail)", f.otb), Kpi("Committed", f.committed),
             Kpi("Net remaining", f.remaining), Kpi("Open to buy", f.open_to_buy),
@@ -142,8 +201,11 @@ def _budget(session: Session, season: Season) -> tuple[Report, Figures]:
 
 def dashboard(session: Session, season: Season) -> Report:
     budget, f = _budget(session, season)
+    info, depth, _ = category_levels(session)
+    plan = _plan_table(session, season, _ancestor_map(info, depth, 1),
+                       {r.code: r.name for r in info.values()}, 1)
     return Report("dashboard", "Dashboard", kpis=_kpis(f, sql.po_counts(session, season.id)),
-                  charts=budget.charts, tables=budget.tables)
+                  charts=budget.charts, tables=[*budget.tables, plan])
 
 
 # 4. Category breakdown
@@ -182,9 +244,7 @@ def category_breakdown(session: Session, season: Season, level: int = 1) -> Repo
     # Grouped by category in SQL (a few dozen groups), rolled up to the level here: exact
     # sums of sums, and no per-fact CASE over the whole tree.
     ancestor = _ancestor_map(info, depth, level)
-    groups: dict[str, list] = {}
-    for r in sql.by_category(session, season.id):
-        groups.setdefault(ancestor.get(r.category_id, ""), []).append(r)
+    groups = _grouped(sql.by_category(session, season.id), ancestor)
     rows = [SimpleNamespace(code=code, figures=Figures.summed(group))
             for code, group in sorted(groups.items())]
     names = {r.code: r.name for r in info.values()}
@@ -200,25 +260,37 @@ def category_breakdown(session: Session, season: Season, level: int = 1) -> Repo
                          for r in rows])
     chart = charts.bar_chart(f"Budget utilisation by category (level {level})",
                              [r.code for r in rows],
-                             [("Utilisation", [r.figures.utilisation for r in rows])], unit=" %")
-    return Report("categories", "Category breakdown", charts=[chart], tables=[table],
+                             [("Utilisation", [r.figures.utilisation for r in rows])], kind=PERCENT)
+    plan = _plan_table(session, season, ancestor, names, level)
+    return Report("categories", "Category breakdown", charts=[chart], tables=[table, plan],
                   filters={"level": level, "levels": list(range(1, max_depth + 1))})
 
 
 # 5. Cluster summary
 
+NO_CLUSTER = "(no cluster)"
+
+
 def cluster_summary(session: Session, season: Season) -> Report:
-    rows = sql.by_cluster(session, season.id)
-    figures = [(r, Figures.of(r)) for r in rows]
-    total = Figures.summed(rows)
+    # Summed from the location ranking's rows (exact sums of sums), so the two pages count
+    # the same locations, those without a plan included.
+    clusters: dict[tuple, list] = {}
+    for r in sql.location_rows(session, season.id):
+        clusters.setdefault((r.cluster, r.cluster_id), []).append(r)
+    rows = [(name or NO_CLUSTER, cluster_id, len(group), Figures.summed(group))
+            for (name, cluster_id), group in sorted(clusters.items(), key=lambda c: c[0][0])]
+    total = Figures.summed([r for group in clusters.values() for r in group])
     table = Table("clusters", "Clusters", [Column("Cluster"), Column("Locations", COUNT),
                                            *FIGURE_COLUMNS],
-                  [[r.name, r.locations, *f.cells()] for r, f in figures],
-                  note=POSITIONS_NOTE, total=["All", sum(r.locations for r in rows), *total.cells()],
-                  links=[{"cluster": str(r.cluster_id)} if r.cluster_id else None
-                         for r, _ in figures])
-    chart = charts.bar_chart("Budget utilisation by cluster", [r.name for r in rows],
-                             [("Utilisation", [f.utilisation for _, f in figures])], unit=" %")
+                  [[name, n, *f.cells()] for name, _, n, f in rows],
+                  note=POSITIONS_NOTE + " Locations: every location taking part, with or "
+                       "without a plan, as Location performance ranks them.",
+                  total=["All", sum(n for _, _, n, _ in rows), *total.cells()],
+                  links=[{"cluster": str(cluster_id)} if cluster_id else None
+                         for _, cluster_id, _, _ in rows])
+    chart = charts.bar_chart("Budget utilisation by cluster", [name for name, _, _, _ in rows],
+                             [("Utilisation", [f.utilisation for _, _, _, f in rows])],
+                             kind=PERCENT)
     return Report("clusters", "Cluster summary", charts=[chart], tables=[table])
 
 
@@ -226,6 +298,7 @@ def cluster_summary(session: Session, season: Season) -> Report:
 
 RANKINGS = {"utilisation": "Budget utilisation", "sales": "Planned sales",
             "committed": "Committed", "fulfilment": "Fulfilment rate"}
+NO_PLAN = "no plan"
 
 
 def location_performance(session: Session, season: Season, by: str = "utilisation",
@@ -233,6 +306,7 @@ def location_performance(session: Session, season: Season, by: str = "utilisatio
     by = by if by in RANKINGS else "utilisation"
     top = min(max(top, 1), 100)
     figures = [(r, Figures.of(r)) for r in sql.location_rows(session, season.id)]
+    unplanned = sum(1 for r, _ in figures if not r.plans)
     # Sorted by the measure (the code breaks ties, as rows come by code and the sort is
     # stable); the bottom ones are the smallest first.
     figures.sort(key=lambda pair: _ranked(getattr(pair[1], by), worst))
@@ -240,14 +314,16 @@ def location_performance(session: Session, season: Season, by: str = "utilisatio
     which = "Bottom" if worst else "Top"
     table = Table("locations", f"{which} {top} locations by {RANKINGS[by].lower()}",
                   [Column("Rank", COUNT), Column("Code"), Column("Location"), Column("Cluster"),
-                   *FIGURE_COLUMNS],
-                  [[n, r.location_code, r.name, r.cluster, *f.cells()] for n, r, f in ranked],
-                  note=POSITIONS_NOTE,
+                   Column("Plan"), *FIGURE_COLUMNS],
+                  [[n, r.location_code, r.name, r.cluster, "" if r.plans else NO_PLAN,
+                    *f.cells()] for n, r, f in ranked],
+                  note=f"Ranked among all {len(figures):,} locations taking part; {unplanned:,} "
+                       f"of them have no plan (marked \"{NO_PLAN}\"). " + POSITIONS_NOTE,
                   links=[{"location": str(r.location_id)} for _, r, _ in ranked])
     chart = charts.bar_chart(f"{which} {top} locations by {RANKINGS[by].lower()}",
-                             [r.name for _, r, _ in ranked],
+                             [r.name if r.plans else f"{r.name} ({NO_PLAN})" for _, r, _ in ranked],
                              [(RANKINGS[by], [getattr(f, by) for _, _, f in ranked])],
-                             unit=" %" if by in ("utilisation", "fulfilment") else "")
+                             kind=PERCENT if by in ("utilisation", "fulfilment") else MONEY)
     return Report("locations", "Location performance", charts=[chart], tables=[table],
                   filters={"by": by, "top": top, "order": "bottom" if worst else "top"})
 
@@ -282,7 +358,7 @@ def po_status(session: Session, season: Season, as_of: date | None = None) -> Re
                                          Column("PO value", MONEY)],
               [[r.source.title, r.count, r.value] for r in found.by_source]),
         Table("partial", "Partly received (largest 50)",
-              [Column("PO"), Column("Supplier"), Column("Due", DATE), Column("PO value", MONEY),
+              [Column("PO", PO), Column("Supplier"), Column("Due", DATE), Column("PO value", MONEY),
                Column("Received", MONEY), Column("Received share", PERCENT)],
               [[r.po_number, r.supplier or "", r.delivery_date, r.po_value, r.received,
                 percent(r.received, r.po_value)] for r in found.partial]),
@@ -326,7 +402,9 @@ WORKFLOW_PAGE_SIZE = 25
 
 
 def workflow_status(session: Session, page: int = 1,
-                    per_page: int = WORKFLOW_PAGE_SIZE) -> Report:
+                    per_page: int | None = WORKFLOW_PAGE_SIZE) -> Report:
+    """Every season's steps, a page at a time (`per_page` None: all, as the season pack
+    prints them), and the seasons per status."""
     rows = sql.seasons_with_steps(session, page, per_page)
     mix = sql.seasons_per_status(session)
     steps = ORDER[1:]
@@ -341,7 +419,7 @@ def workflow_status(session: Session, page: int = 1,
                       total=["All", sum(mix.values())])
     chart = charts.bar_chart("Seasons per status", [s.title for s in ORDER],
                              [("Seasons", [mix.get(s, 0) for s in ORDER])],
-                             fmt=lambda v: f"{v:,.0f}")
+                             kind=COUNT)
     return Report("workflow", "Workflow status of all seasons", charts=[chart],
                   tables=[mix_table, table], filters={"page": page})
 

@@ -7,8 +7,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import (Date, Numeric, case, cast, func, literal, null, select, type_coerce,
-                        union_all)
+from sqlalchemy import (Date, Numeric, case, cast, func, literal, null, or_, select,
+                        type_coerce, union_all)
 from sqlalchemy.orm import Session
 
 from ..masterdata.models import Category, Cluster, Location
@@ -114,37 +114,59 @@ def by_category(session: Session, season_id) -> list:
                            .group_by(facts.c.category_id)).all()
 
 
-def by_cluster(session: Session, season_id) -> list:
-    """Figures per cluster: `name` ('(no cluster)' for none), `locations` taking part, sums."""
-    facts = season_facts(season_id)
-    grouped = (select(Location.cluster_id, *fact_sums(facts))
-               .join(Location, Location.id == facts.c.location_id)
-               .group_by(Location.cluster_id).subquery())
-    counts = (select(Location.cluster_id, func.count(SeasonLocation.id).label("n"))
-              .join(Location, Location.id == SeasonLocation.location_id)
-              .where(SeasonLocation.season_id == season_id)
-              .group_by(Location.cluster_id).subquery())
+def plan_figures_by_category(session: Session, season_id) -> list:
+    """The plan figures per category the plan or OTB rows name (`category_id`): from the OTB
+    rows, summed over their months, `otb_sales`, `markdowns` and `opening` (stock); from the
+    plan rows `plan_sales`, and for turns weighted by planned sales `txs` (turns × sales)
+    and `turns_sales` (the sales of the rows that have turns)."""
+    zero = literal(0)
+    rows = union_all(
+        select(OTBPlan.category_id, OTBPlan.planned_sales.label("otb_sales"),
+               OTBPlan.planned_markdowns.label("markdowns"), OTBPlan.opening_stock.label("opening"),
+               zero.label("plan_sales"), zero.label("txs"), zero.label("turns_sales"))
+        .where(OTBPlan.season_id == season_id),
+        select(SeasonPlan.category_id, zero, zero, zero, SeasonPlan.planned_sales,
+               func.coalesce(SeasonPlan.inventory_turns * SeasonPlan.planned_sales, 0),
+               case((SeasonPlan.inventory_turns.is_not(None), SeasonPlan.planned_sales),
+                    else_=0))
+        .where(SeasonPlan.season_id == season_id),
+    ).subquery("plan_rows")
+
+    def money(col):
+        return type_coerce(func.coalesce(func.sum(col), 0), Money).label(col.name)
+
+    # txs and turns_sales are divided by each other only: on SQLite both are in cents.
     return session.execute(
-        select(func.coalesce(Cluster.name, "(no cluster)").label("name"),
-               func.coalesce(counts.c.n, 0).label("locations"), grouped)
-        .select_from(grouped)
-        .outerjoin(Cluster, Cluster.id == grouped.c.cluster_id)
-        .outerjoin(counts, counts.c.cluster_id == grouped.c.cluster_id)
-        .order_by(func.coalesce(Cluster.name, ""))).all()
+        select(rows.c.category_id, money(rows.c.otb_sales), money(rows.c.markdowns),
+               money(rows.c.opening), money(rows.c.plan_sales),
+               type_coerce(func.sum(rows.c.txs), Numeric()).label("txs"),
+               type_coerce(func.sum(rows.c.turns_sales), Numeric()).label("turns_sales"))
+        .group_by(rows.c.category_id)).all()
 
 
 def location_rows(session: Session, season_id) -> list:
-    """Every location with season figures: `location_code`, `name`, `cluster`, then the sums.
-    The report ranks them by the same figures it shows (planning/otb.py), not by a second
-    formula written in SQL."""
+    """Every location of the season, whether or not it has a plan: those assigned to it and
+    any other a fact names. `location_code`, `name`, `cluster` ('' for none), `plans` (its
+    plan rows, 0 for none), then the sums (None where it has no facts). The report ranks
+    them by the same figures it shows (planning/otb.py), not by a second formula written in
+    SQL, and the cluster summary adds them up, so both count the same locations."""
     facts = season_facts(season_id)
     grouped = (select(facts.c.location_id, *fact_sums(facts))
                .group_by(facts.c.location_id).subquery())
+    plans = (select(SeasonPlan.location_id, func.count(SeasonPlan.id).label("n"))
+             .where(SeasonPlan.season_id == season_id)
+             .group_by(SeasonPlan.location_id).subquery())
+    assigned = select(SeasonLocation.location_id).where(SeasonLocation.season_id == season_id)
     return session.execute(
-        select(Location.location_code, Location.name,
-               func.coalesce(Cluster.name, "").label("cluster"), grouped)
-        .join(Location, Location.id == grouped.c.location_id)
+        select(Location.id.label("location_id"), Location.location_code, Location.name,
+               Location.cluster_id, func.coalesce(Cluster.name, "").label("cluster"),
+               func.coalesce(plans.c.n, 0).label("plans"),
+               *(c for c in grouped.c if c.name != "location_id"))
+        .select_from(Location)
+        .outerjoin(grouped, grouped.c.location_id == Location.id)
+        .outerjoin(plans, plans.c.location_id == Location.id)
         .outerjoin(Cluster, Cluster.id == Location.cluster_id)
+        .where(or_(Location.id.in_(assigned), grouped.c.location_id.is_not(None)))
         .order_by(Location.location_code)).all()
 
 
@@ -225,9 +247,10 @@ def range_by_group(session: Session, season_id, group_of: dict) -> list:
         .group_by(key).order_by(key)).all()
 
 
-def seasons_with_steps(session: Session, page: int, per_page: int) -> list:
-    """A page of seasons (`season_code`, `name`, `status`, `start_date`, `end_date`) with
-    when each reached each status after the first (a column named by the status value)."""
+def seasons_with_steps(session: Session, page: int, per_page: int | None) -> list:
+    """A page of seasons (`season_code`, `name`, `status`, `start_date`, `end_date`; every
+    season when `per_page` is None) with when each reached each status after the first (a
+    column named by the status value)."""
     entered = [func.max(case((SeasonTransition.to_status == s, SeasonTransition.created_at)))
                .label(s.value) for s in ORDER[1:]]
     transitions = (select(SeasonTransition.season_id, *entered)
@@ -237,7 +260,7 @@ def seasons_with_steps(session: Session, page: int, per_page: int) -> list:
                Season.end_date, *[transitions.c[s.value] for s in ORDER[1:]])
         .outerjoin(transitions, transitions.c.season_id == Season.id)
         .order_by(Season.start_date.desc(), Season.season_code)
-        .limit(per_page).offset((page - 1) * per_page)).all()
+        .limit(per_page).offset((page - 1) * (per_page or 0))).all()
 
 
 def seasons_per_status(session: Session) -> dict:

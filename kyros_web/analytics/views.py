@@ -46,7 +46,7 @@ def _export(report, header: list[str], name: str):
     fmt = request.args.get("format")
     if fmt == "csv":
         table_name = request.args.get("table") or report.tables[0].name
-        table = next((t for t in report.tables if t.name == table_name), None)
+        table = next((t for t in report.exported if t.name == table_name), None)
         if table is None:
             abort(404)
         return csv_file(export.table_csv(table), f"{name}-{table.name}.csv")
@@ -103,7 +103,10 @@ def data_workbook(code: str):
 
 
 def _pack(season):
-    return [_build(page, season) for page in reports.PAGES], _fingerprint(season)
+    """The pack's reports: the season's pages, then the workflow status of every season (not
+    cached with the season's figures: other seasons move it)."""
+    built = [_build(page, season) for page in reports.PAGES]
+    return [*built, reports.workflow_status(db.session, per_page=None)], _fingerprint(season)
 
 
 @bp.get("/<code>/pack")
@@ -122,7 +125,7 @@ def pack_workbook(code: str):
     """The season pack as one workbook: every table of every page."""
     season = get_season(db.session, code)
     built, print_ = _pack(season)
-    tables = [(f"{r.title[:14]} {t.title}", t) for r in built for t in r.tables]
+    tables = [(f"{r.title[:14]} {t.title}", t) for r in built for t in r.exported]
     body = export.workbook(tables, [f"Season pack {season.season_code} {season.name} "
                                     f"({season.status.title})", f"Fingerprint {print_}",
                                     f"Printed {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"])

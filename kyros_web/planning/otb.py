@@ -95,3 +95,14 @@ def over_bought(remaining_: Decimal) -> Decimal:
     """How far a cell's committed passed its OTB (a cell with POs and no OTB row has OTB 0):
     minus its remaining when negative, else 0. Net remaining = open to buy − over-bought."""
     return max(-remaining_, ZERO)
+
+
+def ratio(part, whole, *, per: Decimal = HUNDRED, of: str = "planned sales") -> Ratio:
+    """part ÷ whole × 100 (planned markdown %), or part ÷ whole with `per` 1 (stock-to-sales,
+    weighted turns); "—" when both are 0, "n/a" when only the whole is 0 (`of` names it)."""
+    share = percent(part, whole)
+    if share is not None:
+        return Ratio(share * per / HUNDRED)
+    if not part:
+        return Ratio(None, NOTHING, f"No {of} and nothing to divide by it.")
+    return Ratio(None, UNDEFINED, f"There are no {of} to divide by.")

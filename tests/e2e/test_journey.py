@@ -163,8 +163,13 @@ def test_the_main_journey(server, browser, js, tmp_path):
         planner.goto(f"{base}/analytics/{code}/")
         pdf = tmp_path / "dashboard.pdf"
         planner.pdf(path=str(pdf), format="A4")
-        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                              text=True).stdout
         assert code in text and "Dashboard" in text and "Log out" not in text
+        # Each KPI on one line: its label, then its figure whole.
+        for kpi in (r"Budget utilisation +[\d.,]+ %", r"Open or partly received +\d+",
+                    r"Planned margin \(sales-weighted\) +[\d.,]+ %"):
+            assert re.search(kpi, text), kpi
 
     viewer = log_in(browser, base, "viewer", js)
     otb_by_month(viewer, base, code)

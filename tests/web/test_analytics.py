@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from kyros_web.analytics import reports
 from kyros_web.analytics.data import fingerprint
-from kyros_web.planning.services import approve_plans, upsert_otb, upsert_plan, upsert_range
+from kyros_web.planning.services import approve_plans, upsert_plan, upsert_range
 from kyros_web.purchasing.services import cancel_po, close_po, create_grn, create_po
 from kyros_web.seasons.services import advance_season, assign_locations, create_season
 from kyros_web.templating import percent
@@ -45,14 +45,10 @@ def world(make, session):
                           planned_sales=sales, planned_margin=margin).row
         approve_plans(session, admin, s.id, [row.id])
     advance_season(session, admin, s.id)
-    for loc, leaf, month, inputs in (
-            (a, l1, date(2026, 2, 1), ("100000", "0", "50000", "30000", "10000")),
-            (a, l2, date(2026, 3, 1), ("1000", "0", "0", "0", "0")),
-            (b, l3, date(2026, 2, 1), ("5000", "0", "0", "0", "0")),
-            (c, l3, date(2026, 3, 1), ("2000", "0", "0", "0", "0"))):
-        upsert_otb(session, admin, s.id, location_id=loc.id, category_id=leaf.id, month=month,
-                   **dict(zip(("planned_sales", "planned_markdowns", "planned_closing_stock",
-                               "opening_stock", "on_order"), inputs)))
+    make.otb_rows(s, [(a, l1, date(2026, 2, 1), ("100000", "0", "50000", "30000", "10000")),
+                      (a, l2, date(2026, 3, 1), ("1000", "0", "0", "0", "0")),
+                      (b, l3, date(2026, 2, 1), ("5000", "0", "0", "0", "0")),
+                      (c, l3, date(2026, 3, 1), ("2000", "0", "0", "0", "0"))])
     advance_season(session, admin, s.id)
     for leaf, core, bands in ((l1, "60", ("30", "50", "20")), (l2, "50", ("20", "60", "20")),
                               (l3, "70", ("40", "40", "20"))):
@@ -148,11 +144,11 @@ def test_cluster_summary(session, world):
 def test_location_ranking(session, world):
     top = reports.location_performance(session, world, by="utilisation", top=3).tables[0].rows
     assert [r[2] for r in top] == ["Store B", "Store A", "Store C"]
-    assert percent(top[0][13]) == "120.0 %" and percent(top[1][13]) == "11.5 %"
+    assert percent(top[0][14]) == "120.0 %" and percent(top[1][14]) == "11.5 %"
     bottom = reports.location_performance(session, world, by="utilisation", top=1, worst=True)
     assert [r[2] for r in bottom.tables[0].rows] == ["Store C"]
     by_sales = reports.location_performance(session, world, by="sales", top=2).tables[0].rows
-    assert [(r[2], r[4]) for r in by_sales] == [("Store A", D("10000.00")), ("Store B", D("5000.00"))]
+    assert [(r[2], r[5]) for r in by_sales] == [("Store A", D("10000.00")), ("Store B", D("5000.00"))]
 
 
 def test_po_status(session, world):

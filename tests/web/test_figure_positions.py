@@ -102,7 +102,7 @@ def test_a_location_without_budget_ranks_as_the_most_over(session, season):
     bottom = reports.location_performance(session, season, top=2, worst=True).tables[0]
     assert [r[2] for r in bottom.rows] == ["Store A", "Warehouse W"]
     top = reports.location_performance(session, season, top=1).tables[0]
-    assert top.rows[0][2] == "Warehouse W" and ">over budget<" in percent(top.rows[0][13])
+    assert top.rows[0][2] == "Warehouse W" and ">over budget<" in percent(top.rows[0][14])
     assert top.links == [{"location": str(season.ids["W"])}]
 
 
