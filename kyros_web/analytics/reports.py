@@ -18,6 +18,7 @@ from ..seasons.models import Season
 from ..seasons.workflow import ORDER
 from ..planning.otb import fulfilment, percent, utilisation
 from ..planning.rules import PRICE_BANDS
+from ..values import month_start
 from . import charts, sql
 from .report import COUNT, DATE, MONEY, MONTH, PERCENT, Column, Kpi, Report, Table, band
 
@@ -31,6 +32,7 @@ class Figures:
     otb: Decimal
     committed: Decimal
     received: Decimal
+    received_due: Decimal  # what the committed POs received, whenever it arrived
 
     @classmethod
     def of(cls, row) -> "Figures":
@@ -46,7 +48,7 @@ class Figures:
 
         sales_raw = add("sales_raw")
         return cls(add("sales"), add("mxs") / sales_raw if sales_raw else None, add("otb"),
-                   add("committed"), add("received"))
+                   add("committed"), add("received"), add("received_due"))
 
     @property
     def utilisation(self) -> Decimal:
@@ -54,7 +56,9 @@ class Figures:
 
     @property
     def fulfilment(self) -> Decimal:
-        return fulfilment(self.received, self.committed)
+        """Received of committed on one time basis: the receipts of the POs whose
+        commitments are counted, over those commitments."""
+        return fulfilment(self.received_due, self.committed)
 
     @property
     def remaining(self) -> Decimal:
@@ -65,6 +69,11 @@ class Figures:
         return [self.sales, self.margin, self.otb, self.committed, self.remaining,
                 self.received, self.utilisation, self.fulfilment]
 
+
+RECEIVED_OF_COMMITTED = "Received of committed (POs due that month)"
+RECEIVED_OF_COMMITTED_NOTE = ("Received of committed: what the POs due (delivery month) in "
+                              "the month have received, whenever it arrived, ÷ what those "
+                              "POs commit.")
 
 FIGURE_COLUMNS = [Column("Planned sales", MONEY), Column("Planned margin", PERCENT),
                   Column("OTB", MONEY), Column("Committed", MONEY), Column("Remaining", MONEY),
@@ -88,23 +97,38 @@ def budget_vs_actual(session: Session, season: Season) -> Report:
     return _budget(session, season)[0]
 
 
+BEFORE_SEASON, AFTER_SEASON = "Before season", "After season"
+
+
 def _budget(session: Session, season: Season) -> tuple[Report, Figures]:
-    """The budget report and the season's total figures, from one pass over the facts."""
+    """The budget report and the season's total figures, from one pass over the facts.
+
+    Goods received before the season's first month or after its last are summed into a
+    "Before season" and an "After season" line, not shown as months of their own."""
     rows = sql.by_month(session, season.id)
     total = Figures.summed(rows)
-    months = [(r.month, Figures.of(r)) for r in rows if r.month is not None]
+    first, last = month_start(season.start_date), month_start(season.end_date)
+    before = [r for r in rows if r.month is not None and r.month < first]
+    after = [r for r in rows if r.month is not None and r.month > last]
+    months = ([(BEFORE_SEASON, Figures.summed(before))] if before else []) + [
+        (r.month, Figures.of(r)) for r in rows
+        if r.month is not None and first <= r.month <= last] + (
+        [(AFTER_SEASON, Figures.summed(after))] if after else [])
     table = Table("budget_vs_actual", "Budget vs actual by month",
                   [Column("Month", MONTH), Column("OTB", MONEY),
                    Column("Committed (delivery month)", MONEY), Column("Received (GRN month)", MONEY),
                    Column("Variance (OTB − committed)", MONEY), Column("Utilisation", PERCENT),
-                   Column("Received of committed", PERCENT)],
+                   Column(RECEIVED_OF_COMMITTED, PERCENT)],
                   [[month, f.otb, f.committed, f.received, f.remaining, f.utilisation,
                     f.fulfilment] for month, f in months],
-                  note="A month appears when it has OTB, deliveries due or goods received.",
+                  note="A month appears when it has OTB, deliveries due or goods received; "
+                       "goods received outside the season's months are in the \"Before "
+                       "season\" and \"After season\" lines. " + RECEIVED_OF_COMMITTED_NOTE,
                   total=["Season", total.otb, total.committed, total.received,
                          total.remaining, total.utilisation, total.fulfilment])
     chart = charts.bar_chart("OTB, committed and received by month",
-                             [month.strftime("%b %Y") for month, _ in months],
+                             [month if isinstance(month, str) else month.strftime("%b %Y")
+                              for month, _ in months],
                              [("OTB", [f.otb for _, f in months]),
                               ("Committed", [f.committed for _, f in months]),
                               ("Received", [f.received for _, f in months])])
@@ -220,8 +244,9 @@ def location_performance(session: Session, season: Season, by: str = "utilisatio
 
 # 7. PO status
 
-AGEING = [(0, 30, "0–30 days"), (31, 60, "31–60 days"), (61, 90, "61–90 days"),
-          (91, None, "over 90 days")]
+# Days late: days past the delivery date (0 or less: not yet due).
+AGEING = [(None, 0, "not yet due"), (1, 30, "1–30 days late"), (31, 60, "31–60 days late"),
+          (61, 90, "61–90 days late"), (91, None, "over 90 days late")]
 
 
 def po_status(session: Session, season: Season, as_of: date | None = None) -> Report:
@@ -242,10 +267,15 @@ def po_status(session: Session, season: Season, as_of: date | None = None) -> Re
                Column("Received", MONEY), Column("Received share", PERCENT)],
               [[r.po_number, r.supplier or "", r.delivery_date, r.po_value, r.received,
                 percent(r.received, r.po_value)] for r in found.partial]),
-        Table("ageing", f"Ageing of open POs on {as_of.isoformat()} (days since ordered)",
-              [Column("Age"), Column("POs", COUNT), Column("PO value", MONEY)],
-              [[label, found.ageing[label].count, found.ageing[label].value]
-               if label in found.ageing else [label, 0, ZERO] for _, _, label in AGEING]),
+        Table("ageing", f"Days late of POs not fully received on {as_of.isoformat()}",
+              [Column("Days late"), Column("POs", COUNT), Column("PO value", MONEY),
+               Column("Still to receive", MONEY)],
+              [[label, found.ageing[label].count, found.ageing[label].value,
+                found.ageing[label].to_receive]
+               if label in found.ageing else [label, 0, ZERO, ZERO] for _, _, label in AGEING],
+              note="Days late: the days from a PO's delivery date to this date, for the open "
+                   "and partly received POs; not yet due when the delivery date has not "
+                   "passed."),
     ]
     chart = charts.bar_chart("POs by status", [r[0] for r in status_rows],
                              [("PO value", [r[2] for r in status_rows]),

@@ -25,24 +25,33 @@ from ..sqlfuncs import days_between, json_number, month_start
 
 def season_facts(season_id: uuid.UUID):
     """One row per fact: (location, category, month, sales, margin × sales, OTB, committed,
-    received). Plans have no month; committed is by delivery month, received by GRN month."""
+    received, received_due). Plans have no month; committed is by delivery month, received
+    by GRN month, and received_due, what a PO has received whenever it arrived, by the PO's
+    delivery month: the numerator of "received of committed", on the same time basis as
+    its denominator."""
     zero = literal(0)
     no_month = cast(null(), Date)
+    got = received_per_po(select(PurchaseOrder.id).where(PurchaseOrder.season_id == season_id))
+    received = func.coalesce(got.c.received, 0)
     return union_all(
         select(SeasonPlan.location_id, SeasonPlan.category_id, no_month.label("month"),
                SeasonPlan.planned_sales.label("sales"),
                (SeasonPlan.planned_margin * SeasonPlan.planned_sales).label("mxs"),
-               zero.label("otb"), zero.label("committed"), zero.label("received"))
+               zero.label("otb"), zero.label("committed"), zero.label("received"),
+               zero.label("received_due"))
         .where(SeasonPlan.season_id == season_id),
         select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month, zero, zero,
-               OTBPlan.approved_spend_limit, zero, zero)
+               OTBPlan.approved_spend_limit, zero, zero, zero)
         .where(OTBPlan.season_id == season_id),
         select(PurchaseOrder.location_id, PurchaseOrder.category_id,
                month_start(PurchaseOrder.delivery_date), zero, zero, zero,
-               committed_expr(), zero)
+               committed_expr(received), zero,
+               case((PurchaseOrder.status == POStatus.CANCELLED, 0), else_=received))
+        .outerjoin(got, got.c.po_id == PurchaseOrder.id)
         .where(PurchaseOrder.season_id == season_id),
         select(PurchaseOrder.location_id, PurchaseOrder.category_id,
-               month_start(GRNRecord.grn_date), zero, zero, zero, zero, GRNRecord.received_value)
+               month_start(GRNRecord.grn_date), zero, zero, zero, zero, GRNRecord.received_value,
+               zero)
         .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
         .where(PurchaseOrder.season_id == season_id, PurchaseOrder.status != POStatus.CANCELLED),
     ).subquery("facts")
@@ -50,7 +59,7 @@ def season_facts(season_id: uuid.UUID):
 
 def fact_sums(facts):
     """The aggregate columns every grouping selects, typed so sums read back exactly:
-    sales, mxs (margin × sales), sales_raw, otb, committed, received."""
+    sales, mxs (margin × sales), sales_raw, otb, committed, received, received_due."""
     def money(col):
         return type_coerce(func.coalesce(func.sum(col), 0), Money)
 
@@ -58,7 +67,8 @@ def fact_sums(facts):
             type_coerce(func.sum(facts.c.mxs), Numeric()).label("mxs"),
             type_coerce(func.sum(facts.c.sales), Numeric()).label("sales_raw"),
             money(facts.c.otb).label("otb"), money(facts.c.committed).label("committed"),
-            money(facts.c.received).label("received")]
+            money(facts.c.received).label("received"),
+            money(facts.c.received_due).label("received_due")]
 
 
 def by_month(session: Session, season_id) -> list:
@@ -130,12 +140,14 @@ class POStatusRows:
     by_status: dict  # status → row (count, value, received)
     by_source: list  # rows (source, count, value)
     partial: list  # rows (po_number, supplier, delivery_date, po_value, received)
-    ageing: dict  # bucket label → row (count, value)
+    ageing: dict  # bucket label → row (count, value, to_receive)
 
 
 def po_status_rows(session: Session, season_id, as_of: date,
                    ageing: list[tuple[int, int | None, str]]) -> POStatusRows:
-    """The PO status page's groups; `ageing` buckets are (from days, to days or None, label)."""
+    """The PO status page's groups. `ageing` buckets (from days, to days or None, label)
+    sort the POs not fully received (open or partly received) by days late on `as_of`:
+    days past their delivery date, 0 or less when not yet due."""
     received = received_per_po()
     got = type_coerce(func.coalesce(received.c.received, 0), Money)
     base = (select(PurchaseOrder).outerjoin(received, received.c.po_id == PurchaseOrder.id)
@@ -159,12 +171,13 @@ def po_status_rows(session: Session, season_id, as_of: date,
                                got.label("received"))
         .where(PurchaseOrder.status == POStatus.PARTIALLY_RECEIVED)
         .order_by(PurchaseOrder.po_value.desc(), PurchaseOrder.po_number).limit(50)).all()
-    age = days_between(PurchaseOrder.order_date, literal(as_of, Date))
-    bucket = case(*[((age <= hi) if hi is not None else (age >= lo), label)
+    late = days_between(PurchaseOrder.delivery_date, literal(as_of, Date))
+    bucket = case(*[((late <= hi) if hi is not None else (late >= lo), label)
                     for lo, hi, label in ageing], else_=ageing[-1][2]).label("bucket")
     aged = session.execute(
         base.with_only_columns(bucket, func.count(PurchaseOrder.id).label("count"),
-                               money_sum(PurchaseOrder.po_value).label("value"))
+                               money_sum(PurchaseOrder.po_value).label("value"),
+                               money_sum(PurchaseOrder.po_value - got).label("to_receive"))
         .where(PurchaseOrder.status.in_([POStatus.OPEN, POStatus.PARTIALLY_RECEIVED]))
         .group_by(bucket)).all()
     return POStatusRows({r.status: r for r in by_status}, by_source, partial,

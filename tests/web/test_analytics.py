@@ -94,16 +94,22 @@ def test_dashboard_kpis(session, world):
 
 
 def test_budget_vs_actual_by_month(session, world):
+    """Received of committed is on the delivery basis: Feb's POs P1 and P2 have received
+    11,250 + 6,000 (P2's in May) of their 18,500; May, after the season, is a line of its own."""
     table = reports.budget_vs_actual(session, world).tables[0]
     rows = {r[0]: r[1:] for r in table.rows}
-    assert list(rows) == [date(2026, 2, 1), date(2026, 3, 1), date(2026, 5, 1)]
+    assert list(rows) == [date(2026, 2, 1), date(2026, 3, 1), "After season"]
+    assert table.columns[6].title == "Received of committed (POs due that month)"
     feb = rows[date(2026, 2, 1)]
     assert feb[:4] == [D("115000.00"), D("18500.00"), D("11250.00"), D("96500.00")]
-    assert percent(feb[4]) == "16.1 %" and percent(feb[5]) == "60.8 %"
-    assert rows[date(2026, 3, 1)][:4] == [D("3000.00"), D("300.00"), D("300.00"), D("2700.00")]
-    may = rows[date(2026, 5, 1)]
-    assert may[:4] == [D("0.00"), D("0.00"), D("6000.00"), D("0.00")] and may[4] == 0
+    assert percent(feb[4]) == "16.1 %" and percent(feb[5]) == "93.2 %"  # 17,250 / 18,500
+    march = rows[date(2026, 3, 1)]
+    assert march[:4] == [D("3000.00"), D("300.00"), D("300.00"), D("2700.00")]
+    assert percent(march[5]) == "100.0 %"  # P4 closed at its 300 received
+    after = rows["After season"]
+    assert after[:4] == [D("0.00"), D("0.00"), D("6000.00"), D("0.00")] and after[4] == 0
     assert table.total[1:4] == [D("118000.00"), D("18800.00"), D("17550.00")]
+    assert percent(table.total[6]) == "93.4 %"  # 17,550 / 18,800
 
 
 def test_category_breakdown_at_each_level(session, world):
