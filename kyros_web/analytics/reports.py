@@ -245,8 +245,8 @@ def location_performance(session: Session, season: Season, by: str = "utilisatio
 # 7. PO status
 
 # Days late: days past the delivery date (0 or less: not yet due).
-AGEING = [(None, 0, "not yet due"), (1, 30, "1–30 days late"), (31, 60, "31–60 days late"),
-          (61, 90, "61–90 days late"), (91, None, "over 90 days late")]
+AGEING = [(None, 0, "Not yet due"), (1, 30, "1–30 days late"), (31, 60, "31–60 days late"),
+          (61, 90, "61–90 days late"), (91, None, "Over 90 days late")]
 
 
 def po_status(session: Session, season: Season, as_of: date | None = None) -> Report:
@@ -274,7 +274,7 @@ def po_status(session: Session, season: Season, as_of: date | None = None) -> Re
                 found.ageing[label].to_receive]
                if label in found.ageing else [label, 0, ZERO, ZERO] for _, _, label in AGEING],
               note="Days late: the days from a PO's delivery date to this date, for the open "
-                   "and partly received POs; not yet due when the delivery date has not "
+                   "and partly received POs; \"Not yet due\" when the delivery date has not "
                    "passed."),
     ]
     chart = charts.bar_chart("POs by status", [r[0] for r in status_rows],

@@ -161,7 +161,7 @@ def test_po_status(session, world):
     assert [r[0] for r in partial] == ["P1"] and percent(partial[0][5]) == "90.0 %"
     ageing = {r[0]: r[1:] for r in report.table("ageing").rows}
     assert ageing["31–60 days late"] == [1, D("12500.00"), D("1250.00")]  # P1, due Feb 1
-    assert ageing["not yet due"][0] == ageing["1–30 days late"][0] == 0
+    assert ageing["Not yet due"][0] == ageing["1–30 days late"][0] == 0
 
 
 def test_price_bands_weighted_by_otb(session, world):

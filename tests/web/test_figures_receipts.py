@@ -302,11 +302,11 @@ def late(session, make):
     return season
 
 
-LATE_ROWS = {"not yet due": [2, D("300.00"), D("300.00")],
+LATE_ROWS = {"Not yet due": [2, D("300.00"), D("300.00")],
              "1–30 days late": [2, D("1200.00"), D("1200.00")],
              "31–60 days late": [2, D("4800.00"), D("3800.00")],
              "61–90 days late": [2, D("19200.00"), D("19200.00")],
-             "over 90 days late": [1, D("25600.00"), D("25600.00")]}
+             "Over 90 days late": [1, D("25600.00"), D("25600.00")]}
 
 
 def test_ageing_counts_days_past_delivery(session, late):
@@ -315,7 +315,7 @@ def test_ageing_counts_days_past_delivery(session, late):
     assert {r[0]: r[1:] for r in table.rows} == LATE_ROWS
     # Seen 100 days later, everything not fully received is over 90 days late.
     later = reports.po_status(session, late, as_of=date.today() + timedelta(days=100))
-    assert {r[0]: r[1] for r in later.table("ageing").rows}["over 90 days late"] == 9
+    assert {r[0]: r[1] for r in later.table("ageing").rows}["Over 90 days late"] == 9
 
 
 def test_ageing_on_page_export_and_pack(login, late):
@@ -325,11 +325,11 @@ def test_ageing_on_page_export_and_pack(login, late):
     assert f"Days late of POs not fully received on {date.today().isoformat()}" in page
     assert "Days late: the days from a PO's delivery date" in page.replace("&#39;", "'")
     assert "31–60 days late|2|4,800.00|3,800.00" in page
-    assert "not yet due|2|300.00|300.00" in page
+    assert "Not yet due|2|300.00|300.00" in page
     rows = csv_rows(v.get(f"{base}/pos?format=csv&table=ageing"))
     assert rows["Days late"] == ["POs", "PO value", "Still to receive"]
-    assert rows["over 90 days late"] == ["1", "25600.00", "25600.00"]
+    assert rows["Over 90 days late"] == ["1", "25600.00", "25600.00"]
     book = xlsx_rows(v.get(f"{base}/pos?format=xlsx").data)
     assert book["61–90 days late"] == [2, 19200, 19200]
     assert "1–30 days late|2|1,200.00|1,200.00" in page_text(v.get(f"{base}/pack"))
-    assert xlsx_rows(v.get(f"{base}/pack.xlsx").data)["not yet due"] == [2, 300, 300]
+    assert xlsx_rows(v.get(f"{base}/pack.xlsx").data)["Not yet due"] == [2, 300, 300]
