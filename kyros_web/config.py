@@ -91,6 +91,8 @@ def load_config() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "KYROS_OTB_POLICY": policy,
         "KYROS_OVER_RECEIPT_TOLERANCE": _setting("KYROS_OVER_RECEIPT_TOLERANCE", "0", _percent),
+        # Days after today a GRN may be dated (purchasing/rules.py check_receipt).
+        "KYROS_GRN_DAYS_AHEAD": _setting("KYROS_GRN_DAYS_AHEAD", "7", _count),
         "KYROS_MAX_UPLOAD_MB": max_upload_mb,
         # Seconds a preview may spend checking one file before refusing it as too slow.
         "KYROS_UPLOAD_CHECK_SECONDS": _setting("KYROS_UPLOAD_CHECK_SECONDS", "40", _positive),

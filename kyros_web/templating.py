@@ -64,6 +64,9 @@ def day(value) -> str:
 
 
 def month(value) -> str:
+    """A month as "Feb 2026"; a line's own label (e.g. "Before season") as it is."""
+    if isinstance(value, str):
+        return value
     return value.strftime("%b %Y") if value else ""
 
 

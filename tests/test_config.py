@@ -44,6 +44,7 @@ def test_default_database_is_sqlite_in_instance(env, tmp_path):
     ("KYROS_MAX_UPLOAD_MB", "0", "greater than 0"),
     ("KYROS_UPLOAD_CHECK_SECONDS", "soon", "KYROS_UPLOAD_CHECK_SECONDS must be a whole number"),
     ("KYROS_ENV", "staging", "development' or 'production"),
+    ("KYROS_GRN_DAYS_AHEAD", "-1", "KYROS_GRN_DAYS_AHEAD must be a whole number of 0 or more"),
 ])
 def test_bad_settings_are_named(env, name, value, message):
     env.setenv(name, value)
@@ -62,6 +63,9 @@ def test_settings_are_read(env):
     assert load_config()["KYROS_UPLOAD_CHECK_SECONDS"] == 40
     env.setenv("KYROS_UPLOAD_CHECK_SECONDS", "15")
     assert load_config()["KYROS_UPLOAD_CHECK_SECONDS"] == 15
+    assert config["KYROS_GRN_DAYS_AHEAD"] == 7
+    env.setenv("KYROS_GRN_DAYS_AHEAD", "0")
+    assert load_config()["KYROS_GRN_DAYS_AHEAD"] == 0
 
 
 @pytest.mark.parametrize("uri,options", [

@@ -16,7 +16,7 @@ from ..args import as_int
 from ..purchasing.models import POStatus
 from ..seasons.models import Season
 from ..seasons.workflow import ORDER
-from ..values import months_between
+from ..values import month_start, months_between
 from ..planning.otb import fulfilment, percent, ratio, remaining, utilisation
 from ..ratios import Ratio
 from ..planning.rules import PRICE_BANDS
@@ -38,6 +38,7 @@ class Figures:
     open_to_buy: Decimal  # summed over cells, never the group's own net
     over_bought: Decimal
     over_cells: int
+    received_due: Decimal  # what the committed POs received, whenever it arrived
 
     @classmethod
     def of(cls, row) -> "Figures":
@@ -54,7 +55,7 @@ class Figures:
         sales_raw = add("sales_raw")
         return cls(add("sales"), add("mxs") / sales_raw if sales_raw else None, add("otb"),
                    add("committed"), add("received"), add("open_to_buy"), add("over_bought"),
-                   int(add("over_cells")))
+                   int(add("over_cells")), add("received_due"))
 
     @property
     def utilisation(self) -> Ratio:
@@ -62,7 +63,9 @@ class Figures:
 
     @property
     def fulfilment(self) -> Ratio:
-        return fulfilment(self.received, self.committed)
+        """Received of committed on one time basis: the receipts of the POs whose
+        commitments are counted, over those commitments."""
+        return fulfilment(self.received_due, self.committed)
 
     @property
     def remaining(self) -> Decimal:
@@ -82,6 +85,10 @@ class Figures:
 OVER_CELLS = {"flag": "over"}
 POSITION_COLUMNS = [Column("Net remaining", MONEY), Column("Open to buy", MONEY),
                     Column("Over-bought", MONEY), Column("Over-bought cells", COUNT, OVER_CELLS)]
+RECEIVED_OF_COMMITTED = "Received of committed (POs due that month)"
+RECEIVED_OF_COMMITTED_NOTE = ("Received of committed: what the POs due (delivery month) in "
+                              "the month have received, whenever it arrived, ÷ what those "
+                              "POs commit.")
 FIGURE_COLUMNS = [Column("Planned sales", MONEY), Column("Planned margin", PERCENT),
                   Column("OTB", MONEY), Column("Committed", MONEY), *POSITION_COLUMNS,
                   Column("Received", MONEY), Column("Utilisation", PERCENT),
@@ -170,27 +177,42 @@ def budget_vs_actual(session: Session, season: Season) -> Report:
     return _budget(session, season)[0]
 
 
+BEFORE_SEASON, AFTER_SEASON = "Before season", "After season"
+
+
 def _budget(session: Session, season: Season) -> tuple[Report, Figures]:
-    """The budget report and the season's total figures, from one pass over the facts."""
+    """The budget report and the season's total figures, from one pass over the facts.
+
+    Goods received before the season's first month or after its last are summed into a
+    "Before season" and an "After season" line, not shown as months of their own."""
     rows = sql.by_month(session, season.id)
     total = Figures.summed(rows)
-    months = [(r.month, Figures.of(r)) for r in rows if r.month is not None]
+    first, last = month_start(season.start_date), month_start(season.end_date)
+    before = [r for r in rows if r.month is not None and r.month < first]
+    after = [r for r in rows if r.month is not None and r.month > last]
+    months = ([(BEFORE_SEASON, Figures.summed(before))] if before else []) + [
+        (r.month, Figures.of(r)) for r in rows
+        if r.month is not None and first <= r.month <= last] + (
+        [(AFTER_SEASON, Figures.summed(after))] if after else [])
     in_season = set(months_between(season.start_date, season.end_date))
     table = Table("budget_vs_actual", "Budget vs actual by month",
                   [Column("Month", MONTH), Column("OTB", MONEY),
                    Column("Committed (delivery month)", MONEY), Column("Received (GRN month)", MONEY),
                    *POSITION_COLUMNS, Column("Utilisation", PERCENT),
-                   Column("Received of committed", PERCENT)],
+                   Column(RECEIVED_OF_COMMITTED, PERCENT)],
                   [[month, f.otb, f.committed, f.received, *f.positions(), f.utilisation,
                     f.fulfilment] for month, f in months],
-                  note="A month appears when it has OTB, deliveries due or goods received. "
-                       + POSITIONS_NOTE,
+                  note="A month appears when it has OTB, deliveries due or goods received; "
+                       "goods received outside the season's months are in the \"Before "
+                       "season\" and \"After season\" lines. " + RECEIVED_OF_COMMITTED_NOTE
+                       + " " + POSITIONS_NOTE,
                   total=["Season", total.otb, total.committed, total.received,
                          *total.positions(), total.utilisation, total.fulfilment],
                   links=[{"month": month.strftime("%Y-%m")} if month in in_season else None
                          for month, _ in months])
     chart = charts.bar_chart("OTB, committed and received by month",
-                             [month.strftime("%b %Y") for month, _ in months],
+                             [month if isinstance(month, str) else month.strftime("%b %Y")
+                              for month, _ in months],
                              [("OTB", [f.otb for _, f in months]),
                               ("Committed", [f.committed for _, f in months]),
                               ("Received", [f.received for _, f in months])])
@@ -340,8 +362,9 @@ def _ranked(value, worst: bool) -> tuple:
 
 # 7. PO status
 
-AGEING = [(0, 30, "0–30 days"), (31, 60, "31–60 days"), (61, 90, "61–90 days"),
-          (91, None, "over 90 days")]
+# Days late: days past the delivery date (0 or less: not yet due).
+AGEING = [(None, 0, "Not yet due"), (1, 30, "1–30 days late"), (31, 60, "31–60 days late"),
+          (61, 90, "61–90 days late"), (91, None, "Over 90 days late")]
 
 
 def po_status(session: Session, season: Season, as_of: date | None = None) -> Report:
@@ -362,10 +385,15 @@ def po_status(session: Session, season: Season, as_of: date | None = None) -> Re
                Column("Received", MONEY), Column("Received share", PERCENT)],
               [[r.po_number, r.supplier or "", r.delivery_date, r.po_value, r.received,
                 percent(r.received, r.po_value)] for r in found.partial]),
-        Table("ageing", f"Ageing of open POs on {as_of.isoformat()} (days since ordered)",
-              [Column("Age"), Column("POs", COUNT), Column("PO value", MONEY)],
-              [[label, found.ageing[label].count, found.ageing[label].value]
-               if label in found.ageing else [label, 0, ZERO] for _, _, label in AGEING]),
+        Table("ageing", f"Days late of POs not fully received on {as_of.isoformat()}",
+              [Column("Days late"), Column("POs", COUNT), Column("PO value", MONEY),
+               Column("Still to receive", MONEY)],
+              [[label, found.ageing[label].count, found.ageing[label].value,
+                found.ageing[label].to_receive]
+               if label in found.ageing else [label, 0, ZERO, ZERO] for _, _, label in AGEING],
+              note="Days late: the days from a PO's delivery date to this date, for the open "
+                   "and partly received POs; \"Not yet due\" when the delivery date has not "
+                   "passed."),
     ]
     chart = charts.bar_chart("POs by status", [r[0] for r in status_rows],
                              [("PO value", [r[2] for r in status_rows]),

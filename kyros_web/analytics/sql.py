@@ -42,28 +42,37 @@ def cell_positions(season_id: uuid.UUID):
 
 def season_facts(season_id: uuid.UUID):
     """One row per fact: (location, category, month, sales, margin × sales, OTB, committed,
-    received, open to buy, over-bought, over-bought cells). Plans have no month; OTB and
-    committed come a row per cell, committed by delivery month, with the cell's open to buy and
-    over-bought (planning/otb.py) worked out on the cell itself, so a group sums them and never
-    nets one cell against another; received is by GRN month."""
+    received, open to buy, over-bought, over-bought cells, received_due). Plans have no month;
+    OTB and committed come a row per cell, committed by delivery month, with the cell's open to
+    buy and over-bought (planning/otb.py) worked out on the cell itself, so a group sums them
+    and never nets one cell against another; received is by GRN month, and received_due, what
+    a PO has received whenever it arrived, by the PO's delivery month: the numerator of
+    "received of committed", on the same time basis as its denominator."""
     zero = literal(0)
     no_month = cast(null(), Date)
     cells = cell_positions(season_id)
     left = cells.c.otb - cells.c.committed
+    got = received_per_po(select(PurchaseOrder.id).where(PurchaseOrder.season_id == season_id))
     return union_all(
         select(SeasonPlan.location_id, SeasonPlan.category_id, no_month.label("month"),
                SeasonPlan.planned_sales.label("sales"),
                (SeasonPlan.planned_margin * SeasonPlan.planned_sales).label("mxs"),
                zero.label("otb"), zero.label("committed"), zero.label("received"),
-               zero.label("open"), zero.label("over"), zero.label("over_cells"))
+               zero.label("open"), zero.label("over"), zero.label("over_cells"),
+               zero.label("received_due"))
         .where(SeasonPlan.season_id == season_id),
         select(cells.c.location_id, cells.c.category_id, cells.c.month, zero, zero,
                cells.c.otb, cells.c.committed, zero, case((left > 0, left), else_=0),
-               case((left < 0, -left), else_=0), case((left < 0, 1), else_=0)),
+               case((left < 0, -left), else_=0), case((left < 0, 1), else_=0), zero),
         select(PurchaseOrder.location_id, PurchaseOrder.category_id,
                month_start(GRNRecord.grn_date), zero, zero, zero, zero, GRNRecord.received_value,
-               zero, zero, zero)
+               zero, zero, zero, zero)
         .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
+        .where(PurchaseOrder.season_id == season_id, PurchaseOrder.status != POStatus.CANCELLED),
+        select(PurchaseOrder.location_id, PurchaseOrder.category_id,
+               month_start(PurchaseOrder.delivery_date), zero, zero, zero, zero, zero,
+               zero, zero, zero, got.c.received)
+        .join(got, got.c.po_id == PurchaseOrder.id)
         .where(PurchaseOrder.season_id == season_id, PurchaseOrder.status != POStatus.CANCELLED),
     ).subquery("facts")
 
@@ -71,7 +80,7 @@ def season_facts(season_id: uuid.UUID):
 def fact_sums(facts):
     """The aggregate columns every grouping selects, typed so sums read back exactly:
     sales, mxs (margin × sales), sales_raw, otb, committed, received, open_to_buy,
-    over_bought and over_cells (how many cells are over-bought)."""
+    over_bought, over_cells (how many cells are over-bought) and received_due."""
     def money(col):
         return type_coerce(func.coalesce(func.sum(col), 0), Money)
 
@@ -81,7 +90,8 @@ def fact_sums(facts):
             money(facts.c.otb).label("otb"), money(facts.c.committed).label("committed"),
             money(facts.c.received).label("received"), money(facts.c.open).label("open_to_buy"),
             money(facts.c.over).label("over_bought"),
-            func.coalesce(func.sum(facts.c.over_cells), 0).label("over_cells")]
+            func.coalesce(func.sum(facts.c.over_cells), 0).label("over_cells"),
+            money(facts.c.received_due).label("received_due")]
 
 
 def by_month(session: Session, season_id) -> list:
@@ -175,12 +185,14 @@ class POStatusRows:
     by_status: dict  # status → row (count, value, received)
     by_source: list  # rows (source, count, value)
     partial: list  # rows (po_number, supplier, delivery_date, po_value, received)
-    ageing: dict  # bucket label → row (count, value)
+    ageing: dict  # bucket label → row (count, value, to_receive)
 
 
 def po_status_rows(session: Session, season_id, as_of: date,
                    ageing: list[tuple[int, int | None, str]]) -> POStatusRows:
-    """The PO status page's groups; `ageing` buckets are (from days, to days or None, label)."""
+    """The PO status page's groups. `ageing` buckets (from days, to days or None, label)
+    sort the POs not fully received (open or partly received) by days late on `as_of`:
+    days past their delivery date, 0 or less when not yet due."""
     received = received_per_po()
     got = type_coerce(func.coalesce(received.c.received, 0), Money)
     base = (select(PurchaseOrder).outerjoin(received, received.c.po_id == PurchaseOrder.id)
@@ -204,12 +216,13 @@ def po_status_rows(session: Session, season_id, as_of: date,
                                got.label("received"))
         .where(PurchaseOrder.status == POStatus.PARTIALLY_RECEIVED)
         .order_by(PurchaseOrder.po_value.desc(), PurchaseOrder.po_number).limit(50)).all()
-    age = days_between(PurchaseOrder.order_date, literal(as_of, Date))
-    bucket = case(*[((age <= hi) if hi is not None else (age >= lo), label)
+    late = days_between(PurchaseOrder.delivery_date, literal(as_of, Date))
+    bucket = case(*[((late <= hi) if hi is not None else (late >= lo), label)
                     for lo, hi, label in ageing], else_=ageing[-1][2]).label("bucket")
     aged = session.execute(
         base.with_only_columns(bucket, func.count(PurchaseOrder.id).label("count"),
-                               money_sum(PurchaseOrder.po_value).label("value"))
+                               money_sum(PurchaseOrder.po_value).label("value"),
+                               money_sum(PurchaseOrder.po_value - got).label("to_receive"))
         .where(PurchaseOrder.status.in_([POStatus.OPEN, POStatus.PARTIALLY_RECEIVED]))
         .group_by(bucket)).all()
     return POStatusRows({r.status: r for r in by_status}, by_source, partial,

@@ -28,17 +28,18 @@ def approved_spend_limit(planned_sales: Decimal, planned_markdowns: Decimal,
 
 
 def committed_value(status: POStatus | str, po_value: Decimal, received: Decimal) -> Decimal:
-    """What one PO takes from its OTB month.
+    """What one PO takes from its OTB month (SPEC §5).
 
-    Open, partially received and received POs take their full value; a short-closed
-    PO only what was received (the rest is released); a cancelled PO nothing.
+    Open, partially received and received POs take their full value, or what was received
+    when that is more (an over-receipt within the tolerance consumes budget too); a
+    short-closed PO only what was received (the rest is released); a cancelled PO nothing.
     """
     status = POStatus(status)
     if status is POStatus.CANCELLED:
         return ZERO
     if status is POStatus.CLOSED:
         return received
-    return po_value
+    return max(po_value, received)
 
 
 def committed(pos: Iterable[tuple[POStatus | str, Decimal, Decimal]]) -> Decimal:

@@ -28,16 +28,22 @@ def received_per_po(po_ids=None):
 
 
 def committed_expr(received=None):
-    """One PO's committed value: full value, or received only when short-closed, 0 when
-    cancelled. The receipts are summed for short-closed POs alone (a correlated subquery
-    the database evaluates only on that branch), so no query aggregates every GRN; a query
-    that has already joined each PO's receipts passes them as `received`."""
+    """One PO's committed value, as planning/otb.py `committed_value` says: 0 when cancelled,
+    the receipts when short-closed, else the full value or the receipts when more.
+
+    Only a received PO can have received more than its value (status_after_receipts makes
+    an open or partly received PO one that has received less), so the receipts are summed
+    for short-closed and received POs alone (a correlated subquery the database evaluates
+    only on those branches) and no query aggregates every GRN; a query that has already
+    joined each PO's receipts passes them as `received`."""
     if received is None:
         received = (select(func.coalesce(func.sum(GRNRecord.received_value), 0))
                     .where(GRNRecord.po_id == PurchaseOrder.id).scalar_subquery())
     return case(
         (PurchaseOrder.status == POStatus.CANCELLED, 0),
         (PurchaseOrder.status == POStatus.CLOSED, received),
+        (PurchaseOrder.status == POStatus.RECEIVED,
+         case((received > PurchaseOrder.po_value, received), else_=PurchaseOrder.po_value)),
         else_=PurchaseOrder.po_value,
     )
 

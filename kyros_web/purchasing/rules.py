@@ -5,7 +5,7 @@ plain values and Decimal in, ValidationFailed naming the form's field out."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from ..errors import ValidationFailed
@@ -25,6 +25,8 @@ FIXED = frozenset({POStatus.CANCELLED, POStatus.CLOSED, POStatus.RECEIVED})
 NOT_RECEIVING = frozenset({POStatus.CANCELLED, POStatus.CLOSED})
 # Statuses that follow the receipts; cancelled and closed POs keep theirs.
 FOLLOWING_RECEIPTS = frozenset({POStatus.OPEN, POStatus.PARTIALLY_RECEIVED, POStatus.RECEIVED})
+# Days after today a GRN may be dated when KYROS_GRN_DAYS_AHEAD does not say.
+GRN_DAYS_AHEAD = 7
 # Said of a running total that counts the earlier rows of the file being uploaded.
 IN_FILE = " (this file included)"
 
@@ -157,10 +159,12 @@ def checked_received_value(raw) -> Decimal:
 
 
 def check_receipt(po_number: str, status: POStatus, order_date: date, grn_date: date,
-                  received_value: Decimal) -> None:
+                  received_value: Decimal, *, today: date, days_ahead: int) -> None:
     """Goods may be received against a PO (SPEC §2): not a cancelled or short-closed one, a
-    value more than 0, on or after the PO's order date. ValidationFailed on `po_id`,
-    `received_value` or `grn_date`."""
+    value more than 0, dated on or after the PO's order date and at most `days_ahead` days
+    after `today` (KYROS_GRN_DAYS_AHEAD: a receipt is recorded when the goods arrive, so a
+    date far ahead is a typing error). ValidationFailed on `po_id`, `received_value` or
+    `grn_date`."""
     if status in NOT_RECEIVING:
         raise ValidationFailed({"po_id": f"PO {po_number} is {status.value}; no goods can be "
                                 "received against it"})
@@ -168,6 +172,11 @@ def check_receipt(po_number: str, status: POStatus, order_date: date, grn_date: 
     if grn_date < order_date:
         raise ValidationFailed({"grn_date": "GRN date must be on or after the PO's order date "
                                 f"({order_date.isoformat()})"})
+    latest = today + timedelta(days=days_ahead)
+    if grn_date > latest:
+        raise ValidationFailed({"grn_date": f"GRN date {grn_date.isoformat()} is more than "
+                                f"{days_ahead} days after today ({today.isoformat()}); the "
+                                f"latest accepted is {latest.isoformat()}"})
 
 
 def receipt_allowance(tolerance: Decimal) -> Decimal:

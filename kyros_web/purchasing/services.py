@@ -23,7 +23,7 @@ from ..transaction import transactional
 from ..values import month_start, months_between
 from ..versioning import lock_row, require_version
 from .models import GRNRecord, POSource, POStatus, PurchaseOrder
-from .rules import (check_po_change, check_receipt, check_received_total, checked_po_value,
+from .rules import (GRN_DAYS_AHEAD, check_po_change, check_receipt, check_received_total, checked_po_value,
                     checked_received_value, number_problem, over_otb, po_source, po_terms,
                     receipt_allowance, require_changeable, status_after_receipts)
 
@@ -44,6 +44,10 @@ def _policy() -> str:
 
 def _tolerance() -> Decimal:
     return Decimal(current_app.config.get("KYROS_OVER_RECEIPT_TOLERANCE", 0))
+
+
+def _days_ahead() -> int:
+    return current_app.config.get("KYROS_GRN_DAYS_AHEAD", GRN_DAYS_AHEAD)
 
 
 def document_number(value: str | None, field: str, label: str) -> str:
@@ -213,15 +217,16 @@ def create_grn(session: Session, user, *, po_id: uuid.UUID, grn_number: str, grn
                received_value) -> GRNRecord:
     """Record goods received against a PO; the PO's status follows (SPEC §2).
 
-    Refused: a cancelled or closed PO, a date before the order date, and a receipt that
-    takes the PO beyond its value plus the over-receipt tolerance.
+    Refused: a cancelled or closed PO, a date before the order date or too far after today,
+    and a receipt that takes the PO beyond its value plus the over-receipt tolerance.
     """
     po = _locked_po(session, user, po_id)
     number = document_number(grn_number, "grn_number", "GRN number")
     if grn_date is None:
         raise ValidationFailed({"grn_date": "GRN date is required"})
     value = checked_received_value(received_value)
-    check_receipt(po.po_number, po.status, po.order_date, grn_date, value)
+    check_receipt(po.po_number, po.status, po.order_date, grn_date, value,
+                  today=date.today(), days_ahead=_days_ahead())
     if session.scalar(select(exists().where(GRNRecord.grn_number == number))):
         raise ValidationFailed({"grn_number": f"GRN number {number} is already used"})
     received = _received(session, po.id)

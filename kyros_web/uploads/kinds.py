@@ -25,9 +25,9 @@ from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
 from ..planning.otb import committed_value, utilisation
 from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_per_cell, received_per_po
-from ..purchasing.rules import (check_po_change, check_receipt, check_received_total,
-                                over_otb, po_terms, receipt_allowance, require_changeable,
-                                status_after_receipts)
+from ..purchasing.rules import (GRN_DAYS_AHEAD, check_po_change, check_receipt,
+                                check_received_total, over_otb, po_terms, receipt_allowance,
+                                require_changeable, status_after_receipts)
 from ..seasons.models import SeasonLocation
 from ..seasons.workflow import Area
 from ..templating import money
@@ -67,12 +67,14 @@ class Handler(ABC):
     versioned = False
 
     def __init__(self, session: Session, season, user, *, file_format: str = "csv",
-                 otb_policy: str = "warn", tolerance: Decimal = ZERO):
+                 otb_policy: str = "warn", tolerance: Decimal = ZERO,
+                 grn_days_ahead: int = GRN_DAYS_AHEAD):
         self.session, self.season, self.user = session, season, user
         # Read per row: plain values, not ORM attribute lookups.
         self.season_id = season.id if season is not None else None
         self.user_id = user.id
         self.file_format, self.otb_policy, self.tolerance = file_format, otb_policy, tolerance
+        self.grn_days_ahead = grn_days_ahead
         self.now = utcnow()
         self.warnings: list[str] = []
         # The cells a file changes in stored rows: the first CHANGES_SHOWN, and how many.
@@ -502,6 +504,7 @@ class GRNHandler(_PurchasingHandler):
             .where(PurchaseOrder.season_id == sid).group_by(GRNRecord.po_id)).all())
         self.touched: set = set()
         self.allowance = receipt_allowance(self.tolerance)
+        self.today = date.today()
 
     def check(self, v):
         po = self.pos.get(v["po_number"])
@@ -514,7 +517,8 @@ class GRNHandler(_PurchasingHandler):
                 po.id, v["grn_date"], v["received_value"]):
             return record
         value = v["received_value"]
-        check_receipt(po.po_number, po.status, po.order_date, v["grn_date"], value)
+        check_receipt(po.po_number, po.status, po.order_date, v["grn_date"], value,
+                      today=self.today, days_ahead=self.grn_days_ahead)
         so_far = self.received.get(po.id, ZERO)
         if old is not None and old.po_id == po.id:
             so_far -= old.received_value  # the stored receipt this row replaces

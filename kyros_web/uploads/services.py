@@ -20,6 +20,7 @@ from ..errors import Forbidden, NotFound, StaleVersion, ValidationFailed, Workfl
 from ..masterdata.models import Category, Location
 from ..masterdata.tree import leaf_categories
 from ..planning.models import OTBPlan
+from ..purchasing.rules import GRN_DAYS_AHEAD
 from ..seasons.models import Season, SeasonLocation
 from ..seasons.services import lock_season, require_editable
 from ..templating import safe_cell
@@ -42,7 +43,8 @@ def _handler(session, kind, season, user, table, config):
     cls = handler_class(kind)
     return cls(session, season, user, file_format=table.format,
                otb_policy=config.get("KYROS_OTB_POLICY", "warn"),
-               tolerance=Decimal(config.get("KYROS_OVER_RECEIPT_TOLERANCE", 0)))
+               tolerance=Decimal(config.get("KYROS_OVER_RECEIPT_TOLERANCE", 0)),
+               grn_days_ahead=config.get("KYROS_GRN_DAYS_AHEAD", GRN_DAYS_AHEAD))
 
 
 def check_size(data: bytes, max_mb: int) -> None:

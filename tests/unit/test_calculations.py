@@ -83,6 +83,15 @@ def test_committed_value_per_status(status, expected):
     assert committed_value(status, D("1000"), D("400")) == expected
 
 
+@pytest.mark.parametrize("status,expected", [
+    ("open", D("1050")), ("partially_received", D("1050")), ("received", D("1050")),
+    ("closed", D("1050")), ("cancelled", D("0")),
+])
+def test_an_over_receipt_commits_what_was_received(status, expected):
+    """A PO of 1,000 that received 1,050 (within a 5 % tolerance) commits 1,050 (issue 15)."""
+    assert committed_value(status, D("1000"), D("1050")) == expected
+
+
 def test_committed_and_remaining():
     total = committed([("open", D("100.10"), D("0")), ("closed", D("50"), D("20.20")),
                        ("cancelled", D("999"), D("0"))])
@@ -95,7 +104,7 @@ def _group(sales, margin):
 
     return SimpleNamespace(sales=D(sales), mxs=D(sales) * D(margin), sales_raw=D(sales),
                            otb=D(0), committed=D(0), received=D(0), open_to_buy=D(0),
-                           over_bought=D(0), over_cells=0)
+                           over_bought=D(0), over_cells=0, received_due=D(0))
 
 
 def test_margin_is_weighted_by_sales_not_averaged():

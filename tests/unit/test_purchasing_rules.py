@@ -160,20 +160,40 @@ def test_which_pos_receive_goods(status):
     short-closed ones do not."""
     call = (rules.check_receipt, "PO-1", status, date(2026, 2, 3), date(2026, 2, 3), D("1"))
     if status in (POStatus.CANCELLED, POStatus.CLOSED):
-        assert refusal(*call) == {
+        assert refusal(*call, **TODAY) == {
             "po_id": f"PO PO-1 is {status.value}; no goods can be received against it"}
     else:
-        call[0](*call[1:])
+        call[0](*call[1:], **TODAY)
+
+
+# Receipts are checked on 2026-02-10 with GRN dates allowed up to 7 days ahead.
+TODAY = {"today": date(2026, 2, 10), "days_ahead": 7}
 
 
 @pytest.mark.parametrize("grn_date,value,field,message", [
     (date(2026, 2, 3), D("0"), "received_value", "Received value must be greater than 0"),
     (date(2026, 2, 2), D("1"), "grn_date",
      "GRN date must be on or after the PO's order date (2026-02-03)"),
+    (date(2026, 2, 18), D("1"), "grn_date", "GRN date 2026-02-18 is more than 7 days after "
+     "today (2026-02-10); the latest accepted is 2026-02-17"),
 ])
 def test_receipt_refused(grn_date, value, field, message):
     assert refusal(rules.check_receipt, "PO-1", POStatus.OPEN, date(2026, 2, 3), grn_date,
-                   value) == {field: message}
+                   value, **TODAY) == {field: message}
+
+
+@pytest.mark.parametrize("grn_date", [date(2026, 2, 3), date(2026, 2, 10), date(2026, 2, 17)])
+def test_receipt_dated_from_the_order_to_days_ahead(grn_date):
+    """From the order date up to today + KYROS_GRN_DAYS_AHEAD days, both ends included."""
+    rules.check_receipt("PO-1", POStatus.OPEN, date(2026, 2, 3), grn_date, D("1"), **TODAY)
+
+
+def test_no_days_ahead_allows_today_only():
+    rules.check_receipt("PO-1", POStatus.OPEN, date(2026, 2, 3), date(2026, 2, 10), D("1"),
+                        today=date(2026, 2, 10), days_ahead=0)
+    assert "grn_date" in refusal(rules.check_receipt, "PO-1", POStatus.OPEN, date(2026, 2, 3),
+                                 date(2026, 2, 11), D("1"), today=date(2026, 2, 10),
+                                 days_ahead=0)
 
 
 @pytest.mark.parametrize("tolerance,allowance", [(D("0"), D("1")), (D("5"), D("1.05")),

@@ -93,22 +93,27 @@ def test_dashboard_kpis(session, world):
 
 
 def test_budget_vs_actual_by_month(session, world):
+    """Received of committed is on the delivery basis: Feb's POs P1 and P2 have received
+    11,250 + 6,000 (P2's in May) of their 18,500; May, after the season, is a line of its own."""
     table = reports.budget_vs_actual(session, world).tables[0]
     rows = {r[0]: r[1:] for r in table.rows}
-    assert list(rows) == [date(2026, 2, 1), date(2026, 3, 1), date(2026, 5, 1)]
+    assert list(rows) == [date(2026, 2, 1), date(2026, 3, 1), "After season"]
+    assert table.columns[9].title == "Received of committed (POs due that month)"
     feb = rows[date(2026, 2, 1)]
     assert feb[:7] == [D("115000.00"), D("18500.00"), D("11250.00"), D("96500.00"),
                        D("97500.00"), D("1000.00"), 1]
-    assert percent(feb[7]) == "16.1 %" and percent(feb[8]) == "60.8 %"
-    assert rows[date(2026, 3, 1)][:7] == [D("3000.00"), D("300.00"), D("300.00"), D("2700.00"),
-                                          D("2700.00"), D("0.00"), 0]
-    may = rows[date(2026, 5, 1)]
+    assert percent(feb[7]) == "16.1 %" and percent(feb[8]) == "93.2 %"  # 17,250 / 18,500
+    march = rows[date(2026, 3, 1)]
+    assert march[:7] == [D("3000.00"), D("300.00"), D("300.00"), D("2700.00"),
+                         D("2700.00"), D("0.00"), 0]
+    assert percent(march[8]) == "100.0 %"  # P4 closed at its 300 received
+    after = rows["After season"]
     # Utilisation with no OTB and nothing committed is "—"; receipts with no commitments "n/a".
-    assert may[:7] == [D("0.00"), D("0.00"), D("6000.00"), D("0.00"), D("0.00"), D("0.00"), 0]
-    assert ">—<" in percent(may[7])
-    assert percent(may[8]) == ('<span class="ratio-word" title="Goods were received but nothing '
-                               'is committed.">n/a</span>')
+    assert after[:7] == [D("0.00"), D("0.00"), D("6000.00"), D("0.00"), D("0.00"), D("0.00"), 0]
+    assert ">—<" in percent(after[7])
+    assert ">—<" in percent(after[8])  # P2's May receipts count in February, its delivery month
     assert table.total[1:4] == [D("118000.00"), D("18800.00"), D("17550.00")]
+    assert percent(table.total[9]) == "93.4 %"  # 17,550 / 18,800
 
 
 def test_category_breakdown_at_each_level(session, world):
@@ -163,8 +168,8 @@ def test_po_status(session, world):
     partial = report.table("partial").rows
     assert [r[0] for r in partial] == ["P1"] and percent(partial[0][5]) == "90.0 %"
     ageing = {r[0]: r[1:] for r in report.table("ageing").rows}
-    assert ageing["31–60 days"] == [1, D("12500.00")]  # P1, ordered 42 days before
-    assert ageing["0–30 days"][0] == 0
+    assert ageing["31–60 days late"] == [1, D("12500.00"), D("1250.00")]  # P1, due Feb 1
+    assert ageing["Not yet due"][0] == ageing["1–30 days late"][0] == 0
 
 
 def test_price_bands_weighted_by_otb(session, world):
