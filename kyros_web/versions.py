@@ -223,6 +223,32 @@ class FigureCache:
         with self._lock:
             self._items.clear()
 
+    def entries_at(self, season_id: uuid.UUID, versions: tuple) -> list[tuple[Hashable, Any]]:
+        """(key, value) of every entry of a season cached at these data versions."""
+        with self._lock:
+            return [(full[2], value) for full, value in self._items.items()
+                    if full[0] == season_id and full[1] == versions]
+
+
+def carry_forward(session: Session, season_id: uuid.UUID, before: tuple,
+                  patch: Callable[[Hashable, Any], Any]) -> int:
+    """After a committed write whose every change the writer knows (a grid step), keep the
+    season's figures warm: each entry cached at the versions `before` the write is stored
+    again at the versions now, as `patch(key, value)` turns it (None: leave that entry to be
+    computed again). Only when the write was the one change in between, i.e. the season's
+    counter moved by exactly one and the shared one not at all; returns the entries carried."""
+    cache = figures_cache()
+    now = current(session, season_id)
+    if cache.entries == 0 or now != (before[0] + 1, before[1]):
+        return 0
+    carried = 0
+    for key, value in cache.entries_at(season_id, before):
+        patched = patch(key, value)
+        if patched is not None:
+            cache.put((season_id, now, key), patched)
+            carried += 1
+    return carried
+
 
 def init_app(app) -> None:
     app.extensions["kyros_figures"] = FigureCache(app.config["KYROS_FIGURE_CACHE_ENTRIES"])

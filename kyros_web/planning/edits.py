@@ -32,10 +32,10 @@ from ..seasons.services import lock_season, require_editable
 from ..seasons.workflow import Area
 from ..transaction import transactional
 from ..values import months_between, next_month
-from ..versions import season_scope
+from ..versions import current, season_scope
 from . import rules
 from .models import GridEdit, GridEditCell, OTBPlan
-from .pivot import cell_key
+from .pivot import CARRY_ROWS, RowChange, cell_key
 from .rules import OTB_INPUTS, OTB_LABELS
 from .spread import spread
 
@@ -256,6 +256,13 @@ def _save_step(session: Session, user, season: Season, kind: str, summary: str,
              for r in changed + new for name, value in diffs.get(r.id, r.values).items()]
     step = GridEdit(season_id=season.id, user_id=user.id, kind=kind, summary=summary[:300],
                     cells=len(cells), created_at=now, updated_at=now)
+    # What the step changed, for keeping the pivot's sums warm (queries.carry_pivot_forward);
+    # a step of many rows (a spread) leaves the pivot to be read again.
+    step.row_changes = [
+        RowChange(r.location_id, r.category_id, r.month,
+                  {n: (r.before.get(n) or ZERO, v) for n, v in diffs.get(r.id, r.values).items()},
+                  r.version + 1)
+        for r in changed + new] if len(changed) + len(new) <= CARRY_ROWS else []
     session.add(step)
     session.flush()
     for cell in cells:
@@ -307,6 +314,7 @@ def write_cells(session: Session, user, season_id: uuid.UUID, typed: list[Typed]
     was loaded is refused. A cell without a row creates it, its other inputs 0. Raises
     CellsRefused naming every refused cell; returns the step (None when nothing changed)."""
     season = _start(session, user, season_id)
+    before = current(session, season.id)  # under the season's lock: the versions this step moves on
     if not typed:
         raise CellsRefused({"": "No cells were sent"})
     if len(typed) > MAX_CELLS:
@@ -340,7 +348,10 @@ def write_cells(session: Session, user, season_id: uuid.UUID, typed: list[Typed]
         by_row.setdefault(cell.row, []).append(cell)
     _refuse_row_problems(session, season, rows, by_row)
     summary = _typed_summary(session, typed, rows, kind)
-    return _save_step(session, user, season, kind, summary, rows.values())
+    step = _save_step(session, user, season, kind, summary, rows.values())
+    if step is not None:
+        step.versions_before = before
+    return step
 
 
 def _stale(session: Session, typed: list[Typed], rows: dict, errors: dict) -> bool:

@@ -21,12 +21,13 @@ from ..seasons.models import SeasonLocation
 from ..sorting import Sort, SortKeys
 from ..sqlfuncs import month_start, weighted_avg
 from ..values import months_between
-from ..versions import cached
+from ..versions import cached, carry_forward, figures_cache
 from . import rules
 from .models import OTBPlan, RangeIntent, SeasonPlan
 from ..ratios import Ratio
 from .otb import committed_value, fulfilment, open_to_buy, over_bought, utilisation
-from .pivot import FIGURES, CategoryInfo, Hierarchy, Pivot, PivotView, PlanTree
+from .pivot import (FIGURES, CategoryInfo, Hierarchy, Pivot, PivotView, PlanTree, RowChange,
+                    patched_sums, patched_versions)
 
 ZERO = Decimal("0")
 
@@ -548,6 +549,32 @@ def cached_hierarchy(session: Session, season_id: uuid.UUID) -> Hierarchy:
     """pivot_hierarchy from the figure cache (master data moves the shared version, which is
     part of every cache key)."""
     return cached(session, season_id, ("pivot-hierarchy",), lambda: pivot_hierarchy(session))
+
+
+def carry_pivot_forward(session: Session, season_id: uuid.UUID, before: tuple,
+                        changes: list[RowChange]) -> int:
+    """After a grid step that was the season's one change (versions.carry_forward checks),
+    keep its OTB pivot warm: every stage's sums, the hierarchy and the leaf versions cached
+    before the step are stored again with the step's changes added, so the grid the step
+    answers with (and the next page) does not read the season again. Returns the entries
+    kept."""
+    if not changes:
+        return 0
+    hierarchy = dict(figures_cache().entries_at(season_id, before)).get(("pivot-hierarchy",))
+    if hierarchy is None:
+        return 0
+
+    def patch(key, value):
+        if key == ("pivot-hierarchy",):
+            return value
+        if key[0] == "pivot":
+            _, group_by, f, only = key
+            return patched_sums(value, group_by, f, only, changes, hierarchy)
+        if key[0] == "pivot-versions":
+            return patched_versions(value, key[1], key[2], changes)
+        return None
+
+    return carry_forward(session, season_id, before, patch)
 
 
 def _stages(tree, f: GridFilters):

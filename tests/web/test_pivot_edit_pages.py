@@ -266,3 +266,47 @@ def test_a_stock_total_spreads_over_its_own_month(login, session, season_data):
         "fingerprint": fingerprint})
     assert stored(session, season, locations[0], leaves[0], APR).planned_closing_stock == D("1000")
     assert stored(session, season, locations[0], leaves[0], MAR).planned_closing_stock == D("450")
+
+
+def _cells(html: str) -> list:
+    """Every figure cell of the grid with its attributes (the notice and undo text aside)."""
+    table = html[html.index("<table"):html.index("</table>")]
+    return re.findall(r"<td[^>]*>.*?</td>", table, flags=re.S)
+
+
+def test_a_saved_cell_keeps_the_pivot_warm_and_exact(login, session, season_data):
+    """The grid a save answers with adds the step to the sums cached before it: the same
+    figures as a grid read afresh, without reading the season again."""
+    from kyros_web.versions import current, figures_cache
+
+    season, locations, leaves, north = season_data
+    planner = login("planner")
+    url = leaf_url(season, locations, leaves, north, extra="&measure=otb")
+    planner.get(url)  # the sums are cached
+    before = current(session, season.id)
+    key = cell_key("planned_sales", locations[0].id, leaves[0].id, FEB)
+    answer = planner.post(f"/planning/{season.season_code}/otb/pivot/cells?{url.split('?', 1)[1]}",
+                          data={"cell": key, "value": "1500.25", "version": "1"},
+                          headers={**HX, "HX-Current-URL": "http://localhost" + url})
+    assert answer.status_code == 200
+    after = current(session, season.id)
+    assert after == (before[0] + 1, before[1])
+    carried = dict(figures_cache().entries_at(season.id, after))
+    assert any(k[0] == "pivot" for k in carried) and ("pivot-hierarchy",) in carried
+    figures_cache().clear()
+    fresh = planner.get(url, headers={**HX, "HX-Current-URL": "http://localhost" + url})
+    assert _cells(answer.get_data(as_text=True)) == _cells(fresh.get_data(as_text=True))
+    assert f'data-cell="{key}" data-version="2" data-value="1500.25"' in answer.get_data(as_text=True)
+
+
+def test_nothing_is_carried_when_another_write_came_between(session, make, season_data):
+    """carry_forward keeps nothing unless the step was the season's one change."""
+    from kyros_web.versions import carry_forward, current, figures_cache
+
+    season = season_data[0]
+    now = current(session, season.id)
+    figures_cache().put((season.id, (now[0] - 2, now[1]), ("pivot-hierarchy",)), "old")
+    assert carry_forward(session, season.id, (now[0] - 2, now[1]), lambda k, v: v) == 0
+    figures_cache().put((season.id, (now[0] - 1, now[1]), ("pivot-hierarchy",)), "one back")
+    assert carry_forward(session, season.id, (now[0] - 1, now[1]), lambda k, v: v) == 1
+    assert dict(figures_cache().entries_at(season.id, now))[("pivot-hierarchy",)] == "one back"
