@@ -223,6 +223,11 @@ class FigureCache:
         with self._lock:
             self._items.clear()
 
+    def versions_of(self, season_id: uuid.UUID, key: Hashable) -> list[tuple]:
+        """The data versions at which the season's entry `key` is held."""
+        with self._lock:
+            return [full[1] for full in self._items if full[0] == season_id and full[2] == key]
+
     def entries_at(self, season_id: uuid.UUID, versions: tuple) -> list[tuple[Hashable, Any]]:
         """(key, value) of every entry of a season cached at these data versions."""
         with self._lock:
@@ -237,15 +242,24 @@ def carry_forward(session: Session, season_id: uuid.UUID, before: tuple,
     again at the versions now, as `patch(key, value)` turns it (None: leave that entry to be
     computed again). Only when the write was the one change in between, i.e. the season's
     counter moved by exactly one and the shared one not at all; returns the entries carried."""
-    cache = figures_cache()
     now = current(session, season_id)
-    if cache.entries == 0 or now != (before[0] + 1, before[1]):
+    if now != (before[0] + 1, before[1]):
+        return 0
+    return carry_entries(season_id, before, now, patch)
+
+
+def carry_entries(season_id: uuid.UUID, before: tuple, after: tuple,
+                  patch: Callable[[Hashable, Any], Any]) -> int:
+    """Store the season's entries cached at `before` again at `after`, as `patch` turns them;
+    the caller knows that `patch` is exactly what changed in between."""
+    cache = figures_cache()
+    if cache.entries == 0:
         return 0
     carried = 0
     for key, value in cache.entries_at(season_id, before):
         patched = patch(key, value)
         if patched is not None:
-            cache.put((season_id, now, key), patched)
+            cache.put((season_id, after, key), patched)
             carried += 1
     return carried
 

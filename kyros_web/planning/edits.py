@@ -301,6 +301,23 @@ def _start(session: Session, user, season_id: uuid.UUID) -> Season:
     return season
 
 
+def note_season_version(session: Session, step: GridEdit) -> tuple | None:
+    """After a typed or pasted step has committed: when it was the season's one change (its
+    counter moved by exactly one since the step read it under the season lock, the shared one
+    not at all), record the version its commit made and return the versions now; else None.
+    Recording it moves no version (it changes no figure)."""
+    before = getattr(step, "versions_before", None)
+    now = current(session, step.season_id)
+    if before is None or now != (before[0] + 1, before[1]):
+        session.rollback()
+        return None
+    session.execute(update(GridEdit).where(GridEdit.id == step.id)
+                    .values(season_version=now[0])
+                    .execution_options(synchronize_session=False, version_scope=None))
+    session.commit()
+    return now
+
+
 # Typing and pasting
 
 

@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Computed, Date, DateTime, ForeignKey,
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Computed, Date, DateTime, ForeignKey,
                         Index, Integer, Numeric, String, UniqueConstraint, Uuid)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -114,6 +114,7 @@ class GridEdit(IdMixin, db.Model):
     __version_scope__ = SEASON_DATA
     __table_args__ = (
         Index("ix_grid_edits_steps", "season_id", "user_id", "undone_at", "created_at"),
+        Index("ix_grid_edits_version", "season_id", "season_version"),
         CheckConstraint("cells >= 0", name="cells_non_negative"),
     )
 
@@ -124,6 +125,9 @@ class GridEdit(IdMixin, db.Model):
     cells: Mapped[int] = mapped_column(Integer, nullable=False)
     # When the step was undone, or dropped because someone else changed its rows since.
     undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The season's data version the step's commit made, when it was the one change then (a
+    # worker whose cached pivot is older adds the steps in between: queries.carry_pivot_forward).
+    season_version: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class GridEditCell(db.Model):

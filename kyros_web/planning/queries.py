@@ -21,12 +21,12 @@ from ..seasons.models import SeasonLocation
 from ..sorting import Sort, SortKeys
 from ..sqlfuncs import month_start, weighted_avg
 from ..values import months_between
-from ..versions import cached, carry_forward, figures_cache
+from ..versions import cached, carry_entries, figures_cache
 from . import rules
-from .models import OTBPlan, RangeIntent, SeasonPlan
+from .models import GridEdit, GridEditCell, OTBPlan, RangeIntent, SeasonPlan
 from ..ratios import Ratio
 from .otb import committed_value, fulfilment, open_to_buy, over_bought, utilisation
-from .pivot import (FIGURES, CategoryInfo, Hierarchy, Pivot, PivotView, PlanTree, RowChange,
+from .pivot import (CARRY_ROWS, FIGURES, CategoryInfo, Hierarchy, Pivot, PivotView, PlanTree, RowChange,
                     patched_sums, patched_versions)
 
 ZERO = Decimal("0")
@@ -551,30 +551,79 @@ def cached_hierarchy(session: Session, season_id: uuid.UUID) -> Hierarchy:
     return cached(session, season_id, ("pivot-hierarchy",), lambda: pivot_hierarchy(session))
 
 
-def carry_pivot_forward(session: Session, season_id: uuid.UUID, before: tuple,
+# At most this many earlier steps (of other workers) are added to a cached pivot.
+CHAIN_STEPS = 20
+
+
+def carry_pivot_forward(session: Session, season_id: uuid.UUID, before: tuple, now: tuple,
                         changes: list[RowChange]) -> int:
-    """After a grid step that was the season's one change (versions.carry_forward checks),
-    keep its OTB pivot warm: every stage's sums, the hierarchy and the leaf versions cached
-    before the step are stored again with the step's changes added, so the grid the step
-    answers with (and the next page) does not read the season again. Returns the entries
-    kept."""
+    """After a grid step that was the season's one change (`before` → `now`, from
+    edits.note_season_version), keep its OTB pivot warm: the stages' sums, the hierarchy and
+    the leaf versions this worker cached at `before` are stored again at `now` with the
+    step's changes added, so the grid the save answers with (and the next page) does not read
+    the season again. When this worker's pivot is older, the grid steps recorded in between
+    are added first, if every version in between was one of them. Returns the entries kept."""
     if not changes:
         return 0
-    hierarchy = dict(figures_cache().entries_at(season_id, before)).get(("pivot-hierarchy",))
-    if hierarchy is None:
+    chain = _steps_since_cached(session, season_id, before)
+    if chain is None:
         return 0
+    carried = 0
+    for start, end, step_changes in [*chain, (before, now, changes)]:
+        hierarchy = dict(figures_cache().entries_at(season_id, start)).get(("pivot-hierarchy",))
+        if hierarchy is None:
+            return carried
 
-    def patch(key, value):
-        if key == ("pivot-hierarchy",):
-            return value
-        if key[0] == "pivot":
-            _, group_by, f, only = key
-            return patched_sums(value, group_by, f, only, changes, hierarchy)
-        if key[0] == "pivot-versions":
-            return patched_versions(value, key[1], key[2], changes)
+        def patch(key, value, hierarchy=hierarchy, step_changes=step_changes):
+            if key == ("pivot-hierarchy",):
+                return value
+            if key[0] == "pivot":
+                _, group_by, f, only = key
+                return patched_sums(value, group_by, f, only, step_changes, hierarchy)
+            if key[0] == "pivot-versions":
+                return patched_versions(value, key[1], key[2], step_changes)
+            return None
+
+        carried = carry_entries(season_id, start, end, patch)
+    return carried
+
+
+def _steps_since_cached(session: Session, season_id: uuid.UUID, before: tuple) -> list | None:
+    """From the newest versions at which this worker holds the season's pivot up to `before`:
+    each grid step in between as (versions, versions after, its changes); [] when the pivot is
+    cached at `before`; None when it is not cached, or something other than a recorded grid
+    step (an upload, a spread, an undo, a PO) moved the season in between."""
+    held = [v for v in figures_cache().versions_of(season_id, ("pivot-hierarchy",))
+            if v[1] == before[1] and v[0] <= before[0]]
+    if not held:
         return None
-
-    return carry_forward(session, season_id, before, patch)
+    start = max(held)
+    if start == before:
+        return []
+    if before[0] - start[0] > CHAIN_STEPS:
+        return None
+    steps = session.execute(select(GridEdit.id, GridEdit.season_version, GridEdit.cells).where(
+        GridEdit.season_id == season_id, GridEdit.season_version > start[0],
+        GridEdit.season_version <= before[0]).order_by(GridEdit.season_version)).all()
+    if [s.season_version for s in steps] != list(range(start[0] + 1, before[0] + 1)):
+        return None
+    if sum(s.cells for s in steps) > CARRY_ROWS:
+        return None
+    cells = session.execute(
+        select(GridEditCell.edit_id, GridEditCell.row_id, GridEditCell.field,
+               GridEditCell.before, GridEditCell.after, GridEditCell.version_after,
+               OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month)
+        .join(OTBPlan, OTBPlan.id == GridEditCell.row_id)
+        .where(GridEditCell.edit_id.in_([s.id for s in steps]))).all()
+    if len(cells) != sum(s.cells for s in steps):
+        return None  # a row a step changed is gone since
+    rows: dict = {}
+    for c in cells:
+        row = rows.setdefault((c.edit_id, c.row_id), RowChange(
+            c.location_id, c.category_id, c.month, {}, c.version_after))
+        row.fields[c.field] = (c.before if c.before is not None else ZERO, c.after)
+    return [((s.season_version - 1, before[1]), (s.season_version, before[1]),
+             [r for (edit, _), r in rows.items() if edit == s.id]) for s in steps]
 
 
 def _stages(tree, f: GridFilters):

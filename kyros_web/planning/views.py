@@ -638,8 +638,10 @@ def otb_pivot_cells(code: str):
         if wants_fragment():
             return _refusal(exc)
         return _pivot_form_again(code, exc)
-    if step is not None:
-        queries.carry_pivot_forward(db.session, season.id, step.versions_before, step.row_changes)
+    now = edits.note_season_version(db.session, step) if step is not None else None
+    if now is not None:
+        queries.carry_pivot_forward(db.session, season.id, step.versions_before, now,
+                                    step.row_changes)
     return _grid_answer(code, f"Saved: {step.summary}." if step else "Nothing changed.")
 
 

@@ -310,3 +310,64 @@ def test_nothing_is_carried_when_another_write_came_between(session, make, seaso
     figures_cache().put((season.id, (now[0] - 1, now[1]), ("pivot-hierarchy",)), "one back")
     assert carry_forward(session, season.id, (now[0] - 1, now[1]), lambda k, v: v) == 1
     assert dict(figures_cache().entries_at(season.id, now))[("pivot-hierarchy",)] == "one back"
+
+
+def test_a_worker_with_an_older_pivot_adds_the_steps_in_between(login, session, season_data):
+    """Two workers: the other one served the last save, so this one's pivot is a step old.
+    It adds that recorded step and its own, and answers with the figures read afresh."""
+    from kyros_web.versions import current, figures_cache
+
+    season, locations, leaves, north = season_data
+    planner = login("planner")
+    url = leaf_url(season, locations, leaves, north, extra="&measure=otb")
+    headers = {**HX, "HX-Current-URL": "http://localhost" + url}
+    cells_url = f"/planning/{season.season_code}/otb/pivot/cells?{url.split('?', 1)[1]}"
+    planner.get(url)
+    v0 = current(session, season.id)
+    this_worker = figures_cache().entries_at(season.id, v0)
+    first = cell_key("planned_sales", locations[0].id, leaves[0].id, FEB)
+    assert planner.post(cells_url, data={"cell": first, "value": "10", "version": "1"},
+                        headers=headers).status_code == 200
+    figures_cache().clear()  # this worker did not serve that save: it holds the pivot at v0
+    for key, value in this_worker:
+        figures_cache().put((season.id, v0, key), value)
+    second = cell_key("on_order", locations[0].id, leaves[1].id, MAR)
+    answer = planner.post(cells_url, data={"cell": second, "value": "77", "version": "1"},
+                          headers=headers)
+    now = current(session, season.id)
+    assert now == (v0[0] + 2, v0[1])
+    assert any(k[0] == "pivot" for k, _ in figures_cache().entries_at(season.id, now))
+    figures_cache().clear()
+    fresh = planner.get(url, headers=headers)
+    assert _cells(answer.get_data(as_text=True)) == _cells(fresh.get_data(as_text=True))
+    assert 'data-value="10.00"' in answer.get_data(as_text=True)
+
+
+def test_no_pivot_is_carried_past_a_change_that_is_not_a_recorded_step(login, session, make,
+                                                                        season_data,
+                                                                        monkeypatch):
+    """An edit through the OTB row service (no grid step) between: the chain is broken, the
+    pivot is read again, with that change in it."""
+    from kyros_web.planning import queries
+    from kyros_web.planning.services import upsert_otb
+    from kyros_web.versions import current
+
+    season, locations, leaves, north = season_data
+    planner = login("planner")
+    url = leaf_url(season, locations, leaves, north)
+    headers = {**HX, "HX-Current-URL": "http://localhost" + url}
+    planner.get(url)
+    v0 = current(session, season.id)
+    upsert_otb(session, make.admin, season.id, location_id=locations[0].id,
+               category_id=leaves[1].id, month=FEB, expected_version=1,
+               planned_sales="1", planned_markdowns="0", planned_closing_stock="400",
+               opening_stock="350", on_order="0")
+    carried = []
+    monkeypatch.setattr(queries, "carry_entries", lambda *a: carried.append(a) or 0)
+    key = cell_key("planned_sales", locations[0].id, leaves[0].id, FEB)
+    cells_url = f"/planning/{season.season_code}/otb/pivot/cells?{url.split('?', 1)[1]}"
+    answer = planner.post(cells_url, data={"cell": key, "value": "5", "version": "1"},
+                          headers=headers).get_data(as_text=True)
+    assert current(session, season.id)[0] == v0[0] + 2 and carried == []
+    other = cell_key("planned_sales", locations[0].id, leaves[1].id, FEB)
+    assert f'data-cell="{other}" data-version="2" data-value="1.00"' in answer
