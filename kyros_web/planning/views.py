@@ -523,7 +523,7 @@ def _pivot_context(season) -> dict:
     table = queries.otb_pivot(db.session, season.id, filters, view, months)
     editable = can_edit(current_user, season, Area.OTB)
     return {"season": season, "args": args, "pivot_view": view, "table": table,
-            "can_edit": editable, "undo_limit": edits.UNDO_STEPS,
+            "can_edit": editable, "undo_limit": edits.UNDO_STEPS, "shapes": edits.SHAPES,
             "undo": edits.undo_steps(db.session, current_user, season.id) if editable else [],
             "choices": queries.filter_choices(db.session, season),
             "measures": MEASURE_LABELS, "layouts": LAYOUT_LABELS}
@@ -777,7 +777,7 @@ def otb_pivot_spread(code: str):
               "shape": form.get("shape", "current")}
     if request.method == "GET":
         return render("planning/pivot_spread.html", targets=targets, values=values, errors={},
-                      plan=None, shapes=edits.SHAPES, back=_pivot_url(context), **context)
+                      plan=None, back=_pivot_url(context), **context)
     try:
         measure, scope = _spread_scope(context, values["target"])
         plan = edits.preview_spread(db.session, context["season"], scope, measure,
@@ -785,10 +785,9 @@ def otb_pivot_spread(code: str):
     except ValidationFailed as exc:
         return render("planning/pivot_spread.html", block="spread", status_code=422,
                       targets=targets, values=values, errors=exc.errors, plan=None,
-                      shapes=edits.SHAPES, back=_pivot_url(context), **context)
+                      back=_pivot_url(context), **context)
     return render("planning/pivot_spread.html", block="spread", targets=targets, values=values,
-                  errors={}, plan=plan, scope=scope, shapes=edits.SHAPES,
-                  back=_pivot_url(context), **context)
+                  errors={}, plan=plan, scope=scope, back=_pivot_url(context), **context)
 
 
 def spread_targets(context: dict) -> list[tuple[str, str]]:

@@ -233,15 +233,15 @@
         busy = false;
         var box = dialog();
         box.innerHTML = '<h2 id="spread-dialog-title">Spread a total</h2>' +
-          '<p><label>Shared <select class="spread-shape">' +
-          '<option value="current">by their current values</option><option value="even">evenly</option>' +
-          '</select></label></p>' + html;
+          '<p><label>Shared <select class="spread-shape"></select></label></p>' + html;
         var select = box.querySelector(".spread-shape");
-        if (shape && !select.querySelector('option[value="' + shape + '"]')) {
+        var shapes = JSON.parse(section().getAttribute("data-shapes") || "{}");
+        Object.keys(shapes).forEach(function (value) {
           var option = document.createElement("option");
-          option.value = shape; option.textContent = "by " + shape;
+          option.value = value;
+          option.textContent = "by " + shapes[value];
           select.appendChild(option);
-        }
+        });
         select.value = shape || "current";
         select.addEventListener("change", function () { preview(td, total, select.value); });
         var form = box.querySelector("form.spread-save");

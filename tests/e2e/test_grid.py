@@ -149,6 +149,9 @@ def test_keyboard_paste_spread_and_undo(browser, demo):  # noqa: F811
     page.keyboard.press("Enter")
     page.wait_for_selector("#spread-dialog[open]")
     assert "Spreading 200,000.00 of planned sales" in page.locator("#spread-dialog").inner_text()
+    assert "by their current values" in page.locator("#spread-dialog").inner_text()
+    page.locator("#spread-dialog .spread-shape").select_option("even")  # previewed again
+    page.wait_for_selector("#spread-dialog:has-text('will change, by evenly')")
     assert season_sum(engine, code) != Decimal("200000")  # nothing saved by the preview
     page.get_by_role("button", name="Save the spread").click()
     saved(page, "Spread 200,000.00")
