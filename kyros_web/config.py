@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 import secrets
 from pathlib import Path
 
@@ -66,6 +67,16 @@ def _positive(raw: str):
     return (value, None) if value > 0 else (None, "must be greater than 0")
 
 
+def _day(raw: str):
+    """An ISO date, or empty for none."""
+    if not raw.strip():
+        return None, None
+    try:
+        return date.fromisoformat(raw.strip()), None
+    except ValueError:
+        return None, "must be a date written YYYY-MM-DD (or empty for the real date)"
+
+
 def _count(raw: str):
     return (int(raw), None) if raw.isdigit() else (None, "must be a whole number of 0 or more")
 
@@ -93,6 +104,8 @@ def load_config() -> dict:
         "KYROS_OVER_RECEIPT_TOLERANCE": _setting("KYROS_OVER_RECEIPT_TOLERANCE", "0", _percent),
         # Days after today a GRN may be dated (purchasing/rules.py check_receipt).
         "KYROS_GRN_DAYS_AHEAD": _setting("KYROS_GRN_DAYS_AHEAD", "7", _count),
+        # The app's one clock (kyros_web/clock.py): a fixed day for demos and tests, else today.
+        "KYROS_TODAY": _setting("KYROS_TODAY", "", _day),
         "KYROS_MAX_UPLOAD_MB": max_upload_mb,
         # Seconds a preview may spend checking one file before refusing it as too slow.
         "KYROS_UPLOAD_CHECK_SECONDS": _setting("KYROS_UPLOAD_CHECK_SECONDS", "40", _positive),

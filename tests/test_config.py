@@ -45,6 +45,7 @@ def test_default_database_is_sqlite_in_instance(env, tmp_path):
     ("KYROS_UPLOAD_CHECK_SECONDS", "soon", "KYROS_UPLOAD_CHECK_SECONDS must be a whole number"),
     ("KYROS_ENV", "staging", "development' or 'production"),
     ("KYROS_GRN_DAYS_AHEAD", "-1", "KYROS_GRN_DAYS_AHEAD must be a whole number of 0 or more"),
+    ("KYROS_TODAY", "30/11/2026", "KYROS_TODAY must be a date written YYYY-MM-DD"),
 ])
 def test_bad_settings_are_named(env, name, value, message):
     env.setenv(name, value)
@@ -80,3 +81,34 @@ def test_rate_limit_store_falls_back_and_times_out(env, uri, options):
     assert config["RATELIMIT_STORAGE_OPTIONS"] == options
     assert config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
     assert config["RATELIMIT_SWALLOW_ERRORS"] is True
+
+
+def test_one_clock_for_the_app(env, app, session, make):
+    """KYROS_TODAY fixes "today" for every rule that asks: here a GRN's "too far ahead"."""
+    from datetime import date
+
+    from kyros_web import clock
+    from kyros_web.errors import ValidationFailed
+    from kyros_web.purchasing.services import create_grn, create_po
+    from kyros_web.seasons.workflow import SeasonStatus
+
+    env.setenv("KYROS_TODAY", "2026-02-10")
+    assert load_config()["KYROS_TODAY"] == date(2026, 2, 10)
+    env.delenv("KYROS_TODAY")
+    assert load_config()["KYROS_TODAY"] is None
+    assert clock.today() == date.today()
+    season = make.season(SeasonStatus.RANGE_UPLOADED)
+    po = create_po(session, make.admin, season.id, po_number="CLOCK-1",
+                   location_id=season.test_locations[0].id,
+                   category_id=season.test_leaves[0].id, po_value="100",
+                   order_date=date(2026, 2, 1), delivery_date=date(2026, 2, 20)).po
+    app.config["KYROS_TODAY"] = date(2026, 2, 10)
+    try:
+        assert clock.today() == date(2026, 2, 10)
+        with pytest.raises(ValidationFailed, match="grn_date|ahead|future|after"):
+            create_grn(session, make.admin, po_id=po.id, grn_number="CLOCK-G1",
+                       grn_date=date(2026, 2, 20), received_value="10")
+        create_grn(session, make.admin, po_id=po.id, grn_number="CLOCK-G2",
+                   grn_date=date(2026, 2, 17), received_value="10")
+    finally:
+        app.config["KYROS_TODAY"] = None

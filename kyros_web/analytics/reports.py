@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ..args import as_int
 from ..purchasing.models import POStatus
 from ..seasons.models import Season
+from ..clock import today
 from ..seasons.workflow import ORDER
 from ..values import month_start, months_between
 from ..planning.otb import fulfilment, percent, ratio, remaining, utilisation
@@ -368,7 +369,7 @@ AGEING = [(None, 0, "Not yet due"), (1, 30, "1–30 days late"), (31, 60, "31–
 
 
 def po_status(session: Session, season: Season, as_of: date | None = None) -> Report:
-    as_of = as_of or date.today()
+    as_of = as_of or today()
     found = sql.po_status_rows(session, season.id, as_of, AGEING)
     status_rows = [[s.title, found.by_status[s].count, found.by_status[s].value,
                     found.by_status[s].received] if s in found.by_status

@@ -2,11 +2,12 @@
 season pack with its data fingerprint (SPEC §7)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from flask import Blueprint, abort, request
 from flask_login import login_required
 
+from ..clock import today
 from ..downloads import csv_file, xlsx_file
 from ..extensions import db
 from ..htmx import render
@@ -24,7 +25,7 @@ def _build(page: reports.Page, season):
     Reports are kept in the figure cache, keyed on the page, its filters, the day (ages
     count in days) and the season's data version: a write shows on the next request."""
     params = page.params(request.args)
-    key = ("report", page.slug, date.today(), tuple(sorted(params.items())))
+    key = ("report", page.slug, today(), tuple(sorted(params.items())))
     return cached(db.session, season.id, key, lambda: page.build(db.session, season, **params))
 
 

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import exists, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from ..clock import today
 from .. import audit
 from ..auth.roles import Action, require
 from ..errors import NotFound, ValidationFailed
@@ -226,7 +227,7 @@ def create_grn(session: Session, user, *, po_id: uuid.UUID, grn_number: str, grn
         raise ValidationFailed({"grn_date": "GRN date is required"})
     value = checked_received_value(received_value)
     check_receipt(po.po_number, po.status, po.order_date, grn_date, value,
-                  today=date.today(), days_ahead=_days_ahead())
+                  today=today(), days_ahead=_days_ahead())
     if session.scalar(select(exists().where(GRNRecord.grn_number == number))):
         raise ValidationFailed({"grn_number": f"GRN number {number} is already used"})
     received = _received(session, po.id)

@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from sqlalchemy import func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
+from ..clock import today
 from .. import ids
 from ..auth.roles import Action
 from ..masterdata.models import Category, Cluster, Location, LocationType
@@ -504,7 +505,7 @@ class GRNHandler(_PurchasingHandler):
             .where(PurchaseOrder.season_id == sid).group_by(GRNRecord.po_id)).all())
         self.touched: set = set()
         self.allowance = receipt_allowance(self.tolerance)
-        self.today = date.today()
+        self.today = today()
 
     def check(self, v):
         po = self.pos.get(v["po_number"])
