@@ -179,27 +179,18 @@ def test_a_write_through_one_worker_shows_in_another(app, make, session):
 
 
 def test_po_ageing_is_cached_per_day(app, login, make, session, monkeypatch):
-    """PO status ages count in days: a cached report is not carried into the next day."""
-    import kyros_web.analytics.views as views
-
+    """PO status ages count in days: a cached report is not carried into the next day (of
+    the app's one clock)."""
     season = make.season(BUYING)
     _po(session, make, season, "PO-AGE", "100")
     viewer = login("viewer")
     url = f"/analytics/{season.season_code}/pos"
-
-    class Day(date):
-        current = date(2026, 3, 1)
-
-        @classmethod
-        def today(cls):
-            return cls.current
-
-    monkeypatch.setattr(views, "date", Day)
+    monkeypatch.setitem(app.config, "KYROS_TODAY", date(2026, 3, 1))
     viewer.get(url)
     misses = app.extensions["kyros_figures"].misses
     viewer.get(url)
     assert app.extensions["kyros_figures"].misses == misses
-    Day.current = date(2026, 3, 2)
+    monkeypatch.setitem(app.config, "KYROS_TODAY", date(2026, 3, 2))
     viewer.get(url)
     assert app.extensions["kyros_figures"].misses == misses + 1
 
