@@ -22,7 +22,7 @@ from ..masterdata.models import Category, Cluster, Location, LocationType
 from ..masterdata.tree import in_use, is_leaf
 from ..modelbase import Money, utcnow
 from ..planning import rules
-from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
+from ..planning.models import OTBPlan, RangeIntent, SeasonActual, SeasonPlan
 from ..planning.otb import committed_value, utilisation
 from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_per_cell, received_per_po
@@ -203,6 +203,16 @@ class Handler(ABC):
                            f"{self.season.season_code}")
         return month
 
+    def _month_cell(self, v: dict) -> dict:
+        """The ids of a location × leaf category × month row (OTB, actuals), each checked."""
+        return {"location_id": self._location(v["location_code"]),
+                "category_id": self._leaf(v["category_code"]), "month": self._month(v["month"])}
+
+    def _month_cell_codes(self, r: dict) -> tuple[str, str, str]:
+        """Such a row as its file names it, for the preview's changed cells."""
+        return (self.location_codes[r["location_id"]], self.leaf_codes[r["category_id"]],
+                f"{r['month']:%Y-%m}")
+
     def _classify_versioned(self, r: dict, old, fields, new_extra=None,
                             updated_extra=None, row_key=None) -> str:
         """For season rows with a version: new, unchanged when `fields` match what is
@@ -294,9 +304,7 @@ class OTBHandler(Handler):
         self.negative = 0
 
     def check(self, v):
-        record = {"location_id": self._location(v["location_code"]),
-                  "category_id": self._leaf(v["category_code"]),
-                  "month": self._month(v["month"])}
+        record = self._month_cell(v)
         inputs, otb = rules.check_otb(v)
         if otb < 0:
             self.negative += 1
@@ -307,13 +315,55 @@ class OTBHandler(Handler):
         return self._classify_versioned(
             r, self.existing.get((r["location_id"], r["category_id"], r["month"])),
             rules.OTB_INPUTS,
-            row_key=lambda: (self.location_codes[r["location_id"]],
-                             self.leaf_codes[r["category_id"]], f"{r['month']:%Y-%m}"))
+            row_key=lambda: self._month_cell_codes(r))
 
     def summary(self):
         if self.negative:
             self.warnings.append(f"{self.negative} row(s) give a negative OTB (over-bought); "
                                  "they are kept and flagged")
+        return super().summary()
+
+
+class ActualsHandler(Handler):
+    """What the shops sold and held, by location × leaf category × month (issue 16): in
+    season only, months that have started, checked by rules.check_actuals."""
+    kind = UploadKind.ACTUALS
+    versioned = True
+    title = "Actuals"
+    area = Area.ACTUALS
+    model = SeasonActual
+    key = ("location_code", "category_code", "month")
+    key_label = "location × category × month"
+    columns = file_columns.ACTUALS
+
+    def load(self):
+        self._season_cells()
+        self.existing = {
+            (r.location_id, r.category_id, r.month): r for r in self.session.execute(
+                select(SeasonActual.id, SeasonActual.location_id, SeasonActual.category_id,
+                       SeasonActual.month, SeasonActual.version,
+                       *[getattr(SeasonActual, n) for n in rules.ACTUAL_FIELDS])
+                .where(SeasonActual.season_id == self.season.id))}
+        self.today = today()
+        self.negative = 0
+
+    def check(self, v):
+        record = self._month_cell(v)
+        record.update(rules.check_actuals(v, record["month"], self.today))
+        if record["net_sales"] < 0:
+            self.negative += 1
+        return record
+
+    def classify(self, r):
+        return self._classify_versioned(
+            r, self.existing.get((r["location_id"], r["category_id"], r["month"])),
+            rules.ACTUAL_FIELDS,
+            row_key=lambda: self._month_cell_codes(r))
+
+    def summary(self):
+        if self.negative:
+            self.warnings.append(f"{self.negative} row(s) have negative net sales (more "
+                                 "returned than sold); they are kept and flagged")
         return super().summary()
 
 
@@ -728,4 +778,4 @@ class CategoriesHandler(Handler):
 
 
 HANDLERS = {h.kind: h for h in (LocationsHandler, CategoriesHandler, PlansHandler, OTBHandler,
-                                RangeHandler, POHandler, GRNHandler)}
+                                RangeHandler, POHandler, GRNHandler, ActualsHandler)}
