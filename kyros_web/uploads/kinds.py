@@ -282,26 +282,46 @@ class PlansHandler(Handler):
                              self.leaf_codes[r["category_id"]]))
 
 
-class OTBHandler(Handler):
-    kind = UploadKind.OTB
+class _MonthCellHandler(Handler):
+    """Versioned rows of a location × leaf category × month (OTB, actuals): the stored rows
+    read once with their `fields`, and a count of rows kept with a warning (`negative`)."""
     versioned = True
-    title = "OTB plan"
-    area = Area.OTB
-    model = OTBPlan
     key = ("location_code", "category_code", "month")
     key_label = "location × category × month"
-    # The computed OTB is shown against the first figure of the row.
-    field_columns = {"": "planned_sales"}
-    columns = file_columns.OTB
+    fields: tuple[str, ...]
+    negative_warning: str  # "{n} row(s) …"
 
     def load(self):
         self._season_cells()
+        model = self.model
         self.existing = {
             (r.location_id, r.category_id, r.month): r for r in self.session.execute(
-                select(OTBPlan.id, OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month,
-                       OTBPlan.version, *[getattr(OTBPlan, n) for n in rules.OTB_INPUTS])
-                .where(OTBPlan.season_id == self.season.id))}
+                select(model.id, model.location_id, model.category_id, model.month,
+                       model.version, *[getattr(model, n) for n in self.fields])
+                .where(model.season_id == self.season.id))}
         self.negative = 0
+
+    def classify(self, r):
+        return self._classify_versioned(
+            r, self.existing.get((r["location_id"], r["category_id"], r["month"])),
+            self.fields, row_key=lambda: self._month_cell_codes(r))
+
+    def summary(self):
+        if self.negative:
+            self.warnings.append(self.negative_warning.format(n=self.negative))
+        return super().summary()
+
+
+class OTBHandler(_MonthCellHandler):
+    kind = UploadKind.OTB
+    title = "OTB plan"
+    area = Area.OTB
+    model = OTBPlan
+    fields = rules.OTB_INPUTS
+    negative_warning = "{n} row(s) give a negative OTB (over-bought); they are kept and flagged"
+    # The computed OTB is shown against the first figure of the row.
+    field_columns = {"": "planned_sales"}
+    columns = file_columns.OTB
 
     def check(self, v):
         record = self._month_cell(v)
@@ -311,41 +331,22 @@ class OTBHandler(Handler):
         record.update(inputs)
         return record
 
-    def classify(self, r):
-        return self._classify_versioned(
-            r, self.existing.get((r["location_id"], r["category_id"], r["month"])),
-            rules.OTB_INPUTS,
-            row_key=lambda: self._month_cell_codes(r))
 
-    def summary(self):
-        if self.negative:
-            self.warnings.append(f"{self.negative} row(s) give a negative OTB (over-bought); "
-                                 "they are kept and flagged")
-        return super().summary()
-
-
-class ActualsHandler(Handler):
+class ActualsHandler(_MonthCellHandler):
     """What the shops sold and held, by location × leaf category × month (issue 16): in
     season only, months that have started, checked by rules.check_actuals."""
     kind = UploadKind.ACTUALS
-    versioned = True
     title = "Actuals"
     area = Area.ACTUALS
     model = SeasonActual
-    key = ("location_code", "category_code", "month")
-    key_label = "location × category × month"
+    fields = rules.ACTUAL_FIELDS
+    negative_warning = ("{n} row(s) have negative net sales (more returned than sold); they "
+                        "are kept and flagged")
     columns = file_columns.ACTUALS
 
     def load(self):
-        self._season_cells()
-        self.existing = {
-            (r.location_id, r.category_id, r.month): r for r in self.session.execute(
-                select(SeasonActual.id, SeasonActual.location_id, SeasonActual.category_id,
-                       SeasonActual.month, SeasonActual.version,
-                       *[getattr(SeasonActual, n) for n in rules.ACTUAL_FIELDS])
-                .where(SeasonActual.season_id == self.season.id))}
+        super().load()
         self.today = today()
-        self.negative = 0
 
     def check(self, v):
         record = self._month_cell(v)
@@ -353,18 +354,6 @@ class ActualsHandler(Handler):
         if record["net_sales"] < 0:
             self.negative += 1
         return record
-
-    def classify(self, r):
-        return self._classify_versioned(
-            r, self.existing.get((r["location_id"], r["category_id"], r["month"])),
-            rules.ACTUAL_FIELDS,
-            row_key=lambda: self._month_cell_codes(r))
-
-    def summary(self):
-        if self.negative:
-            self.warnings.append(f"{self.negative} row(s) have negative net sales (more "
-                                 "returned than sold); they are kept and flagged")
-        return super().summary()
 
 
 class RangeHandler(Handler):
