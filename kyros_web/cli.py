@@ -191,7 +191,7 @@ def season_show(code):
 
 @kyros.command("import")
 @click.argument("kind", type=click.Choice(["locations", "categories", "plans", "otb", "range",
-                                           "pos", "grns"]))
+                                           "pos", "grns", "actuals"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--season", "season_code", metavar="CODE", help="The season (all kinds but "
               "locations and categories).")

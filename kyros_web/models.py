@@ -2,7 +2,8 @@
 from .audit import AuditEvent
 from .auth.models import User, UserSession
 from .masterdata.models import Category, Cluster, Location, LocationType
-from .planning.models import GridEdit, GridEditCell, OTBPlan, RangeIntent, SeasonPlan
+from .planning.models import (GridEdit, GridEditCell, OTBPlan, RangeIntent, SeasonActual,
+                              SeasonPlan)
 from .purchasing.models import GRNRecord, POSource, POStatus, PurchaseOrder
 from .seasons.models import Season, SeasonLocation, SeasonTransition
 from .uploads.models import Upload, UploadKind, UploadStatus
@@ -11,6 +12,6 @@ from .versions import DataVersion
 __all__ = [
     "AuditEvent", "Category", "Cluster", "DataVersion", "GRNRecord", "GridEdit", "GridEditCell", "Location", "LocationType", "OTBPlan",
     "POSource", "POStatus", "PurchaseOrder", "RangeIntent", "Season", "SeasonLocation",
-    "SeasonPlan", "SeasonTransition", "Upload", "UploadKind", "UploadStatus", "User",
+    "SeasonActual", "SeasonPlan", "SeasonTransition", "Upload", "UploadKind", "UploadStatus", "User",
     "UserSession",
 ]

@@ -1,10 +1,14 @@
 """`flask kyros create-user` and `demo-data` (SPEC §11)."""
+from datetime import date
+
 from sqlalchemy import func, select
 
 from kyros_web import demo
 from kyros_web.auth.services import authenticate
-from kyros_web.models import GRNRecord, OTBPlan, PurchaseOrder, RangeIntent, Season, SeasonPlan
-from kyros_web.seasons.workflow import ORDER
+from kyros_web.clock import today
+from kyros_web.models import (GRNRecord, OTBPlan, PurchaseOrder, RangeIntent, Season,
+                              SeasonActual, SeasonPlan, Upload, UploadKind, UploadStatus)
+from kyros_web.seasons.workflow import ORDER, SeasonStatus
 
 
 def test_create_user_command(app, session):
@@ -45,6 +49,16 @@ def test_demo_data_has_a_season_in_each_status(app, session):
         assert authenticate(session, email, demo.DEMO_PASSWORD) is not None
     for model in (SeasonPlan, OTBPlan, RangeIntent, PurchaseOrder, GRNRecord):
         assert session.scalar(select(func.count(model.id))) > 0, model
+    in_season = session.scalar(select(Season).where(Season.status == SeasonStatus.RANGE_UPLOADED))
+    started = {m for m in (date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1))
+               if m <= today().replace(day=1)}
+    assert set(session.scalars(select(SeasonActual.month).distinct())) == started
+    assert set(session.scalars(select(SeasonActual.season_id).distinct())) == {in_season.id}
+    assert session.scalar(select(func.count(SeasonActual.id))) == session.scalar(
+        select(func.count(OTBPlan.id)).where(OTBPlan.season_id == in_season.id,
+                                             OTBPlan.month.in_(started)))
+    assert session.scalar(select(func.count(Upload.id)).where(
+        Upload.kind == UploadKind.ACTUALS, Upload.status == UploadStatus.COMMITTED)) == 1
     again = app.test_cli_runner().invoke(args=["kyros", "demo-data"])
     assert "already has data" in again.output
     assert session.scalar(select(func.count(Season.id))) == len(demo.SEASONS)

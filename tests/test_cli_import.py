@@ -52,3 +52,22 @@ def test_wrong_status_is_refused(app, make):
     season = make.season(SeasonStatus.PLAN_UPLOADED)
     result = run(app, "plans", str(SAMPLES / "plans.csv"), "--season", season.season_code)
     assert result.exit_code == 1 and "can only be changed while the season is" in result.output
+
+
+def test_actuals_import(app, make, session, tmp_path, monkeypatch):
+    """`flask kyros import actuals FILE --season CODE` commits a season's actuals."""
+    from datetime import date
+
+    from kyros_web.models import SeasonActual
+
+    monkeypatch.setitem(app.config, "KYROS_TODAY", date(2026, 3, 1))
+    season = make.season(SeasonStatus.RANGE_UPLOADED)
+    loc, leaf = season.test_locations[0].location_code, season.test_leaves[0].code
+    path = tmp_path / "actuals.csv"
+    path.write_text("location_code,category_code,month,net_sales,markdowns,closing_stock\n"
+                    f"{loc},{leaf},2026-02,100,5,900\n{loc},{leaf},2026-03,80,0,850\n")
+    result = run(app, "actuals", str(path), "--season", season.season_code)
+    assert result.exit_code == 0, result.output
+    assert "2 rows: 2 new, 0 updated, 0 unchanged, 0 rejected" in result.output
+    assert session.scalar(select(func.count(SeasonActual.id))) == 2
+    assert run(app, "actuals", str(path)).exit_code == 2  # no --season

@@ -3,22 +3,27 @@ each workflow status, loaded through the services so every rule and audit applie
 from __future__ import annotations
 
 import csv
+import io
+import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..auth.models import User
+from ..clock import today
 from ..auth.services import create_user
 from ..masterdata.models import Category, Location
 from ..masterdata.services import create_category, create_cluster, create_location, find_cluster
-from ..planning.models import SeasonPlan
+from ..planning.models import OTBPlan, SeasonPlan
 from ..planning.services import approve_plans, upsert_otb, upsert_plan, upsert_range
 from ..purchasing.services import create_grn, create_po
 from ..seasons.services import advance_season, assign_locations, create_season
 from ..seasons.workflow import SeasonStatus
+from ..uploads.services import commit_upload, preview_upload
 
 HERE = Path(__file__).parent
 DEMO_PASSWORD = "kyros-demo"
@@ -170,9 +175,55 @@ def _season(session, spec: DemoSeason, planner, buyer, locations, categories):
                    grn_number=_tagged(row["grn_number"], spec.tag),
                    grn_date=shift(date.fromisoformat(row["grn_date"]), spec.months_shift),
                    received_value=row["received_value"])
+    if spec.status is SeasonStatus.RANGE_UPLOADED:
+        _actuals(session, planner, season)
     if spec.status is SeasonStatus.LOCKED:
         advance()  # → locked
     return season
+
+
+CENT = Decimal("0.01")
+
+
+def sales_factor(location_code: str, category_code: str) -> Decimal:
+    """How a location × category sells against its plan in the demo: 0.80 to 1.19, the same
+    for every month and every run (from a checksum of the codes, not a random draw)."""
+    return Decimal(80 + zlib.crc32(f"{location_code}/{category_code}".encode()) % 40) / 100
+
+
+def actual_row(location_code, category_code, otb) -> list:
+    """A month's demo actuals from its OTB row: sales at the cell's factor of plan, markdowns
+    the other way (what sells slowly is marked down more), and the stock not sold on top of
+    the planned closing stock (never below zero)."""
+    factor = sales_factor(location_code, category_code)
+    net_sales = (otb.planned_sales * factor).quantize(CENT)
+    markdowns = (otb.planned_markdowns * (2 - factor)).quantize(CENT)
+    closing = max(otb.planned_closing_stock + otb.planned_sales - net_sales, Decimal(0))
+    return [location_code, category_code, f"{otb.month:%Y-%m}", net_sales, markdowns, closing]
+
+
+def _actuals(session, planner, season) -> None:
+    """The in-season demo season's actuals for the months that have started (by the app's
+    clock), imported as an upload file so every rule and the audit apply."""
+    started = today().replace(day=1)
+    cells = session.execute(
+        select(Location.location_code, Category.code, OTBPlan)
+        .join(Location, Location.id == OTBPlan.location_id)
+        .join(Category, Category.id == OTBPlan.category_id)
+        .where(OTBPlan.season_id == season.id, OTBPlan.month <= started)
+        .order_by(Location.location_code, Category.code, OTBPlan.month)).all()
+    if not cells:
+        return
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["location_code", "category_code", "month", "net_sales", "markdowns",
+                     "closing_stock"])
+    writer.writerows(actual_row(*cell) for cell in cells)
+    # An empty config: the upload limits' defaults.
+    upload = preview_upload(session, planner, kind="actuals", data=out.getvalue().encode(),
+                            file_name=f"actuals-{season.season_code}.csv", season=season,
+                            config={})
+    commit_upload(session, planner, upload.id, config={})
 
 
 def _tagged(number: str, tag: str) -> str:

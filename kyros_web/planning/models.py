@@ -1,4 +1,5 @@
-"""Season plans, the monthly OTB plan and range intent (SPEC §2, §5)."""
+"""Season plans, the monthly OTB plan, range intent and the actuals reported in season
+(SPEC §2, §5; issue 16)."""
 from __future__ import annotations
 
 import uuid
@@ -101,6 +102,39 @@ class RangeIntent(IdMixin, db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     uploaded_by: Mapped[uuid.UUID | None] = fk("users.id", nullable=True)
 
+    category = relationship("Category")
+    uploader = relationship("User", foreign_keys=[uploaded_by])
+
+
+class SeasonActual(IdMixin, db.Model):
+    """What a location sold and held in a leaf category in one month of the season, as the
+    shops report it (issue 16): the in-season loop compares it with the plan. Net sales may be
+    negative (a month of more returns than sales); the other figures cannot."""
+
+    __tablename__ = "season_actuals"
+    __version_scope__ = SEASON_DATA
+    __table_args__ = (
+        UniqueConstraint("season_id", "location_id", "category_id", "month"),
+        CheckConstraint("markdowns >= 0 AND closing_stock >= 0", name="money_non_negative"),
+        CheckConstraint("(units_sold IS NULL OR units_sold >= 0)"
+                        " AND (closing_units IS NULL OR closing_units >= 0)",
+                        name="units_non_negative"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    season_id: Mapped[uuid.UUID] = fk("seasons.id")
+    location_id: Mapped[uuid.UUID] = fk("locations.id")
+    category_id: Mapped[uuid.UUID] = fk("categories.id")
+    month: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    net_sales: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    markdowns: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    closing_stock: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    units_sold: Mapped[int | None] = mapped_column(Integer)
+    closing_units: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    uploaded_by: Mapped[uuid.UUID | None] = fk("users.id", nullable=True)
+
+    location = relationship("Location")
     category = relationship("Category")
     uploader = relationship("User", foreign_keys=[uploaded_by])
 

@@ -1,4 +1,4 @@
-"""The row rules of plans, OTB rows and range intent (SPEC §2, §5), written once for the
+"""The row rules of plans, OTB rows, range intent and actuals (SPEC §2, §5; issue 16), written once for the
 services, the upload handlers, the forms and the API. Pure: values in, checked values (or
 ValidationFailed naming the field) out.
 
@@ -8,11 +8,12 @@ upload file's cells are already read by their column, so its handler calls `chec
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from ..errors import ValidationFailed
 from ..values import Digits, at_least, decimal_value, within
-from .models import OTBPlan, RangeIntent, SeasonPlan
+from .models import OTBPlan, RangeIntent, SeasonActual, SeasonPlan
 from .otb import SPEND_LIMIT_LABEL, approved_spend_limit
 
 ZERO = Decimal("0")
@@ -42,6 +43,15 @@ RANGE_LABELS = {"core_percent": "Core %", "fashion_percent": "Fashion %",
                 **{f"price_band_{band}": f"Price band {band}" for band in PRICE_BANDS}}
 RANGE_FIELDS = ("core_percent", "fashion_percent", "price_band_mix")
 PERCENT_DIGITS = Digits.of(RangeIntent.core_percent)
+
+# Actuals: three money figures a month and two optional counts. Units are whole numbers an
+# INTEGER column holds (below 10^9).
+
+ACTUAL_MONEY_LABELS = {"net_sales": "Net sales", "markdowns": "Markdowns",
+                       "closing_stock": "Closing stock"}
+ACTUAL_UNIT_LABELS = {"units_sold": "Units sold", "closing_units": "Closing units"}
+ACTUAL_FIELDS = (*ACTUAL_MONEY_LABELS, *ACTUAL_UNIT_LABELS)
+UNIT_DIGITS = Digits(9, 0)
 
 
 def _read(raw: dict, labels: dict, model, optional=frozenset()) -> dict:
@@ -166,3 +176,32 @@ def read_range(core_percent, fashion_percent, bands: dict | None) -> dict:
                                 + "; not " + ", ".join(sorted(unknown))})
     return check_range(core, fashion, {name: percent(raw, f"price_band_{name}", required=False)
                                        for name, raw in (bands or {}).items()})
+
+
+def check_actuals(values: dict, month: date, today: date) -> dict:
+    """A month's actuals of one location × leaf category (issue 16): markdowns, closing stock
+    and the optional unit counts 0 or more; net sales may be negative (returns beyond sales:
+    kept, and the caller flags it). The month must have started by `today` (the app's clock):
+    a month still to come has no actuals. Whether the month belongs to the season is the
+    caller's (it knows the season). Returns the five figures, units as whole numbers or None."""
+    if month > today.replace(day=1):
+        raise ValidationFailed({"month": f"{month:%Y-%m} is after the current month "
+                                f"({today:%Y-%m}); actuals come only for months that have "
+                                "started"})
+    figures = {name: values.get(name) for name in ACTUAL_FIELDS}
+    for name in ("markdowns", "closing_stock"):
+        at_least(figures[name], ZERO, name, ACTUAL_MONEY_LABELS[name])
+    for name, label in ACTUAL_UNIT_LABELS.items():
+        at_least(figures[name], ZERO, name, label)
+        if figures[name] is not None:
+            figures[name] = int(figures[name])
+    return figures
+
+
+def read_actuals(raw: dict, month: date, today: date) -> dict:
+    """check_actuals over typed values (the three money figures required, units optional)."""
+    values = _read(raw, ACTUAL_MONEY_LABELS, SeasonActual)
+    for name, label in ACTUAL_UNIT_LABELS.items():
+        values[name] = decimal_value(raw.get(name), name, label, required=False,
+                                     digits=UNIT_DIGITS)
+    return check_actuals(values, month, today)

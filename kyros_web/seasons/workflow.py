@@ -33,6 +33,7 @@ class Area(Titled):
     OTB = "otb", "OTB"
     RANGE = "range", "Range intent"
     PURCHASING = "purchasing", "Purchase orders and GRNs"
+    ACTUALS = "actuals", "Actuals"
     DELETE = "delete", "The season"
 
 
@@ -41,7 +42,8 @@ EDITABLE: dict[SeasonStatus, frozenset[Area]] = {
     SeasonStatus.LOCATIONS_DEFINED: frozenset({Area.DETAILS, Area.LOCATIONS, Area.PLANS}),
     SeasonStatus.PLAN_UPLOADED: frozenset({Area.OTB}),
     SeasonStatus.OTB_UPLOADED: frozenset({Area.RANGE}),
-    SeasonStatus.RANGE_UPLOADED: frozenset({Area.PURCHASING}),
+    # In season: buying goes on and the shops' actuals come in (issue 16).
+    SeasonStatus.RANGE_UPLOADED: frozenset({Area.PURCHASING, Area.ACTUALS}),
     SeasonStatus.LOCKED: frozenset(),
 }
 
@@ -69,7 +71,7 @@ AREA_ACTIONS = {
     Area.DETAILS: Action.MANAGE_SEASONS, Area.LOCATIONS: Action.MANAGE_SEASONS,
     Area.DELETE: Action.MANAGE_SEASONS, Area.PLANS: Action.EDIT_PLANNING,
     Area.OTB: Action.EDIT_PLANNING, Area.RANGE: Action.EDIT_PLANNING,
-    Area.PURCHASING: Action.EDIT_PURCHASING,
+    Area.PURCHASING: Action.EDIT_PURCHASING, Area.ACTUALS: Action.EDIT_PLANNING,
 }
 
 

@@ -4,7 +4,7 @@ in kinds.py check rows against them, and the planning grids write their values u
 from __future__ import annotations
 
 from ..planning import rules
-from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
+from ..planning.models import OTBPlan, RangeIntent, SeasonActual, SeasonPlan
 from ..purchasing.models import GRNRecord, PurchaseOrder
 from ..purchasing.rules import number_problem
 from ..values import Digits
@@ -87,6 +87,19 @@ OTB = (
     Column("on_order", _number(OTBPlan.on_order), True, "On order"),
     Column("planned_markdowns", _number(OTBPlan.planned_markdowns), False,
            "Planned markdowns"),
+)
+
+
+ACTUALS = (
+    Column("location_code", _upper(16), True, "Location code"),
+    Column("category_code", _upper(50), True, "Category code"),
+    Column("month", parsing.month, True, "Month"),
+    Column("net_sales", _number(SeasonActual.net_sales), True, "Net sales"),
+    Column("markdowns", _number(SeasonActual.markdowns), True, "Markdowns"),
+    Column("closing_stock", _number(SeasonActual.closing_stock), True, "Closing stock"),
+    Column("units_sold", lambda v: parsing.number(v, rules.UNIT_DIGITS), False, "Units sold"),
+    Column("closing_units", lambda v: parsing.number(v, rules.UNIT_DIGITS), False,
+           "Closing units"),
 )
 
 

@@ -22,7 +22,7 @@ from ..masterdata.models import Category, Cluster, Location, LocationType
 from ..masterdata.tree import in_use, is_leaf
 from ..modelbase import Money, utcnow
 from ..planning import rules
-from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
+from ..planning.models import OTBPlan, RangeIntent, SeasonActual, SeasonPlan
 from ..planning.otb import committed_value, utilisation
 from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_per_cell, received_per_po
@@ -203,6 +203,16 @@ class Handler(ABC):
                            f"{self.season.season_code}")
         return month
 
+    def _month_cell(self, v: dict) -> dict:
+        """The ids of a location × leaf category × month row (OTB, actuals), each checked."""
+        return {"location_id": self._location(v["location_code"]),
+                "category_id": self._leaf(v["category_code"]), "month": self._month(v["month"])}
+
+    def _month_cell_codes(self, r: dict) -> tuple[str, str, str]:
+        """Such a row as its file names it, for the preview's changed cells."""
+        return (self.location_codes[r["location_id"]], self.leaf_codes[r["category_id"]],
+                f"{r['month']:%Y-%m}")
+
     def _classify_versioned(self, r: dict, old, fields, new_extra=None,
                             updated_extra=None, row_key=None) -> str:
         """For season rows with a version: new, unchanged when `fields` match what is
@@ -272,49 +282,78 @@ class PlansHandler(Handler):
                              self.leaf_codes[r["category_id"]]))
 
 
-class OTBHandler(Handler):
-    kind = UploadKind.OTB
+class _MonthCellHandler(Handler):
+    """Versioned rows of a location × leaf category × month (OTB, actuals): the stored rows
+    read once with their `fields`, and a count of rows kept with a warning (`negative`)."""
     versioned = True
+    key = ("location_code", "category_code", "month")
+    key_label = "location × category × month"
+    fields: tuple[str, ...]
+    negative_warning: str  # "{n} row(s) …"
+
+    def load(self):
+        self._season_cells()
+        model = self.model
+        self.existing = {
+            (r.location_id, r.category_id, r.month): r for r in self.session.execute(
+                select(model.id, model.location_id, model.category_id, model.month,
+                       model.version, *[getattr(model, n) for n in self.fields])
+                .where(model.season_id == self.season.id))}
+        self.negative = 0
+
+    def classify(self, r):
+        return self._classify_versioned(
+            r, self.existing.get((r["location_id"], r["category_id"], r["month"])),
+            self.fields, row_key=lambda: self._month_cell_codes(r))
+
+    def summary(self):
+        if self.negative:
+            self.warnings.append(self.negative_warning.format(n=self.negative))
+        return super().summary()
+
+
+class OTBHandler(_MonthCellHandler):
+    kind = UploadKind.OTB
     title = "OTB plan"
     area = Area.OTB
     model = OTBPlan
-    key = ("location_code", "category_code", "month")
-    key_label = "location × category × month"
+    fields = rules.OTB_INPUTS
+    negative_warning = "{n} row(s) give a negative OTB (over-bought); they are kept and flagged"
     # The computed OTB is shown against the first figure of the row.
     field_columns = {"": "planned_sales"}
     columns = file_columns.OTB
 
-    def load(self):
-        self._season_cells()
-        self.existing = {
-            (r.location_id, r.category_id, r.month): r for r in self.session.execute(
-                select(OTBPlan.id, OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month,
-                       OTBPlan.version, *[getattr(OTBPlan, n) for n in rules.OTB_INPUTS])
-                .where(OTBPlan.season_id == self.season.id))}
-        self.negative = 0
-
     def check(self, v):
-        record = {"location_id": self._location(v["location_code"]),
-                  "category_id": self._leaf(v["category_code"]),
-                  "month": self._month(v["month"])}
+        record = self._month_cell(v)
         inputs, otb = rules.check_otb(v)
         if otb < 0:
             self.negative += 1
         record.update(inputs)
         return record
 
-    def classify(self, r):
-        return self._classify_versioned(
-            r, self.existing.get((r["location_id"], r["category_id"], r["month"])),
-            rules.OTB_INPUTS,
-            row_key=lambda: (self.location_codes[r["location_id"]],
-                             self.leaf_codes[r["category_id"]], f"{r['month']:%Y-%m}"))
 
-    def summary(self):
-        if self.negative:
-            self.warnings.append(f"{self.negative} row(s) give a negative OTB (over-bought); "
-                                 "they are kept and flagged")
-        return super().summary()
+class ActualsHandler(_MonthCellHandler):
+    """What the shops sold and held, by location × leaf category × month (issue 16): in
+    season only, months that have started, checked by rules.check_actuals."""
+    kind = UploadKind.ACTUALS
+    title = "Actuals"
+    area = Area.ACTUALS
+    model = SeasonActual
+    fields = rules.ACTUAL_FIELDS
+    negative_warning = ("{n} row(s) have negative net sales (more returned than sold); they "
+                        "are kept and flagged")
+    columns = file_columns.ACTUALS
+
+    def load(self):
+        super().load()
+        self.today = today()
+
+    def check(self, v):
+        record = self._month_cell(v)
+        record.update(rules.check_actuals(v, record["month"], self.today))
+        if record["net_sales"] < 0:
+            self.negative += 1
+        return record
 
 
 class RangeHandler(Handler):
@@ -728,4 +767,4 @@ class CategoriesHandler(Handler):
 
 
 HANDLERS = {h.kind: h for h in (LocationsHandler, CategoriesHandler, PlansHandler, OTBHandler,
-                                RangeHandler, POHandler, GRNHandler)}
+                                RangeHandler, POHandler, GRNHandler, ActualsHandler)}

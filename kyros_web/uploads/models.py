@@ -20,6 +20,7 @@ class UploadKind(StrEnum):
     RANGE = "range"
     POS = "pos"
     GRNS = "grns"
+    ACTUALS = "actuals"
 
 
 class UploadStatus(StrEnum):

@@ -15,6 +15,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..clock import today
 from ..auth.roles import Role, require
 from ..errors import Forbidden, NotFound, StaleVersion, ValidationFailed, WorkflowError
 from ..masterdata.models import Category, Location
@@ -294,12 +295,15 @@ def template_rows(session: Session, kind: str, season: Season | None) -> tuple[l
         headers = headers + list(NAME_COLUMNS)
         rows = [[loc.location_code, leaf.code, "", "", "", loc.name, leaf.name]
                 for loc in locations for leaf in leaves]
-    elif cls.kind is UploadKind.OTB:
+    elif cls.kind in (UploadKind.OTB, UploadKind.ACTUALS):
+        months = months_between(season.start_date, season.end_date)
+        if cls.kind is UploadKind.ACTUALS:
+            # The months that have started: later months take no actuals yet.
+            months = [m for m in months if m <= today().replace(day=1)]
+        blanks = [""] * (len(headers) - 3)
         headers = headers + list(NAME_COLUMNS)
-        rows = [[loc.location_code, leaf.code, m.strftime("%Y-%m"), "", "", "", "", "",
-                 loc.name, leaf.name]
-                for loc in locations for leaf in leaves
-                for m in months_between(season.start_date, season.end_date)]
+        rows = [[loc.location_code, leaf.code, m.strftime("%Y-%m"), *blanks, loc.name, leaf.name]
+                for loc in locations for leaf in leaves for m in months]
     elif cls.kind is UploadKind.RANGE:
         with_otb = select(OTBPlan.category_id).where(OTBPlan.season_id == season.id)
         leaves = session.execute(select(Category.code, Category.name)

@@ -27,7 +27,7 @@ bp = Blueprint("uploads", __name__, url_prefix="/uploads")
 STEP_PAGES = {UploadKind.PLANS: "planning.plans", UploadKind.OTB: "planning.otb",
               UploadKind.RANGE: "planning.range_intent", UploadKind.POS: "purchasing.pos",
               UploadKind.GRNS: "purchasing.grns", UploadKind.LOCATIONS: "masterdata.locations",
-              UploadKind.CATEGORIES: "masterdata.categories"}
+              UploadKind.CATEGORIES: "masterdata.categories", UploadKind.ACTUALS: "planning.otb"}
 
 
 def _kinds_for_user() -> list:

@@ -35,10 +35,10 @@ def test_references_come_from_the_foreign_keys(app):
 
     assert {str(c) for c in referring_columns(Location.__table__)} == {
         "season_locations.location_id", "season_plans.location_id", "otb_plan.location_id",
-        "purchase_orders.location_id"}
+        "purchase_orders.location_id", "season_actuals.location_id"}
     assert {str(c) for c in referring_columns(Category.__table__)} == {
         "season_plans.category_id", "otb_plan.category_id", "range_intents.category_id",
-        "purchase_orders.category_id"}
+        "purchase_orders.category_id", "season_actuals.category_id"}
 
 
 def test_views_import_no_other_views():

@@ -37,7 +37,7 @@ def test_illegal_transition_message_is_the_seeds():
     ("locations_defined", {"details", "locations", "plans"}),
     ("plan_uploaded", {"otb"}),
     ("otb_uploaded", {"range"}),
-    ("range_uploaded", {"purchasing"}),
+    ("range_uploaded", {"purchasing", "actuals"}),
     ("locked", set()),
 ])
 def test_what_each_status_lets_change(status, areas):

@@ -118,3 +118,43 @@ def test_templates_download(login, make):
     assert xlsx.data[:2] == b"PK" and "attachment" in xlsx.headers["Content-Disposition"]
     assert b.get("/uploads/template/nope.csv").status_code == 404
     assert b.get("/uploads/template/plans.pdf").status_code == 404
+
+
+def test_actuals_upload_page_warns_of_negative_net_sales(app, login, make, session,
+                                                        monkeypatch):
+    """The form and the history offer the actuals kind; a file with negative net sales
+    previews with its warning and confirms; the season's template names the started months."""
+    from datetime import date
+
+    from kyros_web.models import SeasonActual
+
+    monkeypatch.setitem(app.config, "KYROS_TODAY", date(2026, 2, 20))
+    season = make.season(SeasonStatus.RANGE_UPLOADED)
+    loc, leaf = season.test_locations[0].location_code, season.test_leaves[0].code
+    b = login("planner")
+    form = b.get("/uploads/new").get_data(as_text=True)
+    assert '<option value="actuals" >Actuals</option>' in form
+    assert '<option value="actuals" >Actuals</option>' in b.get("/uploads/").get_data(as_text=True)
+    data = ("location_code,category_code,month,net_sales,markdowns,closing_stock\n"
+            f"{loc},{leaf},2026-02,-12.00,0,900\n").encode()
+    response = post_file(b, data, "actuals.csv", kind="actuals", season=season.season_code)
+    assert response.status_code == 303
+    preview = b.get(response.headers["Location"]).get_data(as_text=True)
+    assert "1 row(s) have negative net sales (more returned than sold)" in preview
+    upload = session.scalar(select(Upload))
+    assert b.post(f"/uploads/{upload.id}/confirm").status_code == 303
+    assert session.scalar(select(SeasonActual.net_sales)) == -12
+    lines = b.get(f"/uploads/template/actuals.csv?season={season.season_code}"
+                  ).get_data(as_text=True).splitlines()
+    assert lines[0].startswith("location_code,category_code,month,net_sales,markdowns,")
+    assert [line.split(",")[2] for line in lines[1:]] == ["2026-02"]
+
+
+def test_actuals_refused_before_the_season_is_in_season(login, make):
+    """Before range_uploaded the page says why, in the workflow's words."""
+    season = make.season(SeasonStatus.OTB_UPLOADED)
+    b = login("planner")
+    data = b"location_code,category_code,month,net_sales,markdowns,closing_stock\n"
+    response = post_file(b, data, "actuals.csv", kind="actuals", season=season.season_code)
+    page = b.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Actuals can only be changed while the season is &#39;range_uploaded&#39;" in page
