@@ -18,13 +18,19 @@ from .rules import OTB_LABELS
 
 ZERO = Decimal("0")
 
+# What the shops did (the actuals upload, issue 16), beside the plan.
+ACTUAL_LABELS = {"actual_sales": "Actual sales", "actual_markdowns": "Actual markdowns",
+                 "actual_closing_stock": "Actual closing stock"}
 # The figures summed per row and month, in this order; "remaining" is computed from two.
-FIGURES = (*OTB_LABELS, "otb", "committed")
-MEASURE_LABELS = {**OTB_LABELS, "otb": "OTB", "committed": "Committed", "remaining": "Remaining"}
+FIGURES = (*OTB_LABELS, "otb", "committed", *ACTUAL_LABELS)
+MEASURE_LABELS = {**OTB_LABELS, "otb": "OTB", "committed": "Committed", "remaining": "Remaining",
+                  **ACTUAL_LABELS}
 MEASURES = tuple(MEASURE_LABELS)
 DEFAULT_MEASURES = ("otb", "committed", "remaining")
 # Stock positions: their season total is the position at one end of the season, not a sum.
 LAST_MONTH, FIRST_MONTH = "planned_closing_stock", "opening_stock"
+# Actual stock is known up to the current month: its season total is the latest month's.
+ACTUAL_STOCK = "actual_closing_stock"
 # A negative value of these is flagged: the cell is over-bought.
 FLAGGED = frozenset({"otb", "remaining"})
 # The measures a planner types (at a leaf) or spreads (at a group or a total).
@@ -380,9 +386,12 @@ class Tree:
 class Pivot(Tree):
     """The tree of one season's OTB pivot: a row's figures are its sums per month."""
 
-    def __init__(self, view: PivotView, hierarchy: Hierarchy, months: list[date]):
+    def __init__(self, view: PivotView, hierarchy: Hierarchy, months: list[date],
+                 through: date | None = None):
         super().__init__(view, hierarchy)
         self.months = list(months)
+        # The months that can have actuals: up to the current month (all when not given).
+        self.actual_months = [m for m in self.months if through is None or m <= through]
         # The version of each OTB row shown at a leaf, (location, category, month) → version:
         # an edit sends it back, so a row changed meanwhile is refused (no row: version 0).
         self.versions: dict = {}
@@ -413,20 +422,24 @@ class Pivot(Tree):
     @property
     def stock_measures(self) -> list[str]:
         """The stock positions shown, whose season total is no sum."""
-        return [m for m in self.view.measures if m in (LAST_MONTH, FIRST_MONTH)]
+        return [m for m in self.view.measures if m in (LAST_MONTH, FIRST_MONTH, ACTUAL_STOCK)]
 
     def value(self, node: Node, measure: str, month: date) -> Decimal:
         return _value(node.figures, measure, month)
 
     def total(self, node: Node, measure: str) -> Decimal:
         """The season total of a row: the sum of its months, except for a stock position,
-        which is the closing stock of the last month shown or the opening stock of the first."""
+        which is the closing stock of the last month shown or the opening stock of the first
+        (actual closing stock: of the last month shown up to the current month)."""
         if not self.months:
             return ZERO
         if measure == LAST_MONTH:
             return self.value(node, measure, self.months[-1])
         if measure == FIRST_MONTH:
             return self.value(node, measure, self.months[0])
+        if measure == ACTUAL_STOCK:
+            done = self.actual_months
+            return self.value(node, measure, done[-1]) if done else ZERO
         return sum((self.value(node, measure, m) for m in self.months), ZERO)
 
     def sort_key(self, node: Node):

@@ -23,7 +23,7 @@ from ..sqlfuncs import month_start, weighted_avg
 from ..values import months_between
 from ..versions import cached, carry_entries, figures_cache
 from . import rules
-from .models import GridEdit, GridEditCell, OTBPlan, RangeIntent, SeasonPlan
+from .models import GridEdit, GridEditCell, OTBPlan, RangeIntent, SeasonActual, SeasonPlan
 from ..ratios import Ratio
 from .otb import committed_value, fulfilment, open_to_buy, over_bought, utilisation
 from .pivot import (CARRY_ROWS, FIGURES, CategoryInfo, Hierarchy, Pivot, PivotView, PlanTree, RowChange,
@@ -473,12 +473,19 @@ def pivot_facts(season_id: uuid.UUID, f: GridFilters, only: dict, by: tuple):
             stmt = stmt.where(month == f.month)
         return stmt.group_by(*keys)
 
-    otbs = half(OTBPlan, otb_month,
-                [*(func.sum(getattr(OTBPlan, name)).label(name) for name in FIGURES[:5]),
-                 func.sum(OTBPlan.approved_spend_limit).label("otb"), zero.label("committed")])
-    pos = half(PurchaseOrder, po_month, [*(zero.label(name) for name in FIGURES[:6]),
-                                         func.sum(committed_expr()).label("committed")])
-    return union_all(otbs, pos).subquery("pivot_facts")
+    def figures(**sums):
+        """Every FIGURES column, in order: the sums given, zero for the others."""
+        return [sums.get(name, zero).label(name) for name in FIGURES]
+
+    otbs = half(OTBPlan, otb_month, figures(
+        **{name: func.sum(getattr(OTBPlan, name)) for name in rules.OTB_INPUTS},
+        otb=func.sum(OTBPlan.approved_spend_limit)))
+    pos = half(PurchaseOrder, po_month, figures(committed=func.sum(committed_expr())))
+    actuals = half(SeasonActual, SeasonActual.month, figures(
+        actual_sales=func.sum(SeasonActual.net_sales),
+        actual_markdowns=func.sum(SeasonActual.markdowns),
+        actual_closing_stock=func.sum(SeasonActual.closing_stock)))
+    return union_all(otbs, pos, actuals).subquery("pivot_facts")
 
 
 def pivot_sums(session: Session, season_id: uuid.UUID, f: GridFilters, group_by: tuple,
@@ -515,12 +522,13 @@ def pivot_hierarchy(session: Session) -> Hierarchy:
 
 
 def otb_pivot(session: Session, season_id: uuid.UUID, f: GridFilters, view: PivotView,
-              months: list[date]) -> Pivot:
+              months: list[date], through: date | None = None) -> Pivot:
     """The season's OTB pivot as `view` shows it: the first level in one statement, then one
     statement for each level below it that has an open group (at most three in all), each
     grouped in SQL at that level and kept in the figure cache. Category levels above the leaf
-    are summed from their leaves in Python (the tree is small)."""
-    pivot = Pivot(view, cached_hierarchy(session, season_id), months)
+    are summed from their leaves in Python (the tree is small). `through`: the current month
+    (actual stock is known up to it)."""
+    pivot = Pivot(view, cached_hierarchy(session, season_id), months, through)
     for stage, group_by, only, key in _stages(pivot, f):
         rows = cached(session, season_id, ("pivot", *key),
                       lambda: pivot_sums(session, season_id, f, group_by, only))

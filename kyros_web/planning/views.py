@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..clock import today
 from ..args import as_int, as_month, as_uuid
 from ..auth.roles import Action
 from ..auth.access import role_required
@@ -24,7 +25,7 @@ from ..seasons.services import get_season, require_editable
 from ..seasons.workflow import Area, can_edit
 from ..uploads import columns as file_columns
 from ..uploads.columns import NAME_COLUMNS
-from ..values import months_between
+from ..values import month_start, months_between
 from ..versioning import version_number
 from ..versions import cached
 from . import edits, queries, rules, services
@@ -520,7 +521,8 @@ def _pivot_context(season) -> dict:
         sort=request.args.get("sort"), direction=request.args.get("dir"),
         open_keys=groups.getlist("open"), level=request.args.get("level"),
         closed_keys=groups.getlist("closed"), months=months).toggle(request.args.get("toggle"))
-    table = queries.otb_pivot(db.session, season.id, filters, view, months)
+    table = queries.otb_pivot(db.session, season.id, filters, view, months,
+                              month_start(today()))
     editable = can_edit(current_user, season, Area.OTB)
     return {"season": season, "args": args, "pivot_view": view, "table": table,
             "can_edit": editable, "undo_limit": edits.UNDO_STEPS, "shapes": edits.SHAPES,

@@ -182,3 +182,35 @@ def test_htmx_keeps_the_groups_opened_in_place(login, pivot_season):
     response = viewer.get(page, headers=boosted)
     assert "HX-Push-Url" not in response.headers
     assert "Alpha" not in grid(response.get_data(as_text=True))
+
+
+def test_actuals_are_measures_of_the_pivot(app, login, session, pivot_season, monkeypatch):
+    """Issue 16, item 1: actual sales, markdowns and closing stock beside the plan; the season
+    total of actual closing stock is the current month's (the app's clock), not a sum."""
+    from datetime import date
+    from decimal import Decimal as D
+
+    from kyros_web.models import SeasonActual
+
+    season, locations, leaves, north = pivot_season
+    for i, loc in enumerate(locations):
+        for month, sales, stock in ((date(2026, 2, 1), "100.10", "50"),
+                                    (date(2026, 3, 1), "-20.00", "70")):
+            session.add(SeasonActual(season_id=season.id, location_id=loc.id,
+                                     category_id=leaves[0].id, month=month,
+                                     net_sales=D(sales) + i, markdowns=D("1"),
+                                     closing_stock=D(stock), version=1))
+    session.commit()
+    monkeypatch.setitem(app.config, "KYROS_TODAY", date(2026, 3, 15))
+    html = grid(login("viewer").get(
+        f"/planning/{season.season_code}/otb/pivot?measure=actual_sales"
+        "&measure=actual_closing_stock").get_data(as_text=True))
+    # Feb: 100.10 + 101.10 + 102.10; Mar: −20 − 19 − 18 (returns); no April yet.
+    assert 'aria-label="Actual sales, all rows, Feb 2026">303.30<' in html
+    assert 'aria-label="Actual sales, all rows, Mar 2026"><span class="flag-bad">' not in html
+    assert '"Actual sales, all rows, Mar 2026">-57.00<' in html
+    assert '"Actual sales, all rows, season total">246.30<' in html
+    # Closing stock of March (the current month): 3 × 70, not Feb + Mar, nor April's 0.
+    assert '"Actual closing stock, all rows, season total">210.00<' in html
+    assert "its season total is the actual closing stock of\n    Mar 2026" in html
+    assert "data-cell=" not in html  # actuals are uploaded, not typed
