@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from .. import audit
+from ..auth.models import User
 from ..auth.roles import Action, require
 from ..bulk import collector_paused, insert_rows, update_rows
 from ..errors import ValidationFailed
@@ -372,33 +373,23 @@ def write_cells(session: Session, user, season_id: uuid.UUID, typed: list[Typed]
 
 
 def _stale(session: Session, typed: list[Typed], rows: dict, errors: dict) -> bool:
-    """Mark every cell whose row is not at the version it was loaded with."""
-    stale = False
-    editors = {}
-    for item in typed:
-        row = rows.get(item.cell.row)
-        current = row.version if row else 0
-        if current == item.version:
-            continue
-        stale = True
+    """Mark every cell whose row is not at the version it was loaded with, naming who last
+    wrote each such row (one statement for them all)."""
+    stale = [(item, rows.get(item.cell.row)) for item in typed
+             if (rows[item.cell.row].version if item.cell.row in rows else 0) != item.version]
+    changed = {row.id for _, row in stale if row is not None}
+    editors = dict(session.execute(
+        select(OTBPlan.id, User.email).join(User, User.id == OTBPlan.uploaded_by)
+        .where(OTBPlan.id.in_(changed))).all()) if changed else {}
+    for item, row in stale:
         if row is None:
             errors[item.cell.key] = ("This row was deleted since you loaded the page; reload "
                                      "to see the current rows")
             continue
-        if row.id not in editors:
-            editors[row.id] = _editor(session, row.id)
-        value = row.values[item.cell.measure]
-        errors[item.cell.key] = (f"Changed by {editors[row.id] or 'another user'} since you "
-                                 f"loaded the page (now {value:,.2f}); reload to see the "
-                                 "current values")
-    return stale
-
-
-def _editor(session: Session, row_id: uuid.UUID) -> str | None:
-    from ..auth.models import User
-
-    return session.scalar(select(User.email).join(OTBPlan, OTBPlan.uploaded_by == User.id)
-                          .where(OTBPlan.id == row_id))
+        errors[item.cell.key] = (f"Changed by {editors.get(row.id) or 'another user'} since "
+                                 f"you loaded the page (now {row.values[item.cell.measure]:,.2f}); "
+                                 "reload to see the current values")
+    return bool(stale)
 
 
 def _require_new_cells_allowed(session: Session, season: Season, typed: list[Typed],
