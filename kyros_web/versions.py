@@ -235,23 +235,12 @@ class FigureCache:
                     if full[0] == season_id and full[1] == versions]
 
 
-def carry_forward(session: Session, season_id: uuid.UUID, before: tuple,
-                  patch: Callable[[Hashable, Any], Any]) -> int:
-    """After a committed write whose every change the writer knows (a grid step), keep the
-    season's figures warm: each entry cached at the versions `before` the write is stored
-    again at the versions now, as `patch(key, value)` turns it (None: leave that entry to be
-    computed again). Only when the write was the one change in between, i.e. the season's
-    counter moved by exactly one and the shared one not at all; returns the entries carried."""
-    now = current(session, season_id)
-    if now != (before[0] + 1, before[1]):
-        return 0
-    return carry_entries(season_id, before, now, patch)
-
-
 def carry_entries(season_id: uuid.UUID, before: tuple, after: tuple,
                   patch: Callable[[Hashable, Any], Any]) -> int:
-    """Store the season's entries cached at `before` again at `after`, as `patch` turns them;
-    the caller knows that `patch` is exactly what changed in between."""
+    """Keep a season's figures warm across a write whose every change the writer knows (a
+    grid step): the entries cached at `before` are stored again at `after`, as `patch(key,
+    value)` turns them (None: leave that entry to be computed again). The caller knows that
+    `patch` is exactly what changed in between. Returns the entries carried."""
     cache = figures_cache()
     if cache.entries == 0:
         return 0

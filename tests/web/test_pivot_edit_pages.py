@@ -3,7 +3,6 @@ grid module, the module's answers (the grid again, or JSON naming refused cells)
 edits through forms without script."""
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from decimal import Decimal as D
@@ -300,16 +299,29 @@ def test_a_saved_cell_keeps_the_pivot_warm_and_exact(login, session, season_data
 
 
 def test_nothing_is_carried_when_another_write_came_between(session, make, season_data):
-    """carry_forward keeps nothing unless the step was the season's one change."""
-    from kyros_web.versions import carry_forward, current, figures_cache
+    """A step records the version its commit made only when it was the season's one change
+    then; otherwise nothing is carried from it."""
+    from kyros_web.models import GridEdit
+    from kyros_web.planning import edits
+    from kyros_web.planning.services import upsert_otb
+    from kyros_web.versions import current
 
-    season = season_data[0]
+    season, locations, leaves, _ = season_data
+    typed = edits.Typed(edits.Cell("on_order", locations[0].id, leaves[0].id, FEB), "3", 1)
+    step = edits.write_cells(session, make.admin, season.id, [typed])
+    upsert_otb(session, make.admin, season.id, location_id=locations[1].id,
+               category_id=leaves[0].id, month=FEB, expected_version=1, planned_sales="1",
+               planned_markdowns="0", planned_closing_stock="400", opening_stock="350",
+               on_order="0")
+    assert edits.note_season_version(session, step) is None
+    assert session.get(GridEdit, step.id).season_version is None
+    typed = edits.Typed(edits.Cell("on_order", locations[0].id, leaves[0].id, FEB), "4", 2)
+    step = edits.write_cells(session, make.admin, season.id, [typed])
     now = current(session, season.id)
-    figures_cache().put((season.id, (now[0] - 2, now[1]), ("pivot-hierarchy",)), "old")
-    assert carry_forward(session, season.id, (now[0] - 2, now[1]), lambda k, v: v) == 0
-    figures_cache().put((season.id, (now[0] - 1, now[1]), ("pivot-hierarchy",)), "one back")
-    assert carry_forward(session, season.id, (now[0] - 1, now[1]), lambda k, v: v) == 1
-    assert dict(figures_cache().entries_at(season.id, now))[("pivot-hierarchy",)] == "one back"
+    assert edits.note_season_version(session, step) == now
+    session.expire_all()
+    assert session.get(GridEdit, step.id).season_version == now[0]
+    assert current(session, season.id) == now  # recording it moved no version
 
 
 def test_a_worker_with_an_older_pivot_adds_the_steps_in_between(login, session, season_data):
