@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from ..args import as_int, as_month
+from ..errors import ValidationFailed
 from .rules import OTB_LABELS
 
 ZERO = Decimal("0")
@@ -427,20 +428,21 @@ class Pivot(Tree):
     def value(self, node: Node, measure: str, month: date) -> Decimal:
         return _value(node.figures, measure, month)
 
-    def total(self, node: Node, measure: str) -> Decimal:
-        """The season total of a row: the sum of its months, except for a stock position,
-        which is the closing stock of the last month shown or the opening stock of the first
-        (actual closing stock: of the last month shown up to the current month)."""
-        if not self.months:
-            return ZERO
+    def total_months(self, measure: str) -> list[date]:
+        """The months a season total of `measure` covers: every month shown, but for a stock
+        position only one, the last month shown for closing stock, the first for opening
+        stock, and for actual closing stock the last month shown up to the current month."""
         if measure == LAST_MONTH:
-            return self.value(node, measure, self.months[-1])
+            return self.months[-1:]
         if measure == FIRST_MONTH:
-            return self.value(node, measure, self.months[0])
+            return self.months[:1]
         if measure == ACTUAL_STOCK:
-            done = self.actual_months
-            return self.value(node, measure, done[-1]) if done else ZERO
-        return sum((self.value(node, measure, m) for m in self.months), ZERO)
+            return self.actual_months[-1:]
+        return self.months
+
+    def total(self, node: Node, measure: str) -> Decimal:
+        """The season total of a row: the sum of the months total_months names."""
+        return sum((self.value(node, measure, m) for m in self.total_months(measure)), ZERO)
 
     def sort_key(self, node: Node):
         measure = self.view.measures[0]
@@ -470,6 +472,62 @@ class Pivot(Tree):
         if node.is_leaf and month is not None or measure not in EDITABLE:
             return None
         return f"{node.key}|{measure}|{month.strftime('%Y-%m') if month else TOTAL}"
+
+    def spread_targets(self) -> list[tuple[str, str]]:
+        """Every group or total cell of an input shown: (target, what it is in words)."""
+        return [(target, self.accessible_name(node, measure, month))
+                for node in [self.root] + [n for n in self.visible() if not n.is_leaf]
+                for measure in self.view.measures for month in [None] + self.months
+                for target in [self.spread_target(node, measure, month)] if target]
+
+    def spread_scope(self, target: str, filters) -> tuple:
+        """What a total typed at a group or total cell ("row key|measure|YYYY-MM or total")
+        spreads over, within the grid's `filters` (cluster, location, category ids):
+        (measure, location ids or None, category ids or None, months, what it is in words).
+        A season total covers total_months (a stock position: its one month)."""
+        key, _, rest = (target or "").partition("|")
+        measure, _, month_text = rest.partition("|")
+        node = self.find(key) if key else self.root
+        if node is None or measure not in EDITABLE:
+            raise ValidationFailed({"target": "Choose a group row the grid shows (open it "
+                                    "there first) or the total, and one of the five inputs"})
+        locations, categories = self.hierarchy.scope_ids(key)
+        if filters.cluster_id:
+            locations = narrow(locations,
+                               frozenset(self.hierarchy.locations_in(filters.cluster_id)))
+        if filters.location_id:
+            locations = narrow(locations, frozenset({filters.location_id}))
+        categories = narrow(categories, filters.category_ids)
+        if month_text == TOTAL:
+            months, when = self.total_months(measure), "season total"
+        else:
+            month = as_month(month_text)
+            if month not in self.months:
+                raise ValidationFailed({"target": "Choose a month the grid shows"})
+            months, when = [month], f"{month:%b %Y}"
+        where = "all rows" if node is self.root else node.label
+        return measure, locations, categories, tuple(months), f"{where}, {when}"
+
+    def paste_cells(self, lines: list, block: str, line_index, month) -> list[tuple[str, str]]:
+        """The cells a tab-separated block fills from a line of the grid ((leaf row, input)
+        pairs in the grid's order) and a month: (cell key, text) to the right and below."""
+        if not block.strip():
+            raise ValidationFailed({"block": "Paste a block of cells (copied from a "
+                                    "spreadsheet)"})
+        rows = [r.split("\t") for r in block.replace("\r\n", "\n").rstrip("\n").split("\n")]
+        start = as_int(line_index)
+        if start is None or not 0 <= start < len(lines):
+            raise ValidationFailed({"line": "Choose the line the block starts at"})
+        if month not in self.months:
+            raise ValidationFailed({"month": "Choose the month the block starts at"})
+        first = self.months.index(month)
+        width = max(len(r) for r in rows)
+        if start + len(rows) > len(lines) or first + width > len(self.months):
+            raise ValidationFailed({"block": f"The block is {len(rows)} × {width} cells; from "
+                                    "there it runs past the grid's last line or month"})
+        return [(self.cell(node, measure, self.months[first + c]), text.strip())
+                for r, values in enumerate(rows) for node, measure in [lines[start + r]]
+                for c, text in enumerate(values)]
 
     def row_name(self, node: Node) -> str:
         """A leaf row in words: "Alpha (LOC1) · Womens › Tops › Tees (W-T-1)"."""

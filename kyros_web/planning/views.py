@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..clock import today
-from ..args import as_int, as_month, as_uuid
+from ..args import as_month, as_uuid
 from ..auth.roles import Action
 from ..auth.access import role_required
 from ..downloads import csv_file, sheet_csv, sheet_xlsx, xlsx_file
@@ -30,8 +30,7 @@ from ..versioning import version_number
 from ..versions import cached
 from . import edits, queries, rules, services
 from .models import RangeIntent, SeasonPlan
-from .pivot import (FIRST_MONTH, LAST_MONTH, LAYOUT_LABELS, MEASURE_LABELS, PLAN_COLUMNS, TOTAL,
-                    narrow, read_plan_view, read_view)
+from .pivot import LAYOUT_LABELS, MEASURE_LABELS, PLAN_COLUMNS, read_plan_view, read_view
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 
@@ -702,69 +701,20 @@ def otb_pivot_paste(code: str):
         return render("planning/pivot_paste.html", lines=lines, errors={}, form={},
                       back=_pivot_url(context), **context)
     try:
-        cells, texts = paste_block(table, lines, form.get("block", ""), form.get("line"),
+        pasted = table.paste_cells(lines, form.get("block", ""), form.get("line"),
                                    as_month(form.get("month")))
     except ValidationFailed as exc:
         return render("planning/pivot_paste.html", status_code=422, lines=lines,
                       errors=exc.errors, form=form, back=_pivot_url(context), **context)
-    return _cells_form(context, cells, values=texts, kind="paste",
+    cells = [edits.Cell.parse(key) for key, _ in pasted]
+    return _cells_form(context, cells, values=dict(pasted), kind="paste",
                        title=f"Check the {len(cells)} pasted cells")
 
 
-def paste_block(table, lines: list, block: str, line_index, month) -> tuple[list, dict]:
-    """The cells a tab-separated block fills from a line of the grid and a month: the cells
-    to the right and below, and their texts by cell key."""
-    rows = [r.split("\t") for r in block.replace("\r\n", "\n").rstrip("\n").split("\n")]
-    if not block.strip():
-        raise ValidationFailed({"block": "Paste a block of cells (copied from a spreadsheet)"})
-    start = as_int(line_index)
-    if start is None or not 0 <= start < len(lines):
-        raise ValidationFailed({"line": "Choose the line the block starts at"})
-    if month not in table.months:
-        raise ValidationFailed({"month": "Choose the month the block starts at"})
-    first = table.months.index(month)
-    width = max(len(r) for r in rows)
-    if start + len(rows) > len(lines) or first + width > len(table.months):
-        raise ValidationFailed({"block": f"The block is {len(rows)} × {width} cells; from "
-                                "there it runs past the grid's last line or month"})
-    cells, texts = [], {}
-    for r, values in enumerate(rows):
-        node, measure = lines[start + r]
-        for c, text in enumerate(values):
-            cell = edits.Cell.parse(table.cell(node, measure, table.months[first + c]))
-            cells.append(cell)
-            texts[cell.key] = text.strip()
-    return cells, texts
-
-
 def _spread_scope(context: dict, target: str) -> tuple[str, edits.Scope]:
-    """The cells under a group or total cell ("row key|measure|YYYY-MM or total"), within the
-    page's filters; a stock position's season total is its last (closing) or first (opening)
-    month."""
-    key, _, rest = (target or "").partition("|")
-    measure, _, month_text = rest.partition("|")
-    table, filters = context["table"], grid_filters(context["season"])[0]
-    node = table.find(key) if key else table.root
-    if node is None or measure not in rules.OTB_INPUTS:
-        raise ValidationFailed({"target": "Choose a group row the grid shows (open it there "
-                                "first) or the total, and one of the five inputs"})
-    locations, categories = table.hierarchy.scope_ids(key)
-    if filters.cluster_id:
-        locations = narrow(locations, frozenset(table.hierarchy.locations_in(filters.cluster_id)))
-    if filters.location_id:
-        locations = narrow(locations, frozenset({filters.location_id}))
-    categories = narrow(categories, filters.category_ids)
-    if month_text == TOTAL:
-        months = {LAST_MONTH: table.months[-1:], FIRST_MONTH: table.months[:1]}.get(
-            measure, table.months)
-        when = "season total"
-    else:
-        month = as_month(month_text)
-        if month not in table.months:
-            raise ValidationFailed({"target": "Choose a month the grid shows"})
-        months, when = [month], f"{month:%b %Y}"
-    where = "all rows" if node is table.root else node.label
-    return measure, edits.Scope(locations, categories, tuple(months), f"{where}, {when}")
+    """The measure and the cells a total typed at `target` spreads over (Pivot.spread_scope)."""
+    measure, *scope = context["table"].spread_scope(target, grid_filters(context["season"])[0])
+    return measure, edits.Scope(*scope)
 
 
 @bp.route("/<code>/otb/pivot/spread", methods=["GET", "POST"])
@@ -774,7 +724,7 @@ def otb_pivot_spread(code: str):
     without script; the preview for the module)."""
     context = _pivot_editable(code)
     form = request.form if request.method == "POST" else request.args
-    targets = spread_targets(context)
+    targets = context["table"].spread_targets()
     values = {"target": form.get("target", ""), "total": form.get("total", ""),
               "shape": form.get("shape", "current")}
     if request.method == "GET":
@@ -790,18 +740,6 @@ def otb_pivot_spread(code: str):
                       back=_pivot_url(context), **context)
     return render("planning/pivot_spread.html", block="spread", targets=targets, values=values,
                   errors={}, plan=plan, scope=scope, back=_pivot_url(context), **context)
-
-
-def spread_targets(context: dict) -> list[tuple[str, str]]:
-    """Every group or total cell of an input the page shows: (target, what it is)."""
-    table, out = context["table"], []
-    for node in [table.root] + [n for n in table.visible() if not n.is_leaf]:
-        for measure in context["pivot_view"].measures:
-            for month in [None] + table.months:
-                target = table.spread_target(node, measure, month)
-                if target:
-                    out.append((target, table.accessible_name(node, measure, month)))
-    return out
 
 
 @bp.post("/<code>/otb/pivot/spread/save")
