@@ -8,10 +8,8 @@ Skipped, with the reason, when Playwright or chromium is missing; KYROS_REQUIRE_
 from __future__ import annotations
 
 import csv
-import os
 import re
 import subprocess
-import time
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
