@@ -196,12 +196,3 @@ def check_actuals(values: dict, month: date, today: date) -> dict:
         if figures[name] is not None:
             figures[name] = int(figures[name])
     return figures
-
-
-def read_actuals(raw: dict, month: date, today: date) -> dict:
-    """check_actuals over typed values (the three money figures required, units optional)."""
-    values = _read(raw, ACTUAL_MONEY_LABELS, SeasonActual)
-    for name, label in ACTUAL_UNIT_LABELS.items():
-        values[name] = decimal_value(raw.get(name), name, label, required=False,
-                                     digits=UNIT_DIGITS)
-    return check_actuals(values, month, today)

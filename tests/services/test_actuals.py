@@ -7,9 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kyros_web.audit import AuditEvent
-from kyros_web.errors import ValidationFailed
 from kyros_web.models import SeasonActual, UploadStatus
-from kyros_web.planning import rules
 from kyros_web.seasons.workflow import SeasonStatus
 from kyros_web.uploads import services
 
@@ -159,16 +157,3 @@ def test_template_has_a_row_per_cell_of_the_started_months(session, make, in_sea
                        "category_name"]
     assert len(rows) == 1 * 2 * 2 and {r[2] for r in rows} == {"2026-02", "2026-03"}
     assert rows[0][3:8] == [""] * 5 and rows[0][8] == in_season.test_locations[0].name
-
-
-def test_rules_read_typed_values(today):
-    """read_actuals: typed text to the stored figures; negative net sales pass, a typed
-    negative markdown does not."""
-    figures = rules.read_actuals({"net_sales": "-1.5", "markdowns": "0", "closing_stock": "7",
-                                  "units_sold": "3"}, date(2026, 2, 1), date(2026, 2, 1))
-    assert figures == {"net_sales": D("-1.50"), "markdowns": D("0.00"),
-                       "closing_stock": D("7.00"), "units_sold": 3, "closing_units": None}
-    with pytest.raises(ValidationFailed) as exc:
-        rules.read_actuals({"net_sales": "1", "markdowns": "-2", "closing_stock": "7"},
-                           date(2026, 2, 1), date(2026, 2, 1))
-    assert exc.value.errors == {"markdowns": "Markdowns must be 0 or more"}
