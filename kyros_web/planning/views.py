@@ -504,11 +504,11 @@ def range_delete(code: str, category_id):
 PIVOT_FILTERS = ("cluster", "location", "category", "month")
 
 
-def _pivot_context(season) -> dict:
-    """The pivot as the query string asks for it: the OTB grid's filters (not its flags), the
-    view (layout, measures, order, open groups) and the rows. An htmx request takes the open
-    groups from the page's address (groups opened in place since its links were rendered)
-    and applies its own `toggle`."""
+def _pivot_request(season) -> tuple:
+    """What the query string asks of the pivot: the OTB grid's filters (not its flags) and
+    the cleaned arguments repeating them, the view (layout, measures, order, open groups) and
+    the months. An htmx request takes the open groups from the page's address (groups opened
+    in place since its links were rendered) and applies its own `toggle`."""
     filters, args = grid_filters(season)
     filters = replace(filters, approved=None, flag=None, sort="location", descending=False)
     args = {name: value for name, value in args.items() if name in PIVOT_FILTERS}
@@ -520,6 +520,13 @@ def _pivot_context(season) -> dict:
         sort=request.args.get("sort"), direction=request.args.get("dir"),
         open_keys=groups.getlist("open"), level=request.args.get("level"),
         closed_keys=groups.getlist("closed"), months=months).toggle(request.args.get("toggle"))
+    return filters, args, view, months
+
+
+def _pivot_context(season) -> dict:
+    """The pivot as the query string asks for it (_pivot_request), its rows and what the page
+    needs around them."""
+    filters, args, view, months = _pivot_request(season)
     table = queries.otb_pivot(db.session, season.id, filters, view, months,
                               month_start(today()))
     editable = can_edit(current_user, season, Area.OTB)
@@ -573,6 +580,12 @@ def otb_pivot_group(code: str):
 # totals and undo. With script the page's grid module posts here and swaps in the grid that
 # comes back (a refusal comes back as JSON naming each cell); without it, the forms below do.
 
+def _pivot_address(season) -> str:
+    """The pivot's address as the request asks for it, without reading its figures."""
+    _, args, view, _ = _pivot_request(season)
+    return url_for("planning.otb_pivot", code=season.season_code, **args, **view.args())
+
+
 def _pivot_url(context: dict, **extra) -> str:
     return url_for("planning.otb_pivot", code=context["season"].season_code,
                    **context["args"], **context["pivot_view"].args(), **extra)
@@ -590,7 +603,7 @@ def _grid_answer(code: str, notice: str):
     if wants_fragment():
         return _tree_page(_pivot_context(_season_or_404(code)), "grid", notice=notice)
     flash(notice, "success")
-    return redirect_after_write(_pivot_url(_pivot_context(_season_or_404(code))))
+    return redirect_after_write(_pivot_address(_season_or_404(code)))
 
 
 def _refusal(exc: ValidationFailed):
@@ -777,7 +790,7 @@ def otb_pivot_undo(code: str):
         if wants_fragment():
             return _refusal(exc)
         flash(exc.errors.get("") or exc.message, "error")
-        return redirect_after_write(_pivot_url(_pivot_context(season)))
+        return redirect_after_write(_pivot_address(season))
     if undone.done:
         return _grid_answer(code, f"Undone: {undone.step.summary}.")
     return _grid_answer(code, f"Could not undo “{undone.step.summary}”: someone else changed "
