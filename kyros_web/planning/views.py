@@ -586,9 +586,9 @@ def _pivot_address(season) -> str:
     return url_for("planning.otb_pivot", code=season.season_code, **args, **view.args())
 
 
-def _pivot_url(context: dict, **extra) -> str:
+def _pivot_url(context: dict) -> str:
     return url_for("planning.otb_pivot", code=context["season"].season_code,
-                   **context["args"], **context["pivot_view"].args(), **extra)
+                   **context["args"], **context["pivot_view"].args())
 
 
 def _pivot_editable(code: str) -> dict:

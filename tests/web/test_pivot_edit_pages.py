@@ -383,3 +383,26 @@ def test_no_pivot_is_carried_past_a_change_that_is_not_a_recorded_step(login, se
     assert current(session, season.id)[0] == v0[0] + 2 and carried == []
     other = cell_key("planned_sales", locations[0].id, leaves[1].id, FEB)
     assert f'data-cell="{other}" data-version="2" data-value="1.00"' in answer
+
+
+@pytest.mark.parametrize("value", ["\x00", "9" * 400, "-1", "1e999", "NaN", "12,34,5", "%FF%FE"])
+def test_hostile_values_are_refused_on_their_cell(login, season_data, value):
+    """A cell's value or a total is read by the upload's rules: a clear 4xx (422 naming the
+    cell; 400 for a NUL, refused before any view), never a 500."""
+    from urllib.parse import quote
+
+    season, locations, leaves, _ = season_data
+    key = cell_key("planned_sales", locations[0].id, leaves[0].id, FEB)
+    raw = value if value.startswith("%") else quote(value)
+    planner = login("planner")
+    for url, body in ((f"/planning/{season.season_code}/otb/pivot/cells",
+                       f"cell={quote(key)}&value={raw}&version=1"),
+                      (f"/planning/{season.season_code}/otb/pivot/spread",
+                       f"target={quote('|planned_sales|total')}&total={raw}")):
+        body += f"&csrf_token={quote(planner.csrf_token())}"
+        response = planner.client.post(url, data=body.encode(), headers=HX,
+                                       content_type="application/x-www-form-urlencoded")
+        expected = 400 if value == "\x00" else 422
+        assert response.status_code == expected, (url, value, response.status_code)
+        if expected == 422 and url.endswith("cells"):
+            assert key in response.get_json()["cells"]
