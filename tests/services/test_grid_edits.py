@@ -359,3 +359,43 @@ def test_two_planners_pasting_at_once_never_lose_a_write(app, make, session):
             OTBPlan.season_id == sid, OTBPlan.month == FEB)).all()
         assert versions == [2, 2]
     assert outcomes == [["saved", "stale"]] * 10
+
+
+@pytest.mark.skipif(not PG_URL, reason="row locks are PostgreSQL's")
+def test_two_spreads_of_one_preview_at_once_save_one(app, make, session):
+    """Two planners save a spread from the same preview at a barrier: the rows are locked and
+    the preview's fingerprint compared under the locks, so one is saved and the other is told
+    to preview again, every time."""
+    outcomes = []
+    for n in range(5):
+        season = otb_season(make, session)
+        sid = season.id
+        scope = Scope(None, None, (FEB, MAR), "season total")
+        plan = edits.preview_spread(session, season, scope, "planned_sales", str(100 + n))
+        users = [make.admin.id, make.user("planner").id]
+        start = threading.Barrier(2)
+        results = []
+
+        def save(user_id, total):
+            with app.app_context():
+                try:
+                    start.wait()
+                    edits.spread_total(db.session, db.session.get(User, user_id), sid, scope,
+                                       "planned_sales", total, "current", plan.fingerprint)
+                    results.append("saved")
+                except CellsRefused as exc:
+                    results.append("stale" if exc.stale else repr(exc))
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=save, args=(u, str(100 + n + i)))
+                   for i, u in enumerate(users)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        outcomes.append(sorted(results))
+        session.expire_all()
+        assert session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.season_id == sid, AuditEvent.action == "grid_spread")) == 1
+    assert outcomes == [["saved", "stale"]] * 5
