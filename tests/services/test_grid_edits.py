@@ -321,6 +321,31 @@ def test_a_cell_key_reads_back():
         assert Cell.parse(bad) is None
 
 
+def at_a_barrier(app, steps) -> list[str]:
+    """Run each step (a function of the session and a user id) in a thread of its own as
+    that user, all meeting at a barrier first: "saved", or "stale" when refused as stale."""
+    start = threading.Barrier(len(steps))
+    results = []
+
+    def run(user_id, step):
+        with app.app_context():
+            try:
+                start.wait()
+                step(db.session, db.session.get(User, user_id))
+                results.append("saved")
+            except CellsRefused as exc:
+                results.append("stale" if exc.stale else repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in steps]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return sorted(results)
+
+
 @pytest.mark.skipif(not PG_URL, reason="row locks are PostgreSQL's")
 def test_two_planners_pasting_at_once_never_lose_a_write(app, make, session):
     """Two pastes over the same cells, loaded at the same versions, meet at a barrier: one is
@@ -329,34 +354,16 @@ def test_two_planners_pasting_at_once_never_lose_a_write(app, make, session):
     for n in range(10):
         season = otb_season(make, session)
         a, b = season.test_locations[:2]
-        sid = season.id
         users = [make.admin.id, make.user("planner").id]
         cells = {u: [typed(season, loc, FEB, "planned_sales", str(10 * (i + 1) + n), session)
                      for loc in (a, b)] for i, u in enumerate(users)}
-        start = threading.Barrier(2)
-        results = []
-
-        def paste(user_id):
-            with app.app_context():
-                try:
-                    start.wait()
-                    edits.write_cells(db.session, db.session.get(User, user_id), sid,
-                                      cells[user_id], kind="paste")
-                    results.append("saved")
-                except CellsRefused as exc:
-                    results.append("stale" if exc.stale else repr(exc))
-                finally:
-                    db.session.remove()
-
-        threads = [threading.Thread(target=paste, args=(u,)) for u in users]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=30)
-        outcomes.append(sorted(results))
+        outcomes.append(at_a_barrier(app, [
+            (u, lambda s, user, sid=season.id: edits.write_cells(s, user, sid, cells[user.id],
+                                                                 kind="paste"))
+            for u in users]))
         session.expire_all()
         versions = session.scalars(select(OTBPlan.version).where(
-            OTBPlan.season_id == sid, OTBPlan.month == FEB)).all()
+            OTBPlan.season_id == season.id, OTBPlan.month == FEB)).all()
         assert versions == [2, 2]
     assert outcomes == [["saved", "stale"]] * 10
 
@@ -369,33 +376,14 @@ def test_two_spreads_of_one_preview_at_once_save_one(app, make, session):
     outcomes = []
     for n in range(5):
         season = otb_season(make, session)
-        sid = season.id
         scope = Scope(None, None, (FEB, MAR), "season total")
         plan = edits.preview_spread(session, season, scope, "planned_sales", str(100 + n))
         users = [make.admin.id, make.user("planner").id]
-        start = threading.Barrier(2)
-        results = []
-
-        def save(user_id, total):
-            with app.app_context():
-                try:
-                    start.wait()
-                    edits.spread_total(db.session, db.session.get(User, user_id), sid, scope,
-                                       "planned_sales", total, "current", plan.fingerprint)
-                    results.append("saved")
-                except CellsRefused as exc:
-                    results.append("stale" if exc.stale else repr(exc))
-                finally:
-                    db.session.remove()
-
-        threads = [threading.Thread(target=save, args=(u, str(100 + n + i)))
-                   for i, u in enumerate(users)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=30)
-        outcomes.append(sorted(results))
+        outcomes.append(at_a_barrier(app, [
+            (u, lambda s, user, sid=season.id, total=str(100 + n + i): edits.spread_total(
+                s, user, sid, scope, "planned_sales", total, "current", plan.fingerprint))
+            for i, u in enumerate(users)]))
         session.expire_all()
         assert session.scalar(select(func.count(AuditEvent.id)).where(
-            AuditEvent.season_id == sid, AuditEvent.action == "grid_spread")) == 1
+            AuditEvent.season_id == season.id, AuditEvent.action == "grid_spread")) == 1
     assert outcomes == [["saved", "stale"]] * 5
