@@ -1,9 +1,11 @@
 """SQL expressions that differ between SQLite and PostgreSQL, compiled per dialect."""
 from __future__ import annotations
 
-from sqlalchemy import Date, Integer, Numeric, func
+from sqlalchemy import Date, Integer, Numeric, func, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from .modelbase import Money
 
 
 def _per_dialect(name: str, sql_type, postgresql: str, sqlite: str, doc: str):
@@ -30,6 +32,24 @@ days_between = _per_dialect(
     "days_between", Integer(), "(CAST({1} AS DATE) - CAST({0} AS DATE))",
     "CAST(julianday({1}) - julianday({0}) AS INTEGER)",
     "Whole days from the first date to the second.")
+
+
+previous_month = _per_dialect(
+    "previous_month", Date(), "CAST({0} - INTERVAL '1 month' AS DATE)",
+    "date({0}, '-1 month')", "The first day of the month before (of a first-of-month date).")
+
+
+def trend_scaled(money, actual, planned):
+    """money × actual ÷ planned, rounded half away from zero to the cent, for money ≥ 0,
+    actual ≥ 0 and planned > 0 (planning/reforecast.py forecast_sales). PostgreSQL rounds
+    NUMERIC exactly; SQLite holds money in whole cents, so the rounding is done in integers:
+    (2 × money × actual + planned) div (2 × planned)."""
+    return type_coerce(_scaled(money, actual, planned), Money)
+
+
+_scaled = _per_dialect(
+    "trend_scaled", Numeric(), "ROUND({0} * {1} / {2}, 2)",
+    "((2 * {0} * {1} + {2}) / (2 * {2}))", trend_scaled.__doc__)
 
 
 def weighted_avg(value, weight):

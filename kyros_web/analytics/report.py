@@ -51,6 +51,7 @@ class Report:
     charts: list = field(default_factory=list)  # Markup of inline SVG
     tables: list[Table] = field(default_factory=list)
     filters: dict = field(default_factory=dict)  # shown in the print header
+    notes: list[str] = field(default_factory=list)  # sentences shown under the key figures
 
     def table(self, name: str) -> Table:
         return next(t for t in self.exported if t.name == name)

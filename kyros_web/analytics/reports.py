@@ -22,6 +22,8 @@ from ..planning.otb import fulfilment, percent, ratio, remaining, utilisation
 from ..ratios import Ratio
 from ..planning.rules import PRICE_BANDS
 from . import charts, sql
+from .in_season import in_season
+from .levels import ancestor_map, category_levels
 from .report import (COUNT, DATE, MONEY, MONTH, NUMBER, PERCENT, PO, Column, Kpi, Report, Table,
                      band)
 
@@ -225,7 +227,7 @@ def _budget(session: Session, season: Season) -> tuple[Report, Figures]:
 def dashboard(session: Session, season: Season) -> Report:
     budget, f = _budget(session, season)
     info, depth, _ = category_levels(session)
-    plan = _plan_table(session, season, _ancestor_map(info, depth, 1),
+    plan = _plan_table(session, season, ancestor_map(info, depth, 1),
                        {r.code: r.name for r in info.values()}, 1)
     return Report("dashboard", "Dashboard", kpis=_kpis(f, sql.po_counts(session, season.id)),
                   charts=budget.charts, tables=[*budget.tables, plan])
@@ -233,40 +235,12 @@ def dashboard(session: Session, season: Season) -> Report:
 
 # 4. Category breakdown
 
-def category_levels(session: Session) -> tuple[dict, dict, int]:
-    """(category id → row with code, name, parent id; category id → depth; max depth)."""
-    info = {r.id: r for r in sql.categories(session)}
-    depth: dict = {}
-
-    def depth_of(cid, seen=()):
-        if cid in depth:
-            return depth[cid]
-        parent = info[cid].parent_id
-        depth[cid] = 1 if parent is None or parent in seen else depth_of(parent, seen + (cid,)) + 1
-        return depth[cid]
-
-    for cid in info:
-        depth_of(cid)
-    return info, depth, max(depth.values(), default=1)
-
-
-def _ancestor_map(info: dict, depth: dict, level: int) -> dict:
-    """Category id → the code of its ancestor at `level` (or its own, above that level)."""
-    mapping = {}
-    for cid in info:
-        walk = cid
-        while depth[walk] > level:
-            walk = info[walk].parent_id
-        mapping[cid] = info[walk].code
-    return mapping
-
-
 def category_breakdown(session: Session, season: Season, level: int = 1) -> Report:
     info, depth, max_depth = category_levels(session)
     level = min(max(level, 1), max_depth)
     # Grouped by category in SQL (a few dozen groups), rolled up to the level here: exact
     # sums of sums, and no per-fact CASE over the whole tree.
-    ancestor = _ancestor_map(info, depth, level)
+    ancestor = ancestor_map(info, depth, level)
     groups = _grouped(sql.by_category(session, season.id), ancestor)
     rows = [SimpleNamespace(code=code, figures=Figures.summed(group))
             for code, group in sorted(groups.items())]
@@ -408,7 +382,7 @@ def po_status(session: Session, season: Season, as_of: date | None = None) -> Re
 def price_bands(session: Session, season: Season, level: int = 1) -> Report:
     info, depth, max_depth = category_levels(session)
     level = min(max(level, 1), max_depth)
-    rows = sql.range_by_group(session, season.id, _ancestor_map(info, depth, level))
+    rows = sql.range_by_group(session, season.id, ancestor_map(info, depth, level))
     names = {r.code: r.name for r in info.values()}
     table = Table("price_bands", f"Range intent at level {level} (weighted by OTB)",
                   [Column("Code"), Column("Category"), Column("Leaf categories", COUNT),
@@ -501,6 +475,11 @@ class Page:
     params: Callable[[dict], dict] = lambda args: {}  # the page's filters from a query string
 
 
+def _in_season(args) -> dict:
+    return {"by": args.get("by", "category"), "level": as_int(args.get("level")) or 1,
+            "period": args.get("period") or "std"}
+
+
 PAGES = [
     Page("dashboard", "Dashboard", dashboard),
     Page("view", "Read-only view", season_view),
@@ -510,5 +489,6 @@ PAGES = [
     Page("locations", "Location performance", location_performance, _ranking),
     Page("pos", "PO status", po_status),
     Page("price-bands", "Price band analysis", price_bands, _level),
+    Page("in-season", "In season", in_season, _in_season),
 ]
 PAGES_BY_SLUG = {p.slug: p for p in PAGES}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..auth.models import User
 from ..clock import today
+from ..planning.reforecast import previous_month
 from ..auth.services import create_user
 from ..masterdata.models import Category, Location
 from ..masterdata.services import create_category, create_cluster, create_location, find_cluster
@@ -204,8 +205,10 @@ def actual_row(location_code, category_code, otb) -> list:
 
 def _actuals(session, planner, season) -> None:
     """The in-season demo season's actuals for the months that have started (by the app's
-    clock), imported as an upload file so every rule and the audit apply."""
-    started = today().replace(day=1)
+    clock) but never its last month, so the demo always has a month to reforecast (as if
+    its shops had not reported it yet); imported as an upload file so every rule and the
+    audit apply."""
+    started = min(today().replace(day=1), previous_month(season.end_date.replace(day=1)))
     cells = session.execute(
         select(Location.location_code, Category.code, OTBPlan)
         .join(Location, Location.id == OTBPlan.location_id)

@@ -1,19 +1,26 @@
 """The in-season reforecast of one location × leaf category (issue 16, items 2 and 3). Pure
-Decimal; no database, no Flask.
+Decimal; no database, no Flask. This is the rule's definition: the cell page runs it on one
+location × category, and planning/inseason.py runs the same rule over a whole season in one
+SQL statement (tests/unit/test_inseason_sql.py pins that the two agree on every figure).
 
 The rule, in words:
 
-1. A month with actuals is **actualised**: its forecast sales are its actual net sales.
-2. The others are forecast. By the "plan" method their sales are the plan's. By the "trend"
-   method (the default) the plan is scaled by the season-to-date ratio of actual to planned
-   sales over the actualised months; when nothing was planned for those months the ratio is
-   undefined and the plan is kept. Forecast sales are rounded half-up to the cent.
-3. A forecast month opens with the actual closing stock of the month before when that month is
-   actualised, else with its own planned opening stock.
-4. Its reforecast receipts (what must still arrive) = forecast sales + planned markdowns +
-   planned closing stock − opening stock, the OTB formula of SPEC §5 on the forecast; its
-   in-season OTB = reforecast receipts − committed (POs due that month). An actualised month has
-   neither: it is history.
+1. The months are the season's months that have a plan row or actuals. A month with actuals
+   is **actualised**: its sales are its actual net sales, its markdowns and closing stock its
+   actual ones. It is history: it has no receipts to plan and no in-season OTB.
+2. The others are forecast; their markdowns and closing stock are the plan's. By the "plan"
+   method their sales are the plan's. By the "trend" method (the default) the plan is scaled
+   by the season-to-date ratio of actual to planned sales: the actual net sales of the
+   actualised months (below 0, as when returns outweigh sales, counted as 0) ÷ the planned
+   sales of those same months. When nothing was planned for them the ratio is undefined and
+   the plan is kept. A forecast is planned sales × actual ÷ planned, rounded half away from
+   zero to the cent.
+3. A month opens with the actual closing stock of the calendar month before when that month
+   is actualised, else with its own planned opening stock.
+4. A forecast month's reforecast receipts = forecast sales + planned markdowns + planned
+   closing stock − opening stock − on order: the OTB formula of SPEC §5 on the forecast, so a
+   season that runs exactly to plan keeps its original OTB. Its in-season OTB = reforecast
+   receipts − committed (the POs due that month).
 """
 from __future__ import annotations
 
@@ -23,8 +30,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
-METHODS = {"trend": "Trend (the plan scaled by the season-to-date actual ÷ planned sales)",
-           "plan": "Plan (the plan unchanged)"}
+TREND, PLAN = "trend", "plan"
+METHODS = {TREND: "Trend: the plan scaled by the season-to-date actual ÷ planned sales",
+           PLAN: "Plan: the plan unchanged"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class PlannedMonth:
     markdowns: Decimal
     closing_stock: Decimal
     opening_stock: Decimal
+    on_order: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,8 @@ class ForecastMonth:
     month: date
     actualised: bool
     sales: Decimal  # actual net sales, or the forecast
+    markdowns: Decimal  # actual, or planned
+    closing_stock: Decimal  # actual, or planned
     opening_stock: Decimal
     receipts: Decimal | None  # None for an actualised month
 
@@ -61,33 +72,54 @@ class ForecastMonth:
         return None if self.receipts is None else self.receipts - committed
 
 
+def previous_month(month: date) -> date:
+    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
+def trend_sums(plan: list[PlannedMonth],
+               actuals: dict[date, ActualMonth]) -> tuple[Decimal, Decimal]:
+    """(actual net sales, planned sales) over the actualised months; the actual below 0
+    counts as 0."""
+    planned = {p.month: p.sales for p in plan}
+    actual = sum((a.net_sales for a in actuals.values()), ZERO)
+    return max(actual, ZERO), sum((planned.get(m, ZERO) for m in actuals), ZERO)
+
+
 def trend_ratio(plan: list[PlannedMonth], actuals: dict[date, ActualMonth]) -> Decimal | None:
     """Season-to-date actual ÷ planned sales over the actualised months; None when nothing
     was planned for them (or nothing is actualised)."""
-    planned = sum((p.sales for p in plan if p.month in actuals), ZERO)
+    actual, planned = trend_sums(plan, actuals)
+    return actual / planned if planned else None
+
+
+def forecast_sales(planned_sales: Decimal, actual: Decimal, planned: Decimal) -> Decimal:
+    """Planned sales × actual ÷ planned (the trend), half away from zero to the cent; the plan
+    itself when nothing was planned to date."""
     if not planned:
-        return None
-    return sum((actuals[p.month].net_sales for p in plan if p.month in actuals), ZERO) / planned
+        return planned_sales
+    return (planned_sales * actual / planned).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def reforecast(plan: list[PlannedMonth], actuals: dict[date, ActualMonth],
-               method: str = "trend") -> list[ForecastMonth]:
-    """Every month of the plan, in order, actualised or forecast by the rule above."""
+               method: str = TREND) -> list[ForecastMonth]:
+    """Every month with a plan row or actuals, in order, actualised or forecast by the rule
+    above."""
     if method not in METHODS:
         raise ValueError(f"The reforecast method is trend or plan, not {method!r}")
-    ratio = trend_ratio(plan, actuals) if method == "trend" else None
+    actual, planned = trend_sums(plan, actuals) if method == TREND else (ZERO, ZERO)
+    by_month = {p.month: p for p in plan}
     out: list[ForecastMonth] = []
-    previous: date | None = None
-    for p in sorted(plan, key=lambda m: m.month):
-        actual = actuals.get(p.month)
-        if actual is not None:
-            out.append(ForecastMonth(p.month, True, actual.net_sales, p.opening_stock, None))
-        else:
-            sales = p.sales if ratio is None else (p.sales * ratio).quantize(
-                CENT, rounding=ROUND_HALF_UP)
-            opening = (actuals[previous].closing_stock if previous in actuals
-                       else p.opening_stock)
-            receipts = sales + p.markdowns + p.closing_stock - opening
-            out.append(ForecastMonth(p.month, False, sales, opening, receipts))
-        previous = p.month
+    for month in sorted(set(by_month) | set(actuals)):
+        p = by_month.get(month) or PlannedMonth(month, ZERO, ZERO, ZERO, ZERO)
+        before = actuals.get(previous_month(month))
+        opening = before.closing_stock if before is not None else p.opening_stock
+        a = actuals.get(month)
+        if a is not None:
+            out.append(ForecastMonth(month, True, a.net_sales, a.markdowns, a.closing_stock,
+                                     opening, None))
+            continue
+        sales = forecast_sales(p.sales, actual, planned)
+        receipts = sales + p.markdowns + p.closing_stock - opening - p.on_order
+        out.append(ForecastMonth(month, False, sales, p.markdowns, p.closing_stock, opening,
+                                 receipts))
     return out

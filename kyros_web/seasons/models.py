@@ -23,6 +23,7 @@ class Season(IdMixin, db.Model):
     __table_args__ = (
         CheckConstraint("end_date >= start_date", name="end_after_start"),
         CheckConstraint("length(season_code) = 9", name="season_code_length"),
+        CheckConstraint("reforecast_method IN ('trend', 'plan')", name="reforecast_method_known"),
     )
 
     season_code: Mapped[str] = mapped_column(String(9), nullable=False, unique=True)
@@ -36,6 +37,10 @@ class Season(IdMixin, db.Model):
     # location × category's next month (planning.rules.chained_opening).
     chain_stock: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True,
                                               server_default=true())
+    # Issue 16: how the in-season reforecast forecasts the months without actuals
+    # (planning.reforecast.METHODS).
+    reforecast_method: Mapped[str] = mapped_column(String(10), nullable=False, default="trend",
+                                                   server_default="trend")
     created_by: Mapped[uuid.UUID] = fk("users.id")
 
     creator = relationship("User", foreign_keys=[created_by])

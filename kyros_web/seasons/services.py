@@ -14,13 +14,15 @@ from ..errors import (GateFailed, IllegalTransition, NotEditable, NotFound, Seas
                       ValidationFailed)
 from ..masterdata.models import Cluster, Location
 from ..planning.models import SeasonPlan
+from ..planning.reforecast import METHODS
 from ..transaction import transactional
 from . import gates as gates_mod
 from .facts import season_facts
 from .models import Season, SeasonLocation, SeasonTransition
 from .workflow import Area, SeasonStatus, is_legal, may_edit, next_status, statuses_editing
 
-SEASON_FIELDS = ("season_code", "name", "start_date", "end_date", "status", "chain_stock")
+SEASON_FIELDS = ("season_code", "name", "start_date", "end_date", "status", "chain_stock",
+                 "reforecast_method")
 
 
 def get_season(session: Session, code_or_id) -> Season:
@@ -130,6 +132,25 @@ def update_season(session: Session, user, season_id: uuid.UUID, *, name: str,
     if a:
         audit.record(session, user=user, action="update", entity="season",
                      entity_id=season.id, season_id=season.id, before=b, after=a)
+    return season
+
+
+@transactional
+def set_reforecast_method(session: Session, user, season_id: uuid.UUID, method: str) -> Season:
+    """Choose how the in-season reforecast forecasts the months without actuals (issue 16):
+    until the season is locked, by whoever manages seasons; audited."""
+    require(user, Action.MANAGE_SEASONS)
+    if method not in METHODS:
+        raise ValidationFailed({"reforecast_method": "The reforecast method is "
+                                + " or ".join(f"“{m}”" for m in METHODS)})
+    season = lock_season(session, season_id)
+    require_editable(season, Area.REFORECAST)
+    if season.reforecast_method != method:
+        before = season.reforecast_method
+        season.reforecast_method = method
+        audit.record(session, user=user, action="update", entity="season",
+                     entity_id=season.id, season_id=season.id,
+                     before={"reforecast_method": before}, after={"reforecast_method": method})
     return season
 
 

@@ -34,16 +34,20 @@ class Area(Titled):
     RANGE = "range", "Range intent"
     PURCHASING = "purchasing", "Purchase orders and GRNs"
     ACTUALS = "actuals", "Actuals"
+    REFORECAST = "reforecast", "The reforecast method"
     DELETE = "delete", "The season"
 
 
+# The reforecast method (issue 16) may be chosen until the season is locked.
 EDITABLE: dict[SeasonStatus, frozenset[Area]] = {
-    SeasonStatus.CREATED: frozenset({Area.DETAILS, Area.LOCATIONS, Area.DELETE}),
-    SeasonStatus.LOCATIONS_DEFINED: frozenset({Area.DETAILS, Area.LOCATIONS, Area.PLANS}),
-    SeasonStatus.PLAN_UPLOADED: frozenset({Area.OTB}),
-    SeasonStatus.OTB_UPLOADED: frozenset({Area.RANGE}),
+    SeasonStatus.CREATED: frozenset({Area.DETAILS, Area.LOCATIONS, Area.DELETE,
+                                     Area.REFORECAST}),
+    SeasonStatus.LOCATIONS_DEFINED: frozenset({Area.DETAILS, Area.LOCATIONS, Area.PLANS,
+                                               Area.REFORECAST}),
+    SeasonStatus.PLAN_UPLOADED: frozenset({Area.OTB, Area.REFORECAST}),
+    SeasonStatus.OTB_UPLOADED: frozenset({Area.RANGE, Area.REFORECAST}),
     # In season: buying goes on and the shops' actuals come in (issue 16).
-    SeasonStatus.RANGE_UPLOADED: frozenset({Area.PURCHASING, Area.ACTUALS}),
+    SeasonStatus.RANGE_UPLOADED: frozenset({Area.PURCHASING, Area.ACTUALS, Area.REFORECAST}),
     SeasonStatus.LOCKED: frozenset(),
 }
 

@@ -83,3 +83,55 @@ def test_actuals_equal_to_plan_reforecast_the_plan(season):
     same = {m: ActualMonth(m, p.sales, p.markdowns, p.closing_stock)
             for p in plan for m in [p.month] if m in actuals}
     assert [f.sales for f in reforecast(plan, same)] == [p.sales for p in plan]
+
+
+@settings(max_examples=200, deadline=None)
+@given(seasons())
+def test_a_season_running_to_a_chained_plan_keeps_its_original_otb(season):
+    """With the stock chained (each month opens with the last one's planned closing stock)
+    and actuals equal to the plan, every forecast month's receipts are its original OTB
+    (SPEC §5: sales + markdowns + closing − opening − on order)."""
+    plan, actuals = season
+    chained, opening = [], plan[0].opening_stock
+    for p in plan:
+        chained.append(PlannedMonth(p.month, p.sales, p.markdowns, p.closing_stock, opening,
+                                    p.markdowns))
+        opening = p.closing_stock
+    same = {p.month: ActualMonth(p.month, p.sales, p.markdowns, p.closing_stock)
+            for p in chained if p.month in actuals}
+    for p, f in zip(chained, reforecast(chained, same)):
+        if not f.actualised:
+            assert f.receipts == (p.sales + p.markdowns + p.closing_stock - p.opening_stock
+                                  - p.on_order)
+
+
+def test_on_order_is_already_bought():
+    plan = [PlannedMonth(FEB, D("1000"), D("0"), D("500"), D("400"), D("100"))]
+    (feb,) = reforecast(plan, {})
+    assert feb.receipts == D("1000")  # 1,000 + 0 + 500 − 400 − 100
+
+
+def test_returns_above_sales_to_date_forecast_no_sales():
+    actuals = {FEB: ActualMonth(FEB, D("-30"), D("0"), D("800"))}
+    assert trend_ratio(PLAN, actuals) == D("0")
+    _, mar, apr = reforecast(PLAN, actuals)
+    assert (mar.sales, apr.sales) == (D("0.00"), D("0.00"))
+
+
+def test_a_month_with_actuals_and_no_plan_row_counts_in_the_trend():
+    """January has actuals but no plan row: 300 sold against 0 planned joins the season to
+    date, so the trend is (300 + 1,200) ÷ 1,000 = 1.5, and January opens March's chain."""
+    jan = date(2026, 1, 1)
+    actuals = {jan: ActualMonth(jan, D("300"), D("0"), D("90")),
+               FEB: ActualMonth(FEB, D("1200"), D("40"), D("650"))}
+    months = reforecast(PLAN, actuals)
+    assert [m.month for m in months] == [jan, FEB, MAR, APR]
+    assert months[1].opening_stock == D("90")  # January's actual closing
+    assert months[2].sales == D("3000.00")  # 2,000 × 1.5
+
+
+def test_the_forecast_rounds_half_away_from_zero_to_the_cent():
+    plan = [PlannedMonth(FEB, D("1"), D("0"), D("0"), D("0")),
+            PlannedMonth(MAR, D("0.05"), D("0"), D("0"), D("0"))]
+    actuals = {FEB: ActualMonth(FEB, D("0.50"), D("0"), D("0"))}
+    assert reforecast(plan, actuals)[1].sales == D("0.03")  # 0.025 → 0.03

@@ -1,0 +1,270 @@
+"""The in-season KPIs (issue 16, item 4), each written once. Pure Decimal; no database, no
+Flask. They read the sums of a group of cells over a period (planning/inseason.py makes
+them), so a KPI of a category, a cluster, a location or the whole season, of one month or
+the season to date, is the same function of the same sums.
+
+A period is one month, or the season to date: the months with actuals, from the first to
+the latest. Every actual figure of a group sums only its cells with actuals (a location that
+has not reported a month does not count in that month). The definitions, as the pages print
+them, are in DEFINITIONS.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal
+
+from ..ratios import NOTHING, UNDEFINED, Ratio
+from .otb import ratio
+
+ZERO = Decimal("0")
+ONE = Decimal("1")
+HUNDRED = Decimal("100")
+SEVEN = Decimal("7")
+YEAR_DAYS = Decimal("365")
+
+DEFINITIONS = [
+    ("Sell-through", "net sales ÷ (opening stock + receipts) of the period; receipts are "
+                     "what the shops' stock implies (closing stock + net sales + markdowns − "
+                     "opening stock, month by month), as Kyros's GRNs hold only its own POs."),
+    ("Weeks of cover", "closing stock ÷ weekly sales of the period's last month (its net "
+                       "sales ÷ its days × 7)."),
+    ("Forward cover", "the weeks until the reforecast sales of the months after the period "
+                      "use up its closing stock (each month's sales spread evenly over its "
+                      "days); “more than n” when the season's reforecast never uses it up."),
+    ("Stock-to-sales", "opening stock ÷ net sales, month by month: over several months, the "
+                       "sum of their opening stocks ÷ the sum of their net sales."),
+    ("Turns (annualised)", "net sales ÷ average stock × 365 ÷ the period's days; average "
+                           "stock is the mean of each month's (opening + closing) ÷ 2."),
+    ("Markdown %", "markdowns ÷ net sales."),
+    ("Gross margin (estimate)", "net sales × the plan's margin % of each location × "
+                                "category (cells without a plan row are left out)."),
+    ("GMROI (estimate, annualised)", "gross margin ÷ average stock at cost × 365 ÷ the "
+                                     "period's days; stock at cost = stock × (1 − margin %)."),
+    ("Variance", "actual − plan of the same cells and months; variance % = variance ÷ plan, "
+                 "n/a when the plan is 0."),
+]
+
+
+def days_in(month: date) -> int:
+    return calendar.monthrange(month.year, month.month)[1]
+
+
+@dataclass(frozen=True)
+class Sums:
+    """The sums of a group of cells over some months (inseason._sums names them)."""
+
+    plan_sales: Decimal = ZERO
+    plan_markdowns: Decimal = ZERO
+    plan_closing: Decimal = ZERO
+    plan_opening: Decimal = ZERO
+    otb: Decimal = ZERO
+    committed: Decimal = ZERO
+    actual_cells: int = 0
+    cells: int = 0
+    actual_sales: Decimal = ZERO
+    actual_markdowns: Decimal = ZERO
+    actual_closing: Decimal = ZERO
+    actual_opening: Decimal = ZERO
+    plan_sales_done: Decimal = ZERO
+    plan_markdowns_done: Decimal = ZERO
+    plan_closing_done: Decimal = ZERO
+    sales: Decimal = ZERO  # actual where known, else the reforecast
+    markdowns: Decimal = ZERO
+    closing: Decimal = ZERO
+    forecast_sales: Decimal = ZERO  # of the cells without actuals
+    plan_sales_ahead: Decimal = ZERO
+    opening_ahead: Decimal = ZERO
+    plan_opening_ahead: Decimal = ZERO
+    otb_ahead: Decimal = ZERO
+    committed_ahead: Decimal = ZERO
+    receipts: Decimal = ZERO  # reforecast receipts of the cells without actuals
+    in_season_open: Decimal = ZERO
+    in_season_over: Decimal = ZERO
+    margin_sales: Decimal = ZERO
+    margin_sxm: Decimal = ZERO  # Σ sales × margin %, on the database's own scale
+    margin_stock: Decimal = ZERO  # Σ (opening + closing) of cells with a margin
+    margin_stxm: Decimal = ZERO  # Σ (opening + closing) × margin %, same scale
+    margin_sales_raw: Decimal = ZERO  # margin_sales on the scale of margin_sxm
+    margin_stock_raw: Decimal = ZERO
+
+    @classmethod
+    def summed(cls, rows) -> "Sums":
+        """The sums of groups taken together: exact sums of their sums."""
+        names = [f.name for f in fields(cls)]
+        totals = dict.fromkeys(names, ZERO)
+        for r in rows:
+            for name in names:
+                value = getattr(r, name, None)
+                if value is not None:
+                    totals[name] += value
+        totals["actual_cells"] = int(totals["actual_cells"])
+        totals["cells"] = int(totals["cells"])
+        return cls(**totals)
+
+    # In-season OTB of the months still to come
+
+    @property
+    def in_season_otb(self) -> Decimal:
+        """Reforecast receipts − committed of the cells without actuals (net: in-season open
+        to buy − in-season over-bought)."""
+        return self.receipts - self.committed_ahead
+
+    @property
+    def original_remaining(self) -> Decimal:
+        """The original OTB − committed of the same cells."""
+        return self.otb_ahead - self.committed_ahead
+
+    @property
+    def sales_effect(self) -> Decimal:
+        """How much the reforecast of sales moves the OTB of the cells without actuals."""
+        return self.forecast_sales - self.plan_sales_ahead
+
+    @property
+    def stock_effect(self) -> Decimal:
+        """How much opening with the actual closing stock moves it (less stock, more OTB)."""
+        return self.plan_opening_ahead - self.opening_ahead
+
+    # Plan vs actual of the cells with actuals
+
+    def variance(self, measure: str) -> tuple[Decimal, Ratio]:
+        """(actual − plan, that ÷ plan × 100) for sales, markdowns or closing (stock)."""
+        actual = getattr(self, f"actual_{measure}")
+        plan = getattr(self, f"plan_{measure}_done")
+        return actual - plan, variance_percent(actual - plan, plan)
+
+    @property
+    def implied_receipts(self) -> Decimal:
+        """What came into the stock of the cells with actuals: closing + sales + markdowns −
+        opening, month by month (summed)."""
+        return (self.actual_closing + self.actual_sales + self.actual_markdowns
+                - self.actual_opening)
+
+    @property
+    def markdown_percent(self) -> Ratio:
+        return ratio(self.actual_markdowns, self.actual_sales, of="net sales")
+
+    @property
+    def stock_to_sales(self) -> Ratio:
+        return ratio(self.actual_opening, self.actual_sales, per=ONE, of="net sales")
+
+    @property
+    def margin_rate(self) -> Decimal | None:
+        """The plan's margin % weighted by actual net sales."""
+        return self.margin_sxm / self.margin_sales_raw if self.margin_sales_raw else None
+
+    @property
+    def gross_margin(self) -> Decimal | None:
+        rate = self.margin_rate
+        return None if rate is None else self.margin_sales * rate / HUNDRED
+
+    @property
+    def cost_stock(self) -> Decimal:
+        """Σ (opening + closing) at cost of the cells with a margin: each cell's stock ×
+        (1 − its margin %), summed (the margin % weighted by stock)."""
+        if not self.margin_stock_raw:
+            return ZERO
+        return self.margin_stock * (ONE - self.margin_stxm / self.margin_stock_raw / HUNDRED)
+
+
+def variance_percent(variance: Decimal, plan: Decimal) -> Ratio:
+    if plan:
+        return Ratio(variance / plan * HUNDRED)
+    return Ratio(None, UNDEFINED, "The plan is 0: a variance % has nothing to divide by.")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A group's actualised months (in order) with their sums, and the months after them."""
+
+    months: list[tuple[date, Sums]]  # the months with actuals, in order
+    ahead: list[tuple[date, Sums]]  # the later months of the season, in order
+
+    @property
+    def sums(self) -> Sums:
+        return Sums.summed([s for _, s in self.months])
+
+    @property
+    def days(self) -> int:
+        return sum(days_in(m) for m, _ in self.months)
+
+    @property
+    def opening(self) -> Decimal:
+        return self.months[0][1].actual_opening if self.months else ZERO
+
+    @property
+    def closing(self) -> Decimal:
+        return self.months[-1][1].actual_closing if self.months else ZERO
+
+    @property
+    def sell_through(self) -> Ratio:
+        s = self.sums
+        return ratio(s.actual_sales, self.opening + s.implied_receipts,
+                     of="opening stock and receipts")
+
+    @property
+    def weeks_of_cover(self) -> Ratio:
+        if not self.months:
+            return Ratio(None, NOTHING, "No actuals yet.")
+        month, last = self.months[-1]
+        return weeks_of_cover(self.closing, last.actual_sales, days_in(month))
+
+    @property
+    def forward_cover(self) -> Ratio:
+        if not self.months:
+            return Ratio(None, NOTHING, "No actuals yet.")
+        return forward_cover(self.closing, [(days_in(m), s.sales) for m, s in self.ahead])
+
+    @property
+    def turns(self) -> Ratio:
+        s = self.sums
+        return annualised(s.actual_sales, average_stock(s.actual_opening + s.actual_closing,
+                                                        len(self.months)), self.days)
+
+    @property
+    def gmroi(self) -> Ratio:
+        s = self.sums
+        margin = s.gross_margin
+        if margin is None:
+            return Ratio(None, NOTHING, "No plan margin for these cells.")
+        return annualised(margin, average_stock(s.cost_stock, len(self.months)), self.days)
+
+
+def average_stock(opening_plus_closing: Decimal, months: int) -> Decimal:
+    """The mean over `months` of (opening + closing) ÷ 2, from the sum of both over them."""
+    return opening_plus_closing / (2 * months) if months else ZERO
+
+
+def annualised(flow: Decimal, stock: Decimal, days: int) -> Ratio:
+    """flow ÷ stock × 365 ÷ days: turns, or GMROI."""
+    if not days:
+        return Ratio(None, NOTHING, "No actuals yet.")
+    if stock <= 0:
+        return Ratio(None, UNDEFINED, "There is no stock to turn.")
+    return Ratio(flow / stock * YEAR_DAYS / days)
+
+
+def weeks_of_cover(closing: Decimal, sales: Decimal, days: int) -> Ratio:
+    """closing ÷ (sales ÷ days × 7)."""
+    if sales <= 0:
+        return Ratio(None, UNDEFINED, "No net sales in the month to cover.")
+    return Ratio(closing / (sales / days * SEVEN))
+
+
+def forward_cover(stock: Decimal, months: list[tuple[int, Decimal]]) -> Ratio:
+    """Weeks until the (days, reforecast sales) of the months ahead use up `stock`, each
+    month's sales spread evenly over its days; more than the months' weeks when they never do
+    (the word says so)."""
+    weeks = ZERO
+    left = stock
+    for days, sales in months:
+        span = Decimal(days) / SEVEN
+        if sales > 0 and left <= sales:
+            return Ratio(weeks + span * left / sales)
+        left -= max(sales, ZERO)
+        weeks += span
+    if not months:
+        return Ratio(None, UNDEFINED, "No months of the season are left to forecast.")
+    return Ratio(None, f"more than {weeks.quantize(ONE, rounding='ROUND_FLOOR')}",
+                 "The reforecast sales of the rest of the season do not use up this stock.")
