@@ -42,6 +42,12 @@ SHEETS = {
                     Column("po_value", MONEY), Column("status"), Column("source")],
             lambda r: [r.po_number, r.location_code, r.category_code, r.supplier, r.order_date,
                        r.delivery_date, r.po_value, r.status.value, r.source.value]),
+    "actuals": ("Actuals", [Column("location_code"), Column("category_code"),
+                            Column("month", MONTH),
+                            *[Column(n, MONEY) for n in ("net_sales", "markdowns",
+                                                         "closing_stock")],
+                            Column("units_sold", NUMBER), Column("closing_units", NUMBER)],
+                lambda r: list(r)),
     "grns": ("GRNs", [Column("grn_number"), Column("po_number"), Column("grn_date", DATE),
                       Column("received_value", MONEY)],
              lambda r: list(r)),
@@ -59,12 +65,13 @@ def season_tables(session: Session, season) -> list[tuple[str, Table]]:
 
 
 def fingerprint(session: Session, season) -> str:
-    """sha256 over the season record and every row of the data workbook's tables, read in a
+    """sha256 over the season record (its reforecast method included: the In season figures
+    follow it) and every row of the data workbook's tables, read in a
     fixed order, so a printed pack can be matched to the data it came from; the same data
     always gives the same value."""
     digest = hashlib.sha256()
     digest.update(f"{season.season_code}|{season.name}|{season.start_date}|{season.end_date}|"
-                  f"{season.status.value}\n".encode())
+                  f"{season.status.value}|{season.reforecast_method}\n".encode())
     for _name, stmt in sql.season_data(season.id):
         for row in session.execute(stmt.execution_options(yield_per=5000)):
             digest.update(("|".join(_canonical(v) for v in row) + "\n").encode())

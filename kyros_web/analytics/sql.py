@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..masterdata.models import Category, Cluster, Location
 from ..modelbase import Money
-from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
+from ..planning.models import OTBPlan, RangeIntent, SeasonActual, SeasonPlan
 from ..planning.rules import PRICE_BANDS
 from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_expr, received_per_po
@@ -337,6 +337,14 @@ def season_data(season_id) -> list[tuple[str, object]]:
          .join(Location, Location.id == PurchaseOrder.location_id)
          .join(Category, Category.id == PurchaseOrder.category_id)
          .where(PurchaseOrder.season_id == season_id).order_by(PurchaseOrder.po_number)),
+        ("actuals", select(Location.location_code, Category.code.label("category_code"),
+                           SeasonActual.month, SeasonActual.net_sales, SeasonActual.markdowns,
+                           SeasonActual.closing_stock, SeasonActual.units_sold,
+                           SeasonActual.closing_units)
+         .join(Location, Location.id == SeasonActual.location_id)
+         .join(Category, Category.id == SeasonActual.category_id)
+         .where(SeasonActual.season_id == season_id)
+         .order_by(Location.location_code, Category.code, SeasonActual.month)),
         ("grns", select(GRNRecord.grn_number, PurchaseOrder.po_number, GRNRecord.grn_date,
                         GRNRecord.received_value)
          .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)

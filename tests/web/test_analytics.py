@@ -200,6 +200,24 @@ def test_fingerprint_is_stable_and_follows_the_data(session, world, make):
     assert fingerprint(session, world) != first
 
 
+def test_the_fingerprint_covers_actuals_and_the_reforecast_method(session, world, make):
+    """The In season figures follow the actuals and the season's reforecast method: a pack
+    printed before either changed must not match the data after."""
+    from kyros_web.planning.models import SeasonActual
+    from kyros_web.seasons.services import set_reforecast_method
+
+    first = fingerprint(session, world)
+    session.add(SeasonActual(season_id=world.id, location_id=world_location(session, "Store A"),
+                             category_id=world_leaf(session, "L1"), month=date(2026, 2, 1),
+                             net_sales=D("10.00"), markdowns=D("0.00"),
+                             closing_stock=D("5.00")))
+    session.commit()
+    second = fingerprint(session, world)
+    assert second != first
+    set_reforecast_method(session, make.user("planner"), world.id, "plan")
+    assert fingerprint(session, world) not in (first, second)
+
+
 def world_location(session, name):
     from sqlalchemy import select
     from kyros_web.models import Location
@@ -213,7 +231,8 @@ def world_leaf(session, code):
 
 
 PAGES = ["", "view", "budget", "categories", "categories?level=3", "clusters", "locations",
-         "locations?order=bottom&top=2&by=fulfilment", "pos", "price-bands", "export", "pack"]
+         "locations?order=bottom&top=2&by=fulfilment", "pos", "price-bands", "in-season",
+         "in-season?by=location&period=2026-02", "in-season?by=cluster&level=2", "export", "pack"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -276,7 +295,8 @@ def world_locations(season):
 def test_season_data_and_pack_workbooks(login, world):
     v = login("viewer")
     data = load_workbook(io.BytesIO(v.get(f"/analytics/{world.season_code}/data.xlsx").data))
-    assert data.sheetnames == ["About", "Locations", "Plans", "OTB", "Range intent", "POs", "GRNs"]
+    assert data.sheetnames == ["About", "Locations", "Plans", "OTB", "Range intent", "POs",
+                               "Actuals", "GRNs"]
     assert data["Locations"].max_row == 1 + len(world_locations(world))
     assert data["OTB"].max_row == 5 and data["POs"].max_row == 5
     pack = load_workbook(io.BytesIO(v.get(f"/analytics/{world.season_code}/pack.xlsx").data))
