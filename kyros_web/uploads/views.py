@@ -24,10 +24,13 @@ from .models import Upload, UploadKind, UploadStatus
 
 bp = Blueprint("uploads", __name__, url_prefix="/uploads")
 
-STEP_PAGES = {UploadKind.PLANS: "planning.plans", UploadKind.OTB: "planning.otb",
-              UploadKind.RANGE: "planning.range_intent", UploadKind.POS: "purchasing.pos",
-              UploadKind.GRNS: "purchasing.grns", UploadKind.LOCATIONS: "masterdata.locations",
-              UploadKind.CATEGORIES: "masterdata.categories", UploadKind.ACTUALS: "planning.otb"}
+# Where "See the data" goes after a commit: an endpoint, and its arguments besides the season.
+STEP_PAGES = {UploadKind.PLANS: ("planning.plans", {}), UploadKind.OTB: ("planning.otb", {}),
+              UploadKind.RANGE: ("planning.range_intent", {}),
+              UploadKind.POS: ("purchasing.pos", {}), UploadKind.GRNS: ("purchasing.grns", {}),
+              UploadKind.LOCATIONS: ("masterdata.locations", {}),
+              UploadKind.CATEGORIES: ("masterdata.categories", {}),
+              UploadKind.ACTUALS: ("analytics.report", {"slug": "in-season"})}
 
 
 def _kinds_for_user() -> list:
@@ -105,8 +108,9 @@ def detail(upload_id):
     handler = HANDLERS[upload.kind]
     can_confirm = (upload.status is UploadStatus.PREVIEWED and may(current_user.role, handler.action)
                    and services.may_confirm(current_user, upload))
-    step = STEP_PAGES[upload.kind]
-    step_url = (url_for(step, code=upload.season.season_code) if upload.season else url_for(step))
+    step, args = STEP_PAGES[upload.kind]
+    step_url = (url_for(step, code=upload.season.season_code, **args) if upload.season
+                else url_for(step, **args))
     return render("uploads/detail.html", upload=upload, handler=handler, can_confirm=can_confirm,
                   summary=upload.summary or {}, step_url=step_url)
 

@@ -144,6 +144,8 @@ def test_actuals_upload_page_warns_of_negative_net_sales(app, login, make, sessi
     upload = session.scalar(select(Upload))
     assert b.post(f"/uploads/{upload.id}/confirm").status_code == 303
     assert session.scalar(select(SeasonActual.net_sales)) == -12
+    done = b.get(f"/uploads/{upload.id}").get_data(as_text=True)
+    assert f'href="/analytics/{season.season_code}/in-season">See the data' in done
     lines = b.get(f"/uploads/template/actuals.csv?season={season.season_code}"
                   ).get_data(as_text=True).splitlines()
     assert lines[0].startswith("location_code,category_code,month,net_sales,markdowns,")
