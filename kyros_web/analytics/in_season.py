@@ -122,7 +122,9 @@ def in_season(session: Session, season: Season, by: str = "category", level: int
         [Column("Code"), Column(LEVELS[by]), *KPI_COLUMNS],
         [[code, name, *_kpi_cells(*cube.period(monthly, month))]
          for code, name, monthly, _ in groups],
-        note=DEFINITIONS_NOTE, total=["Season", "", *_kpi_cells(season_period, ahead)],
+        note="The KPIs as \"Season KPIs by month\" defines them, of each group's cells; "
+             "the total line is the season's.",
+        total=["Season", "", *_kpi_cells(season_period, ahead)],
         links=[link for _, _, _, link in groups])
     tables = [_months_table(months, season_monthly, total),
               _variance_table(months, season_monthly, total),
