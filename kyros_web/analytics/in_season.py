@@ -126,8 +126,8 @@ def in_season(session: Session, season: Season, by: str = "category", level: int
              "the total line is the season's.",
         total=["Season", "", *_kpi_cells(season_period, ahead)],
         links=[link for _, _, _, link in groups])
-    tables = [_months_table(months, season_monthly, total),
-              _variance_table(months, season_monthly, total),
+    tables = [_months_table(months, season_monthly, total, std),
+              _variance_table(months, season_monthly, std),
               _monthly_kpis(cube, months, season_monthly, std, ahead),
               group_table, *_rankings(session, cube, info)]
     return Report("in-season", "In season", kpis=kpis, charts=[sales_chart, stock_chart],
@@ -164,23 +164,23 @@ def _explain(ahead: Sums, std: Period, season: Season) -> list[str]:
     return notes
 
 
-def _months_table(months, monthly, total: Sums) -> Table:
+def _months_table(months, monthly, total: Sums, std: Period) -> Table:
     rows = []
-    for label, plan, actual, forecast in (
-            ("Sales", "plan_sales", "actual_sales", "sales"),
-            ("Markdowns", "plan_markdowns", "actual_markdowns", "markdowns"),
-            ("Closing stock", "plan_closing", "actual_closing", "closing")):
-        done = f"{plan}_done"
+    for label, measure, forecast in (("Sales", "sales", "sales"),
+                                     ("Markdowns", "markdowns", "markdowns"),
+                                     ("Closing stock", "closing", "closing")):
+        plan, actual = f"plan_{measure}", f"actual_{measure}"
+        flow = measure != "closing"
         rows += [[f"{label}: plan", *[getattr(monthly[m], plan) for m in months],
-                  getattr(total, plan)],
+                  getattr(total, plan) if flow else None],
                  [f"{label}: actual", *[_if_actual(monthly[m], actual) for m in months],
-                  getattr(total, actual)],
+                  getattr(total, actual) if flow else None],
                  [f"{label}: reforecast", *[getattr(monthly[m], forecast) for m in months],
-                  None if label == "Closing stock" else getattr(total, forecast)],
+                  getattr(total, forecast) if flow else None],
                  [f"{label}: variance (actual − plan)",
-                  *[_if_actual(monthly[m], actual, getattr(monthly[m], actual)
-                               - getattr(monthly[m], done)) for m in months],
-                  getattr(total, actual) - getattr(total, done)]]
+                  *[_if_actual(monthly[m], actual, monthly[m].variance(measure)[0])
+                    for m in months],
+                  std.variance(measure)[0]]]
     rows += [["OTB: original", *[monthly[m].otb for m in months], total.otb],
              ["OTB: committed (POs due)", *[monthly[m].committed for m in months],
               total.committed],
@@ -196,7 +196,8 @@ def _months_table(months, monthly, total: Sums) -> Table:
                  note="Actual figures and variances count the cells (location × leaf category "
                       "× month) with actuals; reforecast is the actual where known, else the "
                       "forecast (sales) or the plan (markdowns, closing stock); the season's "
-                      "closing stock is not a sum of months, so it is left blank. In-season "
+                      "closing stock is not a sum of months, so it is left blank, and its "
+                      "variance is that of the latest month with actuals. In-season "
                       "OTB = reforecast receipts (forecast sales + planned markdowns + planned "
                       "closing stock − opening stock − on order) − committed, for the cells "
                       "without actuals; an empty cell: every cell of the month has actuals.")
@@ -210,15 +211,16 @@ def _if_ahead(s: Sums, value):
     return value if s.cells > s.actual_cells else None
 
 
-def _variance_table(months, monthly, total: Sums) -> Table:
+def _variance_table(months, monthly, std: Period) -> Table:
     rows = [[label, *[monthly[m].variance(measure)[1] if monthly[m].actual_cells else None
-                      for m in months], total.variance(measure)[1]]
+                      for m in months], std.variance(measure)[1]]
             for label, measure in (("Sales", "sales"), ("Markdowns", "markdowns"),
                                    ("Closing stock", "closing"))]
     return Table("variance_percent", "Variance % (actual − plan) ÷ plan by month",
                  [Column("Measure"), *[Column(m.strftime("%b %Y"), PERCENT) for m in months],
                   Column("Season to date", PERCENT)], rows,
-                 note="Of the cells with actuals; n/a when their plan is 0.")
+                 note="Of the cells with actuals (closing stock to date: of the latest month "
+                      "with actuals); n/a when their plan is 0.")
 
 
 def _monthly_kpis(cube: Cube, months, monthly, std: Period, ahead: Sums) -> Table:

@@ -1,8 +1,8 @@
 """The in-season reforecast of a whole season in SQL (issue 16): the rule of reforecast.py,
 run on every location × leaf category × month at once, so a page at bench scale (72,000
-cells) costs one statement. tests/unit/test_inseason_sql.py checks, on random seasons, that
-every cell here equals reforecast.py's answer; the sums it returns are exact sums of those
-cells, so a group never nets one cell's forecast against another's.
+cells) costs one statement. tests/services/test_inseason_sql.py checks, on random seasons,
+that every cell here equals reforecast.py's answer; the sums it returns are exact sums of
+those cells, so a group never nets one cell's forecast against another's.
 
 A cell is a location × leaf category × month of the season that has an OTB row, actuals or
 POs due. Its figures:

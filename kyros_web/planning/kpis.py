@@ -42,8 +42,9 @@ DEFINITIONS = [
                                 "category (cells without a plan row are left out)."),
     ("GMROI (estimate, annualised)", "gross margin ÷ average stock at cost × 365 ÷ the "
                                      "period's days; stock at cost = stock × (1 − margin %)."),
-    ("Variance", "actual − plan of the same cells and months; variance % = variance ÷ plan, "
-                 "n/a when the plan is 0."),
+    ("Variance", "actual − plan of the same cells and months (of stock, over several "
+                 "months: of the last one); variance % = variance ÷ plan, n/a when the plan "
+                 "is 0."),
 ]
 
 
@@ -196,6 +197,13 @@ class Period:
     @property
     def closing(self) -> Decimal:
         return self.months[-1][1].actual_closing if self.months else ZERO
+
+    def variance(self, measure: str) -> tuple[Decimal, Ratio]:
+        """Sums.variance of the period: of its sums for sales and markdowns (flows), of its
+        last month for closing (stock is a level: a sum of month-end stocks means nothing)."""
+        if measure != "closing":
+            return self.sums.variance(measure)
+        return (self.months[-1][1] if self.months else Sums()).variance(measure)
 
     @property
     def sell_through(self) -> Ratio:

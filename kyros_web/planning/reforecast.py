@@ -1,7 +1,8 @@
 """The in-season reforecast of one location × leaf category (issue 16, items 2 and 3). Pure
 Decimal; no database, no Flask. This is the rule's definition: the cell page runs it on one
 location × category, and planning/inseason.py runs the same rule over a whole season in one
-SQL statement (tests/unit/test_inseason_sql.py pins that the two agree on every figure).
+SQL statement (tests/services/test_inseason_sql.py pins that the two agree on every
+figure).
 
 The rule, in words:
 
