@@ -37,12 +37,15 @@ KPI_COLUMNS = [Column("Actual sales", MONEY), Column("Planned sales (same cells)
 DEFINITIONS_NOTE = " ".join(f"{name}: {text}" for name, text in DEFINITIONS)
 
 
-def _kpi_cells(period: Period, ahead: Sums) -> list:
+def _kpi_cells(period: Period, ahead: Sums | None) -> list:
+    """A KPI row; `ahead` None leaves the in-season OTB blank (a month with actuals is
+    history: the in-season OTB belongs to the months still to come)."""
     s = period.sums
     variance, share = s.variance("sales")
     return [s.actual_sales, s.plan_sales_done, variance, share, period.sell_through,
             period.weeks_of_cover, period.forward_cover, s.stock_to_sales, period.turns,
-            s.markdown_percent, s.gross_margin, period.gmroi, ahead.in_season_otb]
+            s.markdown_percent, s.gross_margin, period.gmroi,
+            None if ahead is None else ahead.in_season_otb]
 
 
 class Cube:
@@ -228,8 +231,8 @@ def _monthly_kpis(cube: Cube, months, monthly, std: Period, ahead: Sums) -> Tabl
     for m in months:
         if not monthly[m].actual_cells:
             continue
-        period, after = cube.period(monthly, m)
-        rows.append([m, *_kpi_cells(period, after)])
+        period, _ = cube.period(monthly, m)
+        rows.append([m, *_kpi_cells(period, None)])
         links.append({"month": m.strftime("%Y-%m")})
     return Table("kpis_by_month", "Season KPIs by month",
                  [Column("Month", MONTH), *KPI_COLUMNS], rows, note=DEFINITIONS_NOTE,
