@@ -213,7 +213,8 @@ def world_leaf(session, code):
 
 
 PAGES = ["", "view", "budget", "categories", "categories?level=3", "clusters", "locations",
-         "locations?order=bottom&top=2&by=fulfilment", "pos", "price-bands", "export", "pack"]
+         "locations?order=bottom&top=2&by=fulfilment", "pos", "price-bands", "in-season",
+         "in-season?by=cluster&period=2026-03", "export", "pack"]
 
 
 @pytest.mark.parametrize("path", PAGES)
