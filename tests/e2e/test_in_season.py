@@ -8,6 +8,7 @@ Skipped like the journey when Playwright or chromium is missing (KYROS_REQUIRE_E
 from __future__ import annotations
 
 import re
+import subprocess
 from decimal import Decimal
 
 import pytest
@@ -25,7 +26,7 @@ CELLS = 3
 @pytest.fixture(scope="module")
 def demo():
     """gunicorn on the demo data; the season's code and three of its March actuals."""
-    require_browser("the in-season browser test")
+    require_browser("the in-season browser test", pdf=True)
     with served("kyros-inseason-", ["kyros", "demo-data"]) as (base, db_url):
         engine = create_engine(db_url)
         with engine.connect() as conn:
@@ -96,4 +97,17 @@ def test_upload_corrected_actuals_and_read_the_in_season_page(demo, browser, tmp
     page.get_by_text(f"Reforecast method of season {code}: Plan").first.wait_for()
     assert month_cell(page, "Sales: reforecast", 3) == month_cell(page, "Sales: plan", 3)
     assert figure(month_cell(page, "Sales: actual", 2)) == march_before + added
+
+    # Printed: the KPI tables' fifteen columns need the width of a landscape page, and the
+    # last one (the in-season OTB) is on it, whole.
+    otb = page.locator(".kpi:has(dt:text-is('In-season OTB (months ahead)')) dd").first.inner_text()
+    pdf = tmp_path / "in-season.pdf"
+    page.pdf(path=str(pdf), format="A4")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert re.search(r"Page size: +84[12]\.\d+ x 595\.\d+ pts", info), info
+    printed = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                             text=True).stdout
+    assert "Log out" not in printed and "Save" not in printed
+    assert re.search(r"Season +[\d,.]+ +[\d,.]+ .*" + re.escape(otb.strip()) + r"\s*$", printed,
+                     re.M), "the KPI table's total line lost its last column"
     page.context.close()
