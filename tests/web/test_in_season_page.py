@@ -64,6 +64,16 @@ def options(html: str, name: str) -> list[str]:
     return re.findall(r'<option value="([^"]*)"', select_)
 
 
+def refused(client, session, season, status: int, message: str) -> None:
+    """Asking for the "plan" method gets `status` and `message`; the season keeps "trend"."""
+    response = client.post(f"/seasons/{season.season_code}/reforecast-method",
+                           {"reforecast_method": "plan"})
+    assert response.status_code == status
+    assert message in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Season, season.id).reforecast_method == "trend"
+
+
 def test_changing_the_method_to_plan_moves_the_reforecast(login, session, in_season):
     planner = login("planner")
     before = page(planner, in_season)
@@ -104,12 +114,7 @@ def test_a_locked_season_keeps_its_method(login, make, session):
     html = page(planner, season)
     assert 'name="reforecast_method"' not in html
     assert "Reforecast method: Trend: the plan scaled" in html
-    response = planner.post(f"/seasons/{season.season_code}/reforecast-method",
-                            {"reforecast_method": "plan"})
-    assert response.status_code == 409
-    assert "Season is locked and cannot be modified" in response.get_data(as_text=True)
-    session.expire_all()
-    assert session.get(Season, season.id).reforecast_method == "trend"
+    refused(planner, session, season, 409, "Season is locked and cannot be modified")
 
 
 @pytest.mark.parametrize("role", ["viewer", "buyer"])
@@ -118,12 +123,7 @@ def test_who_may_not_manage_seasons_sees_the_method_only(login, session, in_seas
     html = page(client, in_season)
     assert html.count('method="post"') == 1  # the logout form
     assert "Reforecast method: Trend: the plan scaled" in html
-    response = client.post(f"/seasons/{in_season.season_code}/reforecast-method",
-                           {"reforecast_method": "plan"})
-    assert response.status_code == 403
-    assert "Your role does not allow this action." in response.get_data(as_text=True)
-    session.expire_all()
-    assert session.get(Season, in_season.id).reforecast_method == "trend"
+    refused(client, session, in_season, 403, "Your role does not allow this action.")
 
 
 def test_the_filter_controls_offer_every_grouping_level_and_period(login, in_season):
