@@ -135,9 +135,14 @@ def in_season(session: Session, season: Season, by: str = "category", level: int
               group_table, *_rankings(session, cube, info)]
     return Report("in-season", "In season", kpis=kpis, charts=[sales_chart, stock_chart],
                   tables=tables, notes=_explain(ahead, std, season),
-                  filters={"by": by, "level": level, "period": period_title,
+                  filters={"by": by, **({"level": level} if by == "category" else {}),
+                           "period": period_title, "method": season.reforecast_method},
+                  choices={"by": by, "bys": list(LEVELS.items()), "level": level,
                            "levels": list(range(1, max_depth + 1)),
-                           "method": season.reforecast_method})
+                           "period": SEASON_TO_DATE if month is None else period,
+                           "periods": [(SEASON_TO_DATE, "Season to date"),
+                                       *[(m.strftime("%Y-%m"), m.strftime("%B %Y"))
+                                         for m in months]]})
 
 
 def _explain(ahead: Sums, std: Period, season: Season) -> list[str]:

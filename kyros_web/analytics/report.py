@@ -52,6 +52,8 @@ class Report:
     tables: list[Table] = field(default_factory=list)
     filters: dict = field(default_factory=dict)  # shown in the print header
     notes: list[str] = field(default_factory=list)  # sentences shown under the key figures
+    # What the page's filter controls offer and which option is chosen (not printed).
+    choices: dict = field(default_factory=dict)
 
     def table(self, name: str) -> Table:
         return next(t for t in self.exported if t.name == name)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import Blueprint, abort, request
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from ..clock import today
 from ..downloads import csv_file, xlsx_file
 from ..extensions import db
 from ..htmx import render
 from ..paging import page_number
+from ..planning.reforecast import METHODS
 from ..seasons.services import get_season
+from ..seasons.workflow import Area, can_edit
 from ..versions import cached
 from . import export, reports
 from .data import fingerprint, season_tables
@@ -81,7 +83,15 @@ def report(code: str, slug: str = "dashboard"):
     report_ = _build(page, season)
     header = _header(season, report_)
     return _export(report_, header, f"kyros-{season.season_code}-{slug}") or render(
-        "analytics/report.html", report=report_, season=season, pages=reports.PAGES, header=header)
+        "analytics/report.html", report=report_, season=season, pages=reports.PAGES, header=header,
+        reforecast=_reforecast(season) if slug == "in-season" else None)
+
+
+def _reforecast(season) -> dict:
+    """The In season page's reforecast method: the season's, and whether this user may
+    change it now (seasons.reforecast_method saves it)."""
+    return {"methods": METHODS, "method": season.reforecast_method,
+            "can_change": can_edit(current_user, season, Area.REFORECAST)}
 
 
 @bp.get("/<code>/export")

@@ -141,8 +141,9 @@ def set_reforecast_method(session: Session, user, season_id: uuid.UUID, method: 
     until the season is locked, by whoever manages seasons; audited."""
     require(user, Action.MANAGE_SEASONS)
     if method not in METHODS:
-        raise ValidationFailed({"reforecast_method": "The reforecast method is "
-                                + " or ".join(f"“{m}”" for m in METHODS)})
+        shown = method if len(method) <= 20 else method[:20] + "…"
+        raise ValidationFailed({"reforecast_method": f"Reforecast method “{shown}” is unknown: "
+                                "it is " + " or ".join(f"“{m}”" for m in METHODS)})
     season = lock_season(session, season_id)
     require_editable(season, Area.REFORECAST)
     if season.reforecast_method != method:

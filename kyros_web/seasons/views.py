@@ -14,6 +14,7 @@ from ..extensions import db
 from ..forms import submit
 from ..htmx import redirect_after_write, render
 from ..paging import page_number
+from ..planning.reforecast import METHODS
 from ..versions import cached
 from . import queries, services
 from .forms import SeasonForm
@@ -144,6 +145,19 @@ def advance(code: str):
                                      note=request.form.get("note"))
     flash(f"Season {season.season_code} is now {season.status.title}.", "success")
     return redirect_after_write(url_for("seasons.detail", code=season.season_code))
+
+
+@bp.post("/<code>/reforecast-method")
+@role_required(Action.MANAGE_SEASONS)
+def reforecast_method(code: str):
+    """Choose the season's reforecast method (issue 16), then back to the In season page,
+    whose figures follow it."""
+    season = services.get_season(db.session, code)
+    method = request.form.get("reforecast_method", "")
+    season = services.set_reforecast_method(db.session, current_user, season.id, method)
+    flash(f"Reforecast method of season {season.season_code}: {METHODS[method]}.", "success")
+    return redirect_after_write(url_for("analytics.report", code=season.season_code,
+                                        slug="in-season"))
 
 
 @bp.get("/<code>/locations")

@@ -4,8 +4,9 @@ import itertools
 import pytest
 
 from kyros_web.errors import IllegalTransition
-from kyros_web.seasons.workflow import (EDITABLE, NEXT, ORDER, Area, SeasonStatus, is_legal,
-                                        may_edit, next_status, statuses_editing)
+from kyros_web.auth.roles import Action
+from kyros_web.seasons.workflow import (AREA_ACTIONS, EDITABLE, NEXT, ORDER, Area, SeasonStatus,
+                                        is_legal, may_edit, next_status, statuses_editing)
 
 PAIRS = list(itertools.product(ORDER, ORDER))
 
@@ -51,6 +52,13 @@ def test_every_area_is_editable_somewhere():
     for area in Area:
         assert statuses_editing(area), area
     assert set(EDITABLE) == set(SeasonStatus)
+
+
+def test_every_area_names_the_permission_its_writes_take():
+    """A page asks can_edit(user, season, area) before it shows an edit control: every area
+    needs its permission (the reforecast method's is managing seasons)."""
+    assert set(AREA_ACTIONS) == set(Area)
+    assert AREA_ACTIONS[Area.REFORECAST] is Action.MANAGE_SEASONS
 
 
 def test_statuses_carry_titles():
