@@ -13,11 +13,10 @@ from sqlalchemy.orm import Session
 
 from ..masterdata.models import Cluster, Location
 from ..planning import inseason
-from ..planning.kpis import DEFINITIONS, Period, Sums
+from ..planning.kpis import DEFINITIONS, NO_ACTUALS_YET, Period, Sums, otb_difference
 from ..planning.reforecast import METHODS
 from ..ratios import Ratio
 from ..seasons.models import Season
-from ..templating import money
 from ..values import months_between
 from . import charts
 from .levels import ancestor_map, category_levels
@@ -75,12 +74,33 @@ class Cube:
                 Sums.summed(monthly.values()))
 
 
+def season_cube(session: Session, season: Season) -> Cube:
+    """The season's sums per category × month and location × month: one statement."""
+    return Cube(inseason.sums_by(session, season),
+                months_between(season.start_date, season.end_date))
+
+
+def in_season_summary(session: Session, season: Season,
+                      cube: Cube | None = None) -> tuple[list[Kpi], list[str]]:
+    """The original OTB remaining and the in-season OTB of the months still to come (the
+    cells without actuals) as two KPIs, and why they differ, in words: what the In season
+    page and the dashboard both show. One statement, none when `cube` is read already."""
+    if cube is None:
+        cube = season_cube(session, season)
+    monthly = cube.monthly("category")
+    ahead = Sums.summed(monthly.values())
+    std, _ = cube.period(monthly, None)
+    return ([Kpi("Original OTB remaining (months ahead)", ahead.original_remaining),
+             Kpi("In-season OTB (months ahead)", ahead.in_season_otb)],
+            _explain(ahead, std, season))
+
+
 def in_season(session: Session, season: Season, by: str = "category", level: int = 1,
               period: str = SEASON_TO_DATE) -> Report:
     """`by` category (at category `level`), cluster or location; `period` the season to
     date or a month (YYYY-MM)."""
-    months = months_between(season.start_date, season.end_date)
-    cube = Cube(inseason.sums_by(session, season), months)
+    cube = season_cube(session, season)
+    months = cube.months
     month = next((m for m in months if m.strftime("%Y-%m") == period), None)
     by = by if by in LEVELS else "category"
     season_monthly = cube.monthly("category")
@@ -93,12 +113,12 @@ def in_season(session: Session, season: Season, by: str = "category", level: int
     level = min(max(level, 1), max_depth)
     groups = _groups(session, cube, by, info, cat_depth, level)
 
+    otb_kpis, notes = in_season_summary(session, season, cube)
     kpis = [Kpi("Actual sales to date", std.sums.actual_sales),
             Kpi("Planned sales (same cells)", std.sums.plan_sales_done),
             Kpi("Sales variance %", std.sums.variance("sales")[1], PERCENT),
             Kpi("Reforecast season sales", total.sales),
-            Kpi("Original OTB remaining (months ahead)", ahead.original_remaining),
-            Kpi("In-season OTB (months ahead)", ahead.in_season_otb),
+            *otb_kpis,
             Kpi("In-season open to buy", ahead.in_season_open),
             Kpi("In-season over-bought", ahead.in_season_over),
             Kpi("Sell-through to date", std.sell_through, PERCENT),
@@ -134,7 +154,7 @@ def in_season(session: Session, season: Season, by: str = "category", level: int
               _monthly_kpis(cube, months, season_monthly, std, ahead),
               group_table, *_rankings(session, cube, info)]
     return Report("in-season", "In season", kpis=kpis, charts=[sales_chart, stock_chart],
-                  tables=tables, notes=_explain(ahead, std, season),
+                  tables=tables, notes=notes,
                   filters={"by": by, **({"level": level} if by == "category" else {}),
                            "period": period_title, "method": season.reforecast_method},
                   choices={"by": by, "bys": list(LEVELS.items()), "level": level,
@@ -148,27 +168,16 @@ def in_season(session: Session, season: Season, by: str = "category", level: int
 def _explain(ahead: Sums, std: Period, season: Season) -> list[str]:
     """The difference between the in-season and the original OTB, in words."""
     if not std.sums.actual_cells:
-        return ["No actuals yet: the in-season OTB is the original OTB until the shops "
-                "report a month (upload “actuals”)."]
-    method = METHODS[season.reforecast_method]
-    notes = [f"Reforecast method: {method}."]
+        return [NO_ACTUALS_YET]
+    notes = [f"Reforecast method: {METHODS[season.reforecast_method]}."]
     if not ahead.cells - ahead.actual_cells:
         notes.append("Every month has actuals: nothing is left to reforecast, and the "
                      "in-season OTB is history.")
         return notes
-    diff = ahead.in_season_otb - ahead.original_remaining
-    variance = std.sums.variance("sales")
-    pace = (f"sales to date run {abs(variance[1].value):.1f} % "
-            f"{'ahead of' if variance[0] >= 0 else 'behind'} plan"
-            if variance[1].value is not None else "nothing was planned to date")
-    direction = "more" if diff >= 0 else "less"
-    notes.append(
-        f"For the months still to come the in-season OTB is {money(ahead.in_season_otb)}, "
-        f"{money(abs(diff))} {direction} than the original OTB remaining "
-        f"({money(ahead.original_remaining)}): {money(ahead.sales_effect)} because {pace} "
-        f"and the reforecast sales follow, and {money(ahead.stock_effect)} because the months "
-        f"after the last actuals open with the actual closing stock instead of the planned "
-        f"opening stock (less stock on hand means more to buy).")
+    notes.append(otb_difference(
+        ahead, std.sums, season.reforecast_method, "For the months still to come",
+        "the months after the last actuals open with the actual closing stock instead of "
+        "the planned opening stock"))
     return notes
 
 

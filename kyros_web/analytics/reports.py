@@ -22,7 +22,7 @@ from ..planning.otb import fulfilment, percent, ratio, remaining, utilisation
 from ..ratios import Ratio
 from ..planning.rules import PRICE_BANDS
 from . import charts, sql
-from .in_season import in_season
+from .in_season import in_season, in_season_summary
 from .levels import ancestor_map, category_levels
 from .report import (COUNT, DATE, MONEY, MONTH, NUMBER, PERCENT, PO, Column, Kpi, Report, Table,
                      band)
@@ -161,6 +161,9 @@ def _grouped(rows, ancestor: dict) -> dict[str, list]:
     return groups
 
 
+OTB_KPIS = 5  # the OTB figures of _kpis: OTB, committed, net remaining, open to buy, over-bought
+
+
 def _kpis(f: Figures, counts) -> list[Kpi]:
     return [Kpi("OTB (retail)", f.otb), Kpi("Committed", f.committed),
             Kpi("Net remaining", f.remaining), Kpi("Open to buy", f.open_to_buy),
@@ -229,8 +232,13 @@ def dashboard(session: Session, season: Season) -> Report:
     info, depth, _ = category_levels(session)
     plan = _plan_table(session, season, ancestor_map(info, depth, 1),
                        {r.code: r.name for r in info.values()}, 1)
-    return Report("dashboard", "Dashboard", kpis=_kpis(f, sql.po_counts(session, season.id)),
-                  charts=budget.charts, tables=[*budget.tables, plan])
+    # The in-season OTB of the months still to come beside the OTB figures, with the words
+    # of the In season page.
+    otb_kpis, notes = in_season_summary(session, season)
+    kpis = _kpis(f, sql.po_counts(session, season.id))
+    kpis[OTB_KPIS:OTB_KPIS] = otb_kpis
+    return Report("dashboard", "Dashboard", kpis=kpis, charts=budget.charts,
+                  tables=[*budget.tables, plan], notes=notes)
 
 
 # 4. Category breakdown

@@ -181,6 +181,24 @@ def cell_months(session: Session, season, location_id: uuid.UUID,
     return session.execute(select(f).order_by(f.c.month)).all()
 
 
+def page_cells(session: Session, season, pairs) -> dict | None:
+    """The in-season OTB of a page of OTB rows: {(location id, category id, month): row with
+    `actualised` and `in_season_otb`} over the locations and categories of the (location
+    id, category id) `pairs`, or None when the season has no actuals yet (its in-season OTB
+    is then the original). One statement, none for no pairs."""
+    if not pairs:
+        return None
+    f = forecast_cells(season, location_ids=sorted({loc for loc, _ in pairs}),
+                       category_ids=sorted({cat for _, cat in pairs}))
+    reported = select(SeasonActual.id).where(SeasonActual.season_id == season.id).exists()
+    rows = session.execute(select(f.c.location_id, f.c.category_id, f.c.month,
+                                  f.c.actualised, f.c.in_season_otb,
+                                  reported.label("reported"))).all()
+    if not rows or not rows[0].reported:
+        return None
+    return {(r.location_id, r.category_id, r.month): r for r in rows}
+
+
 def has_actuals(session: Session, season_id: uuid.UUID) -> bool:
     return session.scalar(select(SeasonActual.id).where(SeasonActual.season_id == season_id)
                           .limit(1)) is not None

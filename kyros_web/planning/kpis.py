@@ -16,7 +16,9 @@ from datetime import date
 from decimal import Decimal
 
 from ..ratios import NOTHING, UNDEFINED, Ratio
+from ..templating import money
 from .otb import ratio
+from .reforecast import PLAN
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -167,6 +169,33 @@ class Sums:
         if not self.margin_stock_raw:
             return ZERO
         return self.margin_stock * (ONE - self.margin_stxm / self.margin_stock_raw / HUNDRED)
+
+
+NO_ACTUALS_YET = ("No actuals yet: the in-season OTB is the original OTB until the shops report "
+                  "a month (upload “actuals”).")
+
+
+def otb_difference(ahead: Sums, to_date: Sums, method: str, scope: str, opening: str) -> str:
+    """Why the in-season OTB of the cells `ahead` differs from their original OTB remaining,
+    in words and money: the sales effect (the reforecast, paced by `to_date`'s actual ÷
+    planned sales) plus the opening-stock effect. `scope` names the months ("For the months
+    still to come"); `opening` says what opens with actual stock, ending "… instead of the
+    planned opening stock"."""
+    diff = ahead.in_season_otb - ahead.original_remaining
+    if method == PLAN:
+        sales = "the plan method keeps the planned sales"
+    else:
+        variance, share = to_date.variance("sales")
+        pace = (f"sales to date run {abs(share.value):.1f} % "
+                f"{'ahead of' if variance >= 0 else 'behind'} plan"
+                if share.value is not None else "nothing was planned to date")
+        sales = f"{pace} and the reforecast sales follow"
+    return (f"{scope} the in-season OTB is {money(ahead.in_season_otb)}, {money(abs(diff))} "
+            f"{'more' if diff >= 0 else 'less'} than the original OTB remaining "
+            f"({money(ahead.original_remaining)}): {money(ahead.sales_effect)} because {sales}, "
+            f"and {money(ahead.stock_effect)} because {opening} ("
+            f"{'less' if ahead.stock_effect >= 0 else 'more'} stock on hand means "
+            f"{'more' if ahead.stock_effect >= 0 else 'less'} to buy).")
 
 
 def variance_percent(variance: Decimal, plan: Decimal) -> Ratio:

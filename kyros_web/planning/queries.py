@@ -19,10 +19,14 @@ from ..purchasing.models import GRNRecord, PurchaseOrder
 from ..purchasing.queries import committed_expr, committed_per_cell, received_per_po
 from ..seasons.models import SeasonLocation
 from ..sorting import Sort, SortKeys
+from ..templating import month as month_label
 from ..sqlfuncs import month_start, weighted_avg
 from ..values import months_between
 from ..versions import cached, carry_entries, figures_cache
-from . import rules
+from . import inseason, rules
+from .kpis import Sums, otb_difference
+from .reforecast import (ActualMonth, ForecastMonth, PlannedMonth, previous_month, reforecast,
+                         trend_ratio, trend_sums)
 from .models import GridEdit, GridEditCell, OTBPlan, RangeIntent, SeasonActual, SeasonPlan
 from ..ratios import Ratio
 from .otb import committed_value, fulfilment, open_to_buy, over_bought, utilisation
@@ -414,6 +418,77 @@ def cell_detail(session: Session, season_id: uuid.UUID, location_id: uuid.UUID,
     figures = cell_figures(session, season_id, location_id, category_id, month)
     total_received = sum((p.received for p in pos if p.po.status.value != "cancelled"), ZERO)
     return CellDetail(otb_row, figures, pos, total_received)
+
+
+@dataclass(frozen=True)
+class CellInSeason:
+    """One OTB cell once its season has actuals: the reforecast of its location × category
+    (planning/reforecast.py) read for its month."""
+
+    method: str
+    plan: PlannedMonth  # this month's plan (zeros without an OTB row)
+    month: ForecastMonth | None  # None: no plan, actuals or PO this month
+    actual_to_date: Decimal  # the trend's actual and planned sales of the actualised months
+    planned_to_date: Decimal
+    trend: Decimal | None  # actual ÷ planned to date (None when nothing was planned for them)
+    opened_by_actual: date | None  # the month before, when its actual closing opens this one
+    otb: Decimal
+    committed: Decimal
+
+    @property
+    def ahead(self) -> Sums:
+        """A forecast month as the sums kpis.py reads: its in-season OTB, its original
+        remaining and the sales and opening-stock effects between them."""
+        m, p = self.month, self.plan
+        return Sums(forecast_sales=m.sales, plan_sales_ahead=p.sales, opening_ahead=m.opening_stock,
+                    plan_opening_ahead=p.opening_stock, otb_ahead=self.otb,
+                    committed_ahead=self.committed, receipts=m.receipts)
+
+    @property
+    def to_date(self) -> Sums:
+        return Sums(actual_sales=self.actual_to_date, plan_sales_done=self.planned_to_date)
+
+    @property
+    def explanation(self) -> str:
+        """Why a forecast month's in-season OTB differs from its original remaining, in words."""
+        this = month_label(self.month.month)
+        if self.opened_by_actual is not None:
+            opening = (f"{this} opens with the actual closing stock of "
+                       f"{month_label(self.opened_by_actual)} instead of its planned opening stock")
+        else:
+            opening = (f"{this} opens with its planned opening stock, as the month before has "
+                       "no actuals")
+        return otb_difference(self.ahead, self.to_date, self.method, f"For {this}", opening)
+
+    @property
+    def done(self) -> Sums:
+        """An actualised month as the sums kpis.py reads: plan and actual, for the variances."""
+        m, p = self.month, self.plan
+        return Sums(actual_sales=m.sales, plan_sales_done=p.sales, actual_markdowns=m.markdowns,
+                    plan_markdowns_done=p.markdowns, actual_closing=m.closing_stock,
+                    plan_closing_done=p.closing_stock)
+
+
+def cell_in_season(session: Session, season, location_id: uuid.UUID, category_id: uuid.UUID,
+                   month: date) -> CellInSeason | None:
+    """The reforecast of one OTB cell by the season's method, run by planning/reforecast.py
+    on every month of its location × category; None while the season has no actuals (its
+    in-season OTB is the original). Two statements."""
+    if not inseason.has_actuals(session, season.id):
+        return None
+    rows = inseason.cell_months(session, season, location_id, category_id)
+    plan = [PlannedMonth(r.month, r.ps, r.pm, r.pc, r.po, r.oo) for r in rows]
+    actuals = {r.month: ActualMonth(r.month, r.a_s, r.a_m, r.a_c) for r in rows if r.has_a}
+    forecast = {m.month: m for m in reforecast(plan, actuals, season.reforecast_method)}
+    here = next((r for r in rows if r.month == month), None)
+    actual, planned = trend_sums(plan, actuals)
+    before = previous_month(month)
+    return CellInSeason(
+        season.reforecast_method,
+        next((p for p in plan if p.month == month), PlannedMonth(month, ZERO, ZERO, ZERO, ZERO)),
+        forecast.get(month), actual, planned, trend_ratio(plan, actuals),
+        before if before in actuals else None,
+        here.otb if here else ZERO, here.committed if here else ZERO)
 
 
 def range_rows(session: Session, season_id: uuid.UUID) -> list:

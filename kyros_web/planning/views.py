@@ -28,7 +28,8 @@ from ..uploads.columns import NAME_COLUMNS
 from ..values import month_start, months_between
 from ..versioning import version_number
 from ..versions import cached
-from . import edits, queries, rules, services
+from . import edits, inseason, queries, rules, services
+from .kpis import NO_ACTUALS_YET
 from .models import RangeIntent, SeasonPlan
 from .pivot import LAYOUT_LABELS, MEASURE_LABELS, PLAN_COLUMNS, read_plan_view, read_view
 
@@ -80,10 +81,13 @@ class Grid:
     """What differs between the plans grid and the OTB grid."""
 
     def __init__(self, endpoint: str, template: str, area: Area, rows, totals, pager=None,
-                 *, kind: str, columns, values):
+                 *, kind: str, columns, values, beside=None):
         self.endpoint, self.template, self.area = endpoint, template, area
         self.rows, self.totals = rows, totals
         self.pager = pager
+        # What the grid shows beside a page of rows, read for the page at once:
+        # beside(session, season, rows) → template values.
+        self.beside = beside
         # The upload kind whose columns the grid's values are downloaded in, and their read.
         self.kind, self.columns, self.values = kind, columns, values
 
@@ -106,12 +110,16 @@ class Grid:
             return self.pager(db.session, season.id, filters, number, _page_size(), total)
         return paginate_rows(db.session, self.rows(season.id, filters), number, _page_size())
 
+    def besides(self, season, rows) -> dict:
+        return self.beside(db.session, season, rows) if self.beside else {}
+
     def full(self, season, block: str | None = "grid", status_code: int = 200, **extra):
         filters, args = grid_filters(season)
         totals = self.season_totals(season, filters)
+        page = self.page(season, filters, totals)
         return render(self.template, block=block, status_code=status_code,
-                      page=self.page(season, filters, totals), choices=queries.filter_choices(db.session, season),
-                      leaves=leaf_categories(db.session),
+                      page=page, choices=queries.filter_choices(db.session, season),
+                      leaves=leaf_categories(db.session), **self.besides(season, page.items),
                       **{"editing": None, "errors": {}, "values": {},
                          **self.context(season, filters, args, totals), **extra})
 
@@ -129,7 +137,8 @@ class Grid:
         if wants_fragment():
             filters, args = grid_filters(season)
             return render(self.template, block="row", status_code=status_code,
-                          **self.context(season, filters, args), **extra)
+                          **self.context(season, filters, args), **self.besides(season, [row]),
+                          **extra)
         return self.full(season, block=None, status_code=status_code, **extra)
 
     def row_page(self, code: str, row_id: uuid.UUID, *, editing: bool):
@@ -303,9 +312,15 @@ def plans_approve(code: str):
 
 # OTB
 
+def _in_season_beside(session, season, rows) -> dict:
+    """The in-season OTB of a page of OTB rows (None before the season has actuals)."""
+    return {"in_season": inseason.page_cells(
+        session, season, [(r.OTBPlan.location_id, r.OTBPlan.category_id) for r in rows])}
+
+
 OTB = Grid("planning.otb", "planning/otb.html", Area.OTB, queries.otb_grid,
            queries.otb_month_totals, pager=queries.otb_page, kind="otb",
-           columns=file_columns.OTB, values=queries.otb_values)
+           columns=file_columns.OTB, values=queries.otb_values, beside=_in_season_beside)
 
 
 def _otb_inputs(form) -> dict:
@@ -416,7 +431,9 @@ def otb_cell(code: str, location_code: str, category_code: str, month: str):
         abort(404)
     cell = queries.cell_detail(db.session, season.id, location.id, category.id, first)
     return render("planning/otb_cell.html", season=season, location=location, category=category,
-                  month=first, cell=cell)
+                  month=first, cell=cell, no_actuals=NO_ACTUALS_YET,
+                  in_season=queries.cell_in_season(db.session, season, location.id, category.id,
+                                                   first))
 
 
 # Range intent
