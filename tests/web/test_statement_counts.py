@@ -10,6 +10,8 @@ from kyros_web.purchasing.services import create_grn, create_po
 from kyros_web.seasons.workflow import SeasonStatus
 from kyros_web.versions import FigureCache
 
+from ..services.test_uploads import load
+
 
 @contextmanager
 def count_statements():
@@ -48,6 +50,10 @@ def build(make, session, n_locations):
                            order_date=date(2026, 2, 2), supplier="S")
             create_grn(session, buyer, po_id=po.po.id, grn_number=f"G{season.season_code}-{i}-{leaf.code}",
                        grn_date=date(2026, 2, 3), received_value="40")
+    # February's actuals: the in-season OTB is read beside the original on every page.
+    actuals = "location_code,category_code,month,net_sales,markdowns,closing_stock\n" + "".join(
+        f"{loc.location_code},{leaf.code},2026-02,2500,10,900\n" for loc in locations for leaf in leaves)
+    assert load(session, make.admin, "actuals", actuals.encode(), season).rows_new == 2 * n_locations
     return season, locations[0], leaves[0]
 
 
