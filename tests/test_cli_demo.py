@@ -66,20 +66,38 @@ def test_demo_data_has_a_season_in_each_status(app, session):
     assert session.scalar(select(func.count(Season.id))) == len(demo.SEASONS)
 
 
-def test_bench_data_is_consistent(app, session):
+def test_bench_data_is_consistent(app, session, monkeypatch):
     """The bench generator (here at 3 % of its stores) imports cleanly and hangs together:
-    OTB sales add up to the plan, stock chains month to month, GRNs stay within their POs."""
+    OTB sales add up to the plan, stock chains month to month, GRNs stay within their POs,
+    and every location × leaf × month that has started by the clock has actuals, a store's
+    from its OTB row as the demo makes them."""
     from kyros_web.demo import load_users
     from kyros_web.demo.bench import load_bench
+    from kyros_web.masterdata.models import Category, Location
     from kyros_web.planning.queries import plan_reconciliation
     from kyros_web.seasons.facts import season_facts
     from kyros_web.seasons.workflow import SeasonStatus
 
+    # After the season (and its last GRN, which a clock in the season would refuse).
+    monkeypatch.setitem(app.config, "KYROS_TODAY", date(2026, 11, 30))
     load_users(session, echo=lambda *_: None)
     load_bench(session, echo=lambda *_: None, scale=0.03)
     season = session.scalar(select(Season))
     assert season.status is SeasonStatus.RANGE_UPLOADED
     assert session.scalar(select(func.count(OTBPlan.id))) == 5 * 60 * 6
+    # 5 stores and 10 warehouses × 60 leaves × the six months.
+    assert session.scalar(select(func.count(SeasonActual.id))) == 15 * 60 * 6
+    otb, actual = session.execute(
+        select(OTBPlan, SeasonActual).join(SeasonActual, (
+            SeasonActual.season_id == OTBPlan.season_id)
+            & (SeasonActual.location_id == OTBPlan.location_id)
+            & (SeasonActual.category_id == OTBPlan.category_id)
+            & (SeasonActual.month == OTBPlan.month)).limit(1)).one()
+    codes = (session.get(Location, otb.location_id).location_code,
+             session.get(Category, otb.category_id).code)
+    assert [actual.net_sales, actual.markdowns, actual.closing_stock] == \
+        demo.actual_row(*codes, otb)[3:]
+    assert actual.units_sold >= 0 and actual.closing_units >= 0
     recon = plan_reconciliation(season.id)
     assert session.scalar(select(func.count()).select_from(recon).where(recon.c.mismatch)) == 0
     season.status = SeasonStatus.PLAN_UPLOADED  # read the OTB gates' facts, not saved
@@ -89,3 +107,16 @@ def test_bench_data_is_consistent(app, session):
     # Every GRN passed the over-receipt check of the import on its way in.
     assert session.scalar(select(func.count(GRNRecord.id))) > 0
     assert session.scalar(select(func.count(PurchaseOrder.id))) > 0
+
+
+def test_bench_actuals_stop_at_the_clock():
+    """The bench actuals cover the months that have started by the clock given, no later."""
+    import csv
+    import io
+
+    from kyros_web.demo.bench import bench_files
+
+    rows = list(csv.DictReader(io.StringIO(
+        bench_files(scale=0.02, through=date(2026, 5, 20))["actuals"].decode())))
+    assert sorted({r["month"] for r in rows}) == ["2026-02", "2026-03", "2026-04", "2026-05"]
+    assert len(rows) == (3 + 10) * 60 * 4

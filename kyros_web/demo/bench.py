@@ -1,19 +1,34 @@
 """The bench-scale retailer as upload files (deterministic): 8 clusters, 200 locations (190
 stores, 10 warehouses), 4 divisions × 3 departments × 5 classes = 60 leaf categories, one
-season of 6 months with 11,400 plan rows, 68,400 OTB rows, 60 range intents, 20,000 POs and
-about 23,000 GRNs. The figures hang together: OTB sales add up to the plan, stock chains month
-to month, a few percent of POs go over OTB, GRNs stay within their PO."""
+season of 6 months with 11,400 plan rows, 68,400 OTB rows, 60 range intents, 20,000 POs,
+about 23,000 GRNs and a full season of actuals (72,000 rows: every location, warehouses too,
+× leaf category × month that has started by the app's clock). The figures hang together: OTB
+sales add up to the plan, stock chains month to month, a few percent of POs go over OTB, GRNs
+stay within their PO, actuals follow the OTB as the demo's do (demo.actual_row)."""
 from __future__ import annotations
 
 import csv
 import io
 import random
+import zlib
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 START, END = date(2026, 2, 1), date(2026, 7, 31)
 MONTHS = [date(2026, m, 1) for m in range(2, 8)]
+# A day by which all of the bench season has happened, its last GRN too: where the real date
+# is earlier, the benchmarks set the app's clock (KYROS_TODAY) to it.
+CLOCK = date(2026, 9, 30)
 CENT = Decimal("0.01")
+
+
+class _MonthPlan(NamedTuple):
+    """An OTB row's figures as demo.actual_row reads them."""
+    month: date
+    planned_sales: Decimal
+    planned_markdowns: Decimal
+    planned_closing_stock: Decimal
 
 
 def _csv(headers, rows) -> bytes:
@@ -37,8 +52,9 @@ def _code(rng: random.Random, taken: set) -> str:
             return code
 
 
-def bench_files(seed: int = 42, scale: float = 1.0) -> dict[str, bytes]:
-    """The seven upload files; `scale` shrinks the store count for quick runs."""
+def bench_files(seed: int = 42, scale: float = 1.0, through: date = END) -> dict[str, bytes]:
+    """The eight upload files; `scale` shrinks the store count for quick runs; the actuals
+    cover the months that have started by `through` (the app's clock)."""
     rng = random.Random(seed)
     stores = max(2, int(190 * scale))
     clusters = [f"Region {n:02d}" for n in range(1, 9)]
@@ -63,7 +79,7 @@ def bench_files(seed: int = 42, scale: float = 1.0) -> dict[str, bytes]:
                 leaves.append(leaf)
     store_codes = [loc[6] for loc in locations if loc[1] == "store"]
 
-    plans, otb, cells = [], [], []
+    plans, otb, cells, month_plans = [], [], [], {}
     for loc in store_codes:
         for leaf in leaves:
             weights = [rng.uniform(0.7, 1.3) for _ in MONTHS]
@@ -78,6 +94,7 @@ def bench_files(seed: int = 42, scale: float = 1.0) -> dict[str, bytes]:
                 on_order = (sales * Decimal("0.03")).quantize(CENT) if rng.random() < 0.2 else Decimal("0.00")
                 otb.append((loc, leaf, month.strftime("%Y-%m"), sales, closing, opening, on_order,
                             markdowns))
+                month_plans[loc, leaf, month] = _MonthPlan(month, sales, markdowns, closing)
                 cells.append((loc, leaf, month, sales + markdowns + closing - opening - on_order))
                 opening = closing
     ranges = []
@@ -119,6 +136,7 @@ def bench_files(seed: int = 42, scale: float = 1.0) -> dict[str, bytes]:
             grn_n += 1
             day = day + timedelta(days=rng.randrange(5, 40))
             grns.append((f"GRN-B-{grn_n:06d}", number, day.isoformat(), part))
+    actuals = _actuals([loc[6] for loc in locations], leaves, month_plans, through, seed)
     return {
         "locations": _csv(["name", "type", "cluster", "address", "city", "country",
                            "location_code"], locations),
@@ -132,7 +150,36 @@ def bench_files(seed: int = 42, scale: float = 1.0) -> dict[str, bytes]:
         "pos": _csv(["po_number", "location_code", "category_code", "po_value", "order_date",
                      "delivery_date", "supplier", "source"], pos),
         "grns": _csv(["grn_number", "po_number", "grn_date", "received_value"], grns),
+        "actuals": _csv(["location_code", "category_code", "month", "net_sales", "markdowns",
+                         "closing_stock", "units_sold", "closing_units"], actuals),
     }
+
+
+def _actuals(location_codes, leaves, month_plans, through: date, seed: int) -> list[tuple]:
+    """Every location × leaf × month up to `through`: a store's from its OTB row like the
+    demo's (actual_row), a warehouse's (no plan) only its closing stock; units at a price
+    per leaf category. A random stream of its own, so the other files stay as they were."""
+    from . import actual_row
+
+    rng = random.Random(seed + 1)
+    price = {leaf: Decimal(rng.randrange(15, 90)) for leaf in leaves}
+    months = [m for m in MONTHS if m <= through.replace(day=1)]
+    rows = []
+    for loc in location_codes:
+        for leaf in leaves:
+            depot = _money(rng.uniform(20000, 90000))
+            for month in months:
+                plan = month_plans.get((loc, leaf, month)) or _MonthPlan(
+                    month, Decimal("0.00"), Decimal("0.00"), depot)
+                row = actual_row(loc, leaf, plan)
+                net_sales, closing = row[3], row[5]
+                rows.append((*row, _units(max(net_sales, Decimal(0)), price[leaf]),
+                             _units(closing, price[leaf])))
+    return rows
+
+
+def _units(value: Decimal, price: Decimal) -> int:
+    return int((value / price).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def load_bench(session, echo=print, scale: float = 1.0) -> None:
@@ -142,11 +189,12 @@ def load_bench(session, echo=print, scale: float = 1.0) -> None:
     from sqlalchemy import select
 
     from ..auth.models import User
+    from ..clock import today
     from ..seasons.services import advance_season, assign_all_active, create_season
     from ..uploads.services import commit_upload, preview_upload
 
     admin = session.scalar(select(User).where(User.role == "admin"))
-    files = bench_files(scale=scale)
+    files = bench_files(scale=scale, through=today())
     config = {**current_app.config, "KYROS_OTB_POLICY": "warn"}
 
     def load(kind, season=None):
@@ -165,4 +213,5 @@ def load_bench(session, echo=print, scale: float = 1.0) -> None:
         advance_season(session, admin, season.id)
     load("pos", season)
     load("grns", season)
+    load("actuals", season)
     echo(f"season {season.season_code} Bench season: {season.status.value}")

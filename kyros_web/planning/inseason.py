@@ -78,42 +78,52 @@ def cell_values(season, *, location_ids=None, category_ids=None):
 def forecast_cells(season, **narrowed):
     """CTE: every cell with its inputs and its reforecast by the season's method:
     `actualised` (1 or 0), `sales`, `markdowns`, `closing`, `opening`, `receipts` and
-    `in_season_otb` (NULL for an actualised cell), `margin` (the plan row's margin %, or NULL)."""
+    `in_season_otb` (NULL for an actualised cell), `margin` (the plan row's margin %, or NULL).
+
+    The trend (season-to-date actual and planned sales of the location × category) and the
+    actual closing stock of the month before come from window functions over each location ×
+    category's months: one pass over the cells in the order their grouping leaves them, not
+    a self-join and a join to a grouped copy (each a sort of every cell)."""
     cells = cell_values(season, **narrowed)
     done = cells.c.has_a > 0
-    trend = (select(cells.c.location_id, cells.c.category_id,
-                    func.sum(case((done, cells.c.a_s), else_=0)).label("actual"),
-                    func.sum(case((done, cells.c.ps), else_=0)).label("planned"))
-             .group_by(cells.c.location_id, cells.c.category_id).subquery("trend"))
-    before = aliased(cells, name="before")
+    whole = {"partition_by": [cells.c.location_id, cells.c.category_id]}
+    in_order = {**whole, "order_by": cells.c.month}
+    previous = func.lag(cells.c.month).over(**in_order)
+    windowed = select(
+        *cells.c,
+        func.sum(case((done, cells.c.a_s), else_=0)).over(**whole).label("trend_actual"),
+        func.sum(case((done, cells.c.ps), else_=0)).over(**whole).label("trend_planned"),
+        # The month before's actual closing stock: the previous cell's, when it is that
+        # month and has actuals (NULL otherwise).
+        case((previous == previous_month(cells.c.month),
+              func.lag(case((done, cells.c.a_c))).over(**in_order))).label("before_closing"),
+    ).subquery("windowed")
+    w = windowed.c
+    done = w.has_a > 0
     if season.reforecast_method == TREND:
-        actual = case((trend.c.actual > 0, trend.c.actual), else_=0)
-        forecast = case((trend.c.planned > 0, trend_scaled(cells.c.ps, actual, trend.c.planned)),
-                        else_=cells.c.ps)
+        actual = case((w.trend_actual > 0, w.trend_actual), else_=0)
+        forecast = case((w.trend_planned > 0, trend_scaled(w.ps, actual, w.trend_planned)),
+                        else_=w.ps)
     else:
-        forecast = cells.c.ps
-    sales = case((done, cells.c.a_s), else_=forecast)
-    opening = func.coalesce(before.c.a_c, cells.c.po)
-    receipts = case((done, None), else_=forecast + cells.c.pm + cells.c.pc - opening - cells.c.oo)
+        forecast = w.ps
+    sales = case((done, w.a_s), else_=forecast)
+    opening = func.coalesce(w.before_closing, w.po)
+    receipts = case((done, None), else_=forecast + w.pm + w.pc - opening - w.oo)
+
     def money(expr, name):
         return type_coerce(expr, Money).label(name)
 
-    return (select(*cells.c, case((done, 1), else_=0).label("actualised"),
+    return (select(*[w[c.name] for c in cells.c], case((done, 1), else_=0).label("actualised"),
                    money(sales, "sales"),
-                   money(case((done, cells.c.a_m), else_=cells.c.pm), "markdowns"),
-                   money(case((done, cells.c.a_c), else_=cells.c.pc), "closing"),
+                   money(case((done, w.a_m), else_=w.pm), "markdowns"),
+                   money(case((done, w.a_c), else_=w.pc), "closing"),
                    money(opening, "opening"), money(receipts, "receipts"),
-                   money(receipts - cells.c.committed, "in_season_otb"),
+                   money(receipts - w.committed, "in_season_otb"),
                    SeasonPlan.planned_margin.label("margin"))
-            .join(trend, and_(trend.c.location_id == cells.c.location_id,
-                              trend.c.category_id == cells.c.category_id))
-            .outerjoin(before, and_(before.c.location_id == cells.c.location_id,
-                                    before.c.category_id == cells.c.category_id,
-                                    before.c.month == previous_month(cells.c.month),
-                                    before.c.has_a > 0))
+            .select_from(windowed)
             .outerjoin(SeasonPlan, and_(SeasonPlan.season_id == season.id,
-                                        SeasonPlan.location_id == cells.c.location_id,
-                                        SeasonPlan.category_id == cells.c.category_id))
+                                        SeasonPlan.location_id == w.location_id,
+                                        SeasonPlan.category_id == w.category_id))
             .cte("forecast"))
 
 

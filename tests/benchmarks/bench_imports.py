@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import (ROOT, Client, app_env, drop_database, flask, gunicorn, machine,
-                     new_database, write_section)
+from .common import (ROOT, Client, app_env, bench_today, drop_database, flask, gunicorn,
+                     machine, new_database, write_section)
 
 
 def peak_rss_mb(master: int) -> float:
@@ -45,8 +45,9 @@ def volume_files(locations: int = 10_000, departments: int = 40, classes: int = 
 
 def walk(env: dict, files: dict, upload, otb_again=None) -> str:
     """The bench retailer from an empty database: master data, then a season walked to
-    range_uploaded, each file handed to `upload(kind, season code or None)`; `otb_again(code)`
-    runs while the OTB can still change, right after the OTB file."""
+    range_uploaded (in season) with its POs, GRNs and a full season of actuals, each file
+    handed to `upload(kind, season code or None)`; `otb_again(code)` runs while the OTB can
+    still change, right after the OTB file."""
     from kyros_web.demo.bench import END, START
 
     def season(*args):
@@ -68,6 +69,7 @@ def walk(env: dict, files: dict, upload, otb_again=None) -> str:
     season("advance", code)
     upload("pos", code)
     upload("grns", code)
+    upload("actuals", code)
     return code
 
 
@@ -81,7 +83,7 @@ def run_once(scale: float) -> dict:
     sys.path.insert(0, str(ROOT))
     from kyros_web.demo.bench import bench_files
 
-    files = bench_files(scale=scale)
+    files = bench_files(scale=scale, through=bench_today())
     results: dict = {}
     db_url = new_database()
     env = app_env(db_url)
@@ -160,7 +162,8 @@ def report(runs: list[dict], scale: float) -> str:
               "file (it only grows down the table). The CLI rows include starting Python and the "
               "app, measured alone as the start-up row; their rows/s without it is in brackets. "
               "Targets: the 68,400-row OTB file in ≤ 10 s with a peak under 300 MB; every kind "
-              "≥ 7,000 rows/s."]
+              "≥ 7,000 rows/s; the 72,000-row actuals file (issue 16) ≥ 10,000 rows/s through "
+              "the upload page."]
     return "\n".join(lines)
 
 

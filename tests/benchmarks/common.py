@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -38,10 +38,19 @@ def new_database() -> str:
     return create_throwaway_database(SERVER, prefix="kyros_bench")
 
 
+def bench_today() -> date:
+    """The app's clock for a benchmark: the real date, or the bench clock where the bench
+    season (with its actuals and GRNs) would still lie in the future."""
+    from kyros_web.demo.bench import CLOCK
+
+    return max(date.today(), CLOCK)
+
+
 def app_env(db_url: str) -> dict:
     return {**os.environ, "KYROS_DATABASE_URL": db_url, "KYROS_SECRET_KEY": "bench-secret",
             "KYROS_ENV": "development", "FLASK_APP": "wsgi.py",
             "KYROS_INSTANCE_DIR": tempfile.mkdtemp(prefix="kyros-bench-"),
+            "KYROS_TODAY": bench_today().isoformat(),
             # Benchmarks log in many times from one address on purpose.
             "KYROS_LOGIN_LIMIT_PER_ADDRESS": "100000 per minute",
             "KYROS_LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute"}
