@@ -54,7 +54,7 @@ class Cube:
         self.months = months
         self.by: dict[str, dict] = {"category": {}, "location": {}}
         for r in rows:
-            self.by[r.by].setdefault(r.id, {})[r.month] = r
+            self.by[r.by].setdefault(r.id, {})[r.month] = r.sums
 
     def monthly(self, dimension: str, ids=None) -> dict[date, Sums]:
         """Month → the sums of the groups `ids` of a dimension (all of them when None)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, fields
+from functools import cached_property
 from datetime import date
 from decimal import Decimal
 
@@ -94,17 +95,55 @@ class Sums:
 
     @classmethod
     def summed(cls, rows) -> "Sums":
-        """The sums of groups taken together: exact sums of their sums."""
-        names = [f.name for f in fields(cls)]
-        totals = dict.fromkeys(names, ZERO)
-        for r in rows:
-            for name in names:
-                value = getattr(r, name, None)
-                if value is not None:
-                    totals[name] += value
-        totals["actual_cells"] = int(totals["actual_cells"])
-        totals["cells"] = int(totals["cells"])
-        return cls(**totals)
+        """The sums of groups taken together: exact sums of their sums. Rows that are Sums
+        add up column by column; any other row is read by the field names (None as 0)."""
+        rows = [r if isinstance(r, cls) else cls.of(r) for r in rows]
+        if not rows:
+            return cls()
+        if len(rows) == 1:
+            return rows[0]
+        return cls(*[sum(column) for column in zip(*(r.__dict__.values() for r in rows))])
+
+    @classmethod
+    def of(cls, row) -> "Sums":
+        values = {}
+        for name in NAMES:
+            value = getattr(row, name, None)
+            if value is not None:
+                values[name] = value
+        return cls(**values)
+
+    @classmethod
+    def from_base(cls, base) -> "Sums":
+        """The sums from the plain sums of a group's cells (planning/inseason.py BASE), every
+        figure of the cells without actuals as the group's figure less that of its cells with
+        actuals: one sum per figure in SQL, the differences here, exact either way."""
+        b = base
+        pm_ahead = b.plan_markdowns - b.plan_markdowns_done
+        pc_ahead = b.plan_closing - b.plan_closing_done
+        opening_ahead = b.opening - b.actual_opening
+        committed_ahead = b.committed - b.committed_done
+        receipts = (b.forecast_sales + pm_ahead + pc_ahead - opening_ahead
+                    - (b.on_order - b.on_order_done))
+        return cls(
+            plan_sales=b.plan_sales, plan_markdowns=b.plan_markdowns,
+            plan_closing=b.plan_closing, plan_opening=b.plan_opening, otb=b.otb,
+            committed=b.committed, actual_cells=int(b.actual_cells), cells=int(b.cells),
+            actual_sales=b.actual_sales, actual_markdowns=b.actual_markdowns,
+            actual_closing=b.actual_closing, actual_opening=b.actual_opening,
+            plan_sales_done=b.plan_sales_done, plan_markdowns_done=b.plan_markdowns_done,
+            plan_closing_done=b.plan_closing_done,
+            sales=b.actual_sales + b.forecast_sales,
+            markdowns=b.actual_markdowns + pm_ahead, closing=b.actual_closing + pc_ahead,
+            forecast_sales=b.forecast_sales,
+            plan_sales_ahead=b.plan_sales - b.plan_sales_done, opening_ahead=opening_ahead,
+            plan_opening_ahead=b.plan_opening - b.plan_opening_done,
+            otb_ahead=b.otb - b.otb_done, committed_ahead=committed_ahead, receipts=receipts,
+            in_season_open=b.in_season_open,
+            in_season_over=b.in_season_open - (receipts - committed_ahead),
+            margin_sales=b.margin_sales, margin_sxm=b.margin_sxm, margin_stock=b.margin_stock,
+            margin_stxm=b.margin_stxm, margin_sales_raw=b.margin_sales_raw,
+            margin_stock_raw=b.margin_stock_raw)
 
     # In-season OTB of the months still to come
 
@@ -198,6 +237,9 @@ def otb_difference(ahead: Sums, to_date: Sums, method: str, scope: str, opening:
             f"{'more' if ahead.stock_effect >= 0 else 'less'} to buy).")
 
 
+NAMES = [f.name for f in fields(Sums)]
+
+
 def variance_percent(variance: Decimal, plan: Decimal) -> Ratio:
     if plan:
         return Ratio(variance / plan * HUNDRED)
@@ -211,7 +253,7 @@ class Period:
     months: list[tuple[date, Sums]]  # the months with actuals, in order
     ahead: list[tuple[date, Sums]]  # the later months of the season, in order
 
-    @property
+    @cached_property
     def sums(self) -> Sums:
         return Sums.summed([s for _, s in self.months])
 
