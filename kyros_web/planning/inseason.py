@@ -98,8 +98,10 @@ def forecast_cells(season, **narrowed):
 
     The trend (season-to-date actual and planned sales of the location × category) and the
     actual closing stock of the month before come from window functions over each location ×
-    category's months: one pass over the cells in the order their grouping leaves them, not
-    a self-join and a join to a grouped copy (each a sort of every cell)."""
+    category's months: one sort of the cells and one pass, not a self-join and a join to a
+    grouped copy (each a sort of every cell). It also gives each figure split by whether the
+    cell has actuals (`ps_done`, … `forecast_sales`, `in_season_open`, the margin sums), so
+    _sums adds up plain columns."""
     cells = cell_values(season, **narrowed)
     done = cells.c.has_a > 0
     whole = {"partition_by": [cells.c.location_id, cells.c.category_id]}
