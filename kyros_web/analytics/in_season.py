@@ -62,16 +62,14 @@ class Cube:
         chosen = groups.values() if ids is None else [groups[i] for i in ids if i in groups]
         return {m: Sums.summed([g[m] for g in chosen if m in g]) for m in self.months}
 
-    def period(self, monthly: dict[date, Sums], month: date | None) -> tuple[Period, Sums]:
-        """The period (one month, or the season to date: every month with actuals) and the
-        sums of every month (whose cells without actuals carry the in-season OTB)."""
+    def period(self, monthly: dict[date, Sums], month: date | None) -> Period:
+        """The period: one month, or the season to date (every month with actuals)."""
         done = [m for m in self.months if monthly[m].actual_cells]
         if month is not None:
             done = [month] if month in done else []
         last = done[-1] if done else None
         after = [m for m in self.months if last is None or m > last]
-        return (Period([(m, monthly[m]) for m in done], [(m, monthly[m]) for m in after]),
-                Sums.summed(monthly.values()))
+        return Period([(m, monthly[m]) for m in done], [(m, monthly[m]) for m in after])
 
 
 def season_cube(session: Session, season: Season) -> Cube:
@@ -89,7 +87,7 @@ def in_season_summary(session: Session, season: Season,
         cube = season_cube(session, season)
     monthly = cube.monthly("category")
     ahead = Sums.summed(monthly.values())
-    std, _ = cube.period(monthly, None)
+    std = cube.period(monthly, None)
     return ([Kpi("Original OTB remaining (months ahead)", ahead.original_remaining),
              Kpi("In-season OTB (months ahead)", ahead.in_season_otb)],
             _explain(ahead, std, season))
@@ -104,10 +102,11 @@ def in_season(session: Session, season: Season, by: str = "category", level: int
     month = next((m for m in months if m.strftime("%Y-%m") == period), None)
     by = by if by in LEVELS else "category"
     season_monthly = cube.monthly("category")
+    # Every month's sums: the season's totals, and (its cells without actuals) the in-season
+    # OTB of the months still to come.
     total = Sums.summed(season_monthly.values())
-    season_period, _ = cube.period(season_monthly, month)
-    std, _ = cube.period(season_monthly, None)
-    ahead = total
+    season_period = cube.period(season_monthly, month)
+    std = cube.period(season_monthly, None)
 
     info, cat_depth, max_depth = category_levels(session)
     level = min(max(level, 1), max_depth)
@@ -119,8 +118,8 @@ def in_season(session: Session, season: Season, by: str = "category", level: int
             Kpi("Sales variance %", std.sums.variance("sales")[1], PERCENT),
             Kpi("Reforecast season sales", total.sales),
             *otb_kpis,
-            Kpi("In-season open to buy", ahead.in_season_open),
-            Kpi("In-season over-bought", ahead.in_season_over),
+            Kpi("In-season open to buy", total.in_season_open),
+            Kpi("In-season over-bought", total.in_season_over),
             Kpi("Sell-through to date", std.sell_through, PERCENT),
             Kpi("Weeks of cover", std.weeks_of_cover, NUMBER),
             Kpi("Forward cover (weeks)", std.forward_cover, NUMBER),
@@ -143,15 +142,15 @@ def in_season(session: Session, season: Season, by: str = "category", level: int
         "kpis_by_group", f"KPIs by {LEVELS[by].lower()}"
         + (f" (category level {level})" if by == "category" else "") + f", {period_title}",
         [Column("Code"), Column(LEVELS[by]), *KPI_COLUMNS],
-        [[code, name, *_kpi_cells(*cube.period(monthly, month))]
+        [[code, name, *_kpi_cells(cube.period(monthly, month), Sums.summed(monthly.values()))]
          for code, name, monthly, _ in groups],
         note="The KPIs as \"Season KPIs by month\" defines them, of each group's cells; "
              "the total line is the season's.",
-        total=["Season", "", *_kpi_cells(season_period, ahead)],
+        total=["Season", "", *_kpi_cells(season_period, total)],
         links=[link for _, _, _, link in groups])
     tables = [_months_table(months, season_monthly, total, std),
               _variance_table(months, season_monthly, std),
-              _monthly_kpis(cube, months, season_monthly, std, ahead),
+              _monthly_kpis(cube, months, season_monthly, std, total),
               group_table, *_rankings(session, cube, info)]
     return Report("in-season", "In season", kpis=kpis, charts=[sales_chart, stock_chart],
                   tables=tables, notes=notes,
@@ -245,7 +244,7 @@ def _monthly_kpis(cube: Cube, months, monthly, std: Period, ahead: Sums) -> Tabl
     for m in months:
         if not monthly[m].actual_cells:
             continue
-        period, _ = cube.period(monthly, m)
+        period = cube.period(monthly, m)
         rows.append([m, *_kpi_cells(period, None)])
         links.append({"month": m.strftime("%Y-%m")})
     return Table("kpis_by_month", "Season KPIs by month",
@@ -302,7 +301,7 @@ def _rankings(session, cube: Cube, info) -> list[Table]:
                                            ("location", "locations", places, "location")):
         scored = []
         for gid in cube.by[dimension]:
-            period, _ = cube.period(cube.monthly(dimension, [gid]), None)
+            period = cube.period(cube.monthly(dimension, [gid]), None)
             if not period.months:
                 continue
             s = period.sums

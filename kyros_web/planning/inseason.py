@@ -263,9 +263,3 @@ def page_cells(session: Session, season, pairs) -> dict | None:
 def has_actuals(session: Session, season_id: uuid.UUID) -> bool:
     return session.scalar(select(SeasonActual.id).where(SeasonActual.season_id == season_id)
                           .limit(1)) is not None
-
-
-def latest_actual_month(session: Session, season_id: uuid.UUID) -> date | None:
-    return session.scalar(select(func.max(SeasonActual.month))
-                          .where(SeasonActual.season_id == season_id))
-

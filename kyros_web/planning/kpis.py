@@ -11,7 +11,7 @@ them, are in DEFINITIONS.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import cached_property
 from datetime import date
 from decimal import Decimal
@@ -94,24 +94,14 @@ class Sums:
     margin_stock_raw: Decimal = ZERO
 
     @classmethod
-    def summed(cls, rows) -> "Sums":
-        """The sums of groups taken together: exact sums of their sums. Rows that are Sums
-        add up column by column; any other row is read by the field names (None as 0)."""
-        rows = [r if isinstance(r, cls) else cls.of(r) for r in rows]
-        if not rows:
+    def summed(cls, sums) -> "Sums":
+        """The sums of groups taken together: exact sums of their sums, column by column."""
+        sums = list(sums)
+        if not sums:
             return cls()
-        if len(rows) == 1:
-            return rows[0]
-        return cls(*[sum(column) for column in zip(*(r.__dict__.values() for r in rows))])
-
-    @classmethod
-    def of(cls, row) -> "Sums":
-        values = {}
-        for name in NAMES:
-            value = getattr(row, name, None)
-            if value is not None:
-                values[name] = value
-        return cls(**values)
+        if len(sums) == 1:
+            return sums[0]
+        return cls(*[sum(column) for column in zip(*(s.__dict__.values() for s in sums))])
 
     @classmethod
     def from_base(cls, base) -> "Sums":
@@ -235,9 +225,6 @@ def otb_difference(ahead: Sums, to_date: Sums, method: str, scope: str, opening:
             f"and {money(ahead.stock_effect)} because {opening} ("
             f"{'less' if ahead.stock_effect >= 0 else 'more'} stock on hand means "
             f"{'more' if ahead.stock_effect >= 0 else 'less'} to buy).")
-
-
-NAMES = [f.name for f in fields(Sums)]
 
 
 def variance_percent(variance: Decimal, plan: Decimal) -> Ratio:
