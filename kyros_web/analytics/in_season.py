@@ -72,9 +72,10 @@ class Cube:
         return Period([(m, monthly[m]) for m in done], [(m, monthly[m]) for m in after])
 
 
-def season_cube(session: Session, season: Season) -> Cube:
-    """The season's sums per category × month and location × month: one statement."""
-    return Cube(inseason.sums_by(session, season),
+def season_cube(session: Session, season: Season, locations: bool = True) -> Cube:
+    """The season's sums per category × month and (unless `locations` is False) location ×
+    month: one statement."""
+    return Cube(inseason.sums_by(session, season, locations=locations),
                 months_between(season.start_date, season.end_date))
 
 
@@ -84,7 +85,7 @@ def in_season_summary(session: Session, season: Season,
     cells without actuals) as two KPIs, and why they differ, in words: what the In season
     page and the dashboard both show. One statement, none when `cube` is read already."""
     if cube is None:
-        cube = season_cube(session, season)
+        cube = season_cube(session, season, locations=False)
     monthly = cube.monthly("category")
     ahead = Sums.summed(monthly.values())
     std = cube.period(monthly, None)

@@ -197,33 +197,37 @@ def _sums(f):
     ]
 
 
-def sums_by(session: Session, season, *, narrowed: dict | None = None) -> list:
-    """The sums of the season's cells per (category, month) and per (location, month), in one
-    statement: SumsRow(by 'category' or 'location', id, month, kpis.Sums). A total over either
-    set is the season's (exact sums of sums). PostgreSQL groups both ways in one pass
-    (GROUPING SETS); SQLite, which has none, adds up the cells twice."""
-    f = forecast_cells(season, **(narrowed or {}))
-    if session.get_bind().dialect.name == "postgresql":
-        # Room to hash both groupings of every cell in memory (a season of 72,000 cells needs
-        # about 15 MB; the default 4 MB makes PostgreSQL sort them instead, a third slower),
-        # for this transaction only.
-        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-        rows = session.execute(
-            select(f.c.category_id, f.c.location_id, f.c.month, *_sums(f))
-            .group_by(func.grouping_sets(tuple_(f.c.category_id, f.c.month),
-                                         tuple_(f.c.location_id, f.c.month)))).all()
-    else:
-        rows = session.execute(union_all(
-            select(f.c.category_id, type_coerce(null(), f.c.location_id.type).label("location_id"),
+def sums_by(session: Session, season, *, locations: bool = True) -> list:
+    """The sums of the season's cells per (category, month) and, unless `locations` is False
+    (a page that needs only the season's figures), per (location, month), in one statement:
+    SumsRow(by 'category' or 'location', id, month, kpis.Sums). A total over either set is
+    the season's (exact sums of sums). PostgreSQL groups both ways in one pass (GROUPING
+    SETS); SQLite, which has none, adds up the cells twice."""
+    f = forecast_cells(season)
+    by_category = (f.c.category_id, type_coerce(null(), f.c.location_id.type).label("location_id"),
                    f.c.month, *_sums(f))
-            .group_by(f.c.category_id, f.c.month),
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        # Room to sort and hash every cell in memory (a season of 72,000 cells needs about
+        # 15 MB; with the default 4 MB PostgreSQL sorts on disk, a third slower), for this
+        # transaction only.
+        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    if not locations:
+        stmt = select(*by_category).group_by(f.c.category_id, f.c.month)
+    elif postgresql:
+        stmt = (select(f.c.category_id, f.c.location_id, f.c.month, *_sums(f))
+                .group_by(func.grouping_sets(tuple_(f.c.category_id, f.c.month),
+                                             tuple_(f.c.location_id, f.c.month))))
+    else:
+        stmt = union_all(
+            select(*by_category).group_by(f.c.category_id, f.c.month),
             select(type_coerce(null(), f.c.category_id.type), f.c.location_id, f.c.month,
                    *_sums(f))
-            .group_by(f.c.location_id, f.c.month))).all()
+            .group_by(f.c.location_id, f.c.month))
     return [SumsRow("category" if r.location_id is None else "location",
                     r.category_id if r.location_id is None else r.location_id, r.month,
                     Sums.from_base(r))
-            for r in rows]
+            for r in session.execute(stmt)]
 
 
 @dataclass(frozen=True)
