@@ -30,7 +30,7 @@ from ..purchasing.queries import committed_expr, received_per_po
 from ..sqlfuncs import month_start, previous_month, trend_scaled
 from ..values import month_start as first_of
 from .models import OTBPlan, SeasonActual, SeasonPlan
-from .kpis import Sums
+from .kpis import SPLIT_SUMS, Sums
 from .reforecast import TREND
 
 def cell_values(season, *, location_ids=None, category_ids=None):
@@ -99,9 +99,8 @@ def forecast_cells(season, **narrowed):
     The trend (season-to-date actual and planned sales of the location × category) and the
     actual closing stock of the month before come from window functions over each location ×
     category's months: one sort of the cells and one pass, not a self-join and a join to a
-    grouped copy (each a sort of every cell). It also gives each figure split by whether the
-    cell has actuals (`ps_done`, … `forecast_sales`, `in_season_open`, the margin sums), so
-    _sums adds up plain columns."""
+    grouped copy (each a sort of every cell). It also gives the per-cell columns that _sums
+    adds up: `in_season_open` (the in-season OTB when positive, else 0) and the margin sums."""
     cells = cell_values(season, **narrowed)
     done = cells.c.has_a > 0
     whole = {"partition_by": [cells.c.location_id, cells.c.category_id]}
@@ -131,9 +130,6 @@ def forecast_cells(season, **narrowed):
     def money(expr, name):
         return type_coerce(expr, Money).label(name)
 
-    def if_done(column, name):
-        return money(case((done, column), else_=0), f"{name}_done")
-
     iso = receipts - w.committed
     margin = SeasonPlan.planned_margin
     known = margin.is_not(None)
@@ -144,11 +140,6 @@ def forecast_cells(season, **narrowed):
                    money(case((done, w.a_c), else_=w.pc), "closing"),
                    money(opening, "opening"), money(receipts, "receipts"),
                    money(iso, "in_season_otb"), margin.label("margin"),
-                   # The figures split once per cell for the plain sums of _sums.
-                   *[if_done(w[n], n) for n in ("ps", "pm", "pc", "po", "oo", "otb",
-                                                 "committed")],
-                   if_done(opening, "opening"),
-                   money(case((done, 0), else_=forecast), "forecast_sales"),
                    money(case((iso > 0, iso), else_=0), "in_season_open"),
                    money(case((known, w.a_s), else_=0), "margin_sales"),
                    type_coerce(func.coalesce(w.a_s * margin, 0), Numeric()).label("margin_sxm"),
@@ -162,39 +153,25 @@ def forecast_cells(season, **narrowed):
 
 
 WORK_MEM = "32MB"
+PRODUCTS = ("margin_sxm", "margin_stxm")  # sums of products, on the database's own scale
 
 
-def _sums(f):
-    """The plain sums of a group of cells that kpis.Sums.from_base turns into its figures:
-    each a sum of one per-cell column (every condition is decided once per cell, in
-    forecast_cells's split columns), so adding up 72,000 cells two ways stays cheap."""
+def _sums(f, sqlite: bool):
+    """The sums of one group of cells that all have actuals or all have none: each a sum of
+    one per-cell column (every condition is decided once per cell in forecast_cells, and
+    having actuals is part of the grouping), so adding up 72,000 cells two ways stays cheap."""
     def money(column, name):
         return type_coerce(func.coalesce(func.sum(column), 0), Money).label(name)
 
     def raw(column, name):
         return type_coerce(func.coalesce(func.sum(column), 0), Numeric()).label(name)
 
-    c = f.c
-    return [
-        money(c.ps, "plan_sales"), money(c.pm, "plan_markdowns"), money(c.pc, "plan_closing"),
-        money(c.po, "plan_opening"), money(c.oo, "on_order"), money(c.otb, "otb"),
-        money(c.committed, "committed"),
-        type_coerce(func.coalesce(func.sum(c.actualised), 0), Integer()).label("actual_cells"),
-        type_coerce(func.count(), Integer()).label("cells"),
-        money(c.a_s, "actual_sales"), money(c.a_m, "actual_markdowns"),
-        money(c.a_c, "actual_closing"), money(c.opening_done, "actual_opening"),
-        money(c.opening, "opening"),
-        money(c.ps_done, "plan_sales_done"), money(c.pm_done, "plan_markdowns_done"),
-        money(c.pc_done, "plan_closing_done"), money(c.po_done, "plan_opening_done"),
-        money(c.oo_done, "on_order_done"), money(c.otb_done, "otb_done"),
-        money(c.committed_done, "committed_done"),
-        money(c.forecast_sales, "forecast_sales"), money(c.in_season_open, "in_season_open"),
-        money(c.margin_sales, "margin_sales"), raw(c.margin_sxm, "margin_sxm"),
-        money(c.margin_stock, "margin_stock"), raw(c.margin_stxm, "margin_stxm"),
-        # The same sums untyped (PostgreSQL computes each once): on SQLite, money sums are
-        # in cents, the scale of the margin products.
-        raw(c.margin_sales, "margin_sales_raw"), raw(c.margin_stock, "margin_stock_raw"),
-    ]
+    return [*[(raw if n in PRODUCTS else money)(f.c[n], n) for n in SPLIT_SUMS],
+            type_coerce(func.count(), Integer()).label("cells"),
+            # The same sums untyped, on the scale of the margin products: on SQLite money
+            # sums are in cents (PostgreSQL's are already on that scale).
+            *([raw(f.c.margin_sales, "margin_sales_raw"),
+               raw(f.c.margin_stock, "margin_stock_raw")] if sqlite else [])]
 
 
 def sums_by(session: Session, season, *, locations: bool = True) -> list:
@@ -202,32 +179,42 @@ def sums_by(session: Session, season, *, locations: bool = True) -> list:
     (a page that needs only the season's figures), per (location, month), in one statement:
     SumsRow(by 'category' or 'location', id, month, kpis.Sums). A total over either set is
     the season's (exact sums of sums). PostgreSQL groups both ways in one pass (GROUPING
-    SETS); SQLite, which has none, adds up the cells twice."""
+    SETS); SQLite, which has none, adds up the cells twice. Each group comes back as two
+    rows, its cells with actuals and those without, which Sums.from_split puts together."""
     f = forecast_cells(season)
-    by_category = (f.c.category_id, type_coerce(null(), f.c.location_id.type).label("location_id"),
-                   f.c.month, *_sums(f))
     postgresql = session.get_bind().dialect.name == "postgresql"
+    sums = _sums(f, sqlite=not postgresql)
+    none = {"category_id": type_coerce(null(), f.c.category_id.type).label("category_id"),
+            "location_id": type_coerce(null(), f.c.location_id.type).label("location_id")}
+
+    def grouped(key):
+        other = "location_id" if key == "category_id" else "category_id"
+        columns = {key: f.c[key], other: none[other]}
+        return (select(columns["category_id"], columns["location_id"], f.c.month,
+                       f.c.actualised, *sums)
+                .group_by(f.c[key], f.c.month, f.c.actualised))
+
     if postgresql:
         # Room to sort and hash every cell in memory (a season of 72,000 cells needs about
         # 15 MB; with the default 4 MB PostgreSQL sorts on disk, a third slower), for this
         # transaction only.
         session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     if not locations:
-        stmt = select(*by_category).group_by(f.c.category_id, f.c.month)
+        stmt = grouped("category_id")
     elif postgresql:
-        stmt = (select(f.c.category_id, f.c.location_id, f.c.month, *_sums(f))
-                .group_by(func.grouping_sets(tuple_(f.c.category_id, f.c.month),
-                                             tuple_(f.c.location_id, f.c.month))))
+        stmt = (select(f.c.category_id, f.c.location_id, f.c.month, f.c.actualised, *sums)
+                .group_by(func.grouping_sets(
+                    tuple_(f.c.category_id, f.c.month, f.c.actualised),
+                    tuple_(f.c.location_id, f.c.month, f.c.actualised))))
     else:
-        stmt = union_all(
-            select(*by_category).group_by(f.c.category_id, f.c.month),
-            select(type_coerce(null(), f.c.category_id.type), f.c.location_id, f.c.month,
-                   *_sums(f))
-            .group_by(f.c.location_id, f.c.month))
-    return [SumsRow("category" if r.location_id is None else "location",
-                    r.category_id if r.location_id is None else r.location_id, r.month,
-                    Sums.from_base(r))
-            for r in session.execute(stmt)]
+        stmt = union_all(grouped("category_id"), grouped("location_id"))
+    split: dict[tuple, list] = {}
+    for r in session.execute(stmt):
+        key = (("category", r.category_id) if r.location_id is None
+               else ("location", r.location_id)) + (r.month,)
+        split.setdefault(key, [None, None])[int(r.actualised)] = r
+    return [SumsRow(by, id_, month, Sums.from_split(done, ahead))
+            for (by, id_, month), (ahead, done) in split.items()]
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 from ..ratios import NOTHING, UNDEFINED, Ratio
 from ..templating import money
@@ -53,6 +54,17 @@ DEFINITIONS = [
 
 def days_in(month: date) -> int:
     return calendar.monthrange(month.year, month.month)[1]
+
+
+# The plain sums of a group of cells that all have actuals or all have none, as
+# planning/inseason.py adds them up per group (Sums.from_split puts the two together): the
+# plan row's figures, committed, the opening stock (reforecast rule 3), sales (actual or
+# forecast), actual markdowns and closing stock, the in-season OTB where positive, the
+# margin sums, and the number of cells.
+SPLIT_SUMS = ("ps", "pm", "pc", "po", "oo", "otb", "committed", "opening", "sales",
+              "a_m", "a_c", "in_season_open", "margin_sales", "margin_stock",
+              "margin_sxm", "margin_stxm")
+_NO_CELLS = SimpleNamespace(cells=0, **{name: ZERO for name in SPLIT_SUMS})
 
 
 @dataclass(frozen=True)
@@ -104,36 +116,30 @@ class Sums:
         return cls(*[sum(column) for column in zip(*(s.__dict__.values() for s in sums))])
 
     @classmethod
-    def from_base(cls, base) -> "Sums":
-        """The sums from the plain sums of a group's cells (planning/inseason.py BASE), every
-        figure of the cells without actuals as the group's figure less that of its cells with
-        actuals: one sum per figure in SQL, the differences here, exact either way."""
-        b = base
-        pm_ahead = b.plan_markdowns - b.plan_markdowns_done
-        pc_ahead = b.plan_closing - b.plan_closing_done
-        opening_ahead = b.opening - b.actual_opening
-        committed_ahead = b.committed - b.committed_done
-        receipts = (b.forecast_sales + pm_ahead + pc_ahead - opening_ahead
-                    - (b.on_order - b.on_order_done))
+    def from_split(cls, done, ahead) -> "Sums":
+        """The sums of a group from the plain sums (planning/inseason.py SPLIT_SUMS) of its
+        cells with actuals (`done`) and of those without (`ahead`), either None when the
+        group has no such cell: every figure is one of the two or their sum, exact."""
+        d, a = done or _NO_CELLS, ahead or _NO_CELLS
+        receipts = a.sales + a.pm + a.pc - a.opening - a.oo
+
         return cls(
-            plan_sales=b.plan_sales, plan_markdowns=b.plan_markdowns,
-            plan_closing=b.plan_closing, plan_opening=b.plan_opening, otb=b.otb,
-            committed=b.committed, actual_cells=int(b.actual_cells), cells=int(b.cells),
-            actual_sales=b.actual_sales, actual_markdowns=b.actual_markdowns,
-            actual_closing=b.actual_closing, actual_opening=b.actual_opening,
-            plan_sales_done=b.plan_sales_done, plan_markdowns_done=b.plan_markdowns_done,
-            plan_closing_done=b.plan_closing_done,
-            sales=b.actual_sales + b.forecast_sales,
-            markdowns=b.actual_markdowns + pm_ahead, closing=b.actual_closing + pc_ahead,
-            forecast_sales=b.forecast_sales,
-            plan_sales_ahead=b.plan_sales - b.plan_sales_done, opening_ahead=opening_ahead,
-            plan_opening_ahead=b.plan_opening - b.plan_opening_done,
-            otb_ahead=b.otb - b.otb_done, committed_ahead=committed_ahead, receipts=receipts,
-            in_season_open=b.in_season_open,
-            in_season_over=b.in_season_open - (receipts - committed_ahead),
-            margin_sales=b.margin_sales, margin_sxm=b.margin_sxm, margin_stock=b.margin_stock,
-            margin_stxm=b.margin_stxm, margin_sales_raw=b.margin_sales_raw,
-            margin_stock_raw=b.margin_stock_raw)
+            plan_sales=d.ps + a.ps, plan_markdowns=d.pm + a.pm, plan_closing=d.pc + a.pc,
+            plan_opening=d.po + a.po, otb=d.otb + a.otb, committed=d.committed + a.committed,
+            actual_cells=int(d.cells), cells=int(d.cells) + int(a.cells),
+            actual_sales=d.sales, actual_markdowns=d.a_m, actual_closing=d.a_c,
+            actual_opening=d.opening, plan_sales_done=d.ps, plan_markdowns_done=d.pm,
+            plan_closing_done=d.pc,
+            sales=d.sales + a.sales, markdowns=d.a_m + a.pm, closing=d.a_c + a.pc,
+            forecast_sales=a.sales, plan_sales_ahead=a.ps, opening_ahead=a.opening,
+            plan_opening_ahead=a.po, otb_ahead=a.otb, committed_ahead=a.committed,
+            receipts=receipts, in_season_open=a.in_season_open,
+            in_season_over=a.in_season_open - (receipts - a.committed),
+            margin_sales=d.margin_sales, margin_sxm=d.margin_sxm, margin_stock=d.margin_stock,
+            margin_stxm=d.margin_stxm,
+            # SQLite's give the money sums again on the margin products' scale too.
+            margin_sales_raw=getattr(d, "margin_sales_raw", d.margin_sales),
+            margin_stock_raw=getattr(d, "margin_stock_raw", d.margin_stock))
 
     # In-season OTB of the months still to come
 

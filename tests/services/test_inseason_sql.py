@@ -1,6 +1,7 @@
 """The reforecast in SQL (planning/inseason.py) against its definition (planning/reforecast.py),
 on random small seasons, on SQLite and PostgreSQL: every cell of `forecast_cells` equals what
-`reforecast` gives for its location × category, by both methods.
+`reforecast` gives for its location × category, by both methods, and every group of `sums_by`
+holds the sums of its cells.
 
 One season (Feb–Jul 2026, two locations, two leaves) is made once per test; each example
 replaces its OTB rows, actuals and POs, so an example costs a few inserts and one query."""
@@ -109,6 +110,7 @@ def test_every_cell_of_the_sql_reforecast_is_the_definitions(session, make):
                 for (loc, cat), (plan, actuals, pos) in data.items()
                 for month, figures in expected(plan, actuals, pos, method).items()}
         assert got == want
+        _assert_sums(session, season, want)
 
     check()
 
@@ -180,6 +182,32 @@ def test_actuals_equal_to_the_plan_reforecast_the_plan_in_sql(session, make):
                 assert (sales, receipts) == (p.sales, otb[key])
 
     check()
+
+
+def _assert_sums(session, season, cells):
+    """Every group of sums_by (a category or location × month) holds the sums of its cells'
+    figures, the actualised cells' and the forecast ones' apart where the KPIs need them."""
+    rows = inseason.sums_by(session, season)
+    assert {(r.by, r.id, r.month) for r in rows} == (
+        {("category", c, m) for _, c, m in cells} | {("location", l, m) for l, _, m in cells})
+    for r in rows:
+        mine = [v for (loc, cat, m), v in cells.items()
+                if m == r.month and r.id == (cat if r.by == "category" else loc)]
+        done = [v for v in mine if v[4] is None]
+        ahead = [v for v in mine if v[4] is not None]
+        s = r.sums
+        assert (s.cells, s.actual_cells) == (len(mine), len(done))
+        assert s.sales == sum(v[0] for v in mine)
+        assert (s.actual_sales, s.forecast_sales) == (sum(v[0] for v in done),
+                                                      sum(v[0] for v in ahead))
+        assert (s.markdowns, s.closing) == (sum(v[1] for v in mine), sum(v[2] for v in mine))
+        assert (s.actual_opening, s.opening_ahead) == (sum(v[3] for v in done),
+                                                       sum(v[3] for v in ahead))
+        assert s.receipts == sum(v[4] for v in ahead)
+        assert s.in_season_otb == sum(v[5] for v in ahead)
+        assert s.in_season_open == sum(max(v[5], 0) for v in ahead)
+        assert (s.committed, s.committed_ahead) == (sum(v[6] for v in mine),
+                                                    sum(v[6] for v in ahead))
 
 
 def _season(make):
