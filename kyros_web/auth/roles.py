@@ -24,6 +24,8 @@ class Action(StrEnum):
     EDIT_PLANNING = "edit_planning"
     EDIT_PURCHASING = "edit_purchasing"
     UPLOAD = "upload"  # some kind of file; the kind decides which of the above applies
+    # Decide what someone else asked for: moving OTB (issue 17); never one's own request.
+    APPROVE = "approve"
     READ = "read"
 
 
@@ -34,6 +36,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EDIT_PLANNING: frozenset({Role.ADMIN, Role.PLANNER}),
     Action.EDIT_PURCHASING: frozenset({Role.ADMIN, Role.BUYER}),
     Action.UPLOAD: frozenset({Role.ADMIN, Role.PLANNER, Role.BUYER}),
+    Action.APPROVE: frozenset({Role.ADMIN, Role.PLANNER}),
     Action.READ: frozenset(Role),
 }
 

@@ -179,3 +179,73 @@ class GridEditCell(db.Model):
     after: Mapped[Decimal] = mapped_column(Money, nullable=False)
     version_before: Mapped[int] = mapped_column(Integer, nullable=False)
     version_after: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class OTBAdjustment(IdMixin, db.Model):
+    """A request to move open to buy from one scope of a season's cells to another (issue 17,
+    item 1). A scope is a location (or a cluster, or every location) × a category at any level
+    (or every category) × a month (or every month). Pending until another planner or an admin
+    approves or rejects it; approval writes its lines (OTBAdjustmentLine) and never the
+    uploaded OTB rows."""
+
+    __tablename__ = "otb_adjustments"
+    __version_scope__ = SEASON_DATA
+    __table_args__ = (
+        UniqueConstraint("season_id", "number"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+        # Four eyes: whoever decides is never whoever asked.
+        CheckConstraint("decided_by IS NULL OR decided_by <> requested_by", name="four_eyes"),
+        CheckConstraint("(status = 'pending') = (decided_by IS NULL)", name="decided_when_done"),
+        CheckConstraint("from_location_id IS NULL OR from_cluster_id IS NULL",
+                        name="from_one_place"),
+        CheckConstraint("to_location_id IS NULL OR to_cluster_id IS NULL", name="to_one_place"),
+        Index("ix_otb_adjustments_waiting", "status", "season_id"),
+    )
+
+    season_id: Mapped[uuid.UUID] = fk("seasons.id", index=False)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)  # 1, 2, … in its season
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    from_location_id: Mapped[uuid.UUID | None] = fk("locations.id", nullable=True, index=False)
+    from_cluster_id: Mapped[uuid.UUID | None] = fk("clusters.id", nullable=True, index=False)
+    from_category_id: Mapped[uuid.UUID | None] = fk("categories.id", nullable=True, index=False)
+    from_month: Mapped[date | None] = mapped_column(Date)
+    to_location_id: Mapped[uuid.UUID | None] = fk("locations.id", nullable=True, index=False)
+    to_cluster_id: Mapped[uuid.UUID | None] = fk("clusters.id", nullable=True, index=False)
+    to_category_id: Mapped[uuid.UUID | None] = fk("categories.id", nullable=True, index=False)
+    to_month: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
+    requested_by: Mapped[uuid.UUID] = fk("users.id", index=False)
+    decided_by: Mapped[uuid.UUID | None] = fk("users.id", nullable=True, index=False)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(String(500))
+    # Set when the approver let it through although the source had less open to buy.
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+
+    requester = relationship("User", foreign_keys=[requested_by])
+    decider = relationship("User", foreign_keys=[decided_by])
+
+
+class OTBAdjustmentLine(IdMixin, db.Model):
+    """What an approved adjustment moved in one cell: negative in the source scope's cells,
+    positive in the target's. A cell's budget is its OTB + the sum of its lines."""
+
+    __tablename__ = "otb_adjustment_lines"
+    __version_scope__ = SEASON_DATA
+    __table_args__ = (
+        UniqueConstraint("adjustment_id", "location_id", "category_id", "month",
+                         name="uq_otb_adjustment_lines_one_per_cell"),
+        Index("ix_otb_adjustment_lines_cell", "season_id", "location_id", "category_id", "month"),
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+    )
+
+    adjustment_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("otb_adjustments.id", ondelete="CASCADE"), nullable=False)
+    season_id: Mapped[uuid.UUID] = fk("seasons.id", index=False)
+    location_id: Mapped[uuid.UUID] = fk("locations.id", index=False)
+    category_id: Mapped[uuid.UUID] = fk("categories.id", index=False)
+    month: Mapped[date] = mapped_column(Date, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+
+    adjustment = relationship("OTBAdjustment")

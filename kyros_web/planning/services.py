@@ -4,28 +4,32 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session, object_session
 
 from .. import audit
 from ..auth.models import User
 from ..auth.roles import Action, require
-from ..errors import NotFound, StaleVersion, ValidationFailed
-from ..masterdata.models import Category
-from ..masterdata.tree import is_leaf
-from ..modelbase import utcnow
+from ..errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
+from ..masterdata.models import Category, Cluster, Location
+from ..masterdata.tree import category_ancestors, is_leaf
+from ..modelbase import Money, utcnow
+from ..purchasing.queries import committed_per_cell
 from ..seasons.models import Season, SeasonLocation
 from ..seasons.services import lock_season, require_editable
 from ..seasons.workflow import Area
 from ..transaction import transactional
 from ..values import months_between, next_month
+from ..templating import money
 from ..versioning import lock_row, require_version
-from .models import OTBPlan, RangeIntent, SeasonPlan
-from . import rules
+from .budget import adjustments_per_cell, budget, joined
+from .models import OTBAdjustment, OTBAdjustmentLine, OTBPlan, RangeIntent, SeasonPlan
+from . import adjustments, rules
 from .rules import OTB_INPUTS, PLAN_FIELDS, RANGE_FIELDS
 
-
+ZERO = Decimal("0")
 
 @dataclass(frozen=True)
 class Upserted:
@@ -296,3 +300,178 @@ def delete_range(session: Session, user, season_id: uuid.UUID, range_id: uuid.UU
     """Delete a range intent row (status otb_uploaded)."""
     _delete_row(session, user, season_id, RangeIntent, range_id, Area.RANGE, "range_intent",
                 ("category_id",) + RANGE_FIELDS)
+
+
+# Moving open to buy with approval (issue 17, item 1)
+
+def _scope_cells(session: Session, season_id: uuid.UUID, scope: adjustments.Scope) -> list:
+    """The OTB rows of a scope, by location, category and month: ((location id, category id,
+    month), budget, committed) each; a cell's budget is its OTB + its adjustments."""
+    adj = adjustments_per_cell(season_id)
+    com = committed_per_cell(season_id)
+    stmt = (select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month,
+                   budget(OTBPlan.approved_spend_limit, adj).label("budget"),
+                   type_coerce(func.coalesce(com.c.committed, 0), Money).label("committed"))
+            .outerjoin(adj, joined(adj, OTBPlan))
+            .outerjoin(com, (com.c.location_id == OTBPlan.location_id)
+                       & (com.c.category_id == OTBPlan.category_id)
+                       & (com.c.month == OTBPlan.month))
+            .where(OTBPlan.season_id == season_id))
+    if scope.location_id is not None:
+        stmt = stmt.where(OTBPlan.location_id == scope.location_id)
+    if scope.cluster_id is not None:
+        stmt = stmt.where(OTBPlan.location_id.in_(
+            select(Location.id).where(Location.cluster_id == scope.cluster_id)))
+    if scope.category_id is not None:
+        up = category_ancestors()
+        stmt = stmt.where(OTBPlan.category_id.in_(
+            select(up.c.category_id).where(up.c.ancestor_id == scope.category_id)))
+    if scope.month is not None:
+        stmt = stmt.where(OTBPlan.month == scope.month)
+    stmt = stmt.order_by(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month)
+    return [((r.location_id, r.category_id, r.month), r.budget, r.committed)
+            for r in session.execute(stmt)]
+
+
+def _check_scope(session: Session, season: Season, scope: adjustments.Scope, side: str) -> None:
+    """Each part of a scope names something of the season: a location assigned to it, a
+    cluster and a category that exist, one of its months. `side` is 'from' or 'to'."""
+    errors = {}
+    if scope.location_id is not None and not session.scalar(select(exists().where(
+            SeasonLocation.season_id == season.id,
+            SeasonLocation.location_id == scope.location_id))):
+        errors[f"{side}_location"] = "The location is not assigned to this season"
+    if scope.cluster_id is not None and session.get(Cluster, scope.cluster_id) is None:
+        errors[f"{side}_location"] = "The cluster does not exist"
+    if scope.category_id is not None and session.get(Category, scope.category_id) is None:
+        errors[f"{side}_category"] = "The category does not exist"
+    if scope.month is not None and scope.month not in months_between(season.start_date,
+                                                                     season.end_date):
+        errors[f"{side}_month"] = (f"{scope.month:%Y-%m} is not a month of season "
+                                   f"{season.season_code}")
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _move(session: Session, season: Season, amount, source, target) -> tuple[list, list, list]:
+    """(source cells, target cells, lines) of a move as it would be made now."""
+    source_cells = _scope_cells(session, season.id, source)
+    target_cells = _scope_cells(session, season.id, target)
+    try:
+        lines = adjustments.move_lines(amount, [(k, b) for k, b, _ in source_cells],
+                                       [(k, b) for k, b, _ in target_cells])
+    except adjustments.MoveRefused as refused:
+        raise ValidationFailed({"": str(refused)}) from None
+    return source_cells, target_cells, lines
+
+
+@transactional
+def request_adjustment(session: Session, user, season_id: uuid.UUID, *, amount, source,
+                       target, reason: str) -> OTBAdjustment:
+    """Ask to move `amount` of open to buy from the `source` scope to the `target` scope
+    (adjustments.Scope each) with a reason: pending until another planner or an admin
+    decides it. Checked now as it would be made (both scopes have OTB cells and do not
+    overlap); the source's open to buy is checked when it is approved."""
+    require(user, Action.EDIT_PLANNING)
+    reason = (reason or "").strip()
+    errors = {}
+    try:
+        amount = adjustments.check_amount(amount)
+    except adjustments.MoveRefused as refused:
+        errors["amount"] = str(refused)
+    if not reason:
+        errors["reason"] = "Say why the OTB should move"
+    elif len(reason) > 500:
+        errors["reason"] = "The reason is at most 500 characters"
+    if errors:
+        raise ValidationFailed(errors)
+    season = lock_season(session, season_id)
+    require_editable(season, Area.ADJUSTMENTS)
+    _check_scope(session, season, source, "from")
+    _check_scope(session, season, target, "to")
+    _move(session, season, amount, source, target)
+    number = (session.scalar(select(func.max(OTBAdjustment.number))
+                             .where(OTBAdjustment.season_id == season.id)) or 0) + 1
+    row = OTBAdjustment(
+        season_id=season.id, number=number, amount=amount, reason=reason,
+        status=adjustments.PENDING, requested_by=user.id,
+        from_location_id=source.location_id, from_cluster_id=source.cluster_id,
+        from_category_id=source.category_id, from_month=source.month,
+        to_location_id=target.location_id, to_cluster_id=target.cluster_id,
+        to_category_id=target.category_id, to_month=target.month)
+    session.add(row)
+    session.flush()
+    audit.record(session, user=user, action="request", entity="otb_adjustment",
+                 entity_id=row.id, season_id=season.id,
+                 after={"number": number, "amount": amount, "reason": reason,
+                        "from": _scope_record(source), "to": _scope_record(target)})
+    return row
+
+
+def _scope_record(scope) -> dict:
+    return {k: v for k, v in vars(scope).items() if v is not None} or {"all": True}
+
+
+@transactional
+def decide_adjustment(session: Session, user, adjustment_id: uuid.UUID, *, approve: bool,
+                      note: str, override_reason: str | None = None) -> OTBAdjustment:
+    """Approve or reject a pending request with a note: by a planner or an admin who did not
+    ask for it. Approval writes the move's lines (adjustments.move_lines) and is refused
+    when the source has less open to buy left than the amount, unless `override_reason`
+    says why it may. Two people deciding at once: one wins, the other is told (the
+    decision is a conditional UPDATE of a pending row, under the season's row lock)."""
+    require(user, Action.APPROVE)
+    note = (note or "").strip()
+    override_reason = (override_reason or "").strip() or None
+    if not note:
+        raise ValidationFailed({"note": "Add a note to your decision"})
+    if len(note) > 500 or (override_reason and len(override_reason) > 500):
+        raise ValidationFailed({"note": "A note is at most 500 characters"})
+    season_id = session.scalar(select(OTBAdjustment.season_id)
+                               .where(OTBAdjustment.id == adjustment_id))
+    if season_id is None:
+        raise NotFound("OTB adjustment not found")
+    season = lock_season(session, season_id)
+    require_editable(season, Area.ADJUSTMENTS)
+    row = session.execute(select(OTBAdjustment).where(OTBAdjustment.id == adjustment_id)
+                          .execution_options(populate_existing=True)).scalar_one()
+    if row.requested_by == user.id:
+        raise Forbidden("You asked for this move; another planner or an admin decides it")
+    status = adjustments.APPROVED if approve else adjustments.REJECTED
+    decided = session.execute(
+        update(OTBAdjustment)
+        .where(OTBAdjustment.id == row.id, OTBAdjustment.status == adjustments.PENDING,
+               OTBAdjustment.requested_by != user.id)
+        .values(status=status, decided_by=user.id, decided_at=utcnow(), decision_note=note,
+                override_reason=override_reason if approve else None, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if decided.rowcount != 1:
+        session.refresh(row)
+        who = row.decider.email if row.decider is not None else "someone else"
+        raise Conflict(f"Request #{row.number} was {row.status} by {who} already")
+    if approve:
+        source = adjustments.Scope(row.from_location_id, row.from_cluster_id,
+                                   row.from_category_id, row.from_month)
+        target = adjustments.Scope(row.to_location_id, row.to_cluster_id, row.to_category_id,
+                                   row.to_month)
+        source_cells, _, lines = _move(session, season, row.amount, source, target)
+        left = sum((adjustments.remaining(b, ZERO, c) for _, b, c in source_cells), ZERO)
+        short = adjustments.source_shortfall(row.amount, left)
+        if short and not override_reason:
+            raise ValidationFailed({"override_reason": (
+                f"The source has {money(left)} open to buy left, {money(short)} less than "
+                f"the {money(row.amount)} to move: give an override reason, or reject")})
+        session.execute(insert(OTBAdjustmentLine), [
+            {"id": uuid.uuid4(), "adjustment_id": row.id, "season_id": season.id,
+             "location_id": loc, "category_id": cat, "month": month, "amount": amount,
+             "created_at": utcnow(), "updated_at": utcnow()}
+            for (loc, cat, month), amount in lines])
+    session.refresh(row)
+    audit.record(session, user=user, action="approve" if approve else "reject",
+                 entity="otb_adjustment", entity_id=row.id, season_id=season.id,
+                 before={"status": adjustments.PENDING},
+                 after={"status": status, "number": row.number, "note": note,
+                        **({"override_reason": override_reason}
+                           if approve and override_reason else {}),
+                        **({"lines": len(lines)} if approve else {})})
+    return row

@@ -35,6 +35,7 @@ class Area(Titled):
     PURCHASING = "purchasing", "Purchase orders and GRNs"
     ACTUALS = "actuals", "Actuals"
     REFORECAST = "reforecast", "The reforecast method"
+    ADJUSTMENTS = "adjustments", "OTB adjustments"
     DELETE = "delete", "The season"
 
 
@@ -45,9 +46,11 @@ EDITABLE: dict[SeasonStatus, frozenset[Area]] = {
     SeasonStatus.LOCATIONS_DEFINED: frozenset({Area.DETAILS, Area.LOCATIONS, Area.PLANS,
                                                Area.REFORECAST}),
     SeasonStatus.PLAN_UPLOADED: frozenset({Area.OTB, Area.REFORECAST}),
-    SeasonStatus.OTB_UPLOADED: frozenset({Area.RANGE, Area.REFORECAST}),
+    # Open to buy may move between cells, by approval, once the OTB is set (issue 17).
+    SeasonStatus.OTB_UPLOADED: frozenset({Area.RANGE, Area.REFORECAST, Area.ADJUSTMENTS}),
     # In season: buying goes on and the shops' actuals come in (issue 16).
-    SeasonStatus.RANGE_UPLOADED: frozenset({Area.PURCHASING, Area.ACTUALS, Area.REFORECAST}),
+    SeasonStatus.RANGE_UPLOADED: frozenset({Area.PURCHASING, Area.ACTUALS, Area.REFORECAST,
+                                            Area.ADJUSTMENTS}),
     SeasonStatus.LOCKED: frozenset(),
 }
 
@@ -77,6 +80,8 @@ AREA_ACTIONS = {
     Area.OTB: Action.EDIT_PLANNING, Area.RANGE: Action.EDIT_PLANNING,
     Area.PURCHASING: Action.EDIT_PURCHASING, Area.ACTUALS: Action.EDIT_PLANNING,
     Area.REFORECAST: Action.MANAGE_SEASONS,
+    # Asking to move OTB; deciding takes Action.APPROVE, and never one's own request.
+    Area.ADJUSTMENTS: Action.EDIT_PLANNING,
 }
 
 

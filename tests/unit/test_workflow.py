@@ -37,13 +37,13 @@ def test_illegal_transition_message_is_the_seeds():
     ("created", {"details", "locations", "delete", "reforecast"}),
     ("locations_defined", {"details", "locations", "plans", "reforecast"}),
     ("plan_uploaded", {"otb", "reforecast"}),
-    ("otb_uploaded", {"range", "reforecast"}),
-    ("range_uploaded", {"purchasing", "actuals", "reforecast"}),
+    ("otb_uploaded", {"range", "reforecast", "adjustments"}),
+    ("range_uploaded", {"purchasing", "actuals", "reforecast", "adjustments"}),
     ("locked", set()),
 ])
 def test_what_each_status_lets_change(status, areas):
     """Each status opens exactly the areas of the SPEC §3 table (and the reforecast method,
-    issue 16, until the lock)."""
+    issue 16, until the lock; OTB adjustments, issue 17, once the OTB is set until the lock)."""
     for area in Area:
         assert may_edit(SeasonStatus(status), area) is (area.value in areas)
 

@@ -1,0 +1,91 @@
+"""Moving open to buy between scopes of a season (issue 17, item 1): the pure rules. Plain
+Decimal in and out; the services find the cells and write what these return.
+
+A cell's *budget* is its OTB (the uploaded approved spend limit) plus the lines of every
+approved adjustment that touched it; its *remaining* open to buy is its budget − committed.
+
+Moving an amount from a source scope to a target scope, when approved:
+
+1. The source's cells give up the amount in proportion to their budgets, and the target's
+   cells receive it in proportion to theirs, each split exact to the cent by the grid's
+   spreading rule (planning/spread.py): the lines of each scope add up to the amount exactly.
+2. A cell whose budget is zero or less weighs nothing (it has nothing to give, and a move
+   follows the shape of what is planned); when every cell of a scope weighs nothing, the
+   amount is split evenly over them.
+3. The two scopes may not share a cell (a move into itself would say nothing).
+4. The source must have the open to buy to give: the sum of its cells' remaining is at least
+   the amount, unless the approver overrides with a reason.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from .spread import CENT, spread
+
+ZERO = Decimal("0")
+
+
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A set of a season's cells: a location, a cluster or (both None) every location × a
+    category at any level (None: every category) × a month (None: every month)."""
+
+    location_id: uuid.UUID | None = None
+    cluster_id: uuid.UUID | None = None
+    category_id: uuid.UUID | None = None
+    month: date | None = None
+
+    def __post_init__(self):
+        if self.location_id is not None and self.cluster_id is not None:
+            raise MoveRefused("A scope is a location or a cluster, not both")
+
+
+class MoveRefused(ValueError):
+    """A move that cannot be made as asked; the message says why, in a planner's words."""
+
+
+def remaining(otb: Decimal, adjustments: Decimal, committed: Decimal) -> Decimal:
+    """A cell's (or a group's) open to buy left: OTB + adjustments − committed."""
+    return otb + adjustments - committed
+
+
+def check_amount(amount: Decimal) -> Decimal:
+    """The amount to move: more than 0, whole cents."""
+    if amount <= 0:
+        raise MoveRefused("The amount to move must be more than 0")
+    if amount != amount.quantize(CENT):
+        raise MoveRefused("The amount to move is money: at most 2 decimals")
+    return amount
+
+
+def source_shortfall(amount: Decimal, remaining_in_source: Decimal) -> Decimal:
+    """How much more the move takes than the source has left to buy (0 when it has enough)."""
+    return max(amount - remaining_in_source, ZERO)
+
+
+def move_lines(amount: Decimal, source: Sequence[tuple[Hashable, Decimal]],
+               target: Sequence[tuple[Hashable, Decimal]]) -> list[tuple[Hashable, Decimal]]:
+    """(cell, amount) lines of a move by rules 1–3: negative in the source's cells, positive
+    in the target's, no zero line. `source` and `target` are (cell, budget) pairs."""
+    check_amount(amount)
+    if not source:
+        raise MoveRefused("The source has no cells with an OTB")
+    if not target:
+        raise MoveRefused("The target has no cells with an OTB")
+    shared = {cell for cell, _ in source} & {cell for cell, _ in target}
+    if shared:
+        raise MoveRefused(f"The source and the target share {len(shared):,} cell(s); choose "
+                          "two scopes that do not overlap")
+    lines = []
+    for cells, sign in ((source, -1), (target, 1)):
+        budgets = [budget for _, budget in cells]
+        parts = spread(amount, budgets, weights=[max(b, ZERO) for b in budgets])
+        lines += [(cell, sign * part) for (cell, _), part in zip(cells, parts) if part]
+    return lines
