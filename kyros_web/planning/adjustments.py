@@ -2,7 +2,8 @@
 Decimal in and out; the services find the cells and write what these return.
 
 A cell's *budget* is its OTB (the uploaded approved spend limit) plus the lines of every
-approved adjustment that touched it; its *remaining* open to buy is its budget − committed.
+approved adjustment that touched it; its *remaining* is its budget − committed (planning/otb.py
+budget and remaining).
 
 Moving an amount from a source scope to a target scope, when approved:
 
@@ -49,11 +50,6 @@ class Scope:
 
 class MoveRefused(ValueError):
     """A move that cannot be made as asked; the message says why, in a planner's words."""
-
-
-def remaining(otb: Decimal, adjustments: Decimal, committed: Decimal) -> Decimal:
-    """A cell's (or a group's) open to buy left: OTB + adjustments − committed."""
-    return otb + adjustments - committed
 
 
 def check_amount(amount: Decimal) -> Decimal:

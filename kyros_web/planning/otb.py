@@ -47,8 +47,15 @@ def committed(pos: Iterable[tuple[POStatus | str, Decimal, Decimal]]) -> Decimal
     return sum((committed_value(*po) for po in pos), ZERO)
 
 
-def remaining(otb: Decimal, committed_total: Decimal) -> Decimal:
-    return otb - committed_total
+def budget(otb: Decimal, adjustments: Decimal) -> Decimal:
+    """A cell's budget: its OTB (the uploaded approved spend limit) + the approved moves of
+    open to buy into or out of it (issue 17; planning/adjustments.py)."""
+    return otb + adjustments
+
+
+def remaining(budget_: Decimal, committed_total: Decimal) -> Decimal:
+    """Remaining = budget − committed, that is OTB + adjustments − committed."""
+    return budget_ - committed_total
 
 
 def percent(part, whole) -> Decimal | None:

@@ -11,6 +11,7 @@ from typing import Iterator
 from sqlalchemy import Numeric, String, case, cast, func, literal, select, tuple_, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
 
+from ..auth.models import User
 from ..masterdata.models import Category, Cluster, Location
 from ..masterdata.tree import category_ancestors, category_choices, is_leaf
 from ..modelbase import Money
@@ -24,12 +25,16 @@ from ..sqlfuncs import month_start, weighted_avg
 from ..values import months_between
 from ..versions import cached, carry_entries, figures_cache
 from . import inseason, rules
+from .budget import adjusted, adjustments_per_cell, joined
+from .budget import budget as budget_sql
 from .kpis import Sums, otb_difference
 from .reforecast import (ActualMonth, ForecastMonth, PlannedMonth, previous_month, reforecast,
                          trend_ratio, trend_sums)
-from .models import GridEdit, GridEditCell, OTBPlan, RangeIntent, SeasonActual, SeasonPlan
+from .models import (GridEdit, GridEditCell, OTBAdjustment, OTBAdjustmentLine, OTBPlan,
+                     RangeIntent, SeasonActual, SeasonPlan)
 from ..ratios import Ratio
-from .otb import committed_value, fulfilment, open_to_buy, over_bought, utilisation
+from .otb import (budget, committed_value, fulfilment, open_to_buy, over_bought, remaining,
+                  utilisation)
 from .pivot import (CARRY_ROWS, FIGURES, CategoryInfo, Hierarchy, Pivot, PivotView, PlanTree, RowChange,
                     patched_sums, patched_versions)
 
@@ -41,10 +46,15 @@ class CellFigures:
     otb: Decimal
     committed: Decimal
     has_otb_row: bool
+    adjustments: Decimal = ZERO  # the approved moves of open to buy (issue 17)
+
+    @property
+    def budget(self) -> Decimal:
+        return budget(self.otb, self.adjustments)
 
     @property
     def remaining(self) -> Decimal:
-        return self.otb - self.committed
+        return remaining(self.budget, self.committed)
 
     @property
     def open_to_buy(self) -> Decimal:
@@ -60,9 +70,15 @@ def cell_figures(session: Session, season_id: uuid.UUID, location_id: uuid.UUID,
                  exclude_po: uuid.UUID | None = None) -> CellFigures:
     """OTB and committed of one location × category × month; `exclude_po` leaves one PO out
     (the one being edited)."""
-    otb = session.scalar(select(OTBPlan.approved_spend_limit).where(
-        OTBPlan.season_id == season_id, OTBPlan.location_id == location_id,
-        OTBPlan.category_id == category_id, OTBPlan.month == month))
+    line = OTBAdjustmentLine
+    otb, adjusted = session.execute(select(
+        select(OTBPlan.approved_spend_limit).where(
+            OTBPlan.season_id == season_id, OTBPlan.location_id == location_id,
+            OTBPlan.category_id == category_id, OTBPlan.month == month).scalar_subquery(),
+        type_coerce(select(func.coalesce(func.sum(line.amount), 0)).where(
+            line.season_id == season_id, line.location_id == location_id,
+            line.category_id == category_id, line.month == month).scalar_subquery(),
+            Money))).one()
     # type_coerce: read the sum back as an exact 2-place Decimal on every dialect.
     stmt = (select(type_coerce(func.coalesce(func.sum(committed_expr()), 0), Money))
             .select_from(PurchaseOrder)
@@ -74,7 +90,7 @@ def cell_figures(session: Session, season_id: uuid.UUID, location_id: uuid.UUID,
         stmt = stmt.where(PurchaseOrder.id != exclude_po)
     committed = session.scalar(stmt)
     return CellFigures(otb=otb if otb is not None else ZERO, committed=committed,
-                       has_otb_row=otb is not None)
+                       has_otb_row=otb is not None, adjustments=adjusted)
 
 
 @dataclass(frozen=True)
@@ -210,12 +226,15 @@ def otb_grid(season_id: uuid.UUID, f: GridFilters, ids=None):
     only = _only_cells_of(ids) if ids is not None else None
     chained = stock_chain(season_id, only)
     cells = committed_per_cell(season_id, only)
+    adj = adjustments_per_cell(season_id, only)
     recon = plan_reconciliation(season_id, only)
     committed = type_coerce(func.coalesce(cells.c.committed, 0), Money)
     stmt = (select(OTBPlan, Location.location_code, Location.name.label("location_name"),
                    Category.code.label("category_code"), Category.name.label("category_name"),
                    type_coerce(chained.c.prev_closing, Money).label("prev_closing"),
-                   committed.label("committed"),
+                   committed.label("committed"), adjusted(adj).label("adjustments"),
+                   type_coerce(budget_sql(OTBPlan.approved_spend_limit, adj) - committed,
+                               Money).label("remaining"),
                    type_coerce(recon.c.plan, Money).label("plan_sales"),
                    type_coerce(recon.c.otb, Money).label("season_otb_sales"))
             .join(chained, chained.c.id == OTBPlan.id)
@@ -224,6 +243,7 @@ def otb_grid(season_id: uuid.UUID, f: GridFilters, ids=None):
             .outerjoin(cells, (cells.c.location_id == OTBPlan.location_id)
                        & (cells.c.category_id == OTBPlan.category_id)
                        & (cells.c.month == OTBPlan.month))
+            .outerjoin(adj, joined(adj, OTBPlan))
             .outerjoin(recon, (recon.c.location_id == OTBPlan.location_id)
                        & (recon.c.category_id == OTBPlan.category_id))
             .where(OTBPlan.season_id == season_id))
@@ -236,7 +256,8 @@ def otb_grid(season_id: uuid.UUID, f: GridFilters, ids=None):
     elif f.flag == "plan":
         stmt = stmt.where(recon.c.mismatch)
     elif f.flag == "over":
-        stmt = stmt.where(func.coalesce(cells.c.committed, 0) > OTBPlan.approved_spend_limit)
+        stmt = stmt.where(func.coalesce(cells.c.committed, 0)
+                          > budget_sql(OTBPlan.approved_spend_limit, adj))
     return stmt.order_by(*OTB_ORDER)
 
 
@@ -337,20 +358,23 @@ def plan_reconciliation(season_id: uuid.UUID, only=None):
 
 
 def otb_month_totals(session: Session, season_id: uuid.UUID, f: GridFilters) -> list:
-    """Per month over the filtered OTB rows: each input, OTB and committed."""
+    """Per month over the filtered OTB rows: each input, OTB, adjustments, committed and
+    remaining (OTB + adjustments − committed, net over the rows)."""
     if f.flag in JOINED_FLAGS:
         grid = otb_grid(season_id, f).order_by(None).subquery()
-        otb, committed = aliased(OTBPlan, grid), grid.c.committed
+        otb, committed, moved = aliased(OTBPlan, grid), grid.c.committed, grid.c.adjustments
         source = select(otb.month).select_from(grid)
     else:
         cells = committed_per_cell(season_id)
-        otb, committed = OTBPlan, cells.c.committed
+        adj = adjustments_per_cell(season_id)
+        otb, committed, moved = OTBPlan, cells.c.committed, adj.c.adjustments
         source = _where_otb(
             select(OTBPlan.month)
             .join(Location, Location.id == OTBPlan.location_id)
             .outerjoin(cells, (cells.c.location_id == OTBPlan.location_id)
                        & (cells.c.category_id == OTBPlan.category_id)
                        & (cells.c.month == OTBPlan.month))
+            .outerjoin(adj, joined(adj, OTBPlan))
             .where(OTBPlan.season_id == season_id), f)
 
     def total(column):
@@ -364,7 +388,10 @@ def otb_month_totals(session: Session, season_id: uuid.UUID, f: GridFilters) -> 
         total(otb.opening_stock).label("opening_stock"),
         total(otb.on_order).label("on_order"),
         total(otb.approved_spend_limit).label("otb"),
-        total(committed).label("committed"))
+        total(moved).label("adjustments"),
+        total(committed).label("committed"),
+        type_coerce(total(otb.approved_spend_limit) + total(moved) - total(committed),
+                    Money).label("remaining"))
         .group_by(otb.month).order_by(otb.month)).all()
 
 
@@ -377,15 +404,30 @@ class CellPO:
 
 
 @dataclass(frozen=True)
+class CellAdjustment:
+    """One approved move of open to buy that touched a cell: what it moved here (negative:
+    out of the cell), its request and its decision."""
+
+    number: int
+    amount: Decimal
+    reason: str
+    requested_by: str
+    approved_by: str
+    note: str
+    override_reason: str | None
+
+
+@dataclass(frozen=True)
 class CellDetail:
     otb_row: OTBPlan | None
     figures: CellFigures
     pos: list[CellPO]
     received: Decimal
+    adjustments: list[CellAdjustment] = ()
 
     @property
     def utilisation(self) -> Ratio:
-        return utilisation(self.figures.committed, self.figures.otb)
+        return utilisation(self.figures.committed, self.figures.budget)
 
     @property
     def fulfilment(self) -> Ratio:
@@ -417,7 +459,27 @@ def cell_detail(session: Session, season_id: uuid.UUID, location_id: uuid.UUID,
            for po, got in rows]
     figures = cell_figures(session, season_id, location_id, category_id, month)
     total_received = sum((p.received for p in pos if p.po.status.value != "cancelled"), ZERO)
-    return CellDetail(otb_row, figures, pos, total_received)
+    return CellDetail(otb_row, figures, pos, total_received,
+                      cell_adjustments(session, season_id, location_id, category_id, month))
+
+
+def cell_adjustments(session: Session, season_id: uuid.UUID, location_id: uuid.UUID,
+                     category_id: uuid.UUID, month: date) -> list[CellAdjustment]:
+    """The approved moves of open to buy into or out of one cell, in the order they were
+    asked for: one statement."""
+    line, asked, decided = OTBAdjustmentLine, aliased(User), aliased(User)
+    rows = session.execute(
+        select(OTBAdjustment.number, line.amount, OTBAdjustment.reason,
+               asked.email.label("requested_by"), decided.email.label("approved_by"),
+               OTBAdjustment.decision_note, OTBAdjustment.override_reason)
+        .join(OTBAdjustment, OTBAdjustment.id == line.adjustment_id)
+        .join(asked, asked.id == OTBAdjustment.requested_by)
+        .join(decided, decided.id == OTBAdjustment.decided_by)
+        .where(line.season_id == season_id, line.location_id == location_id,
+               line.category_id == category_id, line.month == month)
+        .order_by(OTBAdjustment.number)).all()
+    return [CellAdjustment(r.number, r.amount, r.reason, r.requested_by, r.approved_by,
+                           r.decision_note, r.override_reason) for r in rows]
 
 
 @dataclass(frozen=True)

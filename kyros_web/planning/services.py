@@ -27,6 +27,7 @@ from ..versioning import lock_row, require_version
 from .budget import adjustments_per_cell, budget, joined
 from .models import OTBAdjustment, OTBAdjustmentLine, OTBPlan, RangeIntent, SeasonPlan
 from . import adjustments, rules
+from .otb import remaining
 from .rules import OTB_INPUTS, PLAN_FIELDS, RANGE_FIELDS
 
 ZERO = Decimal("0")
@@ -455,7 +456,7 @@ def decide_adjustment(session: Session, user, adjustment_id: uuid.UUID, *, appro
         target = adjustments.Scope(row.to_location_id, row.to_cluster_id, row.to_category_id,
                                    row.to_month)
         source_cells, _, lines = _move(session, season, row.amount, source, target)
-        left = sum((adjustments.remaining(b, ZERO, c) for _, b, c in source_cells), ZERO)
+        left = sum((remaining(b, c) for _, b, c in source_cells), ZERO)
         short = adjustments.source_shortfall(row.amount, left)
         if short and not override_reason:
             raise ValidationFailed({"override_reason": (

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from ..errors import ValidationFailed
-from ..planning.otb import remaining
+from ..planning.otb import budget, remaining
 from ..templating import money
 from ..values import Digits, at_least, decimal_value, month_start
 from .models import GRNRecord, POSource, POStatus, PurchaseOrder
@@ -123,15 +123,16 @@ def check_po_change(po_value: Decimal, received: Decimal, order_date: date | Non
 
 
 def over_otb(otb: Decimal, committed_before: Decimal, po_value: Decimal, *, month: date,
-             policy: str, in_file: bool = False) -> Decimal | None:
+             policy: str, in_file: bool = False, adjustments: Decimal = ZERO) -> Decimal | None:
     """How far a PO of `po_value` takes its OTB cell's month over OTB, None when within (SPEC
     §5): `committed_before` is what the cell's other POs commit (planning/otb.py).
 
     The cell's committed total with this PO must fit a money column (the database sums it on
     every page). Under policy `block` a PO over OTB is refused with the cell's OTB, committed
     and remaining; under `warn` the amount over is returned for the caller to report.
-    `in_file`: the committed total counts the earlier rows of an upload. ValidationFailed on
-    `po_value`.
+    `in_file`: the committed total counts the earlier rows of an upload. `adjustments`: the
+    approved moves of open to buy into (or out of) the cell, which its budget adds to the OTB
+    (issue 17). ValidationFailed on `po_value`.
     """
     committed_after = committed_before + po_value
     # The message is made only for a refusal: an upload asks this of every row.
@@ -139,14 +140,16 @@ def over_otb(otb: Decimal, committed_before: Decimal, po_value: Decimal, *, mont
     if problem:
         raise ValidationFailed({"po_value": f"The committed total of the cell in {month:%Y-%m} "
                                 f"with this PO{IN_FILE if in_file else ''} {problem}"})
-    over_by = committed_after - otb
+    cell_budget = budget(otb, adjustments)
+    over_by = committed_after - cell_budget
     if over_by <= ZERO:
         return None
     if policy == "block":
+        moved = f", adjustments {money(adjustments)}" if adjustments else ""
         raise ValidationFailed({"po_value": (
-            f"This PO would take {month:%Y-%m} over OTB by {money(over_by)}: OTB {money(otb)}, "
-            f"committed {money(committed_before)}, remaining "
-            f"{money(remaining(otb, committed_before))}")})
+            f"This PO would take {month:%Y-%m} over OTB by {money(over_by)}: OTB {money(otb)}"
+            f"{moved}, committed {money(committed_before)}, remaining "
+            f"{money(remaining(cell_budget, committed_before))}")})
     return over_by
 
 

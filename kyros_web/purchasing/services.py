@@ -96,7 +96,7 @@ def _over_otb(session: Session, season, values: dict, policy: str | None,
     figures = cell_figures(session, season.id, values["location_id"], values["category_id"],
                            month, exclude_po=exclude_po)
     return over_otb(figures.otb, figures.committed, values["po_value"], month=month,
-                    policy=policy or _policy())
+                    policy=policy or _policy(), adjustments=figures.adjustments)
 
 
 @transactional

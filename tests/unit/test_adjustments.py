@@ -6,11 +6,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kyros_web.planning.adjustments import (MoveRefused, Scope, check_amount, move_lines,
-                                            remaining, source_shortfall)
+                                            source_shortfall)
+from kyros_web.planning.otb import budget, remaining
 
 
 def test_remaining_is_otb_plus_adjustments_less_committed():
-    assert remaining(D("1000.00"), D("-250.00"), D("300.00")) == D("450.00")
+    assert remaining(budget(D("1000.00"), D("-250.00")), D("300.00")) == D("450.00")
 
 
 def test_each_scope_splits_the_amount_by_budget_exact_to_the_cent():

@@ -90,14 +90,14 @@ def test_the_otb_grid_shows_the_in_season_otb_once_actuals_are_in(login, make, s
     html = viewer.get(f"/planning/{hand.season_code}/otb").get_data(as_text=True)
     assert "In-season OTB</span></th>" in html
     rows = grid_rows(html)
-    # OTB, committed, remaining, then the in-season OTB.
-    assert rows["Feb 2026"][8:12] == ["950.00", "0.00", "950.00", "actualised"]
-    assert rows["Mar 2026"][8:12] == ["2,000.00", "0.00", "2,000.00", "actualised"]
-    assert rows["Apr 2026"][8:12] == ["2,800.00", "1,000.00", "1,800.00", "2,500.00"]
+    # OTB, adjustments, committed, remaining, then the in-season OTB.
+    assert rows["Feb 2026"][8:13] == ["950.00", "0.00", "0.00", "950.00", "actualised"]
+    assert rows["Mar 2026"][8:13] == ["2,000.00", "0.00", "0.00", "2,000.00", "actualised"]
+    assert rows["Apr 2026"][8:13] == ["2,800.00", "0.00", "1,000.00", "1,800.00", "2,500.00"]
     assert 'title="This month has actuals: it is history' in html
     # A page filtered to April alone still reads the trend from February and March.
     april = viewer.get(f"/planning/{hand.season_code}/otb?month=2026-04").get_data(as_text=True)
-    assert grid_rows(april)["Apr 2026"][11] == "2,500.00"
+    assert grid_rows(april)["Apr 2026"][12] == "2,500.00"
 
 
 def test_one_row_of_the_grid_keeps_its_in_season_otb(login, make, session, hand):
