@@ -79,6 +79,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .analytics.views import bp as analytics_bp
+    from .approvals.views import bp as approvals_bp
     from .auth.views import bp as auth_bp
     from .health import bp as health_bp
     from .masterdata.views import bp as masterdata_bp
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(purchasing_bp)
     app.register_blueprint(uploads_bp)
     app.register_blueprint(analytics_bp)
+    app.register_blueprint(approvals_bp)
 
     @app.get("/")
     @login_required

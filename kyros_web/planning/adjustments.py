@@ -48,6 +48,12 @@ class Scope:
             raise MoveRefused("A scope is a location or a cluster, not both")
 
 
+def describe(place: str | None, category: str | None, month: date | None) -> str:
+    """A scope in words from its parts' names (None: every one)."""
+    return " × ".join([place or "every location", category or "every category",
+                       f"{month:%b %Y}" if month else "every month"])
+
+
 class MoveRefused(ValueError):
     """A move that cannot be made as asked; the message says why, in a planner's words."""
 

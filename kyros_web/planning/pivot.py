@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from ..args import as_int, as_month
 from ..errors import ValidationFailed
+from .otb import budget, remaining
 from .rules import OTB_LABELS
 
 ZERO = Decimal("0")
@@ -22,12 +23,14 @@ ZERO = Decimal("0")
 # What the shops did (the actuals upload, issue 16), beside the plan.
 ACTUAL_LABELS = {"actual_sales": "Actual sales", "actual_markdowns": "Actual markdowns",
                  "actual_closing_stock": "Actual closing stock"}
-# The figures summed per row and month, in this order; "remaining" is computed from two.
-FIGURES = (*OTB_LABELS, "otb", "committed", *ACTUAL_LABELS)
-MEASURE_LABELS = {**OTB_LABELS, "otb": "OTB", "committed": "Committed", "remaining": "Remaining",
-                  **ACTUAL_LABELS}
+# The figures summed per row and month, in this order; "remaining" is computed from three
+# (OTB + adjustments − committed, planning/otb.py). Adjustments are the approved moves of open
+# to buy into or out of the cells (issue 17).
+FIGURES = (*OTB_LABELS, "otb", "adjustments", "committed", *ACTUAL_LABELS)
+MEASURE_LABELS = {**OTB_LABELS, "otb": "OTB", "adjustments": "Adjustments",
+                  "committed": "Committed", "remaining": "Remaining", **ACTUAL_LABELS}
 MEASURES = tuple(MEASURE_LABELS)
-DEFAULT_MEASURES = ("otb", "committed", "remaining")
+DEFAULT_MEASURES = ("otb", "adjustments", "committed", "remaining")
 # Stock positions: their season total is the position at one end of the season, not a sum.
 LAST_MONTH, FIRST_MONTH = "planned_closing_stock", "opening_stock"
 # Actual stock is known up to the current month: its season total is the latest month's.
@@ -244,7 +247,8 @@ def _value(figures: dict, measure: str, month: date) -> Decimal:
     if sums is None:
         return ZERO
     if measure == "remaining":
-        return sums[FIGURES.index("otb")] - sums[FIGURES.index("committed")]
+        return remaining(budget(sums[FIGURES.index("otb")], sums[FIGURES.index("adjustments")]),
+                         sums[FIGURES.index("committed")])
     return sums[FIGURES.index(measure)]
 
 

@@ -18,13 +18,15 @@ from ..modelbase import Money
 from ..paging import Page, paginate_rows
 from ..purchasing.models import GRNRecord, PurchaseOrder
 from ..purchasing.queries import committed_expr, committed_per_cell, received_per_po
-from ..seasons.models import SeasonLocation
+from ..seasons.models import Season, SeasonLocation
+from ..seasons.workflow import Area, statuses_editing
 from ..sorting import Sort, SortKeys
 from ..templating import month as month_label
 from ..sqlfuncs import month_start, weighted_avg
 from ..values import months_between
 from ..versions import cached, carry_entries, figures_cache
 from . import inseason, rules
+from .adjustments import describe
 from .budget import adjusted, adjustments_per_cell, joined
 from .budget import budget as budget_sql
 from .kpis import Sums, otb_difference
@@ -586,8 +588,9 @@ def filter_choices(session: Session, season) -> dict:
 
 def pivot_facts(season_id: uuid.UUID, f: GridFilters, only: dict, by: tuple):
     """Subquery of the season's OTB rows and POs summed per `by` (among "location_id",
-    "category_id") and month: the OTB rows give their five inputs and OTB, the POs what they
-    commit (SPEC §5), so a cell with POs and no OTB row still shows its committed. Each half
+    "category_id") and month: the OTB rows give their five inputs and OTB, the approved
+    adjustments' lines what they moved (issue 17), the POs what they commit (SPEC §5), so a
+    cell with POs and no OTB row still shows its committed. Each half
     is narrowed by the filters and by `only` ("location" and "category" to the ids to keep)
     and summed on its own, so the database sorts or hashes narrow rows, whatever it guesses
     about the locations."""
@@ -618,11 +621,13 @@ def pivot_facts(season_id: uuid.UUID, f: GridFilters, only: dict, by: tuple):
         **{name: func.sum(getattr(OTBPlan, name)) for name in rules.OTB_INPUTS},
         otb=func.sum(OTBPlan.approved_spend_limit)))
     pos = half(PurchaseOrder, po_month, figures(committed=func.sum(committed_expr())))
+    moves = half(OTBAdjustmentLine, OTBAdjustmentLine.month,
+                 figures(adjustments=func.sum(OTBAdjustmentLine.amount)))
     actuals = half(SeasonActual, SeasonActual.month, figures(
         actual_sales=func.sum(SeasonActual.net_sales),
         actual_markdowns=func.sum(SeasonActual.markdowns),
         actual_closing_stock=func.sum(SeasonActual.closing_stock)))
-    return union_all(otbs, pos, actuals).subquery("pivot_facts")
+    return union_all(otbs, pos, moves, actuals).subquery("pivot_facts")
 
 
 def pivot_sums(session: Session, season_id: uuid.UUID, f: GridFilters, group_by: tuple,
@@ -824,3 +829,98 @@ def plans_by_group(session: Session, season_id: uuid.UUID, f: GridFilters,
                       lambda: plan_groups(session, season_id, f, group_by, only))
         tree.add_groups(stage, rows)
     return tree
+
+
+# OTB adjustments (issue 17): the requests with their scopes in words
+
+
+@dataclass(frozen=True)
+class AdjustmentRow:
+    """A request to move open to buy as pages show it."""
+
+    id: uuid.UUID
+    season_code: str
+    season_name: str
+    number: int
+    amount: Decimal
+    source: str  # the scope in words
+    target: str
+    reason: str
+    status: str
+    requested_by: str
+    requested_at: object
+    decided_by: str | None
+    decided_at: object
+    note: str | None
+    override_reason: str | None
+
+
+def adjustment_rows(session: Session, *, season_id: uuid.UUID | None = None,
+                    waiting_for=None, asked_by: uuid.UUID | None = None,
+                    status: str | None = None, ids=None, limit: int = 200) -> list[AdjustmentRow]:
+    """Adjustment requests, newest first, with their scopes named: a season's
+    (`season_id`), those pending that `waiting_for` (a user) may decide (not their own, in a
+    season open to adjustments), those `asked_by` a user, or those of `ids`; `status`
+    narrows them. One statement, at most `limit` rows."""
+    a = OTBAdjustment
+    names = {}
+    for side in ("from", "to"):
+        names[side] = (aliased(Location), aliased(Cluster), aliased(Category))
+    asked, decided = aliased(User), aliased(User)
+    columns = [a, Season.season_code, Season.name.label("season_name"),
+               asked.email.label("asked_email"), decided.email.label("decided_email")]
+    stmt = (select(*columns).join(Season, Season.id == a.season_id)
+            .join(asked, asked.id == a.requested_by)
+            .outerjoin(decided, decided.id == a.decided_by))
+    for side, (loc, clu, cat) in names.items():
+        stmt = (stmt.add_columns(loc.name.label(f"{side}_loc_name"),
+                                 loc.location_code.label(f"{side}_loc_code"),
+                                 clu.name.label(f"{side}_cluster"),
+                                 cat.code.label(f"{side}_cat_code"),
+                                 cat.name.label(f"{side}_cat_name"))
+                .outerjoin(loc, loc.id == getattr(a, f"{side}_location_id"))
+                .outerjoin(clu, clu.id == getattr(a, f"{side}_cluster_id"))
+                .outerjoin(cat, cat.id == getattr(a, f"{side}_category_id")))
+    if season_id is not None:
+        stmt = stmt.where(a.season_id == season_id)
+    if waiting_for is not None:
+        stmt = stmt.where(a.status == "pending", a.requested_by != waiting_for.id,
+                          Season.status.in_(statuses_editing(Area.ADJUSTMENTS)))
+    if asked_by is not None:
+        stmt = stmt.where(a.requested_by == asked_by)
+    if status:
+        stmt = stmt.where(a.status == status)
+    if ids is not None:
+        stmt = stmt.where(a.id.in_(ids))
+    rows = session.execute(stmt.order_by(a.created_at.desc(), a.number.desc()).limit(limit))
+    return [_adjustment_row(r) for r in rows]
+
+
+def _adjustment_row(r) -> AdjustmentRow:
+    adj = r.OTBAdjustment
+    m = r._mapping
+
+    def scope(side):
+        if m[f"{side}_loc_code"]:
+            place = f"{m[f'{side}_loc_name']} ({m[f'{side}_loc_code']})"
+        elif m[f"{side}_cluster"]:
+            place = f"cluster {m[f'{side}_cluster']}"
+        else:
+            place = None
+        category = (f"{m[f'{side}_cat_code']} {m[f'{side}_cat_name']}"
+                    if m[f"{side}_cat_code"] else None)
+        return describe(place, category, getattr(adj, f"{side}_month"))
+
+    return AdjustmentRow(adj.id, r.season_code, r.season_name, adj.number, adj.amount,
+                         scope("from"), scope("to"), adj.reason, adj.status, r.asked_email,
+                         adj.created_at, r.decided_email, adj.decided_at, adj.decision_note,
+                         adj.override_reason)
+
+
+def waiting_count(session: Session, user) -> int:
+    """How many requests wait for `user`'s decision (see adjustment_rows)."""
+    a = OTBAdjustment
+    return session.scalar(
+        select(func.count()).select_from(a).join(Season, Season.id == a.season_id)
+        .where(a.status == "pending", a.requested_by != user.id,
+               Season.status.in_(statuses_editing(Area.ADJUSTMENTS)))) or 0

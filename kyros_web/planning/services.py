@@ -21,7 +21,7 @@ from ..seasons.models import Season, SeasonLocation
 from ..seasons.services import lock_season, require_editable
 from ..seasons.workflow import Area
 from ..transaction import transactional
-from ..values import months_between, next_month
+from ..values import decimal_value, months_between, next_month
 from ..templating import money
 from ..versioning import lock_row, require_version
 from .budget import adjustments_per_cell, budget, joined
@@ -377,9 +377,11 @@ def request_adjustment(session: Session, user, season_id: uuid.UUID, *, amount, 
     reason = (reason or "").strip()
     errors = {}
     try:
-        amount = adjustments.check_amount(amount)
+        amount = adjustments.check_amount(decimal_value(amount, "amount", "The amount to move"))
     except adjustments.MoveRefused as refused:
         errors["amount"] = str(refused)
+    except ValidationFailed as bad:
+        errors.update(bad.errors)
     if not reason:
         errors["reason"] = "Say why the OTB should move"
     elif len(reason) > 500:

@@ -23,12 +23,13 @@ from ..masterdata.tree import leaf_categories
 from ..paging import page_number, paginate_rows
 from ..seasons.services import get_season, require_editable
 from ..seasons.workflow import Area, can_edit
+from ..templating import money
 from ..uploads import columns as file_columns
 from ..uploads.columns import NAME_COLUMNS
 from ..values import month_start, months_between
 from ..versioning import version_number
 from ..versions import cached
-from . import edits, inseason, queries, rules, services
+from . import adjustments, edits, inseason, queries, rules, services
 from .kpis import NO_ACTUALS_YET
 from .models import RangeIntent, SeasonPlan
 from .pivot import LAYOUT_LABELS, MEASURE_LABELS, PLAN_COLUMNS, read_plan_view, read_view
@@ -855,3 +856,69 @@ def plan_groups_group(code: str):
     """One group opened: its own row and the rows under it, for htmx to put in place of its
     row; the whole page otherwise."""
     return _tree_group(_plan_groups_context(_season_or_404(code)), "plans")
+
+
+# Moving open to buy (issue 17, item 1): the season's requests and the form to ask for one
+
+
+def adjustment_choices(season) -> dict:
+    """The form's choices: every location of the season, its clusters and every location;
+    every category at any level; every month of the season."""
+    return queries.filter_choices(db.session, season)
+
+
+def read_scope(form, side: str, season) -> adjustments.Scope:
+    """A scope from the form's `<side>_location` ("all", "c:<cluster id>" or "l:<location
+    id>"), `<side>_category` (empty: every category) and `<side>_month` (YYYY-MM, empty:
+    every month); ValidationFailed naming the field when one cannot be read."""
+    place = form.get(f"{side}_location", "all") or "all"
+    location_id = cluster_id = None
+    if place != "all":
+        kind, _, raw = place.partition(":")
+        target = as_uuid(raw)
+        if kind not in ("c", "l") or target is None:
+            raise ValidationFailed({f"{side}_location": "Choose every location, a cluster or a "
+                                                        "location"})
+        location_id, cluster_id = (target, None) if kind == "l" else (None, target)
+    category = form.get(f"{side}_category", "")
+    category_id = as_uuid(category) if category else None
+    if category and category_id is None:
+        raise ValidationFailed({f"{side}_category": "Choose a category or every category"})
+    month = form.get(f"{side}_month", "")
+    first = as_month(month) if month else None
+    if month and first is None:
+        raise ValidationFailed({f"{side}_month": "Choose a month of the season or every month"})
+    return adjustments.Scope(location_id, cluster_id, category_id, first)
+
+
+def _adjustments_page(season, *, status_code=200, errors=None, values=None, block=None):
+    return render("planning/adjustments.html", block=block, status_code=status_code,
+                  season=season, rows=queries.adjustment_rows(db.session, season_id=season.id),
+                  can_request=can_edit(current_user, season, Area.ADJUSTMENTS),
+                  errors=errors or {}, values=values or {}, **adjustment_choices(season))
+
+
+@bp.get("/<code>/adjustments")
+@login_required
+def adjustments_page(code: str):
+    """The season's requests to move open to buy, and the form to ask for one."""
+    return _adjustments_page(_season_or_404(code))
+
+
+@bp.post("/<code>/adjustments")
+@role_required(Action.EDIT_PLANNING)
+def adjustment_request(code: str):
+    """Ask to move open to buy from one scope to another (planning.services)."""
+    season = _season_or_404(code)
+    form = request.form
+    try:
+        row = services.request_adjustment(
+            db.session, current_user, season.id, amount=form.get("amount", ""),
+            source=read_scope(form, "from", season), target=read_scope(form, "to", season),
+            reason=form.get("reason", ""))
+    except ValidationFailed as exc:
+        return _adjustments_page(season, status_code=422, errors=exc.errors,
+                                 values=form.to_dict(), block="form")
+    flash(f"Request #{row.number} to move {money(row.amount)} waits for another planner or "
+          "an admin to approve it.", "success")
+    return redirect_after_write(url_for("planning.adjustments_page", code=season.season_code))
