@@ -239,3 +239,102 @@ def import_command(kind, file, season_code, user_email, dry_run):
         return
     commit_upload(db.session, user, upload.id, config=current_app.config)
     click.echo("Committed.")
+
+
+def _scope(side: str, location: str | None, cluster: str | None, category: str | None,
+           month: str | None):
+    """A scope of a move from codes: a location code or a cluster name (neither: every
+    location), a category code at any level (none: every category), a month YYYY-MM (none:
+    every month)."""
+    from sqlalchemy import select
+
+    from .args import as_month
+    from .masterdata.models import Category, Location
+    from .masterdata.services import find_cluster
+    from .planning.adjustments import Scope
+
+    if location and cluster:
+        raise click.UsageError(f"Give --{side}-location or --{side}-cluster, not both.")
+    location_id = cluster_id = category_id = first = None
+    if location:
+        location_id = db.session.scalar(select(Location.id).where(
+            Location.location_code == location.strip().upper()))
+        if location_id is None:
+            raise click.ClickException(f"Unknown location code {location}")
+    if cluster:
+        found = find_cluster(db.session, cluster)
+        if found is None:
+            raise click.ClickException(f"No cluster named {cluster!r}")
+        cluster_id = found.id
+    if category:
+        category_id = db.session.scalar(select(Category.id).where(
+            Category.code == category.strip().upper()))
+        if category_id is None:
+            raise click.ClickException(f"Unknown category code {category}")
+    if month:
+        first = as_month(month)
+        if first is None:
+            raise click.UsageError(f"--{side}-month is a month as YYYY-MM, not {month!r}")
+    return Scope(location_id, cluster_id, category_id, first)
+
+
+def _scope_options(side: str):
+    def wrap(fn):
+        for name, metavar, what in (("location", "CODE", "a location"),
+                                    ("cluster", "NAME", "a cluster's locations"),
+                                    ("category", "CODE", "a category at any level"),
+                                    ("month", "YYYY-MM", "a month")):
+            fn = click.option(f"--{side}-{name}", f"{side}_{name}", metavar=metavar,
+                              help=f"The {'source' if side == 'from' else 'target'}: {what} "
+                                   f"(default: every one).")(fn)
+        return fn
+    return wrap
+
+
+@kyros.command("adjust")
+@click.argument("code")
+@click.option("--amount", required=True, help="The open to buy to move, e.g. 2500.00.")
+@_scope_options("from")
+@_scope_options("to")
+@click.option("--reason", required=True, help="Why the open to buy should move.")
+@user_option
+def adjust_command(code, amount, from_location, from_cluster, from_category, from_month,
+                   to_location, to_cluster, to_category, to_month, reason, user_email):
+    """Ask to move open to buy between two scopes of a season (issue 17): the request waits
+    for another planner or an admin (flask kyros decide)."""
+    from .planning.services import request_adjustment
+
+    user = acting_user(user_email)
+    target = _season(code)
+    row = request_adjustment(
+        db.session, user, target.id, amount=amount,
+        source=_scope("from", from_location, from_cluster, from_category, from_month),
+        target=_scope("to", to_location, to_cluster, to_category, to_month), reason=reason)
+    click.echo(f"Request #{row.number} in {target.season_code} to move {row.amount} waits "
+               "for another planner or an admin")
+
+
+@kyros.command("decide")
+@click.argument("code")
+@click.argument("number", type=int)
+@click.option("--approve/--reject", required=True, help="The decision.")
+@click.option("--note", required=True, help="Recorded with the decision.")
+@click.option("--override-reason", default=None,
+              help="Approve although the source has less open to buy left, and why.")
+@user_option
+def decide_command(code, number, approve, note, override_reason, user_email):
+    """Approve or reject request NUMBER of a season; never one's own."""
+    from sqlalchemy import select
+
+    from .planning.models import OTBAdjustment
+    from .planning.services import decide_adjustment
+
+    user = acting_user(user_email)
+    target = _season(code)
+    adjustment_id = db.session.scalar(select(OTBAdjustment.id).where(
+        OTBAdjustment.season_id == target.id, OTBAdjustment.number == number))
+    if adjustment_id is None:
+        raise click.ClickException(f"No request #{number} in {target.season_code}")
+    row = decide_adjustment(db.session, user, adjustment_id, approve=approve, note=note,
+                            override_reason=override_reason)
+    click.echo(f"Request #{row.number} in {target.season_code} is {row.status}")

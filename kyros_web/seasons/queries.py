@@ -119,7 +119,7 @@ ID_FIELDS = {"location_id": "location", "category_id": "category", "po_id": "PO"
 # What each kind of event is about, as the "What" column says it.
 ENTITY_WORDS = {"purchase_order": "PO", "grn_record": "GRN", "otb_plan": "OTB row",
                 "season_plan": "plan row", "range_intent": "range intent", "season": "season",
-                "season_location": "season location"}
+                "season_location": "season location", "otb_adjustment": "OTB move"}
 # The planning grid's steps, as a person says them.
 ACTION_WORDS = {"grid_type": "typed", "grid_paste": "pasted", "grid_spread": "spread",
                 "grid_undo": "undone", "grid_undo_dropped": "undo refused"}
@@ -250,9 +250,9 @@ def _subject(event, word: str, ids: dict) -> str:
              if recorded.get(k)]
     if recorded.get("month"):
         parts.append(str(recorded["month"])[:7])
-    for key in ("po_number", "grn_number", "season_code", "name"):
+    for key in ("po_number", "grn_number", "season_code", "name", "number"):
         if recorded.get(key):
-            parts.append(str(recorded[key]))
+            parts.append(("#" if key == "number" else "") + str(recorded[key]))
             break
     return f"{word} {' × '.join(p for p in parts if p)}".strip()
 

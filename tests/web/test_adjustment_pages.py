@@ -152,3 +152,18 @@ def test_the_budget_shows_on_the_grid_pivot_cell_page_and_po_form(session, shop,
     assert re.search(r"Budget \(OTB \+ adjustments\)</dt><dd>780\.00", html)
     pivot = viewer.get(f"/planning/{code}/otb/pivot?level=9").get_data(as_text=True)
     assert ">Adjustments<" in pivot
+
+
+def test_requests_and_decisions_are_in_the_seasons_history(session, shop, login):
+    s, code = shop, shop["season"].season_code
+    row = services.request_adjustment(session, s["requester"], s["season"].id, amount="300",
+                                      source=Scope(category_id=s["x"].id, month=FEB),
+                                      target=Scope(category_id=s["z"].id, month=FEB),
+                                      reason="x sells slowly")
+    services.decide_adjustment(session, s["approver"], row.id, approve=True, note="agreed")
+    html = login("viewer").get(f"/seasons/{code}/history?entity=otb_adjustment").get_data(
+        as_text=True)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert text.count("OTB move #1") == 2
+    assert "x sells slowly" in text and "agreed" in text
+    assert s["requester"].email in text and s["approver"].email in text
