@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from kyros_web import demo
 from kyros_web.auth.services import authenticate
 from kyros_web.clock import today
-from kyros_web.models import (GRNRecord, OTBPlan, PurchaseOrder, RangeIntent, Season,
+from kyros_web.models import (GRNRecord, OTBAdjustment, OTBAdjustmentLine, OTBPlan, PurchaseOrder, RangeIntent, Season,
                               SeasonActual, SeasonPlan, Upload, UploadKind, UploadStatus)
 from kyros_web.seasons.workflow import ORDER, SeasonStatus
 
@@ -61,6 +61,11 @@ def test_demo_data_has_a_season_in_each_status(app, session):
                                              OTBPlan.month.in_(started)))
     assert session.scalar(select(func.count(Upload.id)).where(
         Upload.kind == UploadKind.ACTUALS, Upload.status == UploadStatus.COMMITTED)) == 1
+    # Two OTB moves in season (issue 17): one approved, written as lines; one waiting.
+    moves = session.execute(select(OTBAdjustment.season_id, OTBAdjustment.status)
+                            .order_by(OTBAdjustment.number)).all()
+    assert moves == [(in_season.id, "approved"), (in_season.id, "pending")]
+    assert session.scalar(select(func.sum(OTBAdjustmentLine.amount))) == 0
     again = app.test_cli_runner().invoke(args=["kyros", "demo-data"])
     assert "already has data" in again.output
     assert session.scalar(select(func.count(Season.id))) == len(demo.SEASONS)

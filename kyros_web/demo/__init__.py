@@ -20,7 +20,9 @@ from ..auth.services import create_user
 from ..masterdata.models import Category, Location
 from ..masterdata.services import create_category, create_cluster, create_location, find_cluster
 from ..planning.models import OTBPlan, SeasonPlan
-from ..planning.services import approve_plans, upsert_otb, upsert_plan, upsert_range
+from ..planning.adjustments import Scope
+from ..planning.services import (approve_plans, decide_adjustment, request_adjustment,
+                                 upsert_otb, upsert_plan, upsert_range)
 from ..purchasing.services import create_grn, create_po
 from ..seasons.services import advance_season, assign_locations, create_season
 from ..seasons.workflow import SeasonStatus
@@ -107,7 +109,28 @@ def load(session: Session, echo=print) -> None:
 
     for spec in SEASONS:
         season = _season(session, spec, planner, buyer, locations, categories)
+        if season.status is SeasonStatus.RANGE_UPLOADED:
+            _moves(session, planner, users["admin"], season, categories)
         echo(f"season {season.season_code} {spec.name}: {season.status.value}")
+
+
+def _moves(session, planner, admin, season, categories) -> None:
+    """Two requests to move open to buy in the in-season season (issue 17): one the admin
+    approved, from Womens Tops to Womens Dresses in the last month; one still waiting for
+    the admin's decision, so the Approvals page and its count have something to show."""
+    last = date(season.end_date.year, season.end_date.month, 1)
+    moved = request_adjustment(
+        session, planner, season.id, amount=Decimal("1000.00"),
+        source=Scope(category_id=categories["D01-P01"], month=last),
+        target=Scope(category_id=categories["D01-P02"], month=last),
+        reason="Tops sell below plan, dresses above: follow the customer")
+    decide_adjustment(session, admin, moved.id, approve=True,
+                      note="Agreed; the tops range is already deep in stock")
+    request_adjustment(
+        session, planner, season.id, amount=Decimal("500.00"),
+        source=Scope(category_id=categories["D02"], month=last),
+        target=Scope(category_id=categories["D01"], month=last),
+        reason="Mens is over-bought for the last month; Womens needs the room")
 
 
 def _season(session, spec: DemoSeason, planner, buyer, locations, categories):
