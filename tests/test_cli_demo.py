@@ -6,8 +6,9 @@ from sqlalchemy import func, select
 from kyros_web import demo
 from kyros_web.auth.services import authenticate
 from kyros_web.clock import today
-from kyros_web.models import (GRNRecord, OTBAdjustment, OTBAdjustmentLine, OTBPlan, PurchaseOrder, RangeIntent, Season,
-                              SeasonActual, SeasonPlan, Upload, UploadKind, UploadStatus)
+from kyros_web.models import (GRNRecord, OTBAdjustment, OTBAdjustmentLine, OTBPlan,
+                              PurchaseOrder, RangeIntent, Season, SeasonActual, SeasonPlan,
+                              Upload, UploadKind, UploadStatus)
 from kyros_web.seasons.workflow import ORDER, SeasonStatus
 
 
