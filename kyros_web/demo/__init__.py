@@ -116,14 +116,14 @@ def load(session: Session, echo=print) -> None:
 
 def _moves(session, planner, admin, season, categories) -> None:
     """Two requests to move open to buy in the in-season season (issue 17): one the admin
-    approved, from Womens Tops to Womens Dresses in the last month; one still waiting for
+    approved, from Womens Tops to Womens Bottoms in the last month; one still waiting for
     the admin's decision, so the Approvals page and its count have something to show."""
     last = date(season.end_date.year, season.end_date.month, 1)
     moved = request_adjustment(
         session, planner, season.id, amount=Decimal("1000.00"),
         source=Scope(category_id=categories["D01-P01"], month=last),
         target=Scope(category_id=categories["D01-P02"], month=last),
-        reason="Tops sell below plan, dresses above: follow the customer")
+        reason="Tops sell below plan, bottoms above: follow the customer")
     decide_adjustment(session, admin, moved.id, approve=True,
                       note="Agreed; the tops range is already deep in stock")
     request_adjustment(

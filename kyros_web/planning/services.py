@@ -17,6 +17,7 @@ from ..masterdata.models import Category, Cluster, Location
 from ..masterdata.tree import category_ancestors, is_leaf
 from ..modelbase import Money, utcnow
 from ..purchasing.queries import committed_per_cell
+from .queries import adjustment_rows
 from ..seasons.models import Season, SeasonLocation
 from ..seasons.services import lock_season, require_editable
 from ..seasons.workflow import Area
@@ -404,15 +405,13 @@ def request_adjustment(session: Session, user, season_id: uuid.UUID, *, amount, 
         to_category_id=target.category_id, to_month=target.month)
     session.add(row)
     session.flush()
+    # The scopes as the pages name them, so the history reads like the request.
+    named = adjustment_rows(session, ids=[row.id])[0]
     audit.record(session, user=user, action="request", entity="otb_adjustment",
                  entity_id=row.id, season_id=season.id,
                  after={"number": number, "amount": amount, "reason": reason,
-                        "from": _scope_record(source), "to": _scope_record(target)})
+                        "from": named.source, "to": named.target})
     return row
-
-
-def _scope_record(scope) -> dict:
-    return {k: v for k, v in vars(scope).items() if v is not None} or {"all": True}
 
 
 @transactional
