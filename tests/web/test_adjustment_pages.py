@@ -166,5 +166,5 @@ def test_requests_and_decisions_are_in_the_seasons_history(session, shop, login)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     assert text.count("OTB move #1") == 2
     assert "x sells slowly" in text and "agreed" in text
-    assert f"from: every location × {s['x'].code} {s['x'].name} × Feb 2026" in text
+    assert f"from : every location × {s['x'].code} {s['x'].name} × Feb 2026" in text
     assert s["requester"].email in text and s["approver"].email in text
