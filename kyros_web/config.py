@@ -138,4 +138,23 @@ def load_config() -> dict:
         # Derived figures (analytics, gates, grid totals) kept per worker, keyed on the
         # season's data version; 0 turns the cache off.
         "KYROS_FIGURE_CACHE_ENTRIES": _setting("KYROS_FIGURE_CACHE_ENTRIES", "256", _count),
+        # Mail (kyros_web/mail.py): none without an SMTP server; the links in a message are
+        # absolute with a base URL.
+        "KYROS_SMTP_URL": _setting("KYROS_SMTP_URL", "", _smtp_url),
+        "KYROS_SMTP_FROM": os.environ.get("KYROS_SMTP_FROM", "Kyros <kyros@localhost>"),
+        "KYROS_SMTP_CA_FILE": os.environ.get("KYROS_SMTP_CA_FILE", ""),
+        "KYROS_BASE_URL": os.environ.get("KYROS_BASE_URL", ""),
     }
+
+
+def _smtp_url(raw: str):
+    """An SMTP server's URL (mail.parse_url), or empty for none."""
+    from .mail import MailConfigError, parse_url
+
+    if not raw.strip():
+        return "", None
+    try:
+        parse_url(raw)
+    except MailConfigError as exc:
+        return None, f"cannot be read ({exc})"
+    return raw.strip(), None

@@ -9,9 +9,9 @@ from decimal import Decimal
 from sqlalchemy import exists, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session, object_session
 
-from .. import audit
+from .. import audit, mail
 from ..auth.models import User
-from ..auth.roles import Action, require
+from ..auth.roles import PERMISSIONS, Action, require
 from ..errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
 from ..masterdata.models import Category, Cluster, Location
 from ..masterdata.tree import category_ancestors, is_leaf
@@ -411,6 +411,18 @@ def request_adjustment(session: Session, user, season_id: uuid.UUID, *, amount, 
                  entity_id=row.id, season_id=season.id,
                  after={"number": number, "amount": amount, "reason": reason,
                         "from": named.source, "to": named.target})
+    if mail.configured():
+        approvers = session.scalars(select(User.email).where(
+            User.is_active.is_(True), User.role.in_(PERMISSIONS[Action.APPROVE]),
+            User.id != user.id).order_by(User.email)).all()
+        for email in approvers:
+            mail.queue(session, mail.Message(
+                (email,), f"Kyros: request #{number} in {season.season_code} waits for your "
+                "decision",
+                f"{user.email} asks to move {money(amount)} of open to buy in "
+                f"{season.name} ({season.season_code})\nfrom {named.source}\nto "
+                f"{named.target}.\n\nReason: {reason}\n\nApprove or reject it: "
+                f"{mail.link('/approvals/')}\n"))
     return row
 
 
@@ -469,6 +481,16 @@ def decide_adjustment(session: Session, user, adjustment_id: uuid.UUID, *, appro
              "created_at": utcnow(), "updated_at": utcnow()}
             for (loc, cat, month), amount in lines])
     session.refresh(row)
+    if mail.configured():
+        named = adjustment_rows(session, ids=[row.id])[0]
+        extra = f"\nOverride: {override_reason}" if approve and override_reason else ""
+        mail.queue(session, mail.Message(
+            (row.requester.email,), f"Kyros: request #{row.number} in {season.season_code} is "
+            f"{status}",
+            f"{user.email} {status} your request to move {money(row.amount)} of open to buy in "
+            f"{season.name} ({season.season_code})\nfrom {named.source}\nto {named.target}."
+            f"\n\nNote: {note}{extra}\n\nThe season's moves: "
+            f"{mail.link(f'/planning/{season.season_code}/adjustments')}\n"))
     audit.record(session, user=user, action="approve" if approve else "reject",
                  entity="otb_adjustment", entity_id=row.id, season_id=season.id,
                  before={"status": adjustments.PENDING},
