@@ -14,6 +14,8 @@ from ..masterdata.models import Category, Location
 from ..modelbase import Money
 from ..paging import Page, page_of, paginate_rows
 from ..sorting import Sort, SortKeys
+from ..planning.budget import adjustments_per_cell, joined
+from ..planning.budget import budget as budget_sql
 from ..planning.models import OTBPlan
 from ..sqlfuncs import month_start
 from .models import GRNRecord, POSource, POStatus, PurchaseOrder
@@ -66,10 +68,11 @@ def committed_per_cell(season_id, only=None):
 
 
 def over_otb_po_count(season_id):
-    """Statement: how many live POs sit in a cell whose committed exceeds its OTB.
+    """Statement: how many live POs sit in a cell whose committed exceeds its budget (OTB +
+    approved adjustments, planning/budget.py).
 
     One pass over the season's POs: each PO carries its cell's committed as a window sum,
-    then meets its cell's OTB row (the unique index finds it)."""
+    then meets its cell's OTB row (the unique index finds it) and its cell's adjustments."""
     month = month_start(PurchaseOrder.delivery_date)
     per_po = (
         select(PurchaseOrder.status, PurchaseOrder.location_id, PurchaseOrder.category_id,
@@ -80,7 +83,7 @@ def over_otb_po_count(season_id):
         .where(PurchaseOrder.season_id == season_id)
         .subquery("po_cells")
     )
-    otb = func.coalesce(OTBPlan.approved_spend_limit, 0)
+    adj = adjustments_per_cell(season_id)
     return (
         select(func.count())
         .select_from(per_po)
@@ -88,7 +91,9 @@ def over_otb_po_count(season_id):
                    & (OTBPlan.location_id == per_po.c.location_id)
                    & (OTBPlan.category_id == per_po.c.category_id)
                    & (OTBPlan.month == per_po.c.month))
-        .where(per_po.c.status != POStatus.CANCELLED, per_po.c.cell_committed > otb)
+        .outerjoin(adj, joined(adj, per_po))
+        .where(per_po.c.status != POStatus.CANCELLED,
+               per_po.c.cell_committed > budget_sql(OTBPlan.approved_spend_limit, adj))
     )
 
 
@@ -145,27 +150,40 @@ def _where_po(stmt, f: POFilters):
     return stmt
 
 
+def _cells_of(ids):
+    """Statement: the location × category × month cells of the given POs."""
+    keys = aliased(PurchaseOrder)
+    return select(keys.location_id, keys.category_id,
+                  month_start(keys.delivery_date)).where(keys.id.in_(ids))
+
+
 def _only_cells_of(ids):
     """A filter keeping the POs that share a location × category × month cell with the given
     POs."""
-    keys = aliased(PurchaseOrder)
-    cells = select(keys.location_id, keys.category_id,
-                   month_start(keys.delivery_date)).where(keys.id.in_(ids))
+    cells = _cells_of(ids)
     return lambda model: tuple_(model.location_id, model.category_id,
                                 month_start(model.delivery_date)).in_(cells)
 
 
+def _only_lines_of(ids):
+    """A filter keeping the adjustment lines of the given POs' cells."""
+    cells = _cells_of(ids)
+    return lambda line: tuple_(line.location_id, line.category_id, line.month).in_(cells)
+
+
 def po_rows(season_id: uuid.UUID, ids, sort: Sort | None = None):
     """The POs `ids` (a page) with location, category, received so far, committed and how far
-    their cell is over OTB (NULL when within), in the list's order.
+    their cell is over its budget, OTB + adjustments (NULL when within), in the list's order.
 
-    Received is summed for these POs only and committed for their cells only, but over every
-    PO of each cell, on this page or not.
+    Received is summed for these POs only and committed and adjustments for their cells only,
+    but over every PO of each cell, on this page or not.
     """
     received = received_per_po(ids)
     cells = committed_per_cell(season_id, _only_cells_of(ids))
+    adj = adjustments_per_cell(season_id, _only_lines_of(ids))
+    cell_budget = budget_sql(OTBPlan.approved_spend_limit, adj)
     month = month_start(PurchaseOrder.delivery_date)
-    over_by = type_coerce(cells.c.committed - func.coalesce(OTBPlan.approved_spend_limit, 0), Money)
+    over_by = type_coerce(cells.c.committed - cell_budget, Money)
     return (select(PurchaseOrder, Location.location_code, Location.name.label("location_name"),
                    Category.code.label("category_code"),
                    type_coerce(func.coalesce(received.c.received, 0), Money).label("received"),
@@ -182,9 +200,11 @@ def po_rows(season_id: uuid.UUID, ids, sort: Sort | None = None):
                        & (OTBPlan.location_id == PurchaseOrder.location_id)
                        & (OTBPlan.category_id == PurchaseOrder.category_id)
                        & (OTBPlan.month == month))
+            # A PO's own cell is always among `cells`: its adjustments join through it.
+            .outerjoin(adj, joined(adj, cells))
             .where(PurchaseOrder.season_id == season_id, PurchaseOrder.id.in_(ids))
             .order_by(*_po_order(sort or PO_SORTS.default, received.c.received,
-                                 cells.c.committed, OTBPlan.approved_spend_limit)))
+                                 cells.c.committed, cell_budget)))
 
 
 def _season_received(season_id: uuid.UUID):
@@ -192,10 +212,11 @@ def _season_received(season_id: uuid.UUID):
     return received_per_po(select(PurchaseOrder.id).where(PurchaseOrder.season_id == season_id))
 
 
-def _po_order(sort: Sort, received, cell_committed, otb) -> list:
-    """ORDER BY for the PO list, given the columns the sums come from in this statement."""
+def _po_order(sort: Sort, received, cell_committed, cell_budget) -> list:
+    """ORDER BY for the PO list, given the columns the sums come from in this statement
+    (`cell_budget`: the cell's OTB + adjustments)."""
     got = func.coalesce(received, 0)
-    over_by = func.coalesce(cell_committed, 0) - func.coalesce(otb, 0)
+    over_by = func.coalesce(cell_committed, 0) - func.coalesce(cell_budget, 0)
     # As the list shows it: how far the cell is over, nothing when within or cancelled.
     flag = case((PurchaseOrder.status == POStatus.CANCELLED, 0), (over_by > 0, over_by), else_=0)
     return PO_SORTS.order_by(sort, received=(got,), committed=(committed_expr(got),),
@@ -207,7 +228,7 @@ def _po_ids(season_id: uuid.UUID, f: POFilters):
     default order comes straight off the list index."""
     sort = f.sort or PO_SORTS.default
     stmt = _where_po(select(PurchaseOrder.id).where(PurchaseOrder.season_id == season_id), f)
-    received = cell_committed = otb = None
+    received = cell_committed = cell_budget = None
     if sort.key == "location":
         stmt = stmt.join(Location, Location.id == PurchaseOrder.location_id)
     elif sort.key == "category":
@@ -217,6 +238,7 @@ def _po_ids(season_id: uuid.UUID, f: POFilters):
         stmt, received = stmt.outerjoin(got, got.c.po_id == PurchaseOrder.id), got.c.received
     elif sort.key == "otb":
         cells = committed_per_cell(season_id)
+        adj = adjustments_per_cell(season_id)
         month = month_start(PurchaseOrder.delivery_date)
         stmt = (stmt.outerjoin(cells, (cells.c.location_id == PurchaseOrder.location_id)
                                & (cells.c.category_id == PurchaseOrder.category_id)
@@ -224,9 +246,11 @@ def _po_ids(season_id: uuid.UUID, f: POFilters):
                 .outerjoin(OTBPlan, (OTBPlan.season_id == season_id)
                            & (OTBPlan.location_id == PurchaseOrder.location_id)
                            & (OTBPlan.category_id == PurchaseOrder.category_id)
-                           & (OTBPlan.month == month)))
-        cell_committed, otb = cells.c.committed, OTBPlan.approved_spend_limit
-    return stmt, _po_order(sort, received, cell_committed, otb)
+                           & (OTBPlan.month == month))
+                .outerjoin(adj, joined(adj, cells)))
+        cell_committed = cells.c.committed
+        cell_budget = budget_sql(OTBPlan.approved_spend_limit, adj)
+    return stmt, _po_order(sort, received, cell_committed, cell_budget)
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ from ..masterdata.models import Category, Cluster, Location, LocationType
 from ..masterdata.tree import in_use, is_leaf
 from ..modelbase import Money, utcnow
 from ..planning import rules
+from ..planning.budget import adjusted, adjustments_per_cell, joined
 from ..planning.models import OTBPlan, RangeIntent, SeasonActual, SeasonPlan
-from ..planning.otb import committed_value, utilisation
+from ..planning.otb import budget, committed_value, utilisation
 from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_per_cell, received_per_po
 from ..purchasing.rules import (GRN_DAYS_AHEAD, check_po_change, check_receipt,
@@ -420,12 +421,20 @@ class POHandler(_PurchasingHandler):
             .join(Location, Location.id == PurchaseOrder.location_id)
             .join(Category, Category.id == PurchaseOrder.category_id)
             .outerjoin(received, received.c.po_id == PurchaseOrder.id))}
-        self.otb = dict(((loc, cat, month), otb) for loc, cat, month, otb in self.session.execute(
-            select(Location.location_code, Category.code, OTBPlan.month,
-                   OTBPlan.approved_spend_limit)
-            .join(Location, Location.id == OTBPlan.location_id)
-            .join(Category, Category.id == OTBPlan.category_id)
-            .where(OTBPlan.season_id == sid)))
+        # Each cell's OTB and, apart, its approved adjustments (issue 17; only the cells that
+        # have some): its budget is OTB + adjustments. Approved moves touch OTB rows only.
+        adj = adjustments_per_cell(sid)
+        self.otb, self.adjustments = {}, {}
+        for loc, cat, month, otb, moved in self.session.execute(
+                select(Location.location_code, Category.code, OTBPlan.month,
+                       OTBPlan.approved_spend_limit, adjusted(adj))
+                .join(Location, Location.id == OTBPlan.location_id)
+                .join(Category, Category.id == OTBPlan.category_id)
+                .outerjoin(adj, joined(adj, OTBPlan))
+                .where(OTBPlan.season_id == sid)):
+            self.otb[(loc, cat, month)] = otb
+            if moved:
+                self.adjustments[(loc, cat, month)] = moved
         cells = committed_per_cell(sid)
         self.before = dict(((loc, cat, month), committed)
                            for loc, cat, month, committed in self.session.execute(
@@ -476,7 +485,8 @@ class POHandler(_PurchasingHandler):
             if old_cell == cell:
                 before -= released
         over_by = over_otb(self.otb.get(cell, ZERO), before, value, month=cell[2],
-                           policy=self.otb_policy, in_file=True)
+                           policy=self.otb_policy, in_file=True,
+                           adjustments=self.adjustments.get(cell, ZERO))
         if old is not None:
             self.running[old_cell] = self.running.get(old_cell, ZERO) - released
         self.running[cell] = before + value
@@ -499,20 +509,24 @@ class POHandler(_PurchasingHandler):
         return "updated"
 
     def summary(self):
-        months = defaultdict(lambda: [ZERO, ZERO, ZERO])
+        months = defaultdict(lambda: [ZERO, ZERO, ZERO, ZERO])
         for (loc, cat, month), otb in self.otb.items():
             months[month][0] += otb
-        for cell, value in self.before.items():
+        for cell, value in self.adjustments.items():
             months[cell[2]][1] += value
-        for cell, value in self.running.items():
+        for cell, value in self.before.items():
             months[cell[2]][2] += value
+        for cell, value in self.running.items():
+            months[cell[2]][3] += value
         impact = []
         for month in sorted(months):
-            otb, before, after = months[month]
-            impact.append({"month": month.isoformat(), "otb": str(otb), "before": str(before),
+            otb, moved, before, after = months[month]
+            month_budget = budget(otb, moved)
+            impact.append({"month": month.isoformat(), "otb": str(otb),
+                           "adjustments": str(moved), "before": str(before),
                            "after": str(after),
-                           "utilisation_before": str(utilisation(before, otb)),
-                           "utilisation_after": str(utilisation(after, otb))})
+                           "utilisation_before": str(utilisation(before, month_budget)),
+                           "utilisation_after": str(utilisation(after, month_budget))})
         if self.over_cells:
             self.warnings.append(f"{len(self.over_cells)} OTB cell(s) would go over OTB")
             self.warnings.extend(self.over_rows)
