@@ -4,7 +4,7 @@ from .auth.models import User, UserSession
 from .masterdata.models import Category, Cluster, Location, LocationType
 from .planning.models import (GridEdit, GridEditCell, OTBAdjustment, OTBAdjustmentLine, OTBPlan,
                               RangeIntent, SeasonActual, SeasonPlan)
-from .purchasing.models import GRNRecord, POSource, POStatus, PurchaseOrder
+from .purchasing.models import GRNRecord, PORelease, POSource, POStatus, PurchaseOrder
 from .seasons.models import Season, SeasonLocation, SeasonTransition
 from .uploads.models import Upload, UploadKind, UploadStatus
 from .versions import DataVersion
@@ -12,7 +12,7 @@ from .versions import DataVersion
 __all__ = [
     "AuditEvent", "Category", "Cluster", "DataVersion", "GRNRecord", "GridEdit", "GridEditCell", "Location", "LocationType", "OTBAdjustment",
     "OTBAdjustmentLine", "OTBPlan",
-    "POSource", "POStatus", "PurchaseOrder", "RangeIntent", "Season", "SeasonLocation",
+    "PORelease", "POSource", "POStatus", "PurchaseOrder", "RangeIntent", "Season", "SeasonLocation",
     "SeasonActual", "SeasonPlan", "SeasonTransition", "Upload", "UploadKind", "UploadStatus", "User",
     "UserSession",
 ]

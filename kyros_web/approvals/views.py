@@ -14,11 +14,14 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..htmx import redirect_after_write, render, wants_fragment
 from ..planning import queries, services
+from ..purchasing import queries as purchasing_queries
+from ..purchasing import services as purchasing
 from ..templating import money
+from . import queries as waiting
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
-STATUSES = ("pending", "approved", "rejected")
+STATUSES = ("pending", "approved", "rejected", "recorded", "withdrawn")
 
 
 @bp.app_context_processor
@@ -28,7 +31,7 @@ def waiting_count():
     def approvals_waiting() -> int:
         if not (current_user.is_authenticated and may(current_user.role, Action.APPROVE)):
             return 0
-        return queries.waiting_count(db.session, current_user)
+        return waiting.waiting_count(db.session, current_user)
     return {"approvals_waiting": approvals_waiting}
 
 
@@ -41,8 +44,16 @@ def _context(**extra) -> dict:
     if season:
         waiting = [r for r in waiting if r.season_code == season]
         mine = [r for r in mine if r.season_code == season]
-    seasons = sorted({r.season_code for r in waiting} | {r.season_code for r in mine})
-    return {"waiting": waiting, "mine": mine, "season": season, "status": status,
+    releases = (purchasing_queries.release_rows(db.session, waiting_for=current_user)
+                if may(current_user.role, Action.APPROVE) else [])
+    my_releases = purchasing_queries.release_rows(db.session, asked_by=current_user.id,
+                                                  status=status or None)
+    if season:
+        releases = [r for r in releases if r.season_code == season]
+        my_releases = [r for r in my_releases if r.season_code == season]
+    seasons = sorted({r.season_code for r in [*waiting, *mine, *releases, *my_releases]})
+    return {"waiting": waiting, "mine": mine, "releases": releases,
+            "my_releases": my_releases, "season": season, "status": status,
             "statuses": STATUSES, "seasons": seasons,
             "can_decide": may(current_user.role, Action.APPROVE), "errors": {}, "values": {},
             **extra}
@@ -89,4 +100,39 @@ def _refused(adjustment_id, errors: dict, form):
         if row is not None:
             return render("approvals/index.html", block="row", status_code=422, r=row,
                           **{k: v for k, v in context.items() if k != "r"})
+    return render("approvals/index.html", status_code=422, **context)
+
+
+@bp.post("/releases/<uuid:release_id>")
+@role_required(Action.APPROVE)
+def decide_release(release_id: uuid.UUID):
+    """Release a PO over its budget, or reject it, with a note."""
+    form = request.form
+    decision = form.get("decision")
+    if decision not in ("approve", "reject"):
+        return _refused_release(release_id, {"decision": "Choose release or reject"}, form)
+    try:
+        release = purchasing.decide_release(db.session, current_user, release_id,
+                                            approve=decision == "approve",
+                                            note=form.get("note", ""))
+    except ValidationFailed as exc:
+        return _refused_release(release_id, exc.errors, form)
+    row = purchasing_queries.release_rows(db.session, ids=[release.id])[0]
+    verb = "released: it is open and consumes its budget" if release.status == "approved" \
+        else "rejected: it is cancelled"
+    message = f"PO {row.po_number} is {verb}."
+    if wants_fragment():
+        return render("approvals/index.html", block="release", p=row, decided_now=message,
+                      can_decide=True, errors={}, values={})
+    flash(message, "success")
+    return redirect_after_write(url_for("approvals.index"))
+
+
+def _refused_release(release_id, errors: dict, form):
+    context = _context(errors={release_id: errors}, values={release_id: form.to_dict()})
+    if wants_fragment():
+        row = next((r for r in context["releases"] if r.id == release_id), None)
+        if row is not None:
+            return render("approvals/index.html", block="release", status_code=422, p=row,
+                          **context)
     return render("approvals/index.html", status_code=422, **context)

@@ -206,13 +206,13 @@ class OTBAdjustment(IdMixin, db.Model):
     season_id: Mapped[uuid.UUID] = fk("seasons.id", index=False)
     number: Mapped[int] = mapped_column(Integer, nullable=False)  # 1, 2, … in its season
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
-    from_location_id: Mapped[uuid.UUID | None] = fk("locations.id", nullable=True, index=False)
+    from_location_id: Mapped[uuid.UUID | None] = fk("locations.id", nullable=True)
     from_cluster_id: Mapped[uuid.UUID | None] = fk("clusters.id", nullable=True, index=False)
-    from_category_id: Mapped[uuid.UUID | None] = fk("categories.id", nullable=True, index=False)
+    from_category_id: Mapped[uuid.UUID | None] = fk("categories.id", nullable=True)
     from_month: Mapped[date | None] = mapped_column(Date)
-    to_location_id: Mapped[uuid.UUID | None] = fk("locations.id", nullable=True, index=False)
+    to_location_id: Mapped[uuid.UUID | None] = fk("locations.id", nullable=True)
     to_cluster_id: Mapped[uuid.UUID | None] = fk("clusters.id", nullable=True, index=False)
-    to_category_id: Mapped[uuid.UUID | None] = fk("categories.id", nullable=True, index=False)
+    to_category_id: Mapped[uuid.UUID | None] = fk("categories.id", nullable=True)
     to_month: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(500), nullable=False)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
@@ -243,8 +243,9 @@ class OTBAdjustmentLine(IdMixin, db.Model):
     adjustment_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("otb_adjustments.id", ondelete="CASCADE"), nullable=False)
     season_id: Mapped[uuid.UUID] = fk("seasons.id", index=False)
-    location_id: Mapped[uuid.UUID] = fk("locations.id", index=False)
-    category_id: Mapped[uuid.UUID] = fk("categories.id", index=False)
+    # Indexed on their own too: master data asks whether a location or category is in use.
+    location_id: Mapped[uuid.UUID] = fk("locations.id")
+    category_id: Mapped[uuid.UUID] = fk("categories.id")
     month: Mapped[date] = mapped_column(Date, nullable=False)
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
 

@@ -32,10 +32,11 @@ def committed_value(status: POStatus | str, po_value: Decimal, received: Decimal
 
     Open, partially received and received POs take their full value, or what was received
     when that is more (an over-receipt within the tolerance consumes budget too); a
-    short-closed PO only what was received (the rest is released); a cancelled PO nothing.
+    short-closed PO only what was received (the rest is released); a cancelled PO nothing,
+    nor one awaiting release (issue 17: over its budget until someone releases it).
     """
     status = POStatus(status)
-    if status is POStatus.CANCELLED:
+    if status in (POStatus.CANCELLED, POStatus.AWAITING_RELEASE):
         return ZERO
     if status is POStatus.CLOSED:
         return received

@@ -917,10 +917,31 @@ def _adjustment_row(r) -> AdjustmentRow:
                          adj.override_reason)
 
 
-def waiting_count(session: Session, user) -> int:
-    """How many requests wait for `user`'s decision (see adjustment_rows)."""
-    a = OTBAdjustment
-    return session.scalar(
-        select(func.count()).select_from(a).join(Season, Season.id == a.season_id)
-        .where(a.status == "pending", a.requested_by != user.id,
-               Season.status.in_(statuses_editing(Area.ADJUSTMENTS)))) or 0
+def scope_cells(session: Session, season_id: uuid.UUID, scope) -> list:
+    """The OTB rows of a scope (planning/adjustments.py Scope), by location, category and
+    month: ((location id, category id, month), budget, committed) each; a cell's budget is
+    its OTB + its adjustments. One statement."""
+    adj = adjustments_per_cell(season_id)
+    com = committed_per_cell(season_id)
+    stmt = (select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month,
+                   budget_sql(OTBPlan.approved_spend_limit, adj).label("budget"),
+                   type_coerce(func.coalesce(com.c.committed, 0), Money).label("committed"))
+            .outerjoin(adj, joined(adj, OTBPlan))
+            .outerjoin(com, (com.c.location_id == OTBPlan.location_id)
+                       & (com.c.category_id == OTBPlan.category_id)
+                       & (com.c.month == OTBPlan.month))
+            .where(OTBPlan.season_id == season_id))
+    if scope.location_id is not None:
+        stmt = stmt.where(OTBPlan.location_id == scope.location_id)
+    if scope.cluster_id is not None:
+        stmt = stmt.where(OTBPlan.location_id.in_(
+            select(Location.id).where(Location.cluster_id == scope.cluster_id)))
+    if scope.category_id is not None:
+        up = category_ancestors()
+        stmt = stmt.where(OTBPlan.category_id.in_(
+            select(up.c.category_id).where(up.c.ancestor_id == scope.category_id)))
+    if scope.month is not None:
+        stmt = stmt.where(OTBPlan.month == scope.month)
+    stmt = stmt.order_by(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month)
+    return [((r.location_id, r.category_id, r.month), r.budget, r.committed)
+            for r in session.execute(stmt)]

@@ -6,18 +6,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import exists, func, insert, select, type_coerce, update
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.orm import Session, object_session
 
 from .. import audit, mail
 from ..auth.models import User
 from ..auth.roles import PERMISSIONS, Action, require
 from ..errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
-from ..masterdata.models import Category, Cluster, Location
-from ..masterdata.tree import category_ancestors, is_leaf
-from ..modelbase import Money, utcnow
-from ..purchasing.queries import committed_per_cell
-from .queries import adjustment_rows
+from ..masterdata.models import Category, Cluster
+from ..masterdata.tree import is_leaf
+from ..modelbase import utcnow
+from .queries import adjustment_rows, scope_cells
 from ..seasons.models import Season, SeasonLocation
 from ..seasons.services import lock_season, require_editable
 from ..seasons.workflow import Area
@@ -25,7 +24,6 @@ from ..transaction import transactional
 from ..values import decimal_value, months_between, next_month
 from ..templating import money
 from ..versioning import lock_row, require_version
-from .budget import adjustments_per_cell, budget, joined
 from .models import OTBAdjustment, OTBAdjustmentLine, OTBPlan, RangeIntent, SeasonPlan
 from . import adjustments, rules
 from .otb import remaining
@@ -306,35 +304,6 @@ def delete_range(session: Session, user, season_id: uuid.UUID, range_id: uuid.UU
 
 # Moving open to buy with approval (issue 17, item 1)
 
-def _scope_cells(session: Session, season_id: uuid.UUID, scope: adjustments.Scope) -> list:
-    """The OTB rows of a scope, by location, category and month: ((location id, category id,
-    month), budget, committed) each; a cell's budget is its OTB + its adjustments."""
-    adj = adjustments_per_cell(season_id)
-    com = committed_per_cell(season_id)
-    stmt = (select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month,
-                   budget(OTBPlan.approved_spend_limit, adj).label("budget"),
-                   type_coerce(func.coalesce(com.c.committed, 0), Money).label("committed"))
-            .outerjoin(adj, joined(adj, OTBPlan))
-            .outerjoin(com, (com.c.location_id == OTBPlan.location_id)
-                       & (com.c.category_id == OTBPlan.category_id)
-                       & (com.c.month == OTBPlan.month))
-            .where(OTBPlan.season_id == season_id))
-    if scope.location_id is not None:
-        stmt = stmt.where(OTBPlan.location_id == scope.location_id)
-    if scope.cluster_id is not None:
-        stmt = stmt.where(OTBPlan.location_id.in_(
-            select(Location.id).where(Location.cluster_id == scope.cluster_id)))
-    if scope.category_id is not None:
-        up = category_ancestors()
-        stmt = stmt.where(OTBPlan.category_id.in_(
-            select(up.c.category_id).where(up.c.ancestor_id == scope.category_id)))
-    if scope.month is not None:
-        stmt = stmt.where(OTBPlan.month == scope.month)
-    stmt = stmt.order_by(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month)
-    return [((r.location_id, r.category_id, r.month), r.budget, r.committed)
-            for r in session.execute(stmt)]
-
-
 def _check_scope(session: Session, season: Season, scope: adjustments.Scope, side: str) -> None:
     """Each part of a scope names something of the season: a location assigned to it, a
     cluster and a category that exist, one of its months. `side` is 'from' or 'to'."""
@@ -357,8 +326,8 @@ def _check_scope(session: Session, season: Season, scope: adjustments.Scope, sid
 
 def _move(session: Session, season: Season, amount, source, target) -> tuple[list, list, list]:
     """(source cells, target cells, lines) of a move as it would be made now."""
-    source_cells = _scope_cells(session, season.id, source)
-    target_cells = _scope_cells(session, season.id, target)
+    source_cells = scope_cells(session, season.id, source)
+    target_cells = scope_cells(session, season.id, target)
     try:
         lines = adjustments.move_lines(amount, [(k, b) for k, b, _ in source_cells],
                                        [(k, b) for k, b, _ in target_cells])

@@ -1,6 +1,6 @@
 """PO and GRN forms: field types and presence; the OTB policy and receipts are service rules."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import UUIDSelectField, choices
@@ -30,6 +30,15 @@ class POForm(FlaskForm):
     source = SelectField("Source", choices=choices((s.value, s.title) for s in POSource),
                          default=POSource.MANUAL.value)
     version = HiddenField()
+
+
+class NewPOForm(POForm):
+    release_reason = TextAreaField(
+        "Over budget? Ask for a release", validators=[Optional(), Length(max=500)],
+        description="Only when this PO goes over its cell's budget: say why it should. Under "
+                    "the block policy the PO then waits, consuming nothing, until a planner or "
+                    "an admin releases it (it becomes open) or rejects it (it is cancelled); "
+                    "under the warn policy it is saved and the reason kept for the audit.")
 
 
 class GRNForm(FlaskForm):

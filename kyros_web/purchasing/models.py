@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, Index, Integer, String
+from sqlalchemy import CheckConstraint, Date, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -20,6 +20,10 @@ class POStatus(StrEnum):
     RECEIVED = "received"
     CLOSED = "closed"
     CANCELLED = "cancelled"
+    # Over its cell's budget under the block policy, saved at the buyer's request until a
+    # planner or an admin releases it (then open) or rejects it (then cancelled): it
+    # consumes nothing and cannot be received meanwhile (issue 17, item 2).
+    AWAITING_RELEASE = "awaiting_release"
 
     @property
     def title(self) -> str:
@@ -93,3 +97,35 @@ class GRNRecord(IdMixin, db.Model):
     created_by: Mapped[uuid.UUID] = fk("users.id")
 
     purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="grns")
+
+
+class PORelease(IdMixin, db.Model):
+    """A buyer's request to let a PO go over its cell's budget (issue 17, item 2). Under the
+    block policy the PO waits as awaiting release until another person decides: approved, it
+    becomes open and consumes; rejected, it is cancelled. Under the warn policy the PO is
+    saved at once and the request is kept as an exception already approved by the policy
+    ("recorded"), for the audit. Withdrawn when the buyer cancels the PO first."""
+
+    __tablename__ = "po_releases"
+    __version_scope__ = SEASON_DATA
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected', 'recorded', 'withdrawn')",
+                        name="status_known"),
+        CheckConstraint("decided_by IS NULL OR decided_by <> requested_by", name="four_eyes"),
+        CheckConstraint("over_by > 0", name="over_by_positive"),
+        Index("ix_po_releases_waiting", "status", "season_id"),
+    )
+
+    season_id: Mapped[uuid.UUID] = fk("seasons.id", index=False)
+    po_id: Mapped[uuid.UUID] = fk("purchase_orders.id")
+    over_by: Mapped[Decimal] = mapped_column(Money, nullable=False)  # over the budget, when asked
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
+    requested_by: Mapped[uuid.UUID] = fk("users.id", index=False)
+    decided_by: Mapped[uuid.UUID | None] = fk("users.id", nullable=True, index=False)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(String(500))
+
+    purchase_order = relationship("PurchaseOrder")
+    requester = relationship("User", foreign_keys=[requested_by])
+    decider = relationship("User", foreign_keys=[decided_by])

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session, aliased
 
+from ..auth.models import User
 from ..masterdata.models import Category, Location
 from ..modelbase import Money
 from ..paging import Page, page_of, paginate_rows
@@ -18,7 +19,10 @@ from ..planning.budget import adjustments_per_cell, joined
 from ..planning.budget import budget as budget_sql
 from ..planning.models import OTBPlan
 from ..sqlfuncs import month_start
-from .models import GRNRecord, POSource, POStatus, PurchaseOrder
+from ..seasons.models import Season
+from ..seasons.workflow import Area, statuses_editing
+from ..values import month_start as first_of
+from .models import GRNRecord, PORelease, POSource, POStatus, PurchaseOrder
 
 
 def received_per_po(po_ids=None):
@@ -30,8 +34,9 @@ def received_per_po(po_ids=None):
 
 
 def committed_expr(received=None):
-    """One PO's committed value, as planning/otb.py `committed_value` says: 0 when cancelled,
-    the receipts when short-closed, else the full value or the receipts when more.
+    """One PO's committed value, as planning/otb.py `committed_value` says: 0 when cancelled
+    or awaiting release, the receipts when short-closed, else the full value or the receipts
+    when more.
 
     Only a received PO can have received more than its value (status_after_receipts makes
     an open or partly received PO one that has received less), so the receipts are summed
@@ -42,7 +47,7 @@ def committed_expr(received=None):
         received = (select(func.coalesce(func.sum(GRNRecord.received_value), 0))
                     .where(GRNRecord.po_id == PurchaseOrder.id).scalar_subquery())
     return case(
-        (PurchaseOrder.status == POStatus.CANCELLED, 0),
+        (PurchaseOrder.status.in_([POStatus.CANCELLED, POStatus.AWAITING_RELEASE]), 0),
         (PurchaseOrder.status == POStatus.CLOSED, received),
         (PurchaseOrder.status == POStatus.RECEIVED,
          case((received > PurchaseOrder.po_value, received), else_=PurchaseOrder.po_value)),
@@ -349,3 +354,62 @@ def grn_list_page(session: Session, season_id: uuid.UUID, grn_id: uuid.UUID, num
     when the search leaves it out."""
     return page_of(session, _grns(season_id, number, GRNRecord.id), GRNRecord.id, grn_id,
                    GRN_SORTS.order_by(sort or GRN_SORTS.default), per_page)
+
+
+# Releases of POs over their budget (issue 17, item 2)
+
+
+@dataclass(frozen=True)
+class ReleaseRow:
+    id: uuid.UUID
+    season_code: str
+    season_name: str
+    po_number: str
+    location: str
+    category: str
+    month: date
+    po_value: Decimal
+    over_by: Decimal
+    reason: str
+    status: str
+    requested_by: str
+    requested_at: object
+    decided_by: str | None
+    note: str | None
+
+
+def release_rows(session: Session, *, waiting_for=None, asked_by: uuid.UUID | None = None,
+                 status: str | None = None, ids=None, po_id: uuid.UUID | None = None,
+                 limit: int = 200) -> list[ReleaseRow]:
+    """Requests to release a PO over its budget, newest first: those pending that
+    `waiting_for` (a user) may decide (not their own, in a season still buying), those
+    `asked_by` a user, those of `ids` or of one PO; `status` narrows them. One statement."""
+    asked, decided = aliased(User), aliased(User)
+    r = PORelease
+    stmt = (select(r, Season.season_code, Season.name.label("season_name"),
+                   PurchaseOrder.po_number, PurchaseOrder.po_value, PurchaseOrder.delivery_date,
+                   Location.location_code, Category.code.label("category_code"),
+                   asked.email.label("asked_email"), decided.email.label("decided_email"))
+            .join(PurchaseOrder, PurchaseOrder.id == r.po_id)
+            .join(Season, Season.id == r.season_id)
+            .join(Location, Location.id == PurchaseOrder.location_id)
+            .join(Category, Category.id == PurchaseOrder.category_id)
+            .join(asked, asked.id == r.requested_by)
+            .outerjoin(decided, decided.id == r.decided_by))
+    if waiting_for is not None:
+        stmt = stmt.where(r.status == "pending", r.requested_by != waiting_for.id,
+                          Season.status.in_(statuses_editing(Area.PURCHASING)))
+    if asked_by is not None:
+        stmt = stmt.where(r.requested_by == asked_by)
+    if status:
+        stmt = stmt.where(r.status == status)
+    if ids is not None:
+        stmt = stmt.where(r.id.in_(ids))
+    if po_id is not None:
+        stmt = stmt.where(r.po_id == po_id)
+    rows = session.execute(stmt.order_by(r.created_at.desc()).limit(limit))
+    return [ReleaseRow(x.PORelease.id, x.season_code, x.season_name, x.po_number,
+                       x.location_code, x.category_code, first_of(x.delivery_date),
+                       x.po_value, x.PORelease.over_by, x.PORelease.reason, x.PORelease.status,
+                       x.asked_email, x.PORelease.created_at, x.decided_email,
+                       x.PORelease.decision_note) for x in rows]

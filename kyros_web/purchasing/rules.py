@@ -21,8 +21,9 @@ RECEIVED_DIGITS = Digits.of(GRNRecord.received_value)
 SOURCES = {s.value: s for s in POSource}
 SOURCE_RULE = "Source must be one of " + ", ".join(SOURCES)
 # Statuses in which a PO no longer changes, and those in which it receives no goods.
-FIXED = frozenset({POStatus.CANCELLED, POStatus.CLOSED, POStatus.RECEIVED})
-NOT_RECEIVING = frozenset({POStatus.CANCELLED, POStatus.CLOSED})
+FIXED = frozenset({POStatus.CANCELLED, POStatus.CLOSED, POStatus.RECEIVED,
+                   POStatus.AWAITING_RELEASE})
+NOT_RECEIVING = frozenset({POStatus.CANCELLED, POStatus.CLOSED, POStatus.AWAITING_RELEASE})
 # Statuses that follow the receipts; cancelled and closed POs keep theirs.
 FOLLOWING_RECEIPTS = frozenset({POStatus.OPEN, POStatus.PARTIALLY_RECEIVED, POStatus.RECEIVED})
 # Days after today a GRN may be dated when KYROS_GRN_DAYS_AHEAD does not say.
@@ -169,8 +170,8 @@ def check_receipt(po_number: str, status: POStatus, order_date: date, grn_date: 
     date far ahead is a typing error). ValidationFailed on `po_id`, `received_value` or
     `grn_date`."""
     if status in NOT_RECEIVING:
-        raise ValidationFailed({"po_id": f"PO {po_number} is {status.value}; no goods can be "
-                                "received against it"})
+        raise ValidationFailed({"po_id": f"PO {po_number} is {status.title.lower()}; no goods "
+                                "can be received against it"})
     at_least(received_value, ZERO, "received_value", "Received value", strict=True)
     if grn_date < order_date:
         raise ValidationFailed({"grn_date": "GRN date must be on or after the PO's order date "

@@ -8,14 +8,15 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import exists, func, select, type_coerce
+from sqlalchemy import exists, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from ..clock import today
-from .. import audit
-from ..auth.roles import Action, require
-from ..errors import NotFound, ValidationFailed
-from ..modelbase import Money
+from .. import audit, mail
+from ..auth.models import User
+from ..auth.roles import PERMISSIONS, Action, require
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..modelbase import Money, utcnow
 from ..planning.queries import cell_figures
 from ..planning.services import require_season_cell
 from ..seasons.services import lock_season, require_editable
@@ -23,7 +24,8 @@ from ..seasons.workflow import Area
 from ..transaction import transactional
 from ..values import month_start, months_between
 from ..versioning import lock_row, require_version
-from .models import GRNRecord, POSource, POStatus, PurchaseOrder
+from ..templating import money
+from .models import GRNRecord, PORelease, POSource, POStatus, PurchaseOrder
 from .rules import (GRN_DAYS_AHEAD, check_po_change, check_receipt, check_received_total, checked_po_value,
                     checked_received_value, number_problem, over_otb, po_source, po_terms,
                     receipt_allowance, require_changeable, status_after_receipts)
@@ -103,13 +105,20 @@ def _over_otb(session: Session, season, values: dict, policy: str | None,
 def create_po(session: Session, user, season_id: uuid.UUID, *, po_number: str,
               location_id: uuid.UUID, category_id: uuid.UUID, po_value, order_date: date,
               delivery_date: date | None = None, supplier: str | None = None,
-              source: str = POSource.MANUAL.value, policy: str | None = None) -> POResult:
+              source: str = POSource.MANUAL.value, policy: str | None = None,
+              release_reason: str | None = None) -> POResult:
     """Record a PO (status range_uploaded) against the OTB of its delivery month.
 
     Policy `warn` saves and reports how far over OTB it goes; `block` refuses with the
-    OTB, committed and remaining figures (SPEC §5).
+    OTB, committed and remaining figures (SPEC §5). With a `release_reason`, a PO over its
+    budget asks for a release instead (issue 17, item 2): under `block` it is saved awaiting
+    release (consuming nothing) until a planner or an admin decides; under `warn` it is
+    saved open and the request is recorded as an exception the policy approved.
     """
     require(user, Action.EDIT_PURCHASING)
+    release_reason = (release_reason or "").strip() or None
+    if release_reason and len(release_reason) > 500:
+        raise ValidationFailed({"release_reason": "The reason is at most 500 characters"})
     season = lock_season(session, season_id)
     require_editable(season, Area.PURCHASING)
     values = _po_values(session, season, po_number=po_number, location_id=location_id,
@@ -117,8 +126,12 @@ def create_po(session: Session, user, season_id: uuid.UUID, *, po_number: str,
                         delivery_date=delivery_date, supplier=supplier, source=source)
     if session.scalar(select(exists().where(PurchaseOrder.po_number == values["po_number"]))):
         raise ValidationFailed({"po_number": f"PO number {values['po_number']} is already used"})
-    over_by = _over_otb(session, season, values, policy)
-    po = PurchaseOrder(season_id=season.id, status=POStatus.OPEN, created_by=user.id, **values)
+    policy = policy or _policy()
+    # Asking for a release: the amount over is measured, never refused.
+    over_by = _over_otb(session, season, values, "warn" if release_reason else policy)
+    held = bool(over_by and release_reason and policy == "block")
+    po = PurchaseOrder(season_id=season.id, created_by=user.id, **values,
+                       status=POStatus.AWAITING_RELEASE if held else POStatus.OPEN)
     session.add(po)
     session.flush()
     after = audit.snapshot(po, PO_FIELDS)
@@ -126,7 +139,88 @@ def create_po(session: Session, user, season_id: uuid.UUID, *, po_number: str,
         after["over_otb_by"] = str(over_by)
     audit.record(session, user=user, action="create", entity="purchase_order", entity_id=po.id,
                  season_id=season.id, after=after)
+    if over_by and release_reason:
+        _ask_release(session, user, season, po, over_by, release_reason,
+                     "pending" if held else "recorded")
     return POResult(po, over_by)
+
+
+def _ask_release(session: Session, user, season, po, over_by, reason: str, status: str):
+    release = PORelease(season_id=season.id, po_id=po.id, over_by=over_by, reason=reason,
+                        status=status, requested_by=user.id)
+    session.add(release)
+    session.flush()
+    audit.record(session, user=user, action="request_release" if status == "pending"
+                 else "record_release", entity="purchase_order", entity_id=po.id,
+                 season_id=season.id, after={"po_number": po.po_number, "over_by": over_by,
+                                             "reason": reason, "release": status})
+    if status == "pending" and mail.configured():
+        approvers = session.scalars(select(User.email).where(
+            User.is_active.is_(True), User.role.in_(PERMISSIONS[Action.APPROVE]),
+            User.id != user.id).order_by(User.email)).all()
+        for email in approvers:
+            mail.queue(session, mail.Message(
+                (email,), f"Kyros: PO {po.po_number} in {season.season_code} waits for a release",
+                f"{user.email} asks to release PO {po.po_number} ({money(po.po_value)}), "
+                f"{money(over_by)} over its cell's budget in {season.name} "
+                f"({season.season_code}).\n\nReason: {reason}\n\nRelease or reject it: "
+                f"{mail.link('/approvals/')}\n"))
+    return release
+
+
+@transactional
+def decide_release(session: Session, user, release_id: uuid.UUID, *, approve: bool,
+                   note: str) -> PORelease:
+    """Release a PO waiting over its budget (it becomes open and consumes) or reject it (it
+    is cancelled), with a note: by a planner or an admin who did not ask for it. Two people
+    deciding at once: one wins, the other is told (a conditional UPDATE of a pending row,
+    under the season's row lock)."""
+    require(user, Action.APPROVE)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed({"note": "Add a note to your decision"})
+    if len(note) > 500:
+        raise ValidationFailed({"note": "A note is at most 500 characters"})
+    season_id = session.scalar(select(PORelease.season_id).where(PORelease.id == release_id))
+    if season_id is None:
+        raise NotFound("Release request not found")
+    season = lock_season(session, season_id)
+    require_editable(season, Area.PURCHASING)
+    release = session.execute(select(PORelease).where(PORelease.id == release_id)
+                              .execution_options(populate_existing=True)).scalar_one()
+    if release.requested_by == user.id:
+        raise Forbidden("You asked for this release; a planner or an admin decides it")
+    status = "approved" if approve else "rejected"
+    decided = session.execute(
+        update(PORelease)
+        .where(PORelease.id == release.id, PORelease.status == "pending",
+               PORelease.requested_by != user.id)
+        .values(status=status, decided_by=user.id, decided_at=utcnow(), decision_note=note,
+                updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    po = lock_row(session, select(PurchaseOrder).where(PurchaseOrder.id == release.po_id))
+    if decided.rowcount != 1:
+        session.refresh(release)
+        who = release.decider.email if release.decider is not None else "its buyer"
+        raise Conflict(f"The release of PO {po.po_number} was {release.status} by {who} "
+                       "already")
+    before = po.status
+    po.status = POStatus.OPEN if approve else POStatus.CANCELLED
+    po.version += 1
+    session.refresh(release)
+    audit.record(session, user=user, action="release" if approve else "reject_release",
+                 entity="purchase_order", entity_id=po.id, season_id=season.id,
+                 before={"status": before.value},
+                 after={"status": po.status.value, "po_number": po.po_number, "note": note})
+    if mail.configured():
+        mail.queue(session, mail.Message(
+            (release.requester.email,),
+            f"Kyros: PO {po.po_number} in {season.season_code} is "
+            f"{'released' if approve else 'rejected'}",
+            f"{user.email} {'released' if approve else 'rejected'} PO {po.po_number} "
+            f"({money(po.po_value)}, {money(release.over_by)} over its budget): it is now "
+            f"{po.status.title.lower()}.\n\nNote: {note}\n"))
+    return release
 
 
 @transactional
@@ -192,6 +286,11 @@ def cancel_po(session: Session, user, po_id: uuid.UUID) -> PurchaseOrder:
     before = po.status
     po.status = POStatus.CANCELLED
     po.version += 1
+    # A release still asked for goes with it.
+    session.execute(update(PORelease).where(PORelease.po_id == po.id,
+                                            PORelease.status == "pending")
+                    .values(status="withdrawn", updated_at=utcnow())
+                    .execution_options(synchronize_session=False))
     audit.record(session, user=user, action="cancel", entity="purchase_order", entity_id=po.id,
                  season_id=po.season_id, before={"status": before.value},
                  after={"status": po.status.value})

@@ -27,7 +27,7 @@ from ..templating import money
 from ..values import month_start, months_between
 from ..versions import cached
 from . import queries, rules, services
-from .forms import GRNForm, POForm
+from .forms import GRNForm, NewPOForm, POForm
 from .models import POSource, POStatus, PurchaseOrder
 
 bp = Blueprint("purchasing", __name__, url_prefix="/purchasing")
@@ -99,7 +99,11 @@ def _po_fields(form: POForm) -> dict:
 
 
 def _flash_over(result) -> None:
-    if result.over_otb_by:
+    if result.po.status is POStatus.AWAITING_RELEASE:
+        flash(f"PO {result.po.po_number} saved awaiting release: it takes "
+              f"{result.po.delivery_date:%Y-%m} over its budget by {money(result.over_otb_by)}, "
+              "so it consumes nothing until a planner or an admin releases it.", "warning")
+    elif result.over_otb_by:
         flash(f"PO {result.po.po_number} saved. It takes {result.po.delivery_date:%Y-%m} over OTB "
               f"by {money(result.over_otb_by)}.", "warning")
     else:
@@ -131,7 +135,7 @@ def po_new(code: str):
     """The form for a new PO, with the OTB of its cell shown while typing."""
     season = get_season(db.session, code)
     require_editable(season, Area.PURCHASING)
-    return render("purchasing/po_form.html", season=season, form=_po_form(season, POForm()),
+    return render("purchasing/po_form.html", season=season, form=_po_form(season, NewPOForm()),
                   po=None, figures=None)
 
 
@@ -140,9 +144,10 @@ def po_new(code: str):
 def po_create(code: str):
     """Create a PO under the OTB policy (warn: saved and flagged; block: refused)."""
     season = get_season(db.session, code)
-    form = _po_form(season, POForm())
+    form = _po_form(season, NewPOForm())
     return _po_submit(season, form, lambda: services.create_po(
-        db.session, current_user, season.id, **_po_fields(form)))
+        db.session, current_user, season.id, **_po_fields(form),
+        release_reason=form.release_reason.data))
 
 
 @bp.get("/<code>/pos/figures")
@@ -183,6 +188,7 @@ def po_detail(code: str, po_number: str):
                            month_start(po.delivery_date))
     grn_form = GRNForm(po_number=po.po_number, formdata=None)
     return render("purchasing/po_detail.html", season=season, po=po, received=received,
+                  releases=queries.release_rows(db.session, po_id=po.id),
                   recorded=as_uuid(request.args.get("recorded")),
                   figures=figures, form=grn_form, can_buy=can_edit(current_user, season, Area.PURCHASING),
                   tolerance=current_app.config["KYROS_OVER_RECEIPT_TOLERANCE"])

@@ -62,6 +62,8 @@ def upgrade():
     )
     with op.batch_alter_table('otb_adjustments', schema=None) as batch_op:
         batch_op.create_index('ix_otb_adjustments_waiting', ['status', 'season_id'], unique=False)
+        for column in ('from_location_id', 'from_category_id', 'to_location_id', 'to_category_id'):
+            batch_op.create_index(batch_op.f(f'ix_otb_adjustments_{column}'), [column], unique=False)
 
     op.create_table('otb_adjustment_lines',
     sa.Column('adjustment_id', sa.Uuid(), nullable=False),
@@ -83,15 +85,21 @@ def upgrade():
     )
     with op.batch_alter_table('otb_adjustment_lines', schema=None) as batch_op:
         batch_op.create_index('ix_otb_adjustment_lines_cell', ['season_id', 'location_id', 'category_id', 'month'], unique=False)
+        batch_op.create_index(batch_op.f('ix_otb_adjustment_lines_location_id'), ['location_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_otb_adjustment_lines_category_id'), ['category_id'], unique=False)
 
 
 
 def downgrade():
     with op.batch_alter_table('otb_adjustment_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_otb_adjustment_lines_category_id'))
+        batch_op.drop_index(batch_op.f('ix_otb_adjustment_lines_location_id'))
         batch_op.drop_index('ix_otb_adjustment_lines_cell')
 
     op.drop_table('otb_adjustment_lines')
     with op.batch_alter_table('otb_adjustments', schema=None) as batch_op:
+        for column in ('from_location_id', 'from_category_id', 'to_location_id', 'to_category_id'):
+            batch_op.drop_index(batch_op.f(f'ix_otb_adjustments_{column}'))
         batch_op.drop_index('ix_otb_adjustments_waiting')
 
     op.drop_table('otb_adjustments')

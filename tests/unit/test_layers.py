@@ -35,10 +35,14 @@ def test_references_come_from_the_foreign_keys(app):
 
     assert {str(c) for c in referring_columns(Location.__table__)} == {
         "season_locations.location_id", "season_plans.location_id", "otb_plan.location_id",
-        "purchase_orders.location_id", "season_actuals.location_id"}
+        "purchase_orders.location_id", "season_actuals.location_id",
+        "otb_adjustments.from_location_id", "otb_adjustments.to_location_id",
+        "otb_adjustment_lines.location_id"}
     assert {str(c) for c in referring_columns(Category.__table__)} == {
         "season_plans.category_id", "otb_plan.category_id", "range_intents.category_id",
-        "purchase_orders.category_id", "season_actuals.category_id"}
+        "purchase_orders.category_id", "season_actuals.category_id",
+        "otb_adjustments.from_category_id", "otb_adjustments.to_category_id",
+        "otb_adjustment_lines.category_id"}
 
 
 def test_views_import_no_other_views():
@@ -89,7 +93,7 @@ def test_only_the_facts_module_reads_the_planning_and_purchasing_queries():
 # The layers, lowest first. Domains: auth and master data at the bottom, then the workflow,
 # the plans, the buying against them, the files that feed them and the analytics over all.
 DOMAIN_ORDER = {"auth": 1, "masterdata": 1, "seasons": 2, "planning": 3, "purchasing": 4,
-                "uploads": 5, "analytics": 6}
+                "uploads": 5, "analytics": 6, "approvals": 6}
 # Within a domain: models, then pure modules (every module not named here: rules, formulas,
 # the workflow table, parsing), then reads, then writes, then pages.
 MODULE_KIND = {"models": 0, "queries": 2, "sql": 2, "facts": 2, "tree": 2, "data": 2,

@@ -82,12 +82,13 @@ def test_every_source_is_taken(source):
 
 @pytest.mark.parametrize("status", list(POStatus))
 def test_which_pos_may_change(status):
-    """Open and partly received POs change; cancelled, closed and received ones do not."""
+    """Open and partly received POs change; cancelled, closed and received ones do not, nor
+    one awaiting release (issue 17: it is decided as it was asked for)."""
     if status in (POStatus.OPEN, POStatus.PARTIALLY_RECEIVED):
         rules.require_changeable("PO-1", status)
     else:
         assert refusal(rules.require_changeable, "PO-1", status) == {
-            "status": f"PO PO-1 is {status.value} and can no longer be changed"}
+            "status": f"PO PO-1 is {status.title.lower()} and can no longer be changed"}
 
 
 def test_po_value_down_to_what_was_received():
@@ -157,11 +158,11 @@ def test_typed_received_value_is_read():
 @pytest.mark.parametrize("status", list(POStatus))
 def test_which_pos_receive_goods(status):
     """Open, partly received and even received POs receive (within tolerance); cancelled and
-    short-closed ones do not."""
+    short-closed ones do not, nor one awaiting release (issue 17)."""
     call = (rules.check_receipt, "PO-1", status, date(2026, 2, 3), date(2026, 2, 3), D("1"))
-    if status in (POStatus.CANCELLED, POStatus.CLOSED):
+    if status in (POStatus.CANCELLED, POStatus.CLOSED, POStatus.AWAITING_RELEASE):
         assert refusal(*call, **TODAY) == {
-            "po_id": f"PO PO-1 is {status.value}; no goods can be received against it"}
+            "po_id": f"PO PO-1 is {status.title.lower()}; no goods can be received against it"}
     else:
         call[0](*call[1:], **TODAY)
 

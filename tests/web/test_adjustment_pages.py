@@ -48,7 +48,8 @@ def test_a_planner_asks_and_another_approves_by_plain_forms(session, shop, brows
     row = session.scalars(select(OTBAdjustment)).one()
     # The requester sees it under what they asked for, with nothing to decide; no count.
     mine = asker.get("/approvals/").get_data(as_text=True)
-    assert "Nothing waits for your decision" in mine and "x sells slowly" in mine
+    assert "No move of open to buy waits for your decision" in mine
+    assert "x sells slowly" in mine
     assert 'class="count-badge"' not in mine
     # The approver sees it waiting, with the count in the navigation.
     theirs = approver.get("/approvals/").get_data(as_text=True)
