@@ -87,7 +87,7 @@ THRESHOLDS = (
                              "value was never received (X)."),
     Threshold("sell_through_points", "Sell-through below plan by more than these points",
               Decimal("5"), "With actuals, a leaf category is listed when its sell-through to "
-                            "date is this many percentage points or more below the plan's (Y)."),
+                            "date is more than this many percentage points below the plan's (Y)."),
 )
 THRESHOLD_NAMES = tuple(t.name for t in THRESHOLDS)
 DEFAULTS = {t.name: t.default for t in THRESHOLDS}

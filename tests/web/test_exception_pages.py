@@ -55,7 +55,7 @@ def test_acknowledge_by_htmx_answers_the_row(login, inbox):
                             {"kind": "short_closed", "key": "P3", "note": "agreed"}, headers=HX)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert body.lstrip().startswith("<tr") and "Acknowledged now" in body and "agreed" in body
+    assert body.lstrip().startswith("<tr") and "acknowledged it just now" in body and "agreed" in body
 
 
 def test_acknowledge_without_a_note_is_422_in_place(login, inbox, session):
