@@ -1,8 +1,8 @@
 """The exceptions inbox (issue 17, item 4): a season's thresholds, stored once a planner
 changes them, and the acknowledgements of its exceptions with the measure each had then.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-11-30 16:52:05
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0015'
-down_revision = '0014'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
