@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from .analytics.views import bp as analytics_bp
     from .approvals.views import bp as approvals_bp
     from .auth.views import bp as auth_bp
+    from .exceptions.views import bp as exceptions_bp
     from .health import bp as health_bp
     from .masterdata.views import bp as masterdata_bp
     from .planning.views import bp as planning_bp
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(uploads_bp)
     app.register_blueprint(analytics_bp)
     app.register_blueprint(approvals_bp)
+    app.register_blueprint(exceptions_bp)
 
     @app.get("/")
     @login_required

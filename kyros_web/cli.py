@@ -338,3 +338,36 @@ def decide_command(code, number, approve, note, override_reason, user_email):
     row = decide_adjustment(db.session, user, adjustment_id, approve=approve, note=note,
                             override_reason=override_reason)
     click.echo(f"Request #{row.number} in {target.season_code} is {row.status}")
+
+
+@kyros.command("exceptions")
+@click.argument("code")
+@click.option("--min-severity", type=click.Choice(["high", "medium", "low"]), default="low",
+              show_default=True, help="Exit 1 when an open exception is at least this severe.")
+def exceptions_command(code, min_severity):
+    """Print season CODE's open exceptions, one a line (severity, kind, what, figure), every
+    one of them (no cap); exit 1 when any is at or above --min-severity, else 0 (for
+    monitoring)."""
+    from .exceptions import queries
+    from .exceptions.rules import Severity
+    from .templating import money
+
+    target = _season(code)
+    if target.status not in queries.WATCHED:
+        click.echo(f"Season {target.season_code} is {target.status.value}: the inbox watches "
+                   "a season from plan uploaded until it is locked.")
+        return
+    found, _ = queries.find(db.session, target, limits=None)
+    open_ = queries.ordered([f for f in found if f.is_open])
+    for f in open_:
+        unit = f.kind.unit
+        figure = (money(f.figure) if unit == "money" else
+                  f"{f.figure} points" if unit == "points" else f"{f.figure} %")
+        click.echo(f"{f.severity.value:<6}  {f.kind.code:<15}  {f.what}  {figure} "
+                   f"{f.kind.measure}")
+    acknowledged = len(found) - len(open_)
+    alarming = [f for f in open_ if f.severity.at_least(Severity(min_severity))]
+    click.echo(f"{len(open_)} open, {acknowledged} acknowledged; {len(alarming)} open at "
+               f"{min_severity} or above in {target.season_code}.")
+    if alarming:
+        raise SystemExit(1)

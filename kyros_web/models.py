@@ -1,6 +1,7 @@
 """Every model in one import, so Alembic and the shell see the whole schema."""
 from .audit import AuditEvent
 from .auth.models import User, UserSession
+from .exceptions.models import ExceptionAcknowledgement, ExceptionThresholds
 from .masterdata.models import Category, Cluster, Location, LocationType
 from .planning.models import (GridEdit, GridEditCell, OTBAdjustment, OTBAdjustmentLine, OTBPlan,
                               RangeIntent, SeasonActual, SeasonPlan)
@@ -10,7 +11,8 @@ from .uploads.models import Upload, UploadKind, UploadStatus
 from .versions import DataVersion
 
 __all__ = [
-    "AuditEvent", "Category", "Cluster", "DataVersion", "GRNRecord", "GridEdit", "GridEditCell", "Location", "LocationType", "OTBAdjustment",
+    "AuditEvent", "Category", "Cluster", "DataVersion", "ExceptionAcknowledgement",
+    "ExceptionThresholds", "GRNRecord", "GridEdit", "GridEditCell", "Location", "LocationType", "OTBAdjustment",
     "OTBAdjustmentLine", "OTBPlan",
     "PORelease", "POSource", "POStatus", "PurchaseOrder", "RangeIntent", "Season", "SeasonLocation",
     "SeasonActual", "SeasonPlan", "SeasonTransition", "Upload", "UploadKind", "UploadStatus", "User",

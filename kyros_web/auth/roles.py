@@ -26,6 +26,8 @@ class Action(StrEnum):
     UPLOAD = "upload"  # some kind of file; the kind decides which of the above applies
     # Decide what someone else asked for: moving OTB (issue 17); never one's own request.
     APPROVE = "approve"
+    # Acknowledge an exception of the inbox with a note (issue 17, item 4).
+    ACKNOWLEDGE = "acknowledge"
     READ = "read"
 
 
@@ -37,6 +39,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EDIT_PURCHASING: frozenset({Role.ADMIN, Role.BUYER}),
     Action.UPLOAD: frozenset({Role.ADMIN, Role.PLANNER, Role.BUYER}),
     Action.APPROVE: frozenset({Role.ADMIN, Role.PLANNER}),
+    Action.ACKNOWLEDGE: frozenset({Role.ADMIN, Role.PLANNER, Role.BUYER}),
     Action.READ: frozenset(Role),
 }
 

@@ -276,6 +276,19 @@ class Period:
                      of="opening stock and receipts")
 
     @property
+    def planned_sell_through(self) -> Ratio:
+        """Sell-through of the plan of the same cells and months: planned sales ÷ (the first
+        month's planned opening stock + the receipts the plan implies: closing + sales +
+        markdowns − opening, month by month)."""
+        if not self.months:
+            return Ratio(None, NOTHING, "No actuals yet.")
+        opening = [s.plan_opening - s.plan_opening_ahead for _, s in self.months]
+        s = self.sums
+        receipts = (s.plan_closing_done + s.plan_sales_done + s.plan_markdowns_done
+                    - sum(opening, ZERO))
+        return ratio(s.plan_sales_done, opening[0] + receipts, of="opening stock and receipts")
+
+    @property
     def weeks_of_cover(self) -> Ratio:
         if not self.months:
             return Ratio(None, NOTHING, "No actuals yet.")

@@ -90,6 +90,8 @@ def pages(season, loc, leaf):
         "in season by location": f"/analytics/{code}/in-season?by=location",
         "in season, a month": f"/analytics/{code}/in-season?period=2026-02",
         "workflow": "/analytics/workflow",
+        "exceptions": f"/exceptions/{code}",
+        "exceptions inbox": f"/exceptions/?season={code}&state=all",
         "pack": f"/analytics/{code}/pack",
     }
 
