@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..modelbase import IdMixin, Percent, fk
-from ..versions import SEASON_DATA
+from ..versions import NOT_VERSIONED, SEASON_DATA
 from .rules import KINDS
 
 
@@ -63,3 +63,17 @@ class ExceptionAcknowledgement(IdMixin, db.Model):
     acknowledged_by: Mapped[uuid.UUID] = fk("users.id", index=False)
 
     user = relationship("User")
+
+
+class DigestEntry(IdMixin, db.Model):
+    """An exception the daily digest has mailed (issue 17, item 5): the next digest tells only
+    of those not mailed yet. Written once every message of a digest has left."""
+
+    __tablename__ = "exception_digest_entries"
+    # The digest's own memory: no figure depends on it.
+    __version_scope__ = NOT_VERSIONED
+    __table_args__ = (UniqueConstraint("season_id", "kind", "key"),)
+
+    season_id: Mapped[uuid.UUID] = fk("seasons.id", index=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    key: Mapped[str] = mapped_column(String(200), nullable=False)
