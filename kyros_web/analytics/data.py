@@ -1,6 +1,6 @@
 """A season's data, read by the same selects for two uses: the data workbook (a sheet per
-table) and the fingerprint printed on the pack, so the fingerprint covers exactly what the
-workbook holds."""
+table, the OTB as uploaded and the adjustments that move it on a sheet of their own) and the
+fingerprint printed on the pack, so the fingerprint covers exactly what the workbook holds."""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..planning.rules import PRICE_BANDS
 from . import sql
-from .report import DATE, MONEY, MONTH, NUMBER, Column, Table, band
+from .report import COUNT, DATE, MONEY, MONTH, NUMBER, Column, Table, band
 
 
 
@@ -51,7 +51,31 @@ SHEETS = {
     "grns": ("GRNs", [Column("grn_number"), Column("po_number"), Column("grn_date", DATE),
                       Column("received_value", MONEY)],
              lambda r: list(r)),
+    "adjustments": ("Adjustments", [Column("number", COUNT), Column("status"),
+                                    Column("amount", MONEY), Column("from_scope"),
+                                    Column("to_scope"), Column("reason"),
+                                    Column("requested_by"), Column("decided_by"),
+                                    Column("decision_note"), Column("override_reason"),
+                                    Column("location_code"), Column("category_code"),
+                                    Column("month", MONTH), Column("line_amount", MONEY)],
+                    lambda r: [r.number, r.status, r.amount, scope_text(r, "from"),
+                               scope_text(r, "to"), r.reason, r.requested_by, r.decided_by,
+                               r.decision_note, r.override_reason, r.location_code,
+                               r.category_code, r.month, r.line_amount]),
 }
+
+
+def scope_text(row, side: str) -> str:
+    """An adjustment's source (`side` "from") or target ("to") scope in words: a location
+    code, a cluster or all locations × a category code or all categories × a month or all
+    months."""
+    location, cluster = getattr(row, f"{side}_location"), getattr(row, f"{side}_cluster")
+    category, month = getattr(row, f"{side}_category"), getattr(row, f"{side}_month")
+    return " × ".join([
+        f"location {location}" if location else f"cluster {cluster}" if cluster
+        else "all locations",
+        f"category {category}" if category else "all categories",
+        month.strftime("%Y-%m") if month else "all months"])
 
 
 def season_tables(session: Session, season) -> list[tuple[str, Table]]:
