@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from ..planning.adjustments import describe
 from ..planning.rules import PRICE_BANDS
 from . import sql
 from .report import COUNT, DATE, MONEY, MONTH, NUMBER, Column, Table, band
@@ -66,16 +67,18 @@ SHEETS = {
 
 
 def scope_text(row, side: str) -> str:
-    """An adjustment's source (`side` "from") or target ("to") scope in words: a location
-    code, a cluster or all locations × a category code or all categories × a month or all
-    months."""
-    location, cluster = getattr(row, f"{side}_location"), getattr(row, f"{side}_cluster")
-    category, month = getattr(row, f"{side}_category"), getattr(row, f"{side}_month")
-    return " × ".join([
-        f"location {location}" if location else f"cluster {cluster}" if cluster
-        else "all locations",
-        f"category {category}" if category else "all categories",
-        month.strftime("%Y-%m") if month else "all months"])
+    """An adjustment's source (`side` "from") or target ("to") scope in the words the OTB
+    moves page uses (planning/adjustments.py describe)."""
+    m = row._mapping
+    if m[f"{side}_location"]:
+        place = f"{m[f'{side}_location_name']} ({m[f'{side}_location']})"
+    elif m[f"{side}_cluster"]:
+        place = f"cluster {m[f'{side}_cluster']}"
+    else:
+        place = None
+    category = (f"{m[f'{side}_category']} {m[f'{side}_category_name']}"
+                if m[f"{side}_category"] else None)
+    return describe(place, category, m[f"{side}_month"])
 
 
 def season_tables(session: Session, season) -> list[tuple[str, Table]]:

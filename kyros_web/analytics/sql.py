@@ -381,10 +381,11 @@ def season_data(season_id) -> list[tuple[str, object]]:
 def adjustment_lines(season_id):
     """Every OTB adjustment request of the season (issue 17) with its lines, a row per line
     (a request not approved has none: one row with the line's columns empty): the request's
-    `number`, `status`, `amount`, its scopes (`from_location`, `from_cluster`, `from_category`
-    codes or names and `from_month`, the same for `to_`), `reason`, `requested_by`,
-    `decided_by` (e-mail), `decision_note`, `override_reason`, then the line's
-    `location_code`, `category_code`, `month` and `line_amount`."""
+    `number`, `status`, `amount`, its scopes' parts (`from_location` code and
+    `from_location_name`, `from_cluster` name, `from_category` code and `from_category_name`,
+    `from_month`; the same for `to_`), `reason`, `requested_by`, `decided_by` (e-mail),
+    `decision_note`, `override_reason`, then the line's `location_code`, `category_code`,
+    `month` and `line_amount`."""
     a, line = OTBAdjustment, OTBAdjustmentLine
     places = {side: (aliased(Location), aliased(Cluster), aliased(Category))
               for side in ("from", "to")}
@@ -393,8 +394,10 @@ def adjustment_lines(season_id):
     stmt = select(a.number, a.status, a.amount).select_from(a)
     for side, (place, cluster, category) in places.items():
         stmt = stmt.add_columns(place.location_code.label(f"{side}_location"),
+                                place.name.label(f"{side}_location_name"),
                                 cluster.name.label(f"{side}_cluster"),
                                 category.code.label(f"{side}_category"),
+                                category.name.label(f"{side}_category_name"),
                                 getattr(a, f"{side}_month").label(f"{side}_month"))
     stmt = stmt.add_columns(a.reason, asked.email.label("requested_by"),
                             decided.email.label("decided_by"), a.decision_note,

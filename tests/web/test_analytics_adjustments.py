@@ -173,8 +173,9 @@ def test_the_data_workbook_lists_the_requests_and_their_lines(login, moved):
     assert rows[0] == ("number", "status", "amount", "from_scope", "to_scope", "reason",
                        "requested_by", "decided_by", "decision_note", "override_reason",
                        "location_code", "category_code", "month", "line_amount")
-    request = (1, "approved", 400, f"all locations × category {c['x'].code} × 2026-03",
-               f"location {c['a'].location_code} × category {c['z'].code} × 2026-02",
+    # The scopes in the words of the OTB moves page.
+    request = (1, "approved", 400, f"every location × {c['x'].code} {c['x'].name} × Mar 2026",
+               f"{c['a'].name} ({c['a'].location_code}) × {c['z'].code} {c['z'].name} × Feb 2026",
                "Z sells out", "asker@example.com", "approver@example.com", "agreed", None)
     lines = sorted((r[10], r[11], r[12].date(), r[13]) for r in rows[1:4])
     assert all(r[:10] == request for r in rows[1:4])
