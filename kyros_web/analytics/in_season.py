@@ -199,6 +199,8 @@ def _months_table(months, monthly, total: Sums, std: Period) -> Table:
                     for m in months],
                   std.variance(measure)[0]]]
     rows += [["OTB: original", *[monthly[m].otb for m in months], total.otb],
+             ["OTB: adjustments", *[monthly[m].adjustments for m in months],
+              total.adjustments],
              ["OTB: committed (POs due)", *[monthly[m].committed for m in months],
               total.committed],
              ["OTB: in-season (months without actuals)",
@@ -217,7 +219,9 @@ def _months_table(months, monthly, total: Sums, std: Period) -> Table:
                       "variance is that of the latest month with actuals. In-season "
                       "OTB = reforecast receipts (forecast sales + planned markdowns + planned "
                       "closing stock − opening stock − on order) − committed, for the cells "
-                      "without actuals; an empty cell: every cell of the month has actuals.")
+                      "without actuals; original remaining = OTB + adjustments (the approved "
+                      "moves of open to buy) − committed, of the same cells; an empty cell: "
+                      "every cell of the month has actuals.")
 
 
 def _if_actual(s: Sums, name: str, value=None):

@@ -18,7 +18,7 @@ from ..seasons.models import Season
 from ..clock import today
 from ..seasons.workflow import ORDER
 from ..values import month_start, months_between
-from ..planning.otb import fulfilment, percent, ratio, remaining, utilisation
+from ..planning.otb import budget, fulfilment, percent, ratio, remaining, utilisation
 from ..ratios import Ratio
 from ..planning.rules import PRICE_BANDS
 from . import charts, sql
@@ -35,7 +35,8 @@ ONE = Decimal("1")
 class Figures:
     sales: Decimal
     margin: Decimal | None
-    otb: Decimal
+    otb: Decimal  # as uploaded
+    adjustments: Decimal  # the approved moves of open to buy into (+) or out of (−) the cells
     committed: Decimal
     received: Decimal
     open_to_buy: Decimal  # summed over cells, never the group's own net
@@ -57,12 +58,17 @@ class Figures:
 
         sales_raw = add("sales_raw")
         return cls(add("sales"), add("mxs") / sales_raw if sales_raw else None, add("otb"),
-                   add("committed"), add("received"), add("open_to_buy"), add("over_bought"),
-                   int(add("over_cells")), add("received_due"))
+                   add("adjustments"), add("committed"), add("received"), add("open_to_buy"),
+                   add("over_bought"), int(add("over_cells")), add("received_due"))
+
+    @property
+    def budget(self) -> Decimal:
+        """OTB + adjustments."""
+        return budget(self.otb, self.adjustments)
 
     @property
     def utilisation(self) -> Ratio:
-        return utilisation(self.committed, self.otb)
+        return utilisation(self.committed, self.budget)
 
     @property
     def fulfilment(self) -> Ratio:
@@ -72,12 +78,13 @@ class Figures:
 
     @property
     def remaining(self) -> Decimal:
-        return remaining(self.otb, self.committed)
+        """OTB + adjustments − committed."""
+        return remaining(self.budget, self.committed)
 
     def cells(self) -> list:
         """The figures in FIGURE_COLUMNS order."""
-        return [self.sales, self.margin, self.otb, self.committed, *self.positions(),
-                self.received, self.utilisation, self.fulfilment]
+        return [self.sales, self.margin, self.otb, self.adjustments, self.committed,
+                *self.positions(), self.received, self.utilisation, self.fulfilment]
 
     def positions(self) -> list:
         """Net remaining, open to buy, over-bought and the count of over-bought cells."""
@@ -93,15 +100,19 @@ RECEIVED_OF_COMMITTED_NOTE = ("Received of committed: what the POs due (delivery
                               "the month have received, whenever it arrived, ÷ what those "
                               "POs commit.")
 FIGURE_COLUMNS = [Column("Planned sales", MONEY), Column("Planned margin", PERCENT),
-                  Column("OTB", MONEY), Column("Committed", MONEY), *POSITION_COLUMNS,
+                  Column("OTB", MONEY), Column("Adjustments", MONEY), Column("Committed", MONEY),
+                  *POSITION_COLUMNS,
                   Column("Received", MONEY), Column("Utilisation", PERCENT),
                   Column("Fulfilment", PERCENT)]
-POSITIONS_NOTE = ("A cell is a location × leaf category × month. Net remaining = OTB − "
-                  "committed. Open to buy sums what each cell may still buy (its OTB − "
-                  "committed, when positive); over-bought sums how far each cell's committed "
-                  "passed its OTB (a cell with POs and no OTB row has OTB 0), so net remaining "
-                  "= open to buy − over-bought. Utilisation with an OTB of 0 or less is "
-                  "“over budget” when goods are committed, “—” when nothing is.")
+POSITIONS_NOTE = ("A cell is a location × leaf category × month. OTB is the uploaded OTB; "
+                  "adjustments are the approved moves of open to buy into (+) or out of (−) "
+                  "the cells; a cell's budget = OTB + adjustments. Net remaining = OTB + "
+                  "adjustments − committed. Open to buy sums what each cell may still buy (its "
+                  "OTB + adjustments − committed, when positive); over-bought sums how far "
+                  "each cell's committed passed its budget (a cell with POs and no OTB row has "
+                  "OTB 0), so net remaining = open to buy − over-bought. Utilisation = "
+                  "committed ÷ (OTB + adjustments); with a budget of 0 or less it is “over "
+                  "budget” when goods are committed, “—” when nothing is.")
 
 
 @dataclass(frozen=True)
@@ -161,11 +172,13 @@ def _grouped(rows, ancestor: dict) -> dict[str, list]:
     return groups
 
 
-OTB_KPIS = 5  # the OTB figures of _kpis: OTB, committed, net remaining, open to buy, over-bought
+# The OTB figures of _kpis: OTB, adjustments, committed, net remaining, open to buy, over-bought.
+OTB_KPIS = 6
 
 
 def _kpis(f: Figures, counts) -> list[Kpi]:
-    return [Kpi("OTB (retail)", f.otb), Kpi("Committed", f.committed),
+    return [Kpi("OTB (retail)", f.otb), Kpi("Adjustments", f.adjustments),
+            Kpi("Committed", f.committed),
             Kpi("Net remaining", f.remaining), Kpi("Open to buy", f.open_to_buy),
             Kpi("Over-bought", f.over_bought),
             Kpi("Over-bought cells", f.over_cells, COUNT, OVER_CELLS),
@@ -202,24 +215,25 @@ def _budget(session: Session, season: Season) -> tuple[Report, Figures]:
         [(AFTER_SEASON, Figures.summed(after))] if after else [])
     in_season = set(months_between(season.start_date, season.end_date))
     table = Table("budget_vs_actual", "Budget vs actual by month",
-                  [Column("Month", MONTH), Column("OTB", MONEY),
+                  [Column("Month", MONTH), Column("OTB", MONEY), Column("Adjustments", MONEY),
                    Column("Committed (delivery month)", MONEY), Column("Received (GRN month)", MONEY),
                    *POSITION_COLUMNS, Column("Utilisation", PERCENT),
                    Column(RECEIVED_OF_COMMITTED, PERCENT)],
-                  [[month, f.otb, f.committed, f.received, *f.positions(), f.utilisation,
-                    f.fulfilment] for month, f in months],
+                  [[month, f.otb, f.adjustments, f.committed, f.received, *f.positions(),
+                    f.utilisation, f.fulfilment] for month, f in months],
                   note="A month appears when it has OTB, deliveries due or goods received; "
                        "goods received outside the season's months are in the \"Before "
                        "season\" and \"After season\" lines. " + RECEIVED_OF_COMMITTED_NOTE
                        + " " + POSITIONS_NOTE,
-                  total=["Season", total.otb, total.committed, total.received,
-                         *total.positions(), total.utilisation, total.fulfilment],
+                  total=["Season", total.otb, total.adjustments, total.committed,
+                         total.received, *total.positions(), total.utilisation,
+                         total.fulfilment],
                   links=[{"month": month.strftime("%Y-%m")} if month in in_season else None
                          for month, _ in months])
-    chart = charts.bar_chart("OTB, committed and received by month",
+    chart = charts.bar_chart("Budget (OTB + adjustments), committed and received by month",
                              [month if isinstance(month, str) else month.strftime("%b %Y")
                               for month, _ in months],
-                             [("OTB", [f.otb for _, f in months]),
+                             [("Budget (OTB + adjustments)", [f.budget for _, f in months]),
                               ("Committed", [f.committed for _, f in months]),
                               ("Received", [f.received for _, f in months])])
     return Report("budget", "Budget vs actual", charts=[chart], tables=[table]), total
@@ -392,14 +406,16 @@ def price_bands(session: Session, season: Season, level: int = 1) -> Report:
     level = min(max(level, 1), max_depth)
     rows = sql.range_by_group(session, season.id, ancestor_map(info, depth, level))
     names = {r.code: r.name for r in info.values()}
-    table = Table("price_bands", f"Range intent at level {level} (weighted by OTB)",
+    table = Table("price_bands", f"Range intent at level {level} (weighted by budget)",
                   [Column("Code"), Column("Category"), Column("Leaf categories", COUNT),
-                   Column("OTB", MONEY), Column("Core", PERCENT), Column("Fashion", PERCENT),
+                   Column("OTB", MONEY), Column("Adjustments", MONEY), Column("Core", PERCENT),
+                   Column("Fashion", PERCENT),
                    *[Column(f"Price band {b}", PERCENT) for b in PRICE_BANDS]],
-                  [[r.code, names.get(r.code, ""), r.leaves, r.otb, r.core, r.fashion,
-                    *[getattr(r, f"band_{b}") for b in PRICE_BANDS]] for r in rows],
+                  [[r.code, names.get(r.code, ""), r.leaves, r.otb, r.adjustments, r.core,
+                    r.fashion, *[getattr(r, f"band_{b}") for b in PRICE_BANDS]] for r in rows],
                   note="A group's percentages are the mean of its leaf categories weighted by "
-                       "their OTB.")
+                       "their budget (OTB + adjustments: the uploaded OTB and the approved "
+                       "moves of open to buy).")
     chart = charts.stacked_chart("Price band mix", [r.code for r in rows],
                                  [(f"Price band {b}", [getattr(r, f"band_{b}") for r in rows])
                                   for b in PRICE_BANDS])

@@ -9,11 +9,14 @@ from datetime import date
 
 from sqlalchemy import (Date, Numeric, case, cast, func, literal, null, or_, select,
                         type_coerce, union_all)
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from ..auth.models import User
 from ..masterdata.models import Category, Cluster, Location
 from ..modelbase import Money
-from ..planning.models import OTBPlan, RangeIntent, SeasonActual, SeasonPlan
+from ..planning.budget import adjustments_per_cell, budget
+from ..planning.models import (OTBAdjustment, OTBAdjustmentLine, OTBPlan, RangeIntent,
+                               SeasonActual, SeasonPlan)
 from ..planning.rules import PRICE_BANDS
 from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_expr, received_per_po
@@ -24,53 +27,62 @@ from ..sqlfuncs import days_between, json_number, month_start
 
 
 def cell_positions(season_id: uuid.UUID):
-    """Subquery per cell (location × leaf category × month): its OTB and committed (POs by
-    delivery month), so a cell with POs and no OTB row has OTB 0."""
+    """Subquery per cell (location × leaf category × month): its OTB, its adjustments (the
+    approved moves of open to buy, planning/budget.py) and committed (POs by delivery month),
+    so a cell with POs and no OTB row has OTB 0."""
     zero = literal(0)
+    moved = adjustments_per_cell(season_id)
     both = union_all(
         select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month.label("month"),
-               OTBPlan.approved_spend_limit.label("otb"), zero.label("committed"))
+               OTBPlan.approved_spend_limit.label("otb"), zero.label("adjustments"),
+               zero.label("committed"))
         .where(OTBPlan.season_id == season_id),
+        select(moved.c.location_id, moved.c.category_id, moved.c.month, zero,
+               moved.c.adjustments, zero),
         select(PurchaseOrder.location_id, PurchaseOrder.category_id,
-               month_start(PurchaseOrder.delivery_date), zero, committed_expr())
+               month_start(PurchaseOrder.delivery_date), zero, zero, committed_expr())
         .where(PurchaseOrder.season_id == season_id),
     ).subquery("otb_and_pos")
     return (select(both.c.location_id, both.c.category_id, both.c.month,
-                   func.sum(both.c.otb).label("otb"), func.sum(both.c.committed).label("committed"))
+                   func.sum(both.c.otb).label("otb"),
+                   func.sum(both.c.adjustments).label("adjustments"),
+                   func.sum(both.c.committed).label("committed"))
             .group_by(both.c.location_id, both.c.category_id, both.c.month).subquery("cells"))
 
 
 def season_facts(season_id: uuid.UUID):
-    """One row per fact: (location, category, month, sales, margin × sales, OTB, committed,
-    received, open to buy, over-bought, over-bought cells, received_due). Plans have no month;
-    OTB and committed come a row per cell, committed by delivery month, with the cell's open to
-    buy and over-bought (planning/otb.py) worked out on the cell itself, so a group sums them
-    and never nets one cell against another; received is by GRN month, and received_due, what
-    a PO has received whenever it arrived, by the PO's delivery month: the numerator of
-    "received of committed", on the same time basis as its denominator."""
+    """One row per fact: (location, category, month, sales, margin × sales, OTB, adjustments,
+    committed, received, open to buy, over-bought, over-bought cells, received_due). Plans
+    have no month; OTB, adjustments and committed come a row per cell, committed by delivery
+    month, with the cell's open to buy and over-bought (planning/otb.py) worked out on the
+    cell itself from its budget (OTB + adjustments), so a group sums them and never nets one
+    cell against another; received is by GRN month, and received_due, what a PO has received
+    whenever it arrived, by the PO's delivery month: the numerator of "received of
+    committed", on the same time basis as its denominator."""
     zero = literal(0)
     no_month = cast(null(), Date)
     cells = cell_positions(season_id)
-    left = cells.c.otb - cells.c.committed
+    left = budget(cells.c.otb, cells) - cells.c.committed
     got = received_per_po(select(PurchaseOrder.id).where(PurchaseOrder.season_id == season_id))
     return union_all(
         select(SeasonPlan.location_id, SeasonPlan.category_id, no_month.label("month"),
                SeasonPlan.planned_sales.label("sales"),
                (SeasonPlan.planned_margin * SeasonPlan.planned_sales).label("mxs"),
-               zero.label("otb"), zero.label("committed"), zero.label("received"),
-               zero.label("open"), zero.label("over"), zero.label("over_cells"),
-               zero.label("received_due"))
+               zero.label("otb"), zero.label("adjustments"), zero.label("committed"),
+               zero.label("received"), zero.label("open"), zero.label("over"),
+               zero.label("over_cells"), zero.label("received_due"))
         .where(SeasonPlan.season_id == season_id),
         select(cells.c.location_id, cells.c.category_id, cells.c.month, zero, zero,
-               cells.c.otb, cells.c.committed, zero, case((left > 0, left), else_=0),
-               case((left < 0, -left), else_=0), case((left < 0, 1), else_=0), zero),
+               cells.c.otb, cells.c.adjustments, cells.c.committed, zero,
+               case((left > 0, left), else_=0), case((left < 0, -left), else_=0),
+               case((left < 0, 1), else_=0), zero),
         select(PurchaseOrder.location_id, PurchaseOrder.category_id,
-               month_start(GRNRecord.grn_date), zero, zero, zero, zero, GRNRecord.received_value,
-               zero, zero, zero, zero)
+               month_start(GRNRecord.grn_date), zero, zero, zero, zero, zero,
+               GRNRecord.received_value, zero, zero, zero, zero)
         .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
         .where(PurchaseOrder.season_id == season_id, PurchaseOrder.status != POStatus.CANCELLED),
         select(PurchaseOrder.location_id, PurchaseOrder.category_id,
-               month_start(PurchaseOrder.delivery_date), zero, zero, zero, zero, zero,
+               month_start(PurchaseOrder.delivery_date), zero, zero, zero, zero, zero, zero,
                zero, zero, zero, got.c.received)
         .join(got, got.c.po_id == PurchaseOrder.id)
         .where(PurchaseOrder.season_id == season_id, PurchaseOrder.status != POStatus.CANCELLED),
@@ -79,15 +91,16 @@ def season_facts(season_id: uuid.UUID):
 
 def fact_sums(facts):
     """The aggregate columns every grouping selects, typed so sums read back exactly:
-    sales, mxs (margin × sales), sales_raw, otb, committed, received, open_to_buy,
-    over_bought, over_cells (how many cells are over-bought) and received_due."""
+    sales, mxs (margin × sales), sales_raw, otb, adjustments, committed, received,
+    open_to_buy, over_bought, over_cells (how many cells are over-bought) and received_due."""
     def money(col):
         return type_coerce(func.coalesce(func.sum(col), 0), Money)
 
     return [money(facts.c.sales).label("sales"),
             type_coerce(func.sum(facts.c.mxs), Numeric()).label("mxs"),
             type_coerce(func.sum(facts.c.sales), Numeric()).label("sales_raw"),
-            money(facts.c.otb).label("otb"), money(facts.c.committed).label("committed"),
+            money(facts.c.otb).label("otb"), money(facts.c.adjustments).label("adjustments"),
+            money(facts.c.committed).label("committed"),
             money(facts.c.received).label("received"), money(facts.c.open).label("open_to_buy"),
             money(facts.c.over).label("over_bought"),
             func.coalesce(func.sum(facts.c.over_cells), 0).label("over_cells"),
@@ -238,11 +251,21 @@ def ancestor_case(mapping: dict, column):
 
 def range_by_group(session: Session, season_id, group_of: dict) -> list:
     """Range intent per group of leaf categories (`group_of`: category id → group code):
-    `code`, `leaves`, `otb`, and the OTB-weighted `core`, `fashion` and `band_<name>`."""
-    otb = (select(OTBPlan.category_id, func.sum(OTBPlan.approved_spend_limit).label("otb"))
-           .where(OTBPlan.season_id == season_id).group_by(OTBPlan.category_id).subquery())
+    `code`, `leaves`, `otb`, `adjustments`, and the `core`, `fashion` and `band_<name>`
+    weighted by each leaf's budget (OTB + adjustments)."""
+    zero = literal(0)
+    moved = adjustments_per_cell(season_id)
+    rows = union_all(
+        select(OTBPlan.category_id, OTBPlan.approved_spend_limit.label("otb"),
+               zero.label("adjustments"))
+        .where(OTBPlan.season_id == season_id),
+        select(moved.c.category_id, zero, moved.c.adjustments),
+    ).subquery("otb_rows")
+    otb = (select(rows.c.category_id, func.sum(rows.c.otb).label("otb"),
+                  func.sum(rows.c.adjustments).label("adjustments"))
+           .group_by(rows.c.category_id).subquery())
     key = ancestor_case(group_of, RangeIntent.category_id)
-    weight = func.coalesce(otb.c.otb, 0)
+    weight = budget(otb.c.otb, otb)
 
     def wmean(value):
         return type_coerce(func.sum(value * weight) * 1.0 / func.nullif(func.sum(weight), 0),
@@ -250,7 +273,9 @@ def range_by_group(session: Session, season_id, group_of: dict) -> list:
 
     return session.execute(
         select(key.label("code"), func.count(RangeIntent.id).label("leaves"),
-               type_coerce(func.coalesce(func.sum(weight), 0), Money).label("otb"),
+               type_coerce(func.coalesce(func.sum(otb.c.otb), 0), Money).label("otb"),
+               type_coerce(func.coalesce(func.sum(otb.c.adjustments), 0),
+                           Money).label("adjustments"),
                wmean(RangeIntent.core_percent).label("core"),
                wmean(RangeIntent.fashion_percent).label("fashion"),
                *[wmean(json_number(RangeIntent.price_band_mix, b)).label(f"band_{b}")
@@ -349,4 +374,44 @@ def season_data(season_id) -> list[tuple[str, object]]:
                         GRNRecord.received_value)
          .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
          .where(PurchaseOrder.season_id == season_id).order_by(GRNRecord.grn_number)),
+        ("adjustments", adjustment_lines(season_id)),
     ]
+
+
+def adjustment_lines(season_id):
+    """Every OTB adjustment request of the season (issue 17) with its lines, a row per line
+    (a request not approved has none: one row with the line's columns empty): the request's
+    `number`, `status`, `amount`, its scopes' parts (`from_location` code and
+    `from_location_name`, `from_cluster` name, `from_category` code and `from_category_name`,
+    `from_month`; the same for `to_`), `reason`, `requested_by`, `decided_by` (e-mail),
+    `decision_note`, `override_reason`, then the line's `location_code`, `category_code`,
+    `month` and `line_amount`."""
+    a, line = OTBAdjustment, OTBAdjustmentLine
+    places = {side: (aliased(Location), aliased(Cluster), aliased(Category))
+              for side in ("from", "to")}
+    asked, decided = aliased(User), aliased(User)
+    line_location, line_category = aliased(Location), aliased(Category)
+    stmt = select(a.number, a.status, a.amount).select_from(a)
+    for side, (place, cluster, category) in places.items():
+        stmt = stmt.add_columns(place.location_code.label(f"{side}_location"),
+                                place.name.label(f"{side}_location_name"),
+                                cluster.name.label(f"{side}_cluster"),
+                                category.code.label(f"{side}_category"),
+                                category.name.label(f"{side}_category_name"),
+                                getattr(a, f"{side}_month").label(f"{side}_month"))
+    stmt = stmt.add_columns(a.reason, asked.email.label("requested_by"),
+                            decided.email.label("decided_by"), a.decision_note,
+                            a.override_reason, line_location.location_code,
+                            line_category.code.label("category_code"), line.month,
+                            line.amount.label("line_amount"))
+    for side, (place, cluster, category) in places.items():
+        stmt = (stmt.outerjoin(place, place.id == getattr(a, f"{side}_location_id"))
+                .outerjoin(cluster, cluster.id == getattr(a, f"{side}_cluster_id"))
+                .outerjoin(category, category.id == getattr(a, f"{side}_category_id")))
+    return (stmt.join(asked, asked.id == a.requested_by)
+            .outerjoin(decided, decided.id == a.decided_by)
+            .outerjoin(line, line.adjustment_id == a.id)
+            .outerjoin(line_location, line_location.id == line.location_id)
+            .outerjoin(line_category, line_category.id == line.category_id)
+            .where(a.season_id == season_id)
+            .order_by(a.number, line_location.location_code, line_category.code, line.month))

@@ -7,7 +7,9 @@ those cells, so a group never nets one cell's forecast against another's.
 A cell is a location × leaf category × month of the season that has an OTB row, actuals or
 POs due. Its figures:
 
-- plan: planned sales, markdowns, closing and opening stock, on order, OTB;
+- plan: planned sales, markdowns, closing and opening stock, on order, OTB, and the cell's
+  adjustments (the approved moves of open to buy, planning/budget.py), so its original
+  remaining is OTB + adjustments − committed;
 - actuals, when it has them (it is then *actualised*);
 - committed: the POs due that month (planning/otb.py committed_value);
 - sales (actual, or the forecast), markdowns and closing stock (actual, or planned), and the
@@ -20,8 +22,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import (Integer, Numeric, and_, case, func, null, select, text, tuple_,
-                        type_coerce, union_all)
+from sqlalchemy import (Integer, Numeric, and_, case, func, null, select, text, true,
+                        tuple_, type_coerce, union_all)
 from sqlalchemy.orm import Session
 
 from ..modelbase import Money
@@ -29,6 +31,7 @@ from ..purchasing.models import PurchaseOrder
 from ..purchasing.queries import committed_expr, received_per_po
 from ..sqlfuncs import month_start, previous_month, trend_scaled
 from ..values import month_start as first_of
+from .budget import adjusted, adjustments_per_cell, joined as adjustments_of
 from .models import OTBPlan, SeasonActual, SeasonPlan
 from .kpis import SPLIT_SUMS, Sums
 from .reforecast import TREND
@@ -38,8 +41,9 @@ def cell_values(season, *, location_ids=None, category_ids=None):
     `location_ids` / `category_ids` narrow it (a whole location × category stays whole, so
     its trend is the same as in the season).
 
-    The OTB rows, the actuals and the POs grouped by cell meet in full outer joins on the
-    cell: each is unique per cell, so no row is counted twice and nothing is summed again."""
+    The OTB rows (each with its cell's adjustments), the actuals and the POs grouped by cell
+    meet in full outer joins on the cell: each is unique per cell, so no row is counted twice
+    and nothing is summed again."""
     first, last = first_of(season.start_date), first_of(season.end_date)
 
     def narrow(stmt, model):
@@ -49,12 +53,22 @@ def cell_values(season, *, location_ids=None, category_ids=None):
             stmt = stmt.where(model.category_id.in_(category_ids))
         return stmt
 
+    def narrowed(line):
+        """The same narrowing as one condition (adjustments_per_cell applies it before
+        grouping)."""
+        return and_(true(), *[column.in_(ids) for column, ids in (
+            (line.location_id, location_ids), (line.category_id, category_ids))
+            if ids is not None])
+
+    adj = adjustments_per_cell(season.id, narrowed)
     plan = narrow(select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month,
                          OTBPlan.planned_sales.label("ps"),
                          func.coalesce(OTBPlan.planned_markdowns, 0).label("pm"),
                          OTBPlan.planned_closing_stock.label("pc"),
                          OTBPlan.opening_stock.label("po"), OTBPlan.on_order.label("oo"),
-                         OTBPlan.approved_spend_limit.label("otb"))
+                         OTBPlan.approved_spend_limit.label("otb"),
+                         adjusted(adj).label("adj"))
+                  .outerjoin(adj, adjustments_of(adj, OTBPlan))
                   .where(OTBPlan.season_id == season.id), OTBPlan).subquery("plan")
     actual = narrow(select(SeasonActual.location_id, SeasonActual.category_id,
                            SeasonActual.month, SeasonActual.net_sales.label("a_s"),
@@ -83,7 +97,7 @@ def cell_values(season, *, location_ids=None, category_ids=None):
         return type_coerce(func.coalesce(column, 0), Money).label(name)
 
     return (select(*[func.coalesce(left[k], due.c[k]).label(k) for k in keys],
-                   *[money(plan.c[n], n) for n in ("ps", "pm", "pc", "po", "oo", "otb")],
+                   *[money(plan.c[n], n) for n in ("ps", "pm", "pc", "po", "oo", "otb", "adj")],
                    *[money(actual.c[n], n) for n in ("a_s", "a_m", "a_c")],
                    type_coerce(case((actual.c.location_id.is_not(None), 1), else_=0),
                                Integer()).label("has_a"),

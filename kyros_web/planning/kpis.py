@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 from ..ratios import NOTHING, UNDEFINED, Ratio
 from ..templating import money
-from .otb import ratio
+from .otb import budget, ratio, remaining
 from .reforecast import PLAN
 
 ZERO = Decimal("0")
@@ -58,10 +58,10 @@ def days_in(month: date) -> int:
 
 # The plain sums of a group of cells that all have actuals or all have none, as
 # planning/inseason.py adds them up per group (Sums.from_split puts the two together): the
-# plan row's figures, committed, the opening stock (reforecast rule 3), sales (actual or
-# forecast), actual markdowns and closing stock, the in-season OTB where positive, the
-# margin sums, and the number of cells.
-SPLIT_SUMS = ("ps", "pm", "pc", "po", "oo", "otb", "committed", "opening", "sales",
+# plan row's figures, the adjustments (approved moves of open to buy), committed, the
+# opening stock (reforecast rule 3), sales (actual or forecast), actual markdowns and
+# closing stock, the in-season OTB where positive, the margin sums, and the number of cells.
+SPLIT_SUMS = ("ps", "pm", "pc", "po", "oo", "otb", "adj", "committed", "opening", "sales",
               "a_m", "a_c", "in_season_open", "margin_sales", "margin_stock",
               "margin_sxm", "margin_stxm")
 _NO_CELLS = SimpleNamespace(cells=0, **{name: ZERO for name in SPLIT_SUMS})
@@ -75,7 +75,8 @@ class Sums:
     plan_markdowns: Decimal = ZERO
     plan_closing: Decimal = ZERO
     plan_opening: Decimal = ZERO
-    otb: Decimal = ZERO
+    otb: Decimal = ZERO  # as uploaded
+    adjustments: Decimal = ZERO  # the approved moves of open to buy (issue 17)
     committed: Decimal = ZERO
     actual_cells: int = 0
     cells: int = 0
@@ -94,6 +95,7 @@ class Sums:
     opening_ahead: Decimal = ZERO
     plan_opening_ahead: Decimal = ZERO
     otb_ahead: Decimal = ZERO
+    adjustments_ahead: Decimal = ZERO
     committed_ahead: Decimal = ZERO
     receipts: Decimal = ZERO  # reforecast receipts of the cells without actuals
     in_season_open: Decimal = ZERO
@@ -125,14 +127,16 @@ class Sums:
 
         return cls(
             plan_sales=d.ps + a.ps, plan_markdowns=d.pm + a.pm, plan_closing=d.pc + a.pc,
-            plan_opening=d.po + a.po, otb=d.otb + a.otb, committed=d.committed + a.committed,
+            plan_opening=d.po + a.po, otb=d.otb + a.otb, adjustments=d.adj + a.adj,
+            committed=d.committed + a.committed,
             actual_cells=int(d.cells), cells=int(d.cells) + int(a.cells),
             actual_sales=d.sales, actual_markdowns=d.a_m, actual_closing=d.a_c,
             actual_opening=d.opening, plan_sales_done=d.ps, plan_markdowns_done=d.pm,
             plan_closing_done=d.pc,
             sales=d.sales + a.sales, markdowns=d.a_m + a.pm, closing=d.a_c + a.pc,
             forecast_sales=a.sales, plan_sales_ahead=a.ps, opening_ahead=a.opening,
-            plan_opening_ahead=a.po, otb_ahead=a.otb, committed_ahead=a.committed,
+            plan_opening_ahead=a.po, otb_ahead=a.otb, adjustments_ahead=a.adj,
+            committed_ahead=a.committed,
             receipts=receipts, in_season_open=a.in_season_open,
             in_season_over=a.in_season_open - (receipts - a.committed),
             margin_sales=d.margin_sales, margin_sxm=d.margin_sxm, margin_stock=d.margin_stock,
@@ -151,8 +155,8 @@ class Sums:
 
     @property
     def original_remaining(self) -> Decimal:
-        """The original OTB − committed of the same cells."""
-        return self.otb_ahead - self.committed_ahead
+        """The original OTB + adjustments − committed of the same cells (planning/otb.py)."""
+        return remaining(budget(self.otb_ahead, self.adjustments_ahead), self.committed_ahead)
 
     @property
     def sales_effect(self) -> Decimal:
@@ -213,9 +217,10 @@ NO_ACTUALS_YET = ("No actuals yet: the in-season OTB is the original OTB until t
 def otb_difference(ahead: Sums, to_date: Sums, method: str, scope: str, opening: str) -> str:
     """Why the in-season OTB of the cells `ahead` differs from their original OTB remaining,
     in words and money: the sales effect (the reforecast, paced by `to_date`'s actual ÷
-    planned sales) plus the opening-stock effect. `scope` names the months ("For the months
-    still to come"); `opening` says what opens with actual stock, ending "… instead of the
-    planned opening stock"."""
+    planned sales) plus the opening-stock effect, less the approved adjustments (the original
+    remaining counts them; the reforecast receipts start from the plan). `scope` names the
+    months ("For the months still to come"); `opening` says what opens with actual stock,
+    ending "… instead of the planned opening stock"."""
     diff = ahead.in_season_otb - ahead.original_remaining
     if method == PLAN:
         sales = "the plan method keeps the planned sales"
@@ -225,12 +230,18 @@ def otb_difference(ahead: Sums, to_date: Sums, method: str, scope: str, opening:
                 f"{'ahead of' if variance >= 0 else 'behind'} plan"
                 if share.value is not None else "nothing was planned to date")
         sales = f"{pace} and the reforecast sales follow"
+    effects = [f"{money(ahead.sales_effect)} because {sales}",
+               f"{money(ahead.stock_effect)} because {opening} ("
+               f"{'less' if ahead.stock_effect >= 0 else 'more'} stock on hand means "
+               f"{'more' if ahead.stock_effect >= 0 else 'less'} to buy)"]
+    if ahead.adjustments_ahead:
+        effects.append(f"{money(-ahead.adjustments_ahead)} because the original remaining "
+                       f"counts {money(ahead.adjustments_ahead)} of approved adjustments "
+                       "(moves of open to buy) that the reforecast receipts do not")
     return (f"{scope} the in-season OTB is {money(ahead.in_season_otb)}, {money(abs(diff))} "
             f"{'more' if diff >= 0 else 'less'} than the original OTB remaining "
-            f"({money(ahead.original_remaining)}): {money(ahead.sales_effect)} because {sales}, "
-            f"and {money(ahead.stock_effect)} because {opening} ("
-            f"{'less' if ahead.stock_effect >= 0 else 'more'} stock on hand means "
-            f"{'more' if ahead.stock_effect >= 0 else 'less'} to buy).")
+            f"({money(ahead.original_remaining)}): {', '.join(effects[:-1])}, and "
+            f"{effects[-1]}.")
 
 
 def variance_percent(variance: Decimal, plan: Decimal) -> Ratio:

@@ -498,6 +498,7 @@ class CellInSeason:
     opened_by_actual: date | None  # the month before, when its actual closing opens this one
     otb: Decimal
     committed: Decimal
+    adjustments: Decimal = ZERO  # the cell's approved moves of open to buy
 
     @property
     def ahead(self) -> Sums:
@@ -506,7 +507,8 @@ class CellInSeason:
         m, p = self.month, self.plan
         return Sums(forecast_sales=m.sales, plan_sales_ahead=p.sales, opening_ahead=m.opening_stock,
                     plan_opening_ahead=p.opening_stock, otb_ahead=self.otb,
-                    committed_ahead=self.committed, receipts=m.receipts)
+                    adjustments_ahead=self.adjustments, committed_ahead=self.committed,
+                    receipts=m.receipts)
 
     @property
     def to_date(self) -> Sums:
@@ -552,7 +554,8 @@ def cell_in_season(session: Session, season, location_id: uuid.UUID, category_id
         next((p for p in plan if p.month == month), PlannedMonth(month, ZERO, ZERO, ZERO, ZERO)),
         forecast.get(month), actual, planned, trend_ratio(plan, actuals),
         before if before in actuals else None,
-        here.otb if here else ZERO, here.committed if here else ZERO)
+        here.otb if here else ZERO, here.committed if here else ZERO,
+        here.adj if here else ZERO)
 
 
 def range_rows(session: Session, season_id: uuid.UUID) -> list:

@@ -103,7 +103,7 @@ def _group(sales, margin):
     from types import SimpleNamespace
 
     return SimpleNamespace(sales=D(sales), mxs=D(sales) * D(margin), sales_raw=D(sales),
-                           otb=D(0), committed=D(0), received=D(0), open_to_buy=D(0),
+                           otb=D(0), adjustments=D(0), committed=D(0), received=D(0), open_to_buy=D(0),
                            over_bought=D(0), over_cells=0, received_due=D(0))
 
 

@@ -98,58 +98,60 @@ def test_budget_vs_actual_by_month(session, world):
     table = reports.budget_vs_actual(session, world).tables[0]
     rows = {r[0]: r[1:] for r in table.rows}
     assert list(rows) == [date(2026, 2, 1), date(2026, 3, 1), "After season"]
-    assert table.columns[9].title == "Received of committed (POs due that month)"
+    assert table.columns[2].title == "Adjustments"
+    assert table.columns[10].title == "Received of committed (POs due that month)"
     feb = rows[date(2026, 2, 1)]
-    assert feb[:7] == [D("115000.00"), D("18500.00"), D("11250.00"), D("96500.00"),
+    assert feb[:8] == [D("115000.00"), D("0.00"), D("18500.00"), D("11250.00"), D("96500.00"),
                        D("97500.00"), D("1000.00"), 1]
-    assert percent(feb[7]) == "16.1 %" and percent(feb[8]) == "93.2 %"  # 17,250 / 18,500
+    assert percent(feb[8]) == "16.1 %" and percent(feb[9]) == "93.2 %"  # 17,250 / 18,500
     march = rows[date(2026, 3, 1)]
-    assert march[:7] == [D("3000.00"), D("300.00"), D("300.00"), D("2700.00"),
+    assert march[:8] == [D("3000.00"), D("0.00"), D("300.00"), D("300.00"), D("2700.00"),
                          D("2700.00"), D("0.00"), 0]
-    assert percent(march[8]) == "100.0 %"  # P4 closed at its 300 received
+    assert percent(march[9]) == "100.0 %"  # P4 closed at its 300 received
     after = rows["After season"]
     # Utilisation with no OTB and nothing committed is "—"; receipts with no commitments "n/a".
-    assert after[:7] == [D("0.00"), D("0.00"), D("6000.00"), D("0.00"), D("0.00"), D("0.00"), 0]
-    assert ">—<" in percent(after[7])
-    assert ">—<" in percent(after[8])  # P2's May receipts count in February, its delivery month
-    assert table.total[1:4] == [D("118000.00"), D("18800.00"), D("17550.00")]
-    assert percent(table.total[9]) == "93.4 %"  # 17,550 / 18,800
+    assert after[:8] == [D("0.00"), D("0.00"), D("0.00"), D("6000.00"), D("0.00"), D("0.00"),
+                         D("0.00"), 0]
+    assert ">—<" in percent(after[8])
+    assert ">—<" in percent(after[9])  # P2's May receipts count in February, its delivery month
+    assert table.total[1:5] == [D("118000.00"), D("0.00"), D("18800.00"), D("17550.00")]
+    assert percent(table.total[10]) == "93.4 %"  # 17,550 / 18,800
 
 
 def test_category_breakdown_at_each_level(session, world):
     leaves = {r[0]: r for r in reports.category_breakdown(session, world, level=3).tables[0].rows}
     l1 = leaves["L1"]
-    assert l1[2:11] == [D("9000.00"), D("40"), D("110000.00"), D("12500.00"), D("97500.00"),
-                        D("97500.00"), D("0.00"), 0, D("11250.00")]
-    assert percent(l1[11]) == "11.4 %" and l1[11].value.quantize(D("0.01")) == D("11.36")
-    assert percent(l1[12]) == "90.0 %"
+    assert l1[2:12] == [D("9000.00"), D("40"), D("110000.00"), D("0.00"), D("12500.00"),
+                        D("97500.00"), D("97500.00"), D("0.00"), 0, D("11250.00")]
+    assert percent(l1[12]) == "11.4 %" and l1[12].value.quantize(D("0.01")) == D("11.36")
+    assert percent(l1[13]) == "90.0 %"
     l3 = leaves["L3"]  # a leaf above level 3 shows as itself
-    assert l3[2] == D("7000.00") and percent(l3[3]) == "28.6 %" and l3[6] == D("1000.00")
+    assert l3[2] == D("7000.00") and percent(l3[3]) == "28.6 %" and l3[7] == D("1000.00")
     # L3: B Feb over by 1,000 and C Mar open 2,000 are not netted away.
-    assert l3[7:10] == [D("2000.00"), D("1000.00"), 1]
+    assert l3[8:11] == [D("2000.00"), D("1000.00"), 1]
     top = {r[0]: r for r in reports.category_breakdown(session, world, level=1).tables[0].rows}
     assert sorted(top) == ["D1", "D2"]
     assert top["D1"][2] == D("10000.00") and percent(top["D1"][3]) == "37.0 %"
-    assert top["D1"][4:6] == [D("111000.00"), D("12800.00")]
-    assert percent(top["D1"][11]) == "11.5 %" and percent(top["D1"][12]) == "90.2 %"
-    assert top["D2"][4:7] == [D("7000.00"), D("6000.00"), D("1000.00")]
+    assert top["D1"][4:7] == [D("111000.00"), D("0.00"), D("12800.00")]
+    assert percent(top["D1"][12]) == "11.5 %" and percent(top["D1"][13]) == "90.2 %"
+    assert top["D2"][4:8] == [D("7000.00"), D("0.00"), D("6000.00"), D("1000.00")]
 
 
 def test_cluster_summary(session, world):
     rows = {r[0]: r for r in reports.cluster_summary(session, world).tables[0].rows}
     north, south = rows["North"], rows["South"]
     assert north[1] == 2 and north[2] == D("15000.00") and percent(north[3]) == "31.3 %"
-    assert north[4:11] == [D("116000.00"), D("18800.00"), D("97200.00"), D("98200.00"),
-                           D("1000.00"), 1, D("17550.00")]
-    assert percent(north[11]) == "16.2 %" and percent(north[12]) == "93.4 %"
-    assert south[1] == 1 and south[4:6] == [D("2000.00"), D("0.00")]
-    assert percent(south[11]) == "0.0 %" and ">—<" in percent(south[12])
+    assert north[4:12] == [D("116000.00"), D("0.00"), D("18800.00"), D("97200.00"),
+                           D("98200.00"), D("1000.00"), 1, D("17550.00")]
+    assert percent(north[12]) == "16.2 %" and percent(north[13]) == "93.4 %"
+    assert south[1] == 1 and south[4:7] == [D("2000.00"), D("0.00"), D("0.00")]
+    assert percent(south[12]) == "0.0 %" and ">—<" in percent(south[13])
 
 
 def test_location_ranking(session, world):
     top = reports.location_performance(session, world, by="utilisation", top=3).tables[0].rows
     assert [r[2] for r in top] == ["Store B", "Store A", "Store C"]
-    assert percent(top[0][14]) == "120.0 %" and percent(top[1][14]) == "11.5 %"
+    assert percent(top[0][15]) == "120.0 %" and percent(top[1][15]) == "11.5 %"
     bottom = reports.location_performance(session, world, by="utilisation", top=1, worst=True)
     assert [r[2] for r in bottom.tables[0].rows] == ["Store C"]
     by_sales = reports.location_performance(session, world, by="sales", top=2).tables[0].rows
@@ -174,12 +176,12 @@ def test_po_status(session, world):
 
 def test_price_bands_weighted_by_otb(session, world):
     leaves = {r[0]: r for r in reports.price_bands(session, world, level=3).tables[0].rows}
-    assert [leaves["L1"][i] for i in (4, 5, 6, 7, 8)] == [D(60), D(40), D(30), D(50), D(20)]
+    assert [leaves["L1"][i] for i in (5, 6, 7, 8, 9)] == [D(60), D(40), D(30), D(50), D(20)]
     top = {r[0]: r for r in reports.price_bands(session, world, level=1).tables[0].rows}
     d1 = top["D1"]
-    assert d1[2] == 2 and d1[3] == D("111000.00")
-    assert [percent(v) for v in d1[4:9]] == ["59.9 %", "40.1 %", "29.9 %", "50.1 %", "20.0 %"]
-    assert [percent(v) for v in top["D2"][4:9]] == ["70.0 %", "30.0 %", "40.0 %", "40.0 %", "20.0 %"]
+    assert d1[2] == 2 and d1[3:5] == [D("111000.00"), D("0.00")]
+    assert [percent(v) for v in d1[5:10]] == ["59.9 %", "40.1 %", "29.9 %", "50.1 %", "20.0 %"]
+    assert [percent(v) for v in top["D2"][5:10]] == ["70.0 %", "30.0 %", "40.0 %", "40.0 %", "20.0 %"]
 
 
 def test_workflow_status_of_all_seasons(session, make, world):
@@ -252,7 +254,8 @@ def test_pages_show_the_hand_made_figures(login, world):
     dashboard = v.get(f"/analytics/{world.season_code}/").get_data(as_text=True)
     for figure in ("118,000.00", "18,800.00", "17,550.00", "15.9 %", "93.4 %", "33.5 %"):
         assert figure in dashboard, figure
-    assert "<svg" in dashboard and "<title>OTB, Feb 2026: 115,000.00</title>" in dashboard
+    assert "<svg" in dashboard
+    assert "<title>Budget (OTB + adjustments), Feb 2026: 115,000.00</title>" in dashboard
     pack = v.get(f"/analytics/{world.season_code}/pack").get_data(as_text=True)
     printed = fingerprint(__import__("kyros_web.extensions", fromlist=["db"]).db.session, world)
     assert pack.count(printed) >= 8 and world.season_code in pack
@@ -297,7 +300,7 @@ def test_season_data_and_pack_workbooks(login, world):
     v = login("viewer")
     data = load_workbook(io.BytesIO(v.get(f"/analytics/{world.season_code}/data.xlsx").data))
     assert data.sheetnames == ["About", "Locations", "Plans", "OTB", "Range intent", "POs",
-                               "Actuals", "GRNs"]
+                               "Actuals", "GRNs", "Adjustments"]
     assert data["Locations"].max_row == 1 + len(world_locations(world))
     assert data["OTB"].max_row == 5 and data["POs"].max_row == 5
     pack = load_workbook(io.BytesIO(v.get(f"/analytics/{world.season_code}/pack.xlsx").data))
@@ -324,13 +327,13 @@ def test_a_locked_season_has_no_edit_controls_anywhere(login, make):
 def test_every_total_line_is_the_whole_season(session, world):
     """Totals are summed from each report's own groups; every grouping covers each fact once."""
     kpis = {k.label: k.value for k in reports.dashboard(session, world).kpis}
-    season = [kpis[k] for k in ("OTB (retail)", "Committed", "Net remaining", "Open to buy",
-                                "Over-bought", "Over-bought cells", "Received")]
+    season = [kpis[k] for k in ("OTB (retail)", "Adjustments", "Committed", "Net remaining",
+                                "Open to buy", "Over-bought", "Over-bought cells", "Received")]
     budget = reports.budget_vs_actual(session, world).tables[0].total
-    assert budget[1:4] == [season[0], season[1], season[6]] and budget[4:8] == season[2:6]
+    assert budget[1:5] == [*season[0:3], season[7]] and budget[5:9] == season[3:7]
     clusters = reports.cluster_summary(session, world).tables[0].total
     levels = [reports.category_breakdown(session, world, level=n).tables[0].total
               for n in (1, 2, 3)]
     for total in (clusters, *levels):
         assert total[2] == kpis["Planned sales"] and total[3] == kpis["Planned margin (sales-weighted)"]
-        assert total[4:11] == season
+        assert total[4:12] == season

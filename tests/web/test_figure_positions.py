@@ -80,21 +80,21 @@ def test_each_group_sums_its_cells_never_its_net(session, season):
     """March nets −400 OTB against 6,000 committed: over budget, over-bought 6,400 in 2 cells."""
     table = reports.budget_vs_actual(session, season).tables[0]
     rows = {r[0]: r for r in table.rows}
-    assert rows[FEB][4:8] == [D("1000.00"), D("1500.00"), D("500.00"), 1]
-    assert percent(rows[FEB][8]) == "66.7 %" and percent(rows[FEB][9]) == "25.0 %"
-    assert rows[MAR][4:8] == [D("-6400.00"), D("0.00"), D("6400.00"), 2]
-    assert ">over budget<" in percent(rows[MAR][8])
-    assert table.total[4:8] == POSITIONS
+    assert rows[FEB][5:9] == [D("1000.00"), D("1500.00"), D("500.00"), 1]
+    assert percent(rows[FEB][9]) == "66.7 %" and percent(rows[FEB][10]) == "25.0 %"
+    assert rows[MAR][5:9] == [D("-6400.00"), D("0.00"), D("6400.00"), 2]
+    assert ">over budget<" in percent(rows[MAR][9])
+    assert table.total[5:9] == POSITIONS
     assert table.links == [{"month": "2026-02"}, {"month": "2026-03"}]
     d1 = reports.category_breakdown(session, season, level=1).tables[0].rows[0]
-    assert d1[0] == "D1" and d1[6:10] == POSITIONS
+    assert d1[0] == "D1" and d1[7:11] == POSITIONS
     leaves = {r[0]: r for r in reports.category_breakdown(session, season, level=2).tables[0].rows}
     # L1: Feb over by 500 and Mar over by 6,000 (OTB 1,000 against 7,500 committed).
-    assert leaves["L1"][6:10] == [D("-6500.00"), D("0.00"), D("6500.00"), 2]
+    assert leaves["L1"][7:11] == [D("-6500.00"), D("0.00"), D("6500.00"), 2]
     clusters = {r[0]: r for r in reports.cluster_summary(session, season).tables[0].rows}
-    assert clusters["North"][6:10] == [D("1000.00"), D("1500.00"), D("500.00"), 1]
-    assert clusters["South"][6:10] == [D("-6400.00"), D("0.00"), D("6400.00"), 2]
-    assert ">over budget<" in percent(clusters["South"][11])
+    assert clusters["North"][7:11] == [D("1000.00"), D("1500.00"), D("500.00"), 1]
+    assert clusters["South"][7:11] == [D("-6400.00"), D("0.00"), D("6400.00"), 2]
+    assert ">over budget<" in percent(clusters["South"][12])
 
 
 def test_a_location_without_budget_ranks_as_the_most_over(session, season):
@@ -102,7 +102,7 @@ def test_a_location_without_budget_ranks_as_the_most_over(session, season):
     bottom = reports.location_performance(session, season, top=2, worst=True).tables[0]
     assert [r[2] for r in bottom.rows] == ["Store A", "Warehouse W"]
     top = reports.location_performance(session, season, top=1).tables[0]
-    assert top.rows[0][2] == "Warehouse W" and ">over budget<" in percent(top.rows[0][14])
+    assert top.rows[0][2] == "Warehouse W" and ">over budget<" in percent(top.rows[0][15])
     assert top.links == [{"location": str(season.ids["W"])}]
 
 
@@ -132,12 +132,12 @@ def test_exports_and_pack_say_the_same_words(login, season):
     v = login("viewer")
     code = season.season_code
     csv = v.get(f"/analytics/{code}/budget?format=csv").get_data(as_text=True).splitlines()
-    assert csv[0].split(",")[4:8] == ["Net remaining", "Open to buy", "Over-bought",
+    assert csv[0].split(",")[5:9] == ["Net remaining", "Open to buy", "Over-bought",
                                       "Over-bought cells"]
-    assert csv[2] == "2026-03,-400.00,6000.00,0.00,-6400.00,0.00,6400.00,2,over budget,0.0"
-    assert csv[3] == "Season,2600.00,8000.00,500.00,-5400.00,1500.00,6900.00,3,307.7,6.3"
+    assert csv[2] == "2026-03,-400.00,0.00,6000.00,0.00,-6400.00,0.00,6400.00,2,over budget,0.0"
+    assert csv[3] == "Season,2600.00,0.00,8000.00,500.00,-5400.00,1500.00,6900.00,3,307.7,6.3"
     sheet = load_workbook(io.BytesIO(v.get(f"/analytics/{code}/budget?format=xlsx").data)).worksheets[1]
-    assert [c.value for c in sheet[3]][4:10] == [-6400, 0, 6400, 2, "over budget", 0]
+    assert [c.value for c in sheet[3]][5:11] == [-6400, 0, 6400, 2, "over budget", 0]
     pack = v.get(f"/analytics/{code}/pack").get_data(as_text=True)
     assert pack.count(">over budget<") >= 4 and "6,900.00" in pack
     book = load_workbook(io.BytesIO(v.get(f"/analytics/{code}/pack.xlsx").data))

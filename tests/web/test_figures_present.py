@@ -192,8 +192,8 @@ def test_pack_holds_all_pages_with_the_workflow_status(login, season):
 def test_exports_hold_the_dashboard_kpis(login, season):
     """OTB 12,000 + 1,000 + 4,000 + 500 = 17,500; committed 1,230; 2 of 5 pages' KPIs."""
     rows = csv_rows(login, season, "?format=csv&table=kpis")
-    assert rows[0][:3] == ["OTB (retail)", "Committed", "Net remaining"]
-    assert rows[1][:3] == ["17500.00", "1230.00", "16270.00"]
+    assert rows[0][:4] == ["OTB (retail)", "Adjustments", "Committed", "Net remaining"]
+    assert rows[1][:4] == ["17500.00", "0.00", "1230.00", "16270.00"]
     assert rows[1][rows[0].index("Purchase orders")] == "1"
     book = workbook(login, season, "?format=xlsx")
     kpis = book["Key figures"]

@@ -102,14 +102,16 @@ def test_month_table_on_the_delivery_basis_with_lines_outside_the_season(session
     table = reports.budget_vs_actual(session, receipts).tables[0]
     rows = {r[0]: r[1:] for r in table.rows}
     assert list(rows) == ["Before season", FEB, MARCH, "After season"]
-    assert rows["Before season"][:4] == [D("0.00"), D("0.00"), D("600.00"), D("0.00")]
-    assert rows[FEB][:4] == [D("3000.00"), D("3100.00"), D("2100.00"), D("-100.00")]
-    assert rows[FEB][8].value.quantize(D("0.01")) == D("87.10")  # 2,700 / 3,100
-    assert rows[MARCH][:4] == [D("0.00"), D("1000.00"), D("0.00"), D("-1000.00")]
-    assert rows[MARCH][8].value == D("40")  # 400 / 1,000
-    assert rows["After season"][:4] == [D("0.00"), D("0.00"), D("400.00"), D("0.00")]
-    assert table.total[1:5] == [D("3000.00"), D("4100.00"), D("3100.00"), D("-1100.00")]
-    assert table.total[9].value.quantize(D("0.01")) == D("75.61")  # 3,100 / 4,100
+    # OTB, adjustments, committed, received, net remaining.
+    assert rows["Before season"][:5] == [D("0.00"), D("0.00"), D("0.00"), D("600.00"), D("0.00")]
+    assert rows[FEB][:5] == [D("3000.00"), D("0.00"), D("3100.00"), D("2100.00"), D("-100.00")]
+    assert rows[FEB][9].value.quantize(D("0.01")) == D("87.10")  # 2,700 / 3,100
+    assert rows[MARCH][:5] == [D("0.00"), D("0.00"), D("1000.00"), D("0.00"), D("-1000.00")]
+    assert rows[MARCH][9].value == D("40")  # 400 / 1,000
+    assert rows["After season"][:5] == [D("0.00"), D("0.00"), D("0.00"), D("400.00"), D("0.00")]
+    assert table.total[1:6] == [D("3000.00"), D("0.00"), D("4100.00"), D("3100.00"),
+                                D("-1100.00")]
+    assert table.total[10].value.quantize(D("0.01")) == D("75.61")  # 3,100 / 4,100
 
 
 def test_month_table_on_page_export_and_pack(login, receipts):
@@ -119,28 +121,28 @@ def test_month_table_on_page_export_and_pack(login, receipts):
     page = page_text(v.get(f"{base}/budget"))
     assert "Received of committed (POs due that month)" in page
     assert "what the POs due (delivery month) in the month have received" in page
-    assert "Before season|0.00|0.00|600.00|0.00" in page
+    assert "Before season|0.00|0.00|0.00|600.00|0.00" in page
     # Net remaining, open to buy, over-bought and over-bought cells stand between.
-    assert line(page, "Feb 2026", "3,000.00", "3,100.00", "2,100.00", "-100.00") and line(
+    assert line(page, "Feb 2026", "3,000.00", "0.00", "3,100.00", "2,100.00", "-100.00") and line(
         page, "Feb 2026", "103.3 %", "87.1 %", after=True)
-    assert line(page, "Mar 2026", "0.00", "1,000.00", "0.00", "-1,000.00") and line(
+    assert line(page, "Mar 2026", "0.00", "0.00", "1,000.00", "0.00", "-1,000.00") and line(
         page, "Mar 2026", "over budget", "40.0 %", after=True)
-    assert "After season|0.00|0.00|400.00|0.00" in page
+    assert "After season|0.00|0.00|0.00|400.00|0.00" in page
     assert "Jan 2026" not in page and "May 2026" not in page
     rows = csv_rows(v.get(f"{base}/budget?format=csv&table=budget_vs_actual"))
     assert rows["Month"][-1] == "Received of committed (POs due that month)"
-    assert rows["Before season"][:3] == ["0.00", "0.00", "600.00"]
-    assert rows["2026-02"][:4] == ["3000.00", "3100.00", "2100.00", "-100.00"]
+    assert rows["Before season"][:4] == ["0.00", "0.00", "0.00", "600.00"]
+    assert rows["2026-02"][:5] == ["3000.00", "0.00", "3100.00", "2100.00", "-100.00"]
     assert rows["2026-02"][-2:] == ["103.3", "87.1"]
-    assert rows["2026-03"][-1] == "40.0" and rows["After season"][2] == "400.00"
+    assert rows["2026-03"][-1] == "40.0" and rows["After season"][3] == "400.00"
     assert rows["Season"][-1] == "75.6"
     book = xlsx_rows(v.get(f"{base}/budget?format=xlsx").data)
-    assert book["Before season"][2] == 600 and book["After season"][2] == 400
+    assert book["Before season"][3] == 600 and book["After season"][3] == 400
     assert round(book["Season"][-1], 1) == 75.6
     pack = page_text(v.get(f"{base}/pack"))
-    assert "Before season|0.00|0.00|600.00|0.00" in pack and "|87.1 %" in pack
+    assert "Before season|0.00|0.00|0.00|600.00|0.00" in pack and "|87.1 %" in pack
     packed = xlsx_rows(v.get(f"{base}/pack.xlsx").data)
-    assert packed["After season"][2] == 400
+    assert packed["After season"][3] == 400
 
 
 def test_dashboard_fulfilment_is_the_season_received_of_committed(session, receipts):
@@ -158,7 +160,7 @@ def test_cancelled_po_receipts_count_nowhere(session, make, receipts):
                    category_id=leaf.id, po_value="500", order_date=MARCH).po
     cancel_po(session, buyer, q4.id)
     rows = {r[0]: r[1:] for r in reports.budget_vs_actual(session, receipts).tables[0].rows}
-    assert rows[MARCH][1] == D("1000.00") and rows[MARCH][8].value == D("40")
+    assert rows[MARCH][2] == D("1000.00") and rows[MARCH][9].value == D("40")
 
 
 # Item 4: a GRN dated before its PO's order or too far ahead is refused on every path.

@@ -177,8 +177,8 @@ def test_the_dashboard_sets_the_in_season_otb_beside_the_original(login, make, s
     report_actuals(session, make, hand)
     report = reports.dashboard(session, hand)
     labels = [k.label for k in report.kpis]
-    assert labels[:7] == ["OTB (retail)", "Committed", "Net remaining", "Open to buy",
-                          "Over-bought", "Original OTB remaining (months ahead)",
+    assert labels[:8] == ["OTB (retail)", "Adjustments", "Committed", "Net remaining",
+                          "Open to buy", "Over-bought", "Original OTB remaining (months ahead)",
                           "In-season OTB (months ahead)"]
     kpis = {k.label: k.value for k in report.kpis}
     assert kpis["Original OTB remaining (months ahead)"] == 1800
@@ -195,3 +195,35 @@ def test_the_dashboard_sets_the_in_season_otb_beside_the_original(login, make, s
     assert "In-season OTB (months ahead) 2,500.00" in page
     assert "Original OTB remaining (months ahead) 1,800.00" in page
     assert report.notes[1] in page
+
+
+def test_the_original_remaining_counts_approved_adjustments(login, make, session, hand):
+    """300 moved from March into April (issue 17): April's original OTB remaining is
+    2,800 + 300 − 1,000 = 2,100.00; the in-season OTB stays 2,500.00 (the reforecast starts
+    from the plan), so it is 400.00 more: 600.00 + 100.00 − 300.00."""
+    from decimal import Decimal
+
+    from kyros_web.planning.adjustments import Scope
+    from kyros_web.planning.services import decide_adjustment, request_adjustment
+
+    row = request_adjustment(session, make.user("planner"), hand.id, amount=Decimal("300"),
+                             source=Scope(month=MAR), target=Scope(month=APR), reason="April")
+    decide_adjustment(session, make.user("planner"), row.id, approve=True, note="ok")
+    report_actuals(session, make, hand)
+    text = text_of(login("viewer").get(cell_url(hand, APR)))
+    assert "Original OTB 2,800.00 Adjustments 300.00" in text
+    assert "Original OTB remaining (after committed) 2,100.00" in text
+    assert "Adjustments effect (in the original, not the reforecast) -300.00" in text
+    assert ("For Apr 2026 the in-season OTB is 2,500.00, 400.00 more than the original OTB "
+            "remaining (2,100.00): 600.00 because sales to date run 20.0 % ahead of plan and "
+            "the reforecast sales follow, 100.00 because Apr 2026 opens with the actual "
+            "closing stock of Mar 2026 instead of its planned opening stock (less stock on "
+            "hand means more to buy), and -300.00 because the original remaining counts "
+            "300.00 of approved adjustments (moves of open to buy) that the reforecast "
+            "receipts do not.") in text
+    kpis = {k.label: k.value for k in reports.dashboard(session, hand).kpis}
+    assert kpis["Original OTB remaining (months ahead)"] == Decimal("2100.00")
+    assert kpis["In-season OTB (months ahead)"] == Decimal("2500.00")
+    rows = {r[0]: r[1:] for r in reports.in_season(session, hand).table("months").rows}
+    assert rows["OTB: adjustments"][:3] == [Decimal("0.00"), Decimal("-300.00"), Decimal("300.00")]
+    assert rows["OTB: original remaining of the same cells"][2] == Decimal("2100.00")
