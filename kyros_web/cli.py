@@ -371,3 +371,30 @@ def exceptions_command(code, min_severity):
                f"{min_severity} or above in {target.season_code}.")
     if alarming:
         raise SystemExit(1)
+
+
+@kyros.command("digest")
+@click.option("--dry-run", is_flag=True, help="Print the digest; mail and remember nothing.")
+def digest_command(dry_run):
+    """Mail the exceptions no digest has told of yet to everyone who may acknowledge them
+    (for cron, daily). Without SMTP (KYROS_SMTP_URL) it prints the digest and remembers
+    nothing; when a message cannot be sent it remembers nothing and exits 1, so the next run
+    tells again."""
+    from . import mail
+    from .exceptions.services import digest, record_digest
+
+    found = digest(db.session)
+    click.echo(found.text.rstrip())
+    if dry_run or not found.count:
+        return
+    if not mail.configured():
+        click.echo("SMTP is not configured (KYROS_SMTP_URL): nothing was mailed or remembered.")
+        return
+    subject = f"Kyros: {found.count} new exception(s)"
+    messages = [mail.Message((email,), subject, found.text) for email in found.recipients]
+    sent = mail.send_now(messages)
+    if sent != len(messages):
+        raise click.ClickException(f"{sent} of {len(messages)} message(s) sent; nothing "
+                                   "remembered, the next digest tells again")
+    recorded = record_digest(db.session, found)
+    click.echo(f"Mailed to {sent} person(s); {recorded} exception(s) will not be told again.")

@@ -3,18 +3,21 @@ acknowledgement of one exception, each under the season's row lock and audited."
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..auth.roles import Action, require
+from .. import audit, mail
+from ..auth.models import User
+from ..auth.roles import PERMISSIONS, Action, require
+from ..modelbase import utcnow
 from ..errors import NotEditable, NotFound, SeasonLocked, ValidationFailed
 from ..seasons.services import lock_season
 from ..seasons.workflow import SeasonStatus
 from ..transaction import transactional
 from . import queries, rules
-from .models import ExceptionAcknowledgement, ExceptionThresholds
+from .models import DigestEntry, ExceptionAcknowledgement, ExceptionThresholds
 
 
 def _require_watched(season) -> None:
@@ -99,3 +102,56 @@ def acknowledge(session: Session, user, season_id: uuid.UUID, *, kind: str, key:
                  after={"kind": kind, "key": key, "what": found.what, "value": found.figure,
                         "note": note})
     return row
+
+
+# The daily digest (issue 17, item 5)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What a digest tells: the new open exceptions of each watched season (season code and
+    name → Found list), to whom, and in words."""
+
+    seasons: list
+    recipients: list[str]
+    text: str
+
+    @property
+    def count(self) -> int:
+        return sum(len(found) for _, _, found in self.seasons)
+
+
+def digest(session: Session) -> Digest:
+    """The open exceptions no digest has mailed yet, in every watched season, for everyone
+    who may acknowledge them (admins, planners, buyers). Reads only."""
+    sent = {(e.season_id, e.kind, e.key) for e in session.scalars(select(DigestEntry))}
+    seasons = []
+    for season in queries.watched_seasons(session):
+        found, _ = queries.find(session, season, limits=None)
+        new = [f for f in queries.ordered(found)
+               if f.is_open and (season.id, f.kind.code, f.key) not in sent]
+        if new:
+            seasons.append((season, season.season_code, new))
+    recipients = list(session.scalars(select(User.email).where(
+        User.is_active.is_(True), User.role.in_(PERMISSIONS[Action.ACKNOWLEDGE]))
+        .order_by(User.email)))
+    lines = []
+    for season, code, new in seasons:
+        lines += ["", f"{season.name} ({code}): {len(new)} new — {mail.link(f'/exceptions/{code}')}"]
+        lines += [f"  [{f.severity.value}] {f.kind.title}: {f.what} — {f.detail}" for f in new]
+    total = sum(len(new) for _, _, new in seasons)
+    text = (f"{total} new exception(s) since the last digest." + "\n".join(lines) + "\n"
+            if total else "No new exceptions since the last digest.\n")
+    return Digest(seasons, recipients, text)
+
+
+@transactional
+def record_digest(session: Session, sent: Digest) -> int:
+    """Remember the exceptions of a digest that has been mailed: the next one leaves them
+    out. The number recorded."""
+    rows = [{"id": uuid.uuid4(), "season_id": season.id, "kind": f.kind.code, "key": f.key,
+             "created_at": utcnow(), "updated_at": utcnow()}
+            for season, _, new in sent.seasons for f in new]
+    if rows:
+        session.execute(insert(DigestEntry), rows)
+    return len(rows)

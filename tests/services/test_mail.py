@@ -4,6 +4,8 @@ of a request, the requester of the decision; a message leaves only after the tra
 commits, and a server that fails never undoes a decision."""
 from __future__ import annotations
 
+import email
+import email.policy
 import socket
 import subprocess
 from decimal import Decimal as D
@@ -11,7 +13,7 @@ from decimal import Decimal as D
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kyros_web import mail
 from kyros_web.errors import ValidationFailed
@@ -83,7 +85,12 @@ def _request(session, s, amount="300.00", source="x", target="z"):
 
 
 def _texts(inbox):
-    return [e.content.decode() for e in inbox.messages]
+    """Each message as its Subject line and its decoded body."""
+    out = []
+    for envelope in inbox.messages:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        out.append(f"Subject: {message['Subject']}\n{message.get_content()}")
+    return out
 
 
 def test_approvers_hear_of_a_request_and_the_requester_of_the_decision(session, shop, make,
@@ -164,3 +171,59 @@ def test_the_url_says_how_to_talk_to_the_server(url, security, port):
 def test_a_bad_url_is_refused(url):
     with pytest.raises(mail.MailConfigError):
         mail.parse_url(url)
+
+
+def test_the_daily_digest_tells_each_exception_once(app, session, shop, make, smtp):
+    """`flask kyros digest` mails the open exceptions to admins, planners and buyers (not
+    viewers), remembers them, and the next run tells only of new ones."""
+    from kyros_web.purchasing.services import create_po
+    from kyros_web.seasons.services import advance_season
+    s = shop
+    season = s["season"]
+    make.fill(season)
+    advance_season(session, make.admin, season.id)  # in season: POs
+    buyer, viewer = make.user("buyer"), make.user("viewer")
+    create_po(session, buyer, season.id, po_number="PO-OVER", location_id=s["a"].id,
+              category_id=s["z"].id, po_value="450", order_date=FEB, policy="warn")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["kyros", "digest"])
+    assert first.exit_code == 0, first.output
+    assert "Cell over budget" in first.output and "Mailed to" in first.output
+    recipients = sorted(r for e in smtp.messages for r in e.rcpt_tos)
+    assert viewer.email not in recipients and buyer.email in recipients
+    assert s["requester"].email in recipients and make.admin.email in recipients
+    text = _texts(smtp)[0]
+    assert "new exception(s)" in text and f"https://kyros.example/exceptions/{season.season_code}" in text
+    smtp.messages.clear()
+    again = runner.invoke(args=["kyros", "digest"])
+    assert again.exit_code == 0 and "No new exceptions since the last digest" in again.output
+    assert smtp.messages == []
+    # New exceptions are told, alone: b × z goes over budget and its PO is overdue.
+    create_po(session, buyer, season.id, po_number="PO-OVER-2", location_id=s["b"].id,
+              category_id=s["z"].id, po_value="700", order_date=FEB, policy="warn")
+    third = runner.invoke(args=["kyros", "digest"])
+    assert third.exit_code == 0 and "2 new exception(s)" in third.output, third.output
+    assert "PO-OVER-2" in third.output and "PO PO-OVER:" not in third.output
+
+
+def test_a_digest_without_smtp_or_with_a_failing_server_remembers_nothing(app, session, shop,
+                                                                         make):
+    from kyros_web.models import DigestEntry
+    from kyros_web.purchasing.services import create_po
+    from kyros_web.seasons.services import advance_season
+    s = shop
+    make.fill(s["season"])
+    advance_season(session, make.admin, s["season"].id)
+    create_po(session, make.user("buyer"), s["season"].id, po_number="PO-OVER",
+              location_id=s["a"].id, category_id=s["z"].id, po_value="450", order_date=FEB,
+              policy="warn")
+    runner = app.test_cli_runner()
+    plain = runner.invoke(args=["kyros", "digest"])
+    assert plain.exit_code == 0 and "SMTP is not configured" in plain.output
+    app.config.update(KYROS_SMTP_URL=f"smtp://{USER}:{PASSWORD}@127.0.0.1:{_free_port()}")
+    try:
+        failing = runner.invoke(args=["kyros", "digest"])
+    finally:
+        app.config.update(KYROS_SMTP_URL="")
+    assert failing.exit_code == 1 and "nothing remembered" in failing.output
+    assert session.scalar(select(func.count()).select_from(DigestEntry)) == 0
