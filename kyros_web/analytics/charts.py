@@ -56,13 +56,30 @@ def _label_room(labels: list[str], slot: float) -> tuple[float, float]:
     return below, max(0.0, first - (LEFT + slot / 2) + 4)
 
 
+LEGEND_CHAR_W = 7.2  # the width of a character of the legend's 12-pixel type, about
+
+
+def _legend_places(names: list[str], width: float) -> list[tuple[float, int]]:
+    """(x offset, row) of each legend entry: side by side, each as wide as its words, on as
+    many rows as they need (a long name never runs into the next one)."""
+    places, x, row = [], 0.0, 0
+    for name in names:
+        need = 22 + len(name) * LEGEND_CHAR_W + 24
+        if x and x + need > width:
+            x, row = 0.0, row + 1
+        places.append((x, row))
+        x += need
+    return places
+
+
 def _frame(title: str, labels: list[str], top: float, body: list[str], legend: list[str],
            unit: str) -> Markup:
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(labels), 1)
     below, left_pad = _label_room(labels, slot)
     legend_y = TOP + plot_h + below
-    height = legend_y + 24 * ((len(legend) + 3) // 4)
+    places = _legend_places(legend, WIDTH - RIGHT - LEFT)
+    height = legend_y + 24 * (max((row for _, row in places), default=-1) + 1)
     parts = [f'<svg class="chart" viewBox="{-left_pad:.1f} 0 {WIDTH + left_pad:.1f} {height:.1f}" '
              f'role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
              f"<title>{escape(title)}</title>", PATTERNS]
@@ -81,9 +98,9 @@ def _frame(title: str, labels: list[str], top: float, body: list[str], legend: l
         parts.append(f'<text x="{x:.1f}" y="{TOP + plot_h + 14}" font-size="11" text-anchor="end" '
                      f'transform="rotate(-30 {x:.1f} {TOP + plot_h + 14})">{escape(label)}</text>')
     parts.extend(body)
-    for i, name in enumerate(legend):
-        lx = LEFT + (i % 4) * 170
-        ly = legend_y + 4 + 24 * (i // 4)
+    for i, (name, (offset, row)) in enumerate(zip(legend, places)):
+        lx = LEFT + offset
+        ly = legend_y + 4 + 24 * row
         parts.append(f'<rect x="{lx}" y="{ly:.1f}" width="16" height="12" fill="url(#p{i % 5})" '
                      f'stroke="#333"/><text x="{lx + 22}" y="{ly + 11:.1f}" font-size="12">'
                      f"{escape(name)}</text>")

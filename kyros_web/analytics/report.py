@@ -11,6 +11,7 @@ KPI_TABLE = "kpis"
 TEXT, MONEY, PERCENT, COUNT, DATE, MONTH, NUMBER = ("text", "money", "percent", "count", "date",
                                                     "month", "number")
 PO = "po"  # a PO number: text in exports, a link to the PO on a page
+PROSE = "prose"  # words that wrap (a reason, a note), where other cells keep to one line
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,14 @@ from ..clock import today
 from ..seasons.workflow import ORDER
 from ..values import month_start, months_between
 from ..planning.otb import budget, fulfilment, percent, ratio, remaining, utilisation
+from ..planning.queries import adjustment_rows
 from ..ratios import Ratio
 from ..planning.rules import PRICE_BANDS
 from . import charts, sql
 from .in_season import in_season, in_season_summary
 from .levels import ancestor_map, category_levels
-from .report import (COUNT, DATE, MONEY, MONTH, NUMBER, PERCENT, PO, Column, Kpi, Report, Table,
-                     band)
+from .report import (COUNT, DATE, MONEY, MONTH, NUMBER, PERCENT, PO, PROSE, Column, Kpi, Report,
+                     Table, band)
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -504,6 +505,33 @@ def _in_season(args) -> dict:
             "period": args.get("period") or "std"}
 
 
+def otb_moves(session: Session, season: Season) -> Report:
+    """The season's requests to move open to buy (issue 17) and what became of them: every
+    approved one is already in each page's Adjustments column."""
+    rows = adjustment_rows(session, season_id=season.id, limit=None)
+    approved = [r for r in rows if r.status == "approved"]
+    table = Table("moves", "Requests to move open to buy",
+                  [Column("#", COUNT), Column("Status"), Column("Amount", MONEY),
+                   Column("From", PROSE), Column("To", PROSE), Column("Reason", PROSE),
+                   Column("Asked by"), Column("Decided by"), Column("Note", PROSE)],
+                  [[r.number, r.status.capitalize(), r.amount, r.source, r.target, r.reason,
+                    r.requested_by, r.decided_by or "",
+                    (r.note or "") + (f" (override: {r.override_reason})"
+                                      if r.override_reason else "")]
+                   for r in sorted(rows, key=lambda r: r.number)],
+                  note="An approved move takes its amount from the source's cells in "
+                       "proportion to their budget and gives it to the target's cells in "
+                       "proportion to theirs, exact to the cent; the uploaded OTB stays as it "
+                       "was. A cell's budget = OTB + adjustments; net remaining = OTB + "
+                       "adjustments − committed.")
+    return Report("moves", "OTB moves", kpis=[
+        Kpi("Moves approved", len(approved), COUNT),
+        Kpi("Open to buy moved", sum((r.amount for r in approved), ZERO)),
+        Kpi("Waiting for a decision", sum(1 for r in rows if r.status == "pending"), COUNT),
+        Kpi("Rejected", sum(1 for r in rows if r.status == "rejected"), COUNT)],
+        tables=[table])
+
+
 PAGES = [
     Page("dashboard", "Dashboard", dashboard),
     Page("view", "Read-only view", season_view),
@@ -514,5 +542,6 @@ PAGES = [
     Page("pos", "PO status", po_status),
     Page("price-bands", "Price band analysis", price_bands, _level),
     Page("in-season", "In season", in_season, _in_season),
+    Page("moves", "OTB moves", otb_moves),
 ]
 PAGES_BY_SLUG = {p.slug: p for p in PAGES}

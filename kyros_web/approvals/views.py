@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, flash, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..auth.access import role_required
@@ -21,6 +21,8 @@ from . import queries as waiting
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
+# After a decision in place, the navigation's count refreshes itself (approvals/_count.html).
+CHANGED = {"HX-Trigger": "approvals-changed"}
 STATUSES = ("pending", "approved", "rejected", "recorded", "withdrawn")
 
 
@@ -59,6 +61,14 @@ def _context(**extra) -> dict:
             **extra}
 
 
+@bp.get("/count")
+@login_required
+def count():
+    """The navigation's count alone, after a decision on the page."""
+    return render_template("approvals/_count.html",
+                           nav_waiting=waiting_count()["approvals_waiting"]())
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -84,8 +94,9 @@ def decide(adjustment_id: uuid.UUID):
     message = f"Request #{row.number} to move {money(row.amount)} is {verb}."
     if wants_fragment():
         decided = queries.adjustment_rows(db.session, ids=[row.id])[0]
-        return render("approvals/index.html", block="row", r=decided, decided_now=message,
-                      can_decide=True, errors={}, values={})
+        body, status = render("approvals/index.html", block="row", r=decided,
+                              decided_now=message, can_decide=True, errors={}, values={})
+        return body, status, CHANGED
     flash(message, "success")
     return redirect_after_write(url_for("approvals.index"))
 
@@ -122,8 +133,9 @@ def decide_release(release_id: uuid.UUID):
         else "rejected: it is cancelled"
     message = f"PO {row.po_number} is {verb}."
     if wants_fragment():
-        return render("approvals/index.html", block="release", p=row, decided_now=message,
-                      can_decide=True, errors={}, values={})
+        body, status = render("approvals/index.html", block="release", p=row,
+                              decided_now=message, can_decide=True, errors={}, values={})
+        return body, status, CHANGED
     flash(message, "success")
     return redirect_after_write(url_for("approvals.index"))
 

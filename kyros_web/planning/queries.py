@@ -860,11 +860,12 @@ class AdjustmentRow:
 
 def adjustment_rows(session: Session, *, season_id: uuid.UUID | None = None,
                     waiting_for=None, asked_by: uuid.UUID | None = None,
-                    status: str | None = None, ids=None, limit: int = 200) -> list[AdjustmentRow]:
+                    status: str | None = None, ids=None,
+                    limit: int | None = 200) -> list[AdjustmentRow]:
     """Adjustment requests, newest first, with their scopes named: a season's
     (`season_id`), those pending that `waiting_for` (a user) may decide (not their own, in a
     season open to adjustments), those `asked_by` a user, or those of `ids`; `status`
-    narrows them. One statement, at most `limit` rows."""
+    narrows them. One statement, at most `limit` rows (None: all)."""
     a = OTBAdjustment
     names = {}
     for side in ("from", "to"):

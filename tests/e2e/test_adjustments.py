@@ -1,12 +1,14 @@
 """Moving open to buy in a real browser (issue 17, Evidence): on the demo data a planner asks to
-move 700.00 of April's open to buy from Mens Tops to Mens Bottoms with the OTB moves form, a
-second planner approves it in place on the Approvals page (htmx), and the OTB grid's April
-totals of the two departments move by exactly the amount, the uploaded OTB unchanged.
+move 700.00 of open to buy from Mens Tops in April to Mens Bottoms in March with the OTB moves
+form, a second planner approves it in place on the Approvals page (htmx); the OTB grid's totals
+of the two departments and the dashboard's months move by exactly the amount, the uploaded OTB
+unchanged, and the season pack prints the move.
 
 Skipped like the journey when Playwright or chromium is missing (KYROS_REQUIRE_E2E=1 fails)."""
 from __future__ import annotations
 
 import re
+import subprocess
 import uuid
 from decimal import Decimal
 
@@ -26,7 +28,7 @@ AMOUNT = Decimal("700.00")
 def demo():
     """gunicorn on the demo data with a second planner; the season's code and the ids of the
     two departments."""
-    require_browser("the OTB moves browser test")
+    require_browser("the OTB moves browser test", pdf=True)
     with served("kyros-moves-", ["kyros", "demo-data"],
                 ["kyros", "create-user", SECOND, "--role", "planner", "--password", PASSWORD,
                  "--name", "Sam Second"]) as (base, db_url):
@@ -45,20 +47,32 @@ def figure(text_: str) -> Decimal:
     return Decimal(text_.strip().replace(",", ""))
 
 
-def april_totals(page, base, code, category_id) -> tuple[Decimal, Decimal, Decimal]:
-    """(OTB, adjustments, remaining) of the OTB grid's April total for a category."""
-    page.goto(f"{base}/planning/{code}/otb?category={category_id}&month=2026-04")
+def month_totals(page, base, code, category_id, month) -> tuple[Decimal, Decimal, Decimal]:
+    """(OTB, adjustments, remaining) of the OTB grid's total of a category in a month."""
+    page.goto(f"{base}/planning/{code}/otb?category={category_id}&month={month}")
     cells = page.locator("#otb-totals tr").first.locator("td")
     values = [cells.nth(i).inner_text() for i in range(cells.count())]
     # planned sales, markdowns, closing, opening, on order, OTB, adjustments, committed, remaining
     return figure(values[5]), figure(values[6]), figure(values[8])
 
 
+def dashboard_month(page, base, code, label) -> tuple[Decimal, Decimal]:
+    """(adjustments, net remaining) of a month in the dashboard's budget vs actual table."""
+    page.goto(f"{base}/analytics/{code}/")
+    row = page.locator("table", has_text="Net remaining").first.locator(
+        "tr", has=page.locator(f"td:first-child a:text-is('{label}')")).first
+    cells = [row.locator("td").nth(i).inner_text() for i in range(row.locator("td").count())]
+    # Month, OTB, adjustments, committed, received, net remaining, …
+    return figure(cells[2]), figure(cells[5])
+
+
 def test_a_planner_moves_budget_and_a_second_planner_approves(demo, browser):  # noqa: F811
     base, code, ids = demo
     planner = log_in(browser, base, js=True)
-    tops_before = april_totals(planner, base, code, ids["D02-P01"])
-    bottoms_before = april_totals(planner, base, code, ids["D02-P02"])
+    tops_before = month_totals(planner, base, code, ids["D02-P01"], "2026-04")
+    bottoms_before = month_totals(planner, base, code, ids["D02-P02"], "2026-03")
+    march_before = dashboard_month(planner, base, code, "Mar 2026")
+    april_before = dashboard_month(planner, base, code, "Apr 2026")
 
     planner.goto(f"{base}/planning/{code}/adjustments")
     planner.get_by_label("Amount to move").fill("700")
@@ -67,12 +81,12 @@ def test_a_planner_moves_budget_and_a_second_planner_approves(demo, browser):  #
     source.get_by_label("Month").select_option("2026-04")
     target = planner.locator("fieldset", has_text="To (target)")
     target.get_by_label("Category (any level)").select_option(ids["D02-P02"])
-    target.get_by_label("Month").select_option("2026-04")
+    target.get_by_label("Month").select_option("2026-03")
     planner.get_by_label("Reason").fill("Bottoms sell through faster")
     planner.get_by_role("button", name="Ask for approval").click()
     planner.get_by_text("waits for another planner or an admin to approve it").first.wait_for()
     # Asked, nothing moved yet.
-    assert april_totals(planner, base, code, ids["D02-P02"]) == bottoms_before
+    assert month_totals(planner, base, code, ids["D02-P02"], "2026-03") == bottoms_before
 
     second = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     second.goto(base + "/login")
@@ -87,10 +101,27 @@ def test_a_planner_moves_budget_and_a_second_planner_approves(demo, browser):  #
     request.get_by_label("Your note").fill("Agreed")
     request.get_by_role("button", name=re.compile(r"Approve #\d+")).click()
     second.get_by_text(re.compile(r"Request #\d+ to move 700\.00 is approved")).wait_for()
+    # The navigation's count follows the decision without a reload.
+    second.locator("nav .count-badge", has_text="1").wait_for()
 
-    tops, bottoms = (april_totals(second, base, code, ids[k]) for k in ("D02-P01", "D02-P02"))
+    tops = month_totals(second, base, code, ids["D02-P01"], "2026-04")
+    bottoms = month_totals(second, base, code, ids["D02-P02"], "2026-03")
     assert tops[0] == tops_before[0] and bottoms[0] == bottoms_before[0]  # the OTB stays
     assert tops[1] == tops_before[1] - AMOUNT and bottoms[1] == bottoms_before[1] + AMOUNT
     assert tops[2] == tops_before[2] - AMOUNT and bottoms[2] == bottoms_before[2] + AMOUNT
+    # The dashboard: March gains the amount, April gives it.
+    march, april = (dashboard_month(second, base, code, m) for m in ("Mar 2026", "Apr 2026"))
+    assert march == (march_before[0] + AMOUNT, march_before[1] + AMOUNT)
+    assert april == (april_before[0] - AMOUNT, april_before[1] - AMOUNT)
+
+    # The season pack prints the move, with who asked, why and who approved.
+    second.goto(f"{base}/analytics/{code}/pack")
+    pdf = second.pdf(format="A4")
+    printed = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf,
+                             capture_output=True).stdout.decode()
+    moves = printed[printed.index("Kyros season pack · OTB moves"):]
+    # The reason wraps in its column: its words are all there.
+    assert all(word in moves for word in "Bottoms sell through faster".split())
+    assert SECOND in moves and "Approved" in moves and "700.00" in moves
     planner.context.close()
     second.context.close()

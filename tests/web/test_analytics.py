@@ -232,7 +232,7 @@ def world_leaf(session, code):
     return session.scalar(select(Category.id).where(Category.code == code))
 
 
-PAGES = ["", "view", "budget", "categories", "categories?level=3", "clusters", "locations",
+PAGES = ["", "view", "budget", "moves", "categories", "categories?level=3", "clusters", "locations",
          "locations?order=bottom&top=2&by=fulfilment", "pos", "price-bands", "in-season",
          "in-season?by=location&period=2026-02", "in-season?by=cluster&period=2026-03",
          "export", "pack"]

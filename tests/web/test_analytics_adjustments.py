@@ -13,6 +13,7 @@ Feb: OTB 5,000 + 400 − 1,600 = 3,800; Mar: 5,000 − 400 − 0 = 4,600; the se
 1,600 = 8,400, all open to buy. Before the approval A×Z in February was over-bought by 300.
 """
 import io
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -28,6 +29,8 @@ from kyros_web.planning.services import upsert_range
 from kyros_web.purchasing.services import create_po
 from kyros_web.seasons.services import advance_season
 from kyros_web.seasons.workflow import SeasonStatus
+
+from ..services.test_adjustments import shop  # noqa: F401  (the fixture)
 from kyros_web.templating import percent
 
 FEB, MAR = date(2026, 2, 1), date(2026, 3, 1)
@@ -196,3 +199,27 @@ def test_the_fingerprint_changes_with_each_request_and_decision(session, moved, 
     assert again not in (asked, decided)
     pack = login("viewer").get(f"/analytics/{moved.season_code}/pack").get_data(as_text=True)
     assert again in pack and REMAINING in pack
+
+
+def test_the_otb_moves_page_lists_every_request_and_the_pack_prints_it(session, shop,  # noqa: F811
+                                                                       login):
+    """The analytics page of the season's moves (in the pack and its exports): each request
+    with its scopes, reason, people and note, and the amounts approved."""
+    s, code = shop, shop["season"].season_code
+    moved = services.request_adjustment(session, s["requester"], s["season"].id, amount="300",
+                                        source=Scope(category_id=s["x"].id),
+                                        target=Scope(category_id=s["z"].id),
+                                        reason="x sells slowly")
+    services.decide_adjustment(session, s["approver"], moved.id, approve=True, note="agreed")
+    services.request_adjustment(session, s["requester"], s["season"].id, amount="50",
+                                source=Scope(category_id=s["z"].id),
+                                target=Scope(category_id=s["x"].id), reason="second thoughts")
+    viewer = login("viewer")
+    for url in (f"/analytics/{code}/moves", f"/analytics/{code}/pack"):
+        html = viewer.get(url).get_data(as_text=True)
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+        assert "OTB moves" in text and "x sells slowly" in text and "agreed" in text
+        assert "second thoughts" in text and "Pending" in text
+        assert re.search(r"Open to buy moved\s*300\.00", text), url
+    csv = viewer.get(f"/analytics/{code}/moves?format=csv").get_data(as_text=True)
+    assert "x sells slowly" in csv and s["approver"].email in csv

@@ -89,6 +89,7 @@ def pages(season, loc, leaf):
         "in season": f"/analytics/{code}/in-season",
         "in season by location": f"/analytics/{code}/in-season?by=location",
         "in season, a month": f"/analytics/{code}/in-season?period=2026-02",
+        "otb moves": f"/analytics/{code}/moves",
         "workflow": "/analytics/workflow",
         "exceptions": f"/exceptions/{code}",
         "exceptions inbox": f"/exceptions/?season={code}&state=all",
