@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from ..planning.adjustments import describe
+from ..planning.adjustments import scope_words
 from ..planning.rules import PRICE_BANDS
 from . import sql
 from .report import COUNT, DATE, MONEY, MONTH, NUMBER, Column, Table, band
@@ -59,26 +59,11 @@ SHEETS = {
                                     Column("decision_note"), Column("override_reason"),
                                     Column("location_code"), Column("category_code"),
                                     Column("month", MONTH), Column("line_amount", MONEY)],
-                    lambda r: [r.number, r.status, r.amount, scope_text(r, "from"),
-                               scope_text(r, "to"), r.reason, r.requested_by, r.decided_by,
+                    lambda r: [r.number, r.status, r.amount, scope_words(r._mapping, "from"),
+                               scope_words(r._mapping, "to"), r.reason, r.requested_by, r.decided_by,
                                r.decision_note, r.override_reason, r.location_code,
                                r.category_code, r.month, r.line_amount]),
 }
-
-
-def scope_text(row, side: str) -> str:
-    """An adjustment's source (`side` "from") or target ("to") scope in the words the OTB
-    moves page uses (planning/adjustments.py describe)."""
-    m = row._mapping
-    if m[f"{side}_location"]:
-        place = f"{m[f'{side}_location_name']} ({m[f'{side}_location']})"
-    elif m[f"{side}_cluster"]:
-        place = f"cluster {m[f'{side}_cluster']}"
-    else:
-        place = None
-    category = (f"{m[f'{side}_category']} {m[f'{side}_category_name']}"
-                if m[f"{side}_category"] else None)
-    return describe(place, category, m[f"{side}_month"])
 
 
 def season_tables(session: Session, season) -> list[tuple[str, Table]]:

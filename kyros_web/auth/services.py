@@ -15,7 +15,7 @@ from ..errors import Conflict, ValidationFailed
 from ..modelbase import utcnow
 from ..transaction import transactional
 from .models import User, UserSession
-from .roles import Action, Role, require
+from .roles import PERMISSIONS, Action, Role, require
 
 MIN_PASSWORD_LENGTH = 8
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -35,6 +35,16 @@ def normalise_email(email: str) -> str:
 
 def find_user(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def emails_allowed(session: Session, action, *, but=None) -> list[str]:
+    """The e-mail of every active user whose role allows `action` (auth/roles.py), but the
+    user `but`: whom a message about a request or an exception goes to."""
+    stmt = select(User.email).where(User.is_active.is_(True),
+                                    User.role.in_(PERMISSIONS[action]))
+    if but is not None:
+        stmt = stmt.where(User.id != but.id)
+    return list(session.scalars(stmt.order_by(User.email)))
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

@@ -9,8 +9,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .. import audit, mail
-from ..auth.models import User
-from ..auth.roles import PERMISSIONS, Action, require
+from ..auth.roles import Action, require
+from ..auth.services import emails_allowed
 from ..modelbase import utcnow
 from ..errors import NotEditable, NotFound, SeasonLocked, ValidationFailed
 from ..seasons.services import lock_season
@@ -132,9 +132,7 @@ def digest(session: Session) -> Digest:
                if f.is_open and (season.id, f.kind.code, f.key) not in sent]
         if new:
             seasons.append((season, season.season_code, new))
-    recipients = list(session.scalars(select(User.email).where(
-        User.is_active.is_(True), User.role.in_(PERMISSIONS[Action.ACKNOWLEDGE]))
-        .order_by(User.email)))
+    recipients = emails_allowed(session, Action.ACKNOWLEDGE)
     lines = []
     for season, code, new in seasons:
         lines += ["", f"{season.name} ({code}): {len(new)} new — {mail.link(f'/exceptions/{code}')}"]

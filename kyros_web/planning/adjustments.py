@@ -54,6 +54,22 @@ def describe(place: str | None, category: str | None, month: date | None) -> str
                        f"{month:%b %Y}" if month else "every month"])
 
 
+def scope_words(m, side: str) -> str:
+    """The source (`side` "from") or target ("to") scope of a request in words, from a row
+    mapping with `<side>_location` (code) and `_location_name`, `<side>_cluster` (name),
+    `<side>_category` (code) and `_category_name`, and `<side>_month`: what every page, the
+    history and the workbook say."""
+    if m[f"{side}_location"]:
+        place = f"{m[f'{side}_location_name']} ({m[f'{side}_location']})"
+    elif m[f"{side}_cluster"]:
+        place = f"cluster {m[f'{side}_cluster']}"
+    else:
+        place = None
+    category = (f"{m[f'{side}_category']} {m[f'{side}_category_name']}"
+                if m[f"{side}_category"] else None)
+    return describe(place, category, m[f"{side}_month"])
+
+
 class MoveRefused(ValueError):
     """A move that cannot be made as asked; the message says why, in a planner's words."""
 

@@ -26,7 +26,7 @@ from ..sqlfuncs import month_start, weighted_avg
 from ..values import months_between
 from ..versions import cached, carry_entries, figures_cache
 from . import inseason, rules
-from .adjustments import describe
+from .adjustments import scope_words
 from .budget import adjusted, adjustments_per_cell, joined
 from .budget import budget as budget_sql
 from .kpis import Sums, otb_difference
@@ -877,11 +877,12 @@ def adjustment_rows(session: Session, *, season_id: uuid.UUID | None = None,
             .join(asked, asked.id == a.requested_by)
             .outerjoin(decided, decided.id == a.decided_by))
     for side, (loc, clu, cat) in names.items():
-        stmt = (stmt.add_columns(loc.name.label(f"{side}_loc_name"),
-                                 loc.location_code.label(f"{side}_loc_code"),
+        stmt = (stmt.add_columns(loc.name.label(f"{side}_location_name"),
+                                 loc.location_code.label(f"{side}_location"),
                                  clu.name.label(f"{side}_cluster"),
-                                 cat.code.label(f"{side}_cat_code"),
-                                 cat.name.label(f"{side}_cat_name"))
+                                 cat.code.label(f"{side}_category"),
+                                 cat.name.label(f"{side}_category_name"),
+                                 getattr(a, f"{side}_month").label(f"{side}_month"))
                 .outerjoin(loc, loc.id == getattr(a, f"{side}_location_id"))
                 .outerjoin(clu, clu.id == getattr(a, f"{side}_cluster_id"))
                 .outerjoin(cat, cat.id == getattr(a, f"{side}_category_id")))
@@ -902,22 +903,10 @@ def adjustment_rows(session: Session, *, season_id: uuid.UUID | None = None,
 
 def _adjustment_row(r) -> AdjustmentRow:
     adj = r.OTBAdjustment
-    m = r._mapping
-
-    def scope(side):
-        if m[f"{side}_loc_code"]:
-            place = f"{m[f'{side}_loc_name']} ({m[f'{side}_loc_code']})"
-        elif m[f"{side}_cluster"]:
-            place = f"cluster {m[f'{side}_cluster']}"
-        else:
-            place = None
-        category = (f"{m[f'{side}_cat_code']} {m[f'{side}_cat_name']}"
-                    if m[f"{side}_cat_code"] else None)
-        return describe(place, category, getattr(adj, f"{side}_month"))
-
     return AdjustmentRow(adj.id, r.season_code, r.season_name, adj.number, adj.amount,
-                         scope("from"), scope("to"), adj.reason, adj.status, r.asked_email,
-                         adj.created_at, r.decided_email, adj.decided_at, adj.decision_note,
+                         scope_words(r._mapping, "from"), scope_words(r._mapping, "to"),
+                         adj.reason, adj.status, r.asked_email, adj.created_at,
+                         r.decided_email, adj.decided_at, adj.decision_note,
                          adj.override_reason)
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, object_session
 
 from .. import audit, mail
 from ..auth.models import User
-from ..auth.roles import PERMISSIONS, Action, require
+from ..auth.roles import Action, require
+from ..auth.services import emails_allowed
 from ..errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
 from ..masterdata.models import Category, Cluster
 from ..masterdata.tree import is_leaf
@@ -381,10 +382,7 @@ def request_adjustment(session: Session, user, season_id: uuid.UUID, *, amount, 
                  after={"number": number, "amount": amount, "reason": reason,
                         "from": named.source, "to": named.target})
     if mail.configured():
-        approvers = session.scalars(select(User.email).where(
-            User.is_active.is_(True), User.role.in_(PERMISSIONS[Action.APPROVE]),
-            User.id != user.id).order_by(User.email)).all()
-        for email in approvers:
+        for email in emails_allowed(session, Action.APPROVE, but=user):
             mail.queue(session, mail.Message(
                 (email,), f"Kyros: request #{number} in {season.season_code} waits for your "
                 "decision",

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from ..clock import today
 from .. import audit, mail
-from ..auth.models import User
-from ..auth.roles import PERMISSIONS, Action, require
+from ..auth.roles import Action, require
+from ..auth.services import emails_allowed
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..modelbase import Money, utcnow
 from ..planning.queries import cell_figures
@@ -155,10 +155,7 @@ def _ask_release(session: Session, user, season, po, over_by, reason: str, statu
                  season_id=season.id, after={"po_number": po.po_number, "over_by": over_by,
                                              "reason": reason, "release": status})
     if status == "pending" and mail.configured():
-        approvers = session.scalars(select(User.email).where(
-            User.is_active.is_(True), User.role.in_(PERMISSIONS[Action.APPROVE]),
-            User.id != user.id).order_by(User.email)).all()
-        for email in approvers:
+        for email in emails_allowed(session, Action.APPROVE, but=user):
             mail.queue(session, mail.Message(
                 (email,), f"Kyros: PO {po.po_number} in {season.season_code} waits for a release",
                 f"{user.email} asks to release PO {po.po_number} ({money(po.po_value)}), "
