@@ -87,6 +87,12 @@ def queue(session: Session, message: Message) -> None:
         session.info.setdefault(QUEUE, []).append(message)
 
 
+def tell(session: Session, emails, subject: str, body: str) -> None:
+    """Queue one message per address (no address sees another's)."""
+    for email in emails:
+        queue(session, Message((email,), subject, body))
+
+
 def send_now(messages: list[Message]) -> int:
     """Send over one connection; the number sent. Failures are logged, never raised."""
     if not messages or not configured():

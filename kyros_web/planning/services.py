@@ -382,14 +382,12 @@ def request_adjustment(session: Session, user, season_id: uuid.UUID, *, amount, 
                  after={"number": number, "amount": amount, "reason": reason,
                         "from": named.source, "to": named.target})
     if mail.configured():
-        for email in emails_allowed(session, Action.APPROVE, but=user):
-            mail.queue(session, mail.Message(
-                (email,), f"Kyros: request #{number} in {season.season_code} waits for your "
-                "decision",
-                f"{user.email} asks to move {money(amount)} of open to buy in "
-                f"{season.name} ({season.season_code})\nfrom {named.source}\nto "
-                f"{named.target}.\n\nReason: {reason}\n\nApprove or reject it: "
-                f"{mail.link('/approvals/')}\n"))
+        mail.tell(session, emails_allowed(session, Action.APPROVE, but=user),
+                  f"Kyros: request #{number} in {season.season_code} waits for your decision",
+                  f"{user.email} asks to move {money(amount)} of open to buy in "
+                  f"{season.name} ({season.season_code})\nfrom {named.source}\nto "
+                  f"{named.target}.\n\nReason: {reason}\n\nApprove or reject it: "
+                  f"{mail.link('/approvals/')}\n")
     return row
 
 

@@ -155,13 +155,12 @@ def _ask_release(session: Session, user, season, po, over_by, reason: str, statu
                  season_id=season.id, after={"po_number": po.po_number, "over_by": over_by,
                                              "reason": reason, "release": status})
     if status == "pending" and mail.configured():
-        for email in emails_allowed(session, Action.APPROVE, but=user):
-            mail.queue(session, mail.Message(
-                (email,), f"Kyros: PO {po.po_number} in {season.season_code} waits for a release",
-                f"{user.email} asks to release PO {po.po_number} ({money(po.po_value)}), "
-                f"{money(over_by)} over its cell's budget in {season.name} "
-                f"({season.season_code}).\n\nReason: {reason}\n\nRelease or reject it: "
-                f"{mail.link('/approvals/')}\n"))
+        mail.tell(session, emails_allowed(session, Action.APPROVE, but=user),
+                  f"Kyros: PO {po.po_number} in {season.season_code} waits for a release",
+                  f"{user.email} asks to release PO {po.po_number} ({money(po.po_value)}), "
+                  f"{money(over_by)} over its cell's budget in {season.name} "
+                  f"({season.season_code}).\n\nReason: {reason}\n\nRelease or reject it: "
+                  f"{mail.link('/approvals/')}\n")
     return release
 
 
