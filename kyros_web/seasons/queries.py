@@ -122,7 +122,10 @@ ENTITY_WORDS = {"purchase_order": "PO", "grn_record": "GRN", "otb_plan": "OTB ro
                 "season_location": "season location", "otb_adjustment": "OTB move"}
 # The planning grid's steps, as a person says them.
 ACTION_WORDS = {"grid_type": "typed", "grid_paste": "pasted", "grid_spread": "spread",
-                "grid_undo": "undone", "grid_undo_dropped": "undo refused"}
+                "grid_undo": "undone", "grid_undo_dropped": "undo refused",
+                # A PO over its budget (issue 17).
+                "request_release": "release asked for", "record_release": "saved over budget",
+                "release": "released", "reject_release": "release rejected"}
 # Fields that only matter to the machine (the grid's step id: its summary says what it did).
 HIDDEN_FIELDS = frozenset({"step"})
 

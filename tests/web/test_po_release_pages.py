@@ -82,3 +82,16 @@ def test_a_rejection_by_form_cancels_and_a_note_is_needed(session, buying, block
         as_text=True)
     session.expire_all()
     assert session.scalars(select(PurchaseOrder.status)).one() is POStatus.CANCELLED
+
+
+def test_the_history_tells_the_release(session, buying, block, browser_of, make, login):
+    season, _, _, buyer = buying
+    _as(browser_of, buyer).post(f"/purchasing/{season.season_code}/pos",
+                                _po_form(buying, "PO-7", "3800", "Launch stock"))
+    from kyros_web.purchasing.services import decide_release
+    release = session.scalars(select(PORelease)).one()
+    decide_release(session, make.user("planner"), release.id, approve=True, note="ok")
+    html = login("viewer").get(f"/seasons/{season.season_code}/history?entity=purchase_order"
+                               ).get_data(as_text=True)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "release asked for" in text and "released" in text and "Launch stock" in text
