@@ -520,10 +520,10 @@ def otb_moves(session: Session, season: Season) -> Report:
                                       if r.override_reason else "")]
                    for r in sorted(rows, key=lambda r: r.number)],
                   note="An approved move takes its amount from the source's cells in "
-                       "proportion to their budget and gives it to the target's cells in "
-                       "proportion to theirs, exact to the cent; the uploaded OTB stays as it "
-                       "was. A cell's budget = OTB + adjustments; net remaining = OTB + "
-                       "adjustments − committed.")
+                       "proportion to what each has left to buy and gives it to the target's "
+                       "cells in proportion to their budgets, exact to the cent; the uploaded "
+                       "OTB stays as it was. A cell's budget = OTB + adjustments; net "
+                       "remaining = OTB + adjustments − committed.")
     return Report("moves", "OTB moves", kpis=[
         Kpi("Moves approved", len(approved), COUNT),
         Kpi("Open to buy moved", sum((r.amount for r in approved), ZERO)),

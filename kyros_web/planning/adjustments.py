@@ -7,12 +7,14 @@ budget and remaining).
 
 Moving an amount from a source scope to a target scope, when approved:
 
-1. The source's cells give up the amount in proportion to their budgets, and the target's
-   cells receive it in proportion to theirs, each split exact to the cent by the grid's
-   spreading rule (planning/spread.py): the lines of each scope add up to the amount exactly.
-2. A cell whose budget is zero or less weighs nothing (it has nothing to give, and a move
-   follows the shape of what is planned); when every cell of a scope weighs nothing, the
-   amount is split evenly over them.
+1. The source's cells give up the amount in proportion to their open to buy (budget −
+   committed, when positive: what each may still buy), so a move the source can cover never
+   takes a cell over its budget; the target's cells receive it in proportion to their budgets.
+   Each side is split exact to the cent by the grid's spreading rule (planning/spread.py):
+   the lines of each scope add up to the amount exactly.
+2. A cell with no open to buy left (source) or no budget (target) weighs nothing. When no
+   cell of the source has open to buy left (an approver's override), it gives in proportion
+   to its budgets; when no cell of a scope weighs anything, the amount is split evenly.
 3. The two scopes may not share a cell (a move into itself would say nothing).
 4. The source must have the open to buy to give: the sum of its cells' remaining is at least
    the amount, unless the approver overrides with a reason.
@@ -88,22 +90,25 @@ def source_shortfall(amount: Decimal, remaining_in_source: Decimal) -> Decimal:
     return max(amount - remaining_in_source, ZERO)
 
 
-def move_lines(amount: Decimal, source: Sequence[tuple[Hashable, Decimal]],
+def move_lines(amount: Decimal, source: Sequence[tuple[Hashable, Decimal, Decimal]],
                target: Sequence[tuple[Hashable, Decimal]]) -> list[tuple[Hashable, Decimal]]:
     """(cell, amount) lines of a move by rules 1–3: negative in the source's cells, positive
-    in the target's, no zero line. `source` and `target` are (cell, budget) pairs."""
+    in the target's, no zero line. `source` holds (cell, budget, committed) triples, `target`
+    (cell, budget) pairs."""
     check_amount(amount)
     if not source:
         raise MoveRefused("The source has no cells with an OTB")
     if not target:
         raise MoveRefused("The target has no cells with an OTB")
-    shared = {cell for cell, _ in source} & {cell for cell, _ in target}
+    shared = {cell for cell, *_ in source} & {cell for cell, _ in target}
     if shared:
         raise MoveRefused(f"The source and the target share {len(shared):,} cell(s); choose "
                           "two scopes that do not overlap")
+    left = [max(budget - committed, ZERO) for _, budget, committed in source]
+    giving = left if any(left) else [max(budget, ZERO) for _, budget, _ in source]
+    taking = [max(budget, ZERO) for _, budget in target]
     lines = []
-    for cells, sign in ((source, -1), (target, 1)):
-        budgets = [budget for _, budget in cells]
-        parts = spread(amount, budgets, weights=[max(b, ZERO) for b in budgets])
-        lines += [(cell, sign * part) for (cell, _), part in zip(cells, parts) if part]
+    for cells, weights, sign in ((source, giving, -1), (target, taking, 1)):
+        parts = spread(amount, [ZERO] * len(cells), weights=weights)
+        lines += [(cell[0], sign * part) for cell, part in zip(cells, parts) if part]
     return lines

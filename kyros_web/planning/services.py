@@ -330,7 +330,7 @@ def _move(session: Session, season: Season, amount, source, target) -> tuple[lis
     source_cells = scope_cells(session, season.id, source)
     target_cells = scope_cells(session, season.id, target)
     try:
-        lines = adjustments.move_lines(amount, [(k, b) for k, b, _ in source_cells],
+        lines = adjustments.move_lines(amount, source_cells,
                                        [(k, b) for k, b, _ in target_cells])
     except adjustments.MoveRefused as refused:
         raise ValidationFailed({"": str(refused)}) from None

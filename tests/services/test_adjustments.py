@@ -211,3 +211,20 @@ def test_only_from_the_otb_to_the_lock(session, make, shop):
     with pytest.raises(SeasonLocked):
         services.decide_adjustment(session, shop["approver"], pending.id, approve=True,
                                    note="late")
+
+
+def test_a_covered_move_takes_no_cell_over_its_budget(session, shop, make):
+    """February's x: a has 1,000 of budget with 900 committed, b 3,000 and c 500 with none. A
+    move of 1,000 takes from each by what it has left to buy (100, 3,000, 500), so a keeps
+    some; by budget a would have given 222.22 and gone 122.22 over."""
+    from kyros_web.planning.queries import cell_figures
+    from kyros_web.purchasing.services import create_po
+    s = shop
+    make.fill(s["season"])
+    advance_season(session, make.admin, s["season"].id)
+    create_po(session, make.user("buyer"), s["season"].id, po_number="PO-A", location_id=s["a"].id,
+              category_id=s["x"].id, po_value="900", order_date=FEB)
+    row = _request(session, s, "1000.00")
+    services.decide_adjustment(session, s["approver"], row.id, approve=True, note="ok")
+    figures = cell_figures(session, s["season"].id, s["a"].id, s["x"].id, FEB)
+    assert (figures.adjustments, figures.remaining) == (D("-27.78"), D("72.22"))
