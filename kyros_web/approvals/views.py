@@ -1,6 +1,6 @@
 """The Approvals page: what waits for the current user's decision, across seasons, and what
-they asked for; approve or reject in place (htmx) or by a plain form. Decisions are
-planning.services.decide_adjustment's."""
+they asked for; approve or reject in place (htmx) or by a plain form. The decisions are
+planning.services.decide_adjustment's and purchasing.services.decide_release's."""
 from __future__ import annotations
 
 import uuid
@@ -17,7 +17,7 @@ from ..planning import queries, services
 from ..purchasing import queries as purchasing_queries
 from ..purchasing import services as purchasing
 from ..templating import money
-from . import queries as waiting
+from . import queries as counts
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
@@ -33,32 +33,33 @@ def waiting_count():
     def approvals_waiting() -> int:
         if not (current_user.is_authenticated and may(current_user.role, Action.APPROVE)):
             return 0
-        return waiting.waiting_count(db.session, current_user)
+        return counts.waiting_count(db.session, current_user)
     return {"approvals_waiting": approvals_waiting}
 
 
 def _context(**extra) -> dict:
+    """The page's lists: what waits for the user (moves and releases) and what they asked
+    for, narrowed to a season and (what they asked for) a status; the season choices are
+    every season these lists hold."""
     season = (request.args.get("season") or "").strip().upper()
     status = request.args.get("status") if request.args.get("status") in STATUSES else ""
-    waiting = (queries.adjustment_rows(db.session, waiting_for=current_user)
-               if may(current_user.role, Action.APPROVE) else [])
-    mine = queries.adjustment_rows(db.session, asked_by=current_user.id, status=status or None)
+    can_decide = may(current_user.role, Action.APPROVE)
+    lists = {
+        "waiting": (queries.adjustment_rows(db.session, waiting_for=current_user)
+                    if can_decide else []),
+        "releases": (purchasing_queries.release_rows(db.session, waiting_for=current_user)
+                     if can_decide else []),
+        "mine": queries.adjustment_rows(db.session, asked_by=current_user.id,
+                                        status=status or None),
+        "my_releases": purchasing_queries.release_rows(db.session, asked_by=current_user.id,
+                                                       status=status or None),
+    }
+    seasons = sorted({r.season_code for rows in lists.values() for r in rows})
     if season:
-        waiting = [r for r in waiting if r.season_code == season]
-        mine = [r for r in mine if r.season_code == season]
-    releases = (purchasing_queries.release_rows(db.session, waiting_for=current_user)
-                if may(current_user.role, Action.APPROVE) else [])
-    my_releases = purchasing_queries.release_rows(db.session, asked_by=current_user.id,
-                                                  status=status or None)
-    if season:
-        releases = [r for r in releases if r.season_code == season]
-        my_releases = [r for r in my_releases if r.season_code == season]
-    seasons = sorted({r.season_code for r in [*waiting, *mine, *releases, *my_releases]})
-    return {"waiting": waiting, "mine": mine, "releases": releases,
-            "my_releases": my_releases, "season": season, "status": status,
-            "statuses": STATUSES, "seasons": seasons,
-            "can_decide": may(current_user.role, Action.APPROVE), "errors": {}, "values": {},
-            **extra}
+        lists = {name: [r for r in rows if r.season_code == season]
+                 for name, rows in lists.items()}
+    return {**lists, "season": season, "status": status, "statuses": STATUSES,
+            "seasons": seasons, "can_decide": can_decide, "errors": {}, "values": {}, **extra}
 
 
 @bp.get("/count")

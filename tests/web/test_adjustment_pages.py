@@ -169,3 +169,20 @@ def test_requests_and_decisions_are_in_the_seasons_history(session, shop, login)
     assert "x sells slowly" in text and "agreed" in text
     assert f"from : every location × {s['x'].code} {s['x'].name} × Feb 2026" in text
     assert s["requester"].email in text and s["approver"].email in text
+
+
+def test_the_approvals_filters(session, shop, browser_of):
+    s, code = shop, shop["season"].season_code
+    services.request_adjustment(session, s["requester"], s["season"].id, amount="10",
+                                source=Scope(category_id=s["x"].id),
+                                target=Scope(category_id=s["z"].id), reason="r")
+    approver, asker = _as(browser_of, s["approver"]), _as(browser_of, s["requester"])
+    assert "Waiting for your decision (1)" in approver.get(f"/approvals/?season={code}").get_data(
+        as_text=True)
+    other = approver.get("/approvals/?season=NONE-0000").get_data(as_text=True)
+    assert "Waiting for your decision (0)" in other
+    assert f'<option value="{code}"' in other  # the season stays offered
+    pending = asker.get("/approvals/?status=pending").get_data(as_text=True)
+    assert "What you asked for" in pending and ">Pending<" in pending
+    approved = asker.get("/approvals/?status=approved").get_data(as_text=True)
+    assert "You have not asked to move open to buy with these filters" in approved
