@@ -225,11 +225,18 @@
     return box;
   }
 
+  // Each preview asked for gets a number; only the latest may fill (or open) the dialog, and
+  // saving or cancelling outdates every preview still on its way, so a slow answer never
+  // reopens a dialog that was closed.
+  var previewSeq = 0;
+
   function preview(td, total, shape) {
     busy = true;
+    var mine = ++previewSeq;
     var fields = [["target", td.getAttribute("data-spread")], ["total", total], ["shape", shape || "current"]];
     return post(section().getAttribute("data-spread-url"), fields).then(function (response) {
       return response.text().then(function (html) {
+        if (mine !== previewSeq) return;
         busy = false;
         var box = dialog();
         box.innerHTML = '<h2 id="spread-dialog-title">Spread a total</h2>' +
@@ -249,6 +256,7 @@
           form.addEventListener("submit", function (event) {
             event.preventDefault();
             var data = Array.from(new FormData(form).entries());
+            previewSeq++;
             busy = true;
             post(form.getAttribute("action"), data).then(function (answerResponse) {
               box.close();
@@ -259,11 +267,17 @@
         box.querySelectorAll("[data-spread-cancel]").forEach(function (link) {
           link.addEventListener("click", function (event) {
             event.preventDefault();
+            previewSeq++;
+            busy = false;
             box.close();
             cancelEdit();
           });
         });
-        box.addEventListener("cancel", function () { cancelEdit(); }, {once: true});
+        box.addEventListener("cancel", function () {
+          previewSeq++;
+          busy = false;
+          cancelEdit();
+        }, {once: true});
         box.addEventListener("close", function () { spreading = false; }, {once: true});
         spreading = true;
         if (!box.open) box.showModal();

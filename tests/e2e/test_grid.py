@@ -155,6 +155,8 @@ def test_keyboard_paste_spread_and_undo(browser, demo):  # noqa: F811
     assert season_sum(engine, code) != Decimal("200000")  # nothing saved by the preview
     page.get_by_role("button", name="Save the spread").click()
     saved(page, "Spread 200,000.00")
+    # Closed, and not reopened by a preview that answered late.
+    page.locator("#spread-dialog[open]").wait_for(state="detached")
     assert season_sum(engine, code) == Decimal("200000.00")
     assert shown(page, "td[data-spread='|planned_sales|total']") == Decimal("200000.00")
 
