@@ -146,3 +146,21 @@ def months_between(start: date, end: date) -> list[date]:
         months.append(current)
         current = next_month(current)
     return months
+
+
+NOTE_LENGTH = 500  # the longest reason or note a person types (a String(500) column)
+
+
+def note_text(value: str | None, field: str, *, label: str = "A note",
+              required: str | None = None) -> str | None:
+    """Words a person typed (a note, a reason), trimmed: None when empty, unless `required`
+    is the message for leaving it empty; ValidationFailed naming the field when longer than
+    NOTE_LENGTH."""
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise ValidationFailed({field: required})
+        return None
+    if len(text) > NOTE_LENGTH:
+        raise ValidationFailed({field: f"{label} is at most {NOTE_LENGTH} characters"})
+    return text

@@ -26,15 +26,22 @@ CHANGED = {"HX-Trigger": "approvals-changed"}
 STATUSES = ("pending", "approved", "rejected", "recorded", "withdrawn")
 
 
+# Each kind of request as the page shows it: its list in _context, the block that draws
+# one, and the name that block reads it by.
+KINDS = {"move": ("waiting", "row", "r"), "release": ("releases", "release", "p")}
+
+
+def _waiting_now() -> int:
+    """How many requests wait for the current user (0, unasked, for who may not decide)."""
+    if not (current_user.is_authenticated and may(current_user.role, Action.APPROVE)):
+        return 0
+    return counts.waiting_count(db.session, current_user)
+
+
 @bp.app_context_processor
 def waiting_count():
-    """`approvals_waiting()` for the navigation: how many requests wait for the current user
-    (asked only when the page shows the link, to those who may decide)."""
-    def approvals_waiting() -> int:
-        if not (current_user.is_authenticated and may(current_user.role, Action.APPROVE)):
-            return 0
-        return counts.waiting_count(db.session, current_user)
-    return {"approvals_waiting": approvals_waiting}
+    """`approvals_waiting()` for the navigation (asked only when the page shows the link)."""
+    return {"approvals_waiting": _waiting_now}
 
 
 def _context(**extra) -> dict:
@@ -66,8 +73,7 @@ def _context(**extra) -> dict:
 @login_required
 def count():
     """The navigation's count alone, after a decision on the page."""
-    return render_template("approvals/_count.html",
-                           nav_waiting=waiting_count()["approvals_waiting"]())
+    return render_template("approvals/_count.html", nav_waiting=_waiting_now())
 
 
 @bp.get("/")
@@ -77,42 +83,28 @@ def index():
     return render("approvals/index.html", **_context())
 
 
+def _decision(form) -> bool | None:
+    """True to approve (release), False to reject, None when the form says neither."""
+    return {"approve": True, "reject": False}.get(form.get("decision"))
+
+
 @bp.post("/adjustments/<uuid:adjustment_id>")
 @role_required(Action.APPROVE)
 def decide(adjustment_id: uuid.UUID):
     """Approve or reject one request to move open to buy, with a note."""
     form = request.form
-    decision = form.get("decision")
-    if decision not in ("approve", "reject"):
-        return _refused(adjustment_id, {"decision": "Choose approve or reject"}, form)
+    approve = _decision(form)
+    if approve is None:
+        return _refused("move", adjustment_id, {"decision": "Choose approve or reject"}, form)
     try:
         row = services.decide_adjustment(
-            db.session, current_user, adjustment_id, approve=decision == "approve",
+            db.session, current_user, adjustment_id, approve=approve,
             note=form.get("note", ""), override_reason=form.get("override_reason"))
     except ValidationFailed as exc:
-        return _refused(adjustment_id, exc.errors, form)
+        return _refused("move", adjustment_id, exc.errors, form)
     verb = "approved" if row.status == "approved" else "rejected"
-    message = f"Request #{row.number} to move {money(row.amount)} is {verb}."
-    if wants_fragment():
-        decided = queries.adjustment_rows(db.session, ids=[row.id])[0]
-        body, status = render("approvals/index.html", block="row", r=decided,
-                              decided_now=message, can_decide=True, errors={}, values={})
-        return body, status, CHANGED
-    flash(message, "success")
-    return redirect_after_write(url_for("approvals.index"))
-
-
-def _refused(adjustment_id, errors: dict, form):
-    """The request again with the messages next to its fields (422): its row for htmx, the
-    page otherwise."""
-    context = _context(errors={adjustment_id: errors},
-                       values={adjustment_id: form.to_dict()})
-    if wants_fragment():
-        row = next((r for r in context["waiting"] if r.id == adjustment_id), None)
-        if row is not None:
-            return render("approvals/index.html", block="row", status_code=422, r=row,
-                          **{k: v for k, v in context.items() if k != "r"})
-    return render("approvals/index.html", status_code=422, **context)
+    return _decided("move", queries.adjustment_rows(db.session, ids=[row.id])[0],
+                    f"Request #{row.number} to move {money(row.amount)} is {verb}.")
 
 
 @bp.post("/releases/<uuid:release_id>")
@@ -120,32 +112,40 @@ def _refused(adjustment_id, errors: dict, form):
 def decide_release(release_id: uuid.UUID):
     """Release a PO over its budget, or reject it, with a note."""
     form = request.form
-    decision = form.get("decision")
-    if decision not in ("approve", "reject"):
-        return _refused_release(release_id, {"decision": "Choose release or reject"}, form)
+    approve = _decision(form)
+    if approve is None:
+        return _refused("release", release_id, {"decision": "Choose release or reject"}, form)
     try:
         release = purchasing.decide_release(db.session, current_user, release_id,
-                                            approve=decision == "approve",
-                                            note=form.get("note", ""))
+                                            approve=approve, note=form.get("note", ""))
     except ValidationFailed as exc:
-        return _refused_release(release_id, exc.errors, form)
+        return _refused("release", release_id, exc.errors, form)
     row = purchasing_queries.release_rows(db.session, ids=[release.id])[0]
-    verb = "released: it is open and consumes its budget" if release.status == "approved" \
-        else "rejected: it is cancelled"
-    message = f"PO {row.po_number} is {verb}."
+    verb = ("released: it is open and consumes its budget" if release.status == "approved"
+            else "rejected: it is cancelled")
+    return _decided("release", row, f"PO {row.po_number} is {verb}.")
+
+
+def _decided(kind: str, item, message: str):
+    """After a decision: the decided request in place for htmx (and the navigation's count
+    told to refresh), else back to the page with the message."""
     if wants_fragment():
-        body, status = render("approvals/index.html", block="release", p=row,
-                              decided_now=message, can_decide=True, errors={}, values={})
+        _, block, name = KINDS[kind]
+        body, status = render("approvals/index.html", block=block, decided_now=message,
+                              can_decide=True, errors={}, values={}, **{name: item})
         return body, status, CHANGED
     flash(message, "success")
     return redirect_after_write(url_for("approvals.index"))
 
 
-def _refused_release(release_id, errors: dict, form):
-    context = _context(errors={release_id: errors}, values={release_id: form.to_dict()})
+def _refused(kind: str, item_id, errors: dict, form):
+    """The request again with the messages next to its fields (422): the request alone for
+    htmx, the page otherwise."""
+    context = _context(errors={item_id: errors}, values={item_id: form.to_dict()})
     if wants_fragment():
-        row = next((r for r in context["releases"] if r.id == release_id), None)
-        if row is not None:
-            return render("approvals/index.html", block="release", status_code=422, p=row,
-                          **context)
+        listed, block, name = KINDS[kind]
+        item = next((r for r in context[listed] if r.id == item_id), None)
+        if item is not None:
+            return render("approvals/index.html", block=block, status_code=422,
+                          **context, **{name: item})
     return render("approvals/index.html", status_code=422, **context)

@@ -22,7 +22,7 @@ from ..seasons.models import Season, SeasonLocation
 from ..seasons.services import lock_season, require_editable
 from ..seasons.workflow import Area
 from ..transaction import transactional
-from ..values import decimal_value, months_between, next_month
+from ..values import decimal_value, months_between, next_month, note_text
 from ..templating import money
 from ..versioning import lock_row, require_version
 from .models import OTBAdjustment, OTBAdjustmentLine, OTBPlan, RangeIntent, SeasonPlan
@@ -31,6 +31,8 @@ from .otb import remaining
 from .rules import OTB_INPUTS, PLAN_FIELDS, RANGE_FIELDS
 
 ZERO = Decimal("0")
+# What a decision on a request (a move, a release) says when it has no note.
+DECISION_NOTE = "Add a note to your decision"
 
 @dataclass(frozen=True)
 class Upserted:
@@ -400,12 +402,9 @@ def decide_adjustment(session: Session, user, adjustment_id: uuid.UUID, *, appro
     says why it may. Two people deciding at once: one wins, the other is told (the
     decision is a conditional UPDATE of a pending row, under the season's row lock)."""
     require(user, Action.APPROVE)
-    note = (note or "").strip()
-    override_reason = (override_reason or "").strip() or None
-    if not note:
-        raise ValidationFailed({"note": "Add a note to your decision"})
-    if len(note) > 500 or (override_reason and len(override_reason) > 500):
-        raise ValidationFailed({"note": "A note is at most 500 characters"})
+    note = note_text(note, "note", required=DECISION_NOTE)
+    override_reason = note_text(override_reason, "override_reason",
+                                label="The override reason")
     season_id = session.scalar(select(OTBAdjustment.season_id)
                                .where(OTBAdjustment.id == adjustment_id))
     if season_id is None:

@@ -18,11 +18,11 @@ from ..auth.services import emails_allowed
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..modelbase import Money, utcnow
 from ..planning.queries import cell_figures
-from ..planning.services import require_season_cell
+from ..planning.services import DECISION_NOTE, require_season_cell
 from ..seasons.services import lock_season, require_editable
 from ..seasons.workflow import Area
 from ..transaction import transactional
-from ..values import month_start, months_between
+from ..values import month_start, months_between, note_text
 from ..versioning import lock_row, require_version
 from ..templating import money
 from .models import GRNRecord, PORelease, POSource, POStatus, PurchaseOrder
@@ -116,9 +116,7 @@ def create_po(session: Session, user, season_id: uuid.UUID, *, po_number: str,
     saved open and the request is recorded as an exception the policy approved.
     """
     require(user, Action.EDIT_PURCHASING)
-    release_reason = (release_reason or "").strip() or None
-    if release_reason and len(release_reason) > 500:
-        raise ValidationFailed({"release_reason": "The reason is at most 500 characters"})
+    release_reason = note_text(release_reason, "release_reason", label="The reason")
     season = lock_season(session, season_id)
     require_editable(season, Area.PURCHASING)
     values = _po_values(session, season, po_number=po_number, location_id=location_id,
@@ -172,11 +170,7 @@ def decide_release(session: Session, user, release_id: uuid.UUID, *, approve: bo
     deciding at once: one wins, the other is told (a conditional UPDATE of a pending row,
     under the season's row lock)."""
     require(user, Action.APPROVE)
-    note = (note or "").strip()
-    if not note:
-        raise ValidationFailed({"note": "Add a note to your decision"})
-    if len(note) > 500:
-        raise ValidationFailed({"note": "A note is at most 500 characters"})
+    note = note_text(note, "note", required=DECISION_NOTE)
     season_id = session.scalar(select(PORelease.season_id).where(PORelease.id == release_id))
     if season_id is None:
         raise NotFound("Release request not found")

@@ -228,3 +228,16 @@ def test_a_covered_move_takes_no_cell_over_its_budget(session, shop, make):
     services.decide_adjustment(session, s["approver"], row.id, approve=True, note="ok")
     figures = cell_figures(session, s["season"].id, s["a"].id, s["x"].id, FEB)
     assert (figures.adjustments, figures.remaining) == (D("-27.78"), D("72.22"))
+
+
+def test_a_decision_note_and_override_reason_are_bounded_by_their_own_field(session, shop):
+    row = _request(session, shop)
+    with pytest.raises(ValidationFailed) as e:
+        services.decide_adjustment(session, shop["approver"], row.id, approve=True,
+                                   note="ok", override_reason="x" * 501)
+    assert e.value.errors == {"override_reason": "The override reason is at most 500 "
+                                                 "characters"}
+    with pytest.raises(ValidationFailed) as e:
+        services.decide_adjustment(session, shop["approver"], row.id, approve=True,
+                                   note="x" * 501)
+    assert e.value.errors == {"note": "A note is at most 500 characters"}
