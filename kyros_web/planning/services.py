@@ -347,7 +347,6 @@ def request_adjustment(session: Session, user, season_id: uuid.UUID, *, amount, 
     decides it. Checked now as it would be made (both scopes have OTB cells and do not
     overlap); the source's open to buy is checked when it is approved."""
     require(user, Action.EDIT_PLANNING)
-    reason = (reason or "").strip()
     errors = {}
     try:
         amount = adjustments.check_amount(decimal_value(amount, "amount", "The amount to move"))
@@ -355,10 +354,11 @@ def request_adjustment(session: Session, user, season_id: uuid.UUID, *, amount, 
         errors["amount"] = str(refused)
     except ValidationFailed as bad:
         errors.update(bad.errors)
-    if not reason:
-        errors["reason"] = "Say why the OTB should move"
-    elif len(reason) > 500:
-        errors["reason"] = "The reason is at most 500 characters"
+    try:
+        reason = note_text(reason, "reason", label="The reason",
+                           required="Say why the OTB should move")
+    except ValidationFailed as bad:
+        errors.update(bad.errors)
     if errors:
         raise ValidationFailed(errors)
     season = lock_season(session, season_id)
