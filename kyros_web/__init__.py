@@ -100,6 +100,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(approvals_bp)
     app.register_blueprint(exceptions_bp)
 
+    from .api import init_app as init_api
+
+    init_api(app)
+
     @app.get("/")
     @login_required
     def index():
@@ -147,6 +151,7 @@ def field_with_nul(req: Request) -> str | None:
 
 def register_request_hooks(app: Flask) -> None:
     from .errorpages import error_page
+    from .problems import is_api_request, problem
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
@@ -158,6 +163,9 @@ def register_request_hooks(app: Flask) -> None:
         name = field_with_nul(request)
         if name is not None:
             shown = name.replace("\x00", "\\0")
+            if is_api_request():
+                return problem("bad-request", f"The field \"{shown}\" contains a NUL byte "
+                                              "(character 0), which is not allowed.")
             return error_page(400, f"The field \"{shown}\" contains a NUL byte (character 0), "
                                    "which is not allowed. Nothing was saved.")
         return None

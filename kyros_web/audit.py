@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Iterable
 
+from flask import g, has_app_context
 from sqlalchemy import JSON, DateTime, Index, String, Uuid, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -30,6 +31,9 @@ class AuditEvent(IdMixin, db.Model):
     action: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+    # How the change came: None from the pages, the CLI or a file; "api token NAME" through
+    # the JSON API (issue 18).
+    via: Mapped[str | None] = mapped_column(String(120))
 
     user = relationship("User")
 
@@ -67,6 +71,7 @@ def record(session: Session, *, user, action: str, entity: str, entity_id=None,
     """Append one audit event in the caller's transaction; it commits with the write."""
     event = AuditEvent(
         user_id=getattr(user, "id", None),
+        via=acting_via(),
         season_id=season_id,
         entity=entity,
         entity_id=None if entity_id is None else str(entity_id),
@@ -76,6 +81,12 @@ def record(session: Session, *, user, action: str, entity: str, entity_id=None,
     )
     session.add(event)
     return event
+
+
+def acting_via() -> str | None:
+    """How the current request acts, when not through the pages: the API sets
+    `g.audit_via` to its token's name."""
+    return g.get("audit_via") if has_app_context() else None
 
 
 def _latest(session: Session, stmt) -> tuple[str, datetime] | None:

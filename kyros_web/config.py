@@ -144,6 +144,13 @@ def load_config() -> dict:
         "KYROS_SMTP_FROM": os.environ.get("KYROS_SMTP_FROM", "Kyros <kyros@localhost>"),
         "KYROS_SMTP_CA_FILE": os.environ.get("KYROS_SMTP_CA_FILE", ""),
         "KYROS_BASE_URL": os.environ.get("KYROS_BASE_URL", ""),
+        # The JSON API (issue 18): calls per token, counted in the rate-limit store above.
+        "KYROS_API_RATE_LIMIT": os.environ.get("KYROS_API_RATE_LIMIT", "600 per minute"),
+        "API_TITLE": "Kyros",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
     }
 
 

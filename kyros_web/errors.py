@@ -64,6 +64,11 @@ class ValidationFailed(DomainError):
         self.errors = errors
 
 
+class OverBudget(ValidationFailed):
+    """A PO would take its cell over budget under the `block` policy: a form shows it on the
+    PO value like any check; the JSON API answers 409 with its own problem type."""
+
+
 class Forbidden(DomainError):
     status_code = 403
 

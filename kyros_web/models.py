@@ -1,6 +1,6 @@
 """Every model in one import, so Alembic and the shell see the whole schema."""
 from .audit import AuditEvent
-from .auth.models import User, UserSession
+from .auth.models import ApiIdempotency, ApiToken, User, UserSession
 from .exceptions.models import DigestEntry, ExceptionAcknowledgement, ExceptionThresholds
 from .masterdata.models import Category, Cluster, Location, LocationType
 from .planning.models import (GridEdit, GridEditCell, OTBAdjustment, OTBAdjustmentLine, OTBPlan,
@@ -11,7 +11,7 @@ from .uploads.models import Upload, UploadKind, UploadStatus
 from .versions import DataVersion
 
 __all__ = [
-    "AuditEvent", "DigestEntry", "Category", "Cluster", "DataVersion", "ExceptionAcknowledgement",
+    "ApiIdempotency", "ApiToken", "AuditEvent", "DigestEntry", "Category", "Cluster", "DataVersion", "ExceptionAcknowledgement",
     "ExceptionThresholds", "GRNRecord", "GridEdit", "GridEditCell", "Location", "LocationType", "OTBAdjustment",
     "OTBAdjustmentLine", "OTBPlan",
     "PORelease", "POSource", "POStatus", "PurchaseOrder", "RangeIntent", "Season", "SeasonLocation",

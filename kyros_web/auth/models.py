@@ -4,8 +4,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, UniqueConstraint, func, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.roles import Role
 from ..extensions import db
@@ -65,3 +65,46 @@ class UserSession(db.Model):
 
 # Case-insensitive uniqueness, whatever spelling was stored.
 Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+
+class ApiToken(IdMixin, db.Model):
+    """A personal access token for the JSON API (issue 18). Shown once; only the SHA-256
+    digest of the secret is stored. It acts as its user with the user's role (never more),
+    read-only when asked, until it expires or is revoked."""
+
+    __tablename__ = "api_tokens"
+    # Tokens change no figure.
+    __version_scope__ = NOT_VERSIONED
+    user_id: Mapped[uuid.UUID] = fk("users.id")
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # The first characters of the secret, shown on the tokens page to tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    read_only: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[uuid.UUID | None] = fk("users.id", nullable=True, index=False)
+
+    user = relationship("User", foreign_keys=[user_id])
+
+
+# A live token's name is unique for its user (a revoked one frees its name).
+Index("uq_api_tokens_live_name", ApiToken.user_id, ApiToken.name, unique=True,
+      postgresql_where=text("revoked_at IS NULL"), sqlite_where=text("revoked_at IS NULL"))
+
+
+class ApiIdempotency(IdMixin, db.Model):
+    """The answer to a bulk write sent with an Idempotency-Key (issue 18): the same key and
+    body again gets this answer without a second write; another body under the key is
+    refused. Stored in the write's own transaction, so a key exists only for a write that
+    happened."""
+
+    __tablename__ = "api_idempotency"
+    __version_scope__ = NOT_VERSIONED
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+    user_id: Mapped[uuid.UUID] = fk("users.id", index=False)
+    key: Mapped[str] = mapped_column(String(200), nullable=False)
+    request_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    status_code: Mapped[int] = mapped_column(Integer, nullable=False)
+    response: Mapped[dict] = mapped_column(JSON, nullable=False)

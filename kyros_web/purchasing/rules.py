@@ -8,7 +8,7 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-from ..errors import ValidationFailed
+from ..errors import OverBudget, ValidationFailed
 from ..planning.otb import budget, remaining
 from ..templating import money
 from ..values import Digits, at_least, decimal_value, month_start
@@ -147,7 +147,7 @@ def over_otb(otb: Decimal, committed_before: Decimal, po_value: Decimal, *, mont
         return None
     if policy == "block":
         moved = f", adjustments {money(adjustments)}" if adjustments else ""
-        raise ValidationFailed({"po_value": (
+        raise OverBudget({"po_value": (
             f"This PO would take {month:%Y-%m} over OTB by {money(over_by)}: OTB {money(otb)}"
             f"{moved}, committed {money(committed_before)}, remaining "
             f"{money(remaining(cell_budget, committed_before))}")})

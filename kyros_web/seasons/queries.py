@@ -33,10 +33,14 @@ def season_page(session: Session, *, status: SeasonStatus | None, q: str, page: 
     if status is not None:
         stmt = stmt.where(Season.status == status)
     if q:
-        like = _contains(q)
-        stmt = stmt.where(or_(func.lower(Season.season_code).like(like),
-                              func.lower(Season.name).like(like)))
+        stmt = stmt.where(matches_code_or_name(q))
     return paginate_objects(session, stmt, page, per_page)
+
+
+def matches_code_or_name(q: str):
+    """A season whose code or name contains `q` (any case): the list's search."""
+    like = _contains(q)
+    return or_(func.lower(Season.season_code).like(like), func.lower(Season.name).like(like))
 
 
 def transitions(session: Session, season_id: uuid.UUID) -> list[SeasonTransition]:

@@ -271,7 +271,37 @@ def advance_season(session: Session, user, season_id: uuid.UUID,
     stale button never jumps a step. Raises GateFailed with the gates' messages.
     """
     require(user, Action.MANAGE_SEASONS)
-    season = lock_season(session, season_id)
+    return _advance(session, user, lock_season(session, season_id), target, note)
+
+
+@transactional
+def define_locations(session: Session, user, season_id: uuid.UUID,
+                     location_ids: list[uuid.UUID] | None = None) -> Season:
+    """The seed's one call for a created season: add these locations (None: every active
+    one) and move to `locations_defined`, in one transaction — refused as a whole when the
+    season is past `created` or a gate fails, so nothing is half done."""
+    season = _locked_for_locations(session, user, season_id)
+    if season.status is not SeasonStatus.CREATED:
+        raise IllegalTransition(season.status.value, SeasonStatus.LOCATIONS_DEFINED.value)
+    if location_ids is None:
+        locations = session.scalars(select(Location).where(Location.is_active.is_(True))).all()
+    else:
+        wanted = set(location_ids)
+        locations = session.scalars(select(Location).where(Location.id.in_(wanted))).all()
+        missing = wanted - {loc.id for loc in locations}
+        if missing:
+            raise NotFound(f"{len(missing)} location(s) not found")
+        inactive = sorted(loc.location_code for loc in locations if not loc.is_active)
+        if inactive:
+            raise ValidationFailed({"location_ids": "Inactive locations cannot be added: "
+                                    + ", ".join(inactive)})
+    _assign(session, user, season, list(locations))
+    session.flush()
+    return _advance(session, user, season, SeasonStatus.LOCATIONS_DEFINED, None)
+
+
+def _advance(session: Session, user, season: Season, target, note: str | None) -> Season:
+    """The transition of a locked season (see advance_season)."""
     current = season.status
     if target is None:
         target = next_status(current)

@@ -54,6 +54,9 @@ class Upload(IdMixin, db.Model):
     status: Mapped[UploadStatus] = mapped_column(str_enum(UploadStatus, "upload_status"),
                                                  nullable=False, index=True)
     user_id: Mapped[uuid.UUID] = fk("users.id")
+    # "file" from the upload page or the CLI, "api" for a bulk write of the JSON API.
+    source: Mapped[str] = mapped_column(String(10), nullable=False, default="file",
+                                        server_default="file")
     # The file waits here between preview and confirm: app hosts share nothing else.
     content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     # What the preview found: the first errors, warnings, unknown columns, OTB impact.

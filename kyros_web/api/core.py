@@ -1,0 +1,179 @@
+"""What every resource of the JSON API shares (issue 18): bearer-token sign-in, the read-only
+token rule, rate limits per token, ETags with If-Match, skip/limit paging, and the money,
+percentage and date fields. Resources are thin: they read through the queries and write
+through the services the pages use."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from flask import current_app, g, request
+from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import Schema, fields, validate
+from werkzeug.exceptions import Forbidden as HTTPForbidden
+from werkzeug.exceptions import HTTPException, PreconditionFailed, PreconditionRequired
+from werkzeug.exceptions import Unauthorized
+
+from ..auth.tokens import TokenRefused, token_user
+from ..errors import NotFound
+from ..extensions import csrf, db, limiter
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+
+
+class ApiError(HTTPException):
+    """An HTTP error with the API's own detail (the problem handler reads `api_detail`)."""
+
+    def __init__(self, code_class, detail: str):
+        super().__init__()
+        self.code = code_class.code
+        self.description = code_class.description
+        self.api_detail = detail
+
+
+def refuse(code_class, detail: str):
+    raise ApiError(code_class, detail)
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return secret.strip()
+
+
+def rate_key() -> str:
+    """Rate limits count per token (its digest), or per address without one."""
+    secret = _bearer()
+    if secret:
+        return "api-token:" + hashlib.sha256(secret.encode()).hexdigest()[:32]
+    return "api-address:" + (request.remote_addr or "-")
+
+
+def authenticate():
+    """Before every API view: the bearer token signs in its user; cookies are never read.
+    A read-only token may only read."""
+    try:
+        user, token = token_user(db.session, _bearer())
+    except TokenRefused as exc:
+        error = ApiError(Unauthorized, str(exc))
+        raise error from None
+    g.api_user, g.api_token = user, token
+    g.audit_via = f"api token {token.name}"[:120]
+    if token.read_only and request.method not in SAFE_METHODS:
+        refuse(HTTPForbidden, f"The token “{token.name}” is read-only")
+
+
+def user():
+    """The user the request's token signs in."""
+    return g.api_user
+
+
+def blueprint(name: str, description: str) -> SmorestBlueprint:
+    """A resource's blueprint under /api/v1: token sign-in, no CSRF (no cookies are read, so
+    a browser's session cannot call it), and the per-token rate limit. `name` is the
+    document's tag, capitalised ("Seasons") so it never clashes with a page blueprint."""
+    bp = SmorestBlueprint(name, __name__, url_prefix="/api/v1", description=description)
+    bp.before_request(authenticate)
+    csrf.exempt(bp)
+    limiter.limit(lambda: current_app.config["KYROS_API_RATE_LIMIT"], key_func=rate_key,
+                  scope="api")(bp)
+    return bp
+
+
+# Fields ------------------------------------------------------------------------------------
+
+def Money(**kwargs):
+    """Money as a decimal string with 2 places ("110000.00")."""
+    return fields.Decimal(places=2, as_string=True, allow_nan=False, **kwargs)
+
+
+def Percent(**kwargs):
+    """A percentage as a decimal string with 1 place ("42.5")."""
+    return fields.Decimal(places=1, as_string=True, allow_nan=False, **kwargs)
+
+
+class Paging(Schema):
+    """The seed's paging: skip rows, then at most `limit` (1–1000)."""
+    skip = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1,
+                                                                                max=MAX_LIMIT))
+
+
+def page(stmt, args: dict):
+    """One page of a select, with the total count in the X-Total-Count header."""
+    from sqlalchemy import func, select
+
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    g.api_total = total
+    return db.session.scalars(stmt.offset(args["skip"]).limit(args["limit"])).all()
+
+
+def rows_page(stmt, args: dict):
+    """Like page, for a select of several columns (rows, not objects)."""
+    from sqlalchemy import func, select
+
+    g.api_total = db.session.scalar(select(func.count()).select_from(
+        stmt.order_by(None).subquery()))
+    return db.session.execute(stmt.offset(args["skip"]).limit(args["limit"])).all()
+
+
+# Ids and versions --------------------------------------------------------------------------
+
+def uuid_of(raw: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        raise NotFound(f"{what} {raw} not found") from None
+
+
+def etag(version) -> str:
+    """A strong ETag: a versioned row's version, or a digest of a row's stored fields."""
+    return f'"{version}"'
+
+
+def digest_tag(*values) -> str:
+    return etag(hashlib.sha256(repr(values).encode()).hexdigest()[:20])
+
+
+def set_etag(tag: str) -> None:
+    g.api_etag = tag
+
+
+def if_match() -> str:
+    """The ETag the client read, from If-Match; 428 without one."""
+    sent = request.headers.get("If-Match", "").strip()
+    if not sent:
+        refuse(PreconditionRequired, "Send If-Match with the ETag of the resource as you read "
+                                     "it, so a change made since is not overwritten")
+    return sent
+
+
+def expected_version(what: str) -> int:
+    """The version If-Match names, for services that compare it under a row lock."""
+    sent = if_match()
+    text = sent.removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 9:
+        refuse(PreconditionFailed, f"If-Match {sent} is not an ETag of this {what}")
+    return int(text)
+
+
+def require_tag(current: str, what: str) -> None:
+    """Refuse (412) when If-Match is not the current ETag. Call it with the row locked in the
+    writing transaction (versioning.lock_row), so the check and the write are one step."""
+    sent = if_match()
+    if sent.removeprefix("W/") != current:
+        refuse(PreconditionFailed, f"The {what} changed since you read it (your ETag {sent}, "
+                                   f"now {current}); read it again")
+
+
+def after_request(response):
+    """The ETag and total count a view set, on its response."""
+    if getattr(g, "api_etag", None) and "ETag" not in response.headers:
+        response.headers["ETag"] = g.api_etag
+    if getattr(g, "api_total", None) is not None:
+        response.headers["X-Total-Count"] = str(g.api_total)
+    return response

@@ -1,0 +1,89 @@
+"""Seasons and the workflow through the JSON API."""
+from kyros_web.seasons.workflow import SeasonStatus
+
+
+def test_create_read_and_list_a_season(api):
+    planner = api("planner")
+    r = planner.post("/api/v1/seasons", json={"name": "SS27", "start_date": "2027-02-01",
+                                              "end_date": "2027-07-31"})
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["status"] == "created" and len(body["season_code"]) == 9
+    assert r.headers["ETag"]
+    by_code = planner.get(f"/api/v1/seasons/{body['season_code']}")
+    by_id = planner.get(f"/api/v1/seasons/{body['id']}")
+    assert by_code.get_json() == by_id.get_json() == body
+    listed = planner.get("/api/v1/seasons?limit=10")
+    assert [s["id"] for s in listed.get_json()] == [body["id"]]
+    assert listed.headers["X-Total-Count"] == "1"
+
+
+def test_no_token_no_cookie_session(api, anonymous, login):
+    r = anonymous.get("/api/v1/seasons")
+    assert r.status_code == 401
+    assert r.mimetype == "application/problem+json"
+    assert r.get_json()["type"] == "/api/docs#problem-unauthorized"
+    browser = login("admin")
+    assert browser.get("/api/v1/seasons").status_code == 401
+
+
+def test_validation_is_a_problem_with_fields(api):
+    r = api("planner").post("/api/v1/seasons", json={"name": "", "start_date": "2027-13-01"})
+    assert r.status_code == 422
+    body = r.get_json()
+    assert body["type"] == "/api/docs#problem-validation"
+    fields = {e["field"] for e in body["errors"]}
+    assert {"name", "start_date", "end_date"} <= fields
+
+
+def test_viewer_may_read_not_write(api, make):
+    make.season(status=SeasonStatus.CREATED)
+    viewer = api("viewer")
+    assert viewer.get("/api/v1/seasons").status_code == 200
+    r = viewer.post("/api/v1/seasons", json={"name": "X", "start_date": "2027-02-01",
+                                             "end_date": "2027-07-31"})
+    assert r.status_code == 403 and r.get_json()["type"].endswith("forbidden")
+
+
+def test_put_needs_if_match_and_refuses_a_stale_one(api):
+    planner = api("planner")
+    created = planner.post("/api/v1/seasons", json={"name": "A", "start_date": "2027-02-01",
+                                                    "end_date": "2027-07-31"})
+    url = f"/api/v1/seasons/{created.get_json()['id']}"
+    tag = created.headers["ETag"]
+    body = {"name": "B", "start_date": "2027-02-01", "end_date": "2027-07-31"}
+    assert planner.put(url, json=body).status_code == 428
+    ok = planner.put(url, json=body, headers={"If-Match": tag})
+    assert ok.status_code == 200 and ok.get_json()["name"] == "B"
+    assert ok.headers["ETag"] != tag
+    stale = planner.patch(url, json={"name": "C"}, headers={"If-Match": tag})
+    assert stale.status_code == 412 and stale.get_json()["type"].endswith("stale")
+    assert planner.get(url).get_json()["name"] == "B"
+
+
+def test_define_locations_and_the_workflow(api, make):
+    loc = make.location()
+    planner = api("planner")
+    season = planner.post("/api/v1/seasons", json={"name": "A", "start_date": "2027-02-01",
+                                                   "end_date": "2027-07-31"}).get_json()
+    r = planner.post(f"/api/v1/seasons/{season['season_code']}/define-locations")
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["status"] == "locations_defined"
+    assert [t["to_status"] for t in r.get_json()["transitions"]] == ["locations_defined"]
+    refused = planner.post(f"/api/v1/seasons/{season['id']}/complete-plan-upload")
+    assert refused.status_code == 409
+    assert refused.get_json()["type"].endswith("workflow")
+    assert "plan row" in refused.get_json()["detail"]
+    again = planner.post(f"/api/v1/seasons/{season['id']}/define-locations",
+                         json={"location_ids": [str(loc.id)]})
+    assert again.status_code == 409
+    status = planner.get(f"/api/v1/seasons/{season['id']}/workflow-status").get_json()
+    assert status["can_advance"] is False and status["blocking"]
+
+
+def test_openapi_document(app, anonymous):
+    r = anonymous.get("/api/v1/openapi.json")
+    assert r.status_code == 200
+    doc = r.get_json()
+    assert doc["openapi"].startswith("3.1")
+    assert "/api/v1/seasons/{season_id}/define-locations" in doc["paths"]
