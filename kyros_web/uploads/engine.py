@@ -66,9 +66,10 @@ def _shown(value) -> str:
 
 
 def analyse(handler, table: parsing.Table, *, write: bool = False,
-            max_rows: int | None = None) -> Analysis:
+            max_rows: int | None = None, keep_errors: int = FIRST_ERRORS) -> Analysis:
     """Check every row of the table with the handler; with `write`, hand clean rows to it in
-    chunks (the caller's transaction makes that all or nothing)."""
+    chunks (the caller's transaction makes that all or nothing). The first `keep_errors`
+    problems are kept in `errors`."""
     max_rows = max_rows or MAX_ROWS
     result = Analysis()
     seen: dict[bytes, int] = {}  # row key (as a digest: 16 bytes, not a tuple) → its row
@@ -116,7 +117,7 @@ def analyse(handler, table: parsing.Table, *, write: bool = False,
                         problems.append(CellProblem(number, column, _shown(raw.get(column)),
                                                     message))
         if problems:
-            _reject(result, problems)
+            _reject(result, problems, keep_errors)
             continue
         outcome = handler.classify(record)
         result.counts[outcome] += 1
@@ -130,7 +131,7 @@ def analyse(handler, table: parsing.Table, *, write: bool = False,
     for key, column, message in handler.finish_checks():
         number = seen[_digest(key)]
         result.counts[outcomes.pop(number)] -= 1
-        _reject(result, [CellProblem(number, column, "", message)])
+        _reject(result, [CellProblem(number, column, "", message)], keep_errors)
     if write and not result.rejected:
         for outcome, records in pending.items():
             if records:
@@ -145,7 +146,7 @@ def _digest(key: tuple) -> bytes:
     return hashlib.blake2b(repr(key).encode(), digest_size=16).digest()
 
 
-def _reject(result: Analysis, problems: list[CellProblem]) -> None:
+def _reject(result: Analysis, problems: list[CellProblem], keep: int = FIRST_ERRORS) -> None:
     number = problems[0].row
     messages = "; ".join(p.message for p in problems)
     if number in result.rejected_rows:
@@ -153,5 +154,5 @@ def _reject(result: Analysis, problems: list[CellProblem]) -> None:
     else:
         result.rejected_rows[number] = messages
         result.rejected += 1
-    room = FIRST_ERRORS - len(result.errors)
+    room = keep - len(result.errors)
     result.errors.extend(problems[:max(room, 0)])

@@ -217,6 +217,40 @@ def open_table(data: bytes, known: list[str], required: list[str],
                  budget=budget)
 
 
+def rows_table(rows: list[dict], known: list[str], budget: Budget | None = None) -> Table:
+    """Rows of a JSON bulk write (issue 18) as a table of the kind's columns: row numbers are
+    the rows' 0-based indexes. The caller has checked each row is an object naming only
+    known columns (bulk_shape_problems)."""
+    def cells():
+        for index, row in enumerate(rows):
+            yield index, [row.get(name) for name in known]
+
+    return Table(format="json", headers=list(known), columns={n: i for i, n in enumerate(known)},
+                 _rows=cells(), budget=budget or Budget())
+
+
+def bulk_shape_problems(rows, known: list[str], limit: int) -> list[dict]:
+    """What makes a bulk body unreadable, per row: not an object, a field the kind does not
+    have, or a value that is not text, a number or null (the first `limit`)."""
+    found: list[dict] = []
+    for index, row in enumerate(rows):
+        if len(found) >= limit:
+            break
+        if not isinstance(row, dict):
+            found.append({"index": index, "field": None, "message": "Each row must be an object "
+                          "of column names and values"})
+            continue
+        for name, value in row.items():
+            if name not in known:
+                found.append({"index": index, "field": str(name)[:100],
+                              "message": f"Unknown field {str(name)[:100]!r}; the fields are: "
+                                         + ", ".join(known)})
+            elif isinstance(value, (bool, dict, list)):
+                found.append({"index": index, "field": name,
+                              "message": f"{name} must be text, a number or null"})
+    return found
+
+
 # Cell parsers: raise CellError with a message for the user.
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -4,20 +4,24 @@ rows or none, record the upload and one audit event."""
 from __future__ import annotations
 
 import csv
+import json
 import gzip
 import hashlib
 import io
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import BinaryIO
 
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit
 from ..clock import today
 from ..auth.roles import Role, require
 from ..errors import Forbidden, NotFound, StaleVersion, ValidationFailed, WorkflowError
+from ..auth.models import ApiIdempotency
 from ..masterdata.models import Category, Location
 from ..masterdata.tree import leaf_categories
 from ..planning.models import OTBPlan
@@ -182,6 +186,13 @@ def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict)
             + (f"; row {first.row}: {first.message}" if first else "")
             + "). Nothing was written; upload the file again to see the errors.")
     require_rows_unchanged(session, upload, handler)
+    _record_import(session, user, upload, result, cls)
+    return upload
+
+
+def _record_import(session: Session, user, upload: Upload, result, cls) -> None:
+    """An import written: its counts on the upload record, one audit event, fresh planner
+    statistics after a large one."""
     upload.rows_total = result.total
     upload.rows_new = result.counts["new"]
     upload.rows_updated = result.counts["updated"]
@@ -191,12 +202,121 @@ def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict)
     upload.content = None  # written: the rows are the record now
     counts = {"file": upload.file_name, "sha256": upload.sha256, "rows": result.total,
               "new": upload.rows_new, "updated": upload.rows_updated,
-              "unchanged": upload.rows_unchanged}
+              "unchanged": upload.rows_unchanged, "source": upload.source}
+    session.add(upload)
+    session.flush()
     audit.record(session, user=user, action="import", entity=f"upload_{upload.kind.value}",
                  entity_id=upload.id, season_id=upload.season_id, after=counts)
     if upload.rows_new + upload.rows_updated >= ANALYZE_AFTER:
         refresh_statistics(session, cls.model.__tablename__)
-    return upload
+
+
+# Rejected rows a bulk write lists (each with its index, field and message); the count of
+# all of them is given beside.
+BULK_ERRORS_LISTED = 1000
+
+
+class BulkRejected(ValidationFailed):
+    """Rows of a bulk write break rules: nothing was written. `rows` lists them (index,
+    field, value, message); `rejected` counts every refused row."""
+
+    def __init__(self, rows: list[dict], rejected: int, total: int, message: str | None = None):
+        super().__init__(message or f"{rejected} of {total} row(s) are refused; nothing was "
+                                    "saved")
+        self.rows, self.rejected, self.total = rows, rejected, total
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A bulk write's Idempotency-Key with the digest of its body (see bulk_write)."""
+    key: str
+    body_sha256: str
+
+
+def replayed(session: Session, user, idem: Idempotency) -> ApiIdempotency | None:
+    """The stored answer for this user's key; ValidationFailed when it came with another
+    body (the client reused a key for a different write)."""
+    stored = session.scalar(select(ApiIdempotency).where(ApiIdempotency.user_id == user.id,
+                                                         ApiIdempotency.key == idem.key))
+    if stored is not None and stored.request_sha256 != idem.body_sha256:
+        raise IdempotencyMismatch(
+            {"Idempotency-Key": f"The key {idem.key!r} was already used with another body; "
+                                "send a new key for a different write"})
+    return stored
+
+
+class IdempotencyMismatch(ValidationFailed):
+    """The same Idempotency-Key with another body (422)."""
+
+
+@transactional
+def bulk_write(session: Session, user, *, kind: str, rows: list, season: Season | None,
+               config: dict, idempotency: Idempotency | None = None,
+               answer=None) -> tuple[Upload | None, dict]:
+    """Write rows of one kind as an upload would (issue 18, item 2): the same handler, rules
+    and limits, in one transaction, all rows or none; recorded as an import of source "api".
+
+    Raises BulkRejected listing the refused rows (nothing written). With `idempotency`, a key
+    already answered returns (None, that answer) without writing; the key is claimed first in
+    this transaction, so a second request with the key waits for the first and then gets its
+    answer. `answer(upload)` makes the response stored with the key.
+    """
+    cls = handler_class(kind)
+    require(user, cls.action)
+    if idempotency is not None:
+        stored = replayed(session, user, idempotency)
+        if stored is not None:
+            return None, stored.response
+        claim = ApiIdempotency(user_id=user.id, key=idempotency.key,
+                               request_sha256=idempotency.body_sha256, status_code=0,
+                               response={})
+        session.add(claim)
+        try:
+            session.flush()  # a concurrent request with the key waits here for the first
+        except IntegrityError:
+            session.rollback()  # the first committed: its answer is the answer
+            stored = replayed(session, user, idempotency)
+            if stored is None:
+                raise
+            return None, stored.response
+    if not isinstance(rows, list):
+        raise ValidationFailed({"rows": "rows must be a list of objects"})
+    if len(rows) > engine.MAX_ROWS:
+        raise parsing.LimitExceeded(f"More than {engine.MAX_ROWS:,} rows; nothing was stored. "
+                                    "Send them in smaller parts.")
+    if not rows:
+        raise ValidationFailed({"rows": "Send at least one row"})
+    known = cls.column_names()
+    shape = parsing.bulk_shape_problems(rows, known, BULK_ERRORS_LISTED)
+    if shape:
+        raise BulkRejected(shape, len({p["index"] for p in shape}), len(rows),
+                           f"{len({p['index'] for p in shape})} row(s) cannot be read; nothing "
+                           "was saved")
+    if cls.area is not None:
+        if season is None:
+            raise ValidationFailed({"season": f"{cls.title} belong to a season"})
+        season = lock_season(session, season.id)
+        require_editable(season, cls.area)
+    else:
+        lock_masterdata_imports(session)
+    table = parsing.rows_table(rows, known, check_budget(config))
+    handler = _handler(session, kind, season, user, table, config)
+    result = engine.analyse(handler, table, write=True, keep_errors=BULK_ERRORS_LISTED)
+    if result.rejected:
+        raise BulkRejected([{"index": e.row, "field": e.column, "value": e.value,
+                             "message": e.message} for e in result.errors],
+                           result.rejected, result.total)
+    body = json.dumps(rows, sort_keys=True, default=str).encode()
+    upload = Upload(kind=cls.kind, season_id=season.id if season is not None else None,
+                    file_name=f"API bulk write ({audit.acting_via() or 'api'})"[:255],
+                    sha256=hashlib.sha256(body).hexdigest(), user_id=user.id, source="api",
+                    summary={"warnings": handler.warnings, "format": "json"})
+    _record_import(session, user, upload, result, cls)
+    response = answer(upload) if answer is not None else {}
+    if idempotency is not None:
+        claim.status_code, claim.response = 200, response
+    return upload, response
+
 
 
 def require_rows_unchanged(session: Session, upload: Upload, handler) -> None:
