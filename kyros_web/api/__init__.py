@@ -41,4 +41,7 @@ def init_app(app: Flask) -> KyrosApi:
         api.register_blueprint(module.blp)
         app.after_request_funcs.setdefault(module.blp.name, []).append(core.after_request)
     app.extensions["kyros_api"] = api
+    from .docs import bp as docs_bp
+
+    app.register_blueprint(docs_bp)
     return api

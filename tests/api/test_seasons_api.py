@@ -87,3 +87,51 @@ def test_openapi_document(app, anonymous):
     doc = r.get_json()
     assert doc["openapi"].startswith("3.1")
     assert "/api/v1/seasons/{season_id}/define-locations" in doc["paths"]
+
+
+def test_docs_page_renders_the_document(app):
+    r = app.test_client().get("/api/docs")
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    page = r.get_data(as_text=True)
+    assert "/api/v1/seasons/{season_id}/define-locations" in page
+    assert 'id="problem-stale"' in page and "<script" not in page.split("</head>")[1]
+
+
+def test_rate_limit_per_token(app, api):
+    first, second = api("viewer"), api("viewer")
+    app.config["KYROS_API_RATE_LIMIT"] = "3 per minute"
+    try:
+        answers = [first.get("/api/v1/seasons").status_code for _ in range(4)]
+        assert answers == [200, 200, 200, 429]
+        limited = first.get("/api/v1/seasons")
+        assert limited.mimetype == "application/problem+json"
+        assert limited.get_json()["type"].endswith("rate-limited")
+        assert second.get("/api/v1/seasons").status_code == 200  # its own count
+    finally:
+        app.config["KYROS_API_RATE_LIMIT"] = "600 per minute"
+
+
+def test_revoked_and_expired_tokens_are_refused(api, session):
+    from datetime import timedelta
+
+    from kyros_web.auth.tokens import revoke_token
+    from kyros_web.modelbase import utcnow
+
+    client = api("viewer")
+    assert client.get("/api/v1/seasons").status_code == 200
+    from kyros_web.auth.models import ApiToken
+    from sqlalchemy import select
+
+    token = session.scalar(select(ApiToken).where(ApiToken.user_id == client.user.id))
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    expired = client.get("/api/v1/seasons")
+    assert expired.status_code == 401 and "expired" in expired.get_json()["detail"]
+    token.expires_at = None
+    session.commit()
+    assert client.get("/api/v1/seasons").status_code == 200
+    revoke_token(session, None, token.id)
+    revoked = client.get("/api/v1/seasons")
+    assert revoked.status_code == 401 and "revoked" in revoked.get_json()["detail"]
+    unknown = client.get("/api/v1/seasons", headers={"Authorization": "Bearer kyros_nope"})
+    assert unknown.status_code == 401
