@@ -2,8 +2,14 @@
 the pages use, described by an OpenAPI 3.1 document generated from the code."""
 from __future__ import annotations
 
+import http
+
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from marshmallow import Schema, fields
+
+from ..problems import MEDIA_TYPE
 
 from . import core
 
@@ -20,12 +26,44 @@ INFO = {
 }
 
 
+class ProblemErrorSchema(Schema):
+    index = fields.Integer(metadata={"description": "A bulk row's 0-based position"})
+    field = fields.String(allow_none=True)
+    value = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error of the API is answered."""
+    type = fields.String(metadata={"description": "The kind of error; see /api/docs"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String(metadata={"description": "The rule's own message"})
+    instance = fields.String()
+    errors = fields.List(fields.Nested(ProblemErrorSchema))
+    rejected = fields.Integer(metadata={"description": "Bulk writes: rows refused"})
+    rows = fields.Integer(metadata={"description": "Bulk writes: rows sent"})
+
+
 class KyrosApi(Api):
     """flask-smorest's Api without its error handlers: errorpages.py answers every error under
-    /api/ as problem+json, and every other one as a page."""
+    /api/ as problem+json, and every other one as a page. The document says so."""
+
+    ERROR_SCHEMA = ProblemSchema
 
     def _register_error_handlers(self):
         return None
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error (problem details)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, MEDIA_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 def init_app(app: Flask) -> KyrosApi:

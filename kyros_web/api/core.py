@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import timezone
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -94,6 +95,16 @@ def Money(**kwargs):
 def Percent(**kwargs):
     """A percentage as a decimal string with 1 place ("42.5")."""
     return fields.Decimal(places=1, as_string=True, allow_nan=False, **kwargs)
+
+
+class Timestamp(fields.DateTime):
+    """A moment in ISO 8601 with its offset: times are stored in UTC, and SQLite hands them
+    back without a zone, which RFC 3339 (OpenAPI's date-time) does not allow."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class Paging(Schema):

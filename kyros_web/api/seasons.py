@@ -46,8 +46,8 @@ class SeasonSchema(Schema):
     chain_stock = fields.Boolean(dump_only=True, metadata={
         "description": "A saved OTB row's closing stock becomes the next month's opening"})
     reforecast_method = fields.String(dump_only=True, metadata={"enum": ["trend", "plan"]})
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
+    created_at = core.Timestamp(dump_only=True)
+    updated_at = core.Timestamp(dump_only=True)
 
 
 class SeasonCreateSchema(Schema):
@@ -84,7 +84,7 @@ class GateSchema(Schema):
 class TransitionSchema(Schema):
     from_status = fields.Function(lambda t: t.from_status.value)
     to_status = fields.Function(lambda t: t.to_status.value)
-    at = fields.DateTime(attribute="created_at")
+    at = core.Timestamp(attribute="created_at")
     by = fields.Function(lambda t: t.user.email)
     note = fields.String(allow_none=True)
 
