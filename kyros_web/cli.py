@@ -7,6 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from .auth.roles import Role
+from .auth.tokens import MAX_DAYS
 from .errors import DomainError
 from .extensions import db
 
@@ -61,7 +62,7 @@ def _token_owner(email: str):
 @click.option("--name", required=True, help="What will use the token, e.g. \"ERP import\".")
 @click.option("--read-only", is_flag=True, help="The token may only read.")
 @click.option("--days", metavar="N", default=None,
-              help="Days until it expires, 1 to 3650 (default: it never expires).")
+              help=f"Days until it expires, 1 to {MAX_DAYS} (default: it never expires).")
 def token_create(email, name, read_only, days):
     """Create a token for EMAIL and print it on one line, only the token (it is not stored
     and is never shown again)."""

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import choices
 from .roles import Role
+from .tokens import MAX_DAYS
 
 
 class LoginForm(FlaskForm):
@@ -37,4 +38,5 @@ class TokenForm(FlaskForm):
     name = StringField("Name", description="What will use it, e.g. “ERP nightly import”")
     read_only = BooleanField("Read-only (may read, never write)")
     days = StringField("Days until expiry",
-                       description="From 1 to 3650; leave empty for a token that never expires")
+                       description=f"From 1 to {MAX_DAYS}; leave empty for a token that never "
+                                   "expires")

@@ -108,8 +108,7 @@ def account():
 def _tokens_page(form, *, new=None, status_code=200):
     return render("auth/tokens.html", block="tokens", status_code=status_code, form=form,
                   new=new, tokens=api_tokens.tokens_of(db.session, current_user),
-                  status=api_tokens.token_status, max_days=api_tokens.MAX_DAYS,
-                  name_max=api_tokens.NAME_MAX)
+                  status=api_tokens.token_status, name_max=api_tokens.NAME_MAX)
 
 
 @bp.get("/account/tokens")
