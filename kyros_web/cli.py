@@ -7,6 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from .auth.roles import Role
+from .auth.tokens import MAX_DAYS
 from .errors import DomainError
 from .extensions import db
 
@@ -40,6 +41,48 @@ def create_user_command(email, role, password, full_name):
     user = create_user(db.session, None, email=email, role=role, password=password,
                        full_name=full_name)
     click.echo(f"Created {user.role.value} {user.email}")
+
+
+@kyros.group(cls=CommandGroup)
+def token():
+    """Personal access tokens for the JSON API: create, revoke."""
+
+
+def _token_owner(email: str):
+    from .auth.services import find_user
+
+    owner = find_user(db.session, email)
+    if owner is None:
+        raise click.ClickException(f"No user {email}")
+    return owner
+
+
+@token.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What will use the token, e.g. \"ERP import\".")
+@click.option("--read-only", is_flag=True, help="The token may only read.")
+@click.option("--days", metavar="N", default=None,
+              help=f"Days until it expires, 1 to {MAX_DAYS} (default: it never expires).")
+def token_create(email, name, read_only, days):
+    """Create a token for EMAIL and print it on one line, only the token (it is not stored
+    and is never shown again)."""
+    from .auth.tokens import create_token
+
+    new = create_token(db.session, None, _token_owner(email), name=name, read_only=read_only,
+                       days=days)
+    click.echo(new.secret)
+
+
+@token.command("revoke")
+@click.argument("email")
+@click.argument("name")
+def token_revoke(email, name):
+    """Revoke EMAIL's live token NAME: the API refuses it from now on."""
+    from .auth.tokens import live_token_named, revoke_token
+
+    found = live_token_named(db.session, _token_owner(email), name)
+    revoked = revoke_token(db.session, None, found.id)
+    click.echo(f"Revoked the token “{revoked.name}” of {revoked.user.email}")
 
 
 @kyros.command("demo-data")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -136,11 +136,20 @@ def tokens_of(session: Session, owner: User) -> list[ApiToken]:
 def all_live_tokens(session: Session) -> list[ApiToken]:
     """Every live token, for the admin's view of the users page."""
     return list(session.scalars(select(ApiToken).where(ApiToken.revoked_at.is_(None))
+                                .options(selectinload(ApiToken.user))
                                 .order_by(ApiToken.created_at.desc())))
 
 
 def is_live(token: ApiToken, now: datetime) -> bool:
-    return token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
+    return token.revoked_at is None and (token.expires_at is None
+                                         or _aware(token.expires_at) > now)
+
+
+def token_status(token: ApiToken, now: datetime | None = None) -> str:
+    """What the tokens pages say of a token: "revoked", "expired" or "active"."""
+    if token.revoked_at is not None:
+        return "revoked"
+    return "active" if is_live(token, now or utcnow()) else "expired"
 
 
 class TokenRefused(Exception):

@@ -1,4 +1,4 @@
-"""Login, logout, the user's own account page, users (admin) and the role guard for views."""
+"""Login, logout, the user's own account page and API tokens, users and every token (admin)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -8,10 +8,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..extensions import db, limiter, login_manager
-from ..forms import FormPage
-from ..htmx import render
+from ..errors import Conflict, ValidationFailed
+from ..forms import FormPage, attach_errors
+from ..htmx import redirect_after_write, render
 from ..paging import page_number, paginate_objects
-from .forms import LoginForm, NewUserForm, UserForm
+from . import tokens as api_tokens
+from .forms import LoginForm, NewUserForm, TokenForm, UserForm
 from .models import User
 from .access import role_required
 from .roles import Action
@@ -96,8 +98,51 @@ def _logged_out(message: str):
 @bp.get("/account")
 @login_required
 def account():
-    """The signed-in user's own account: who they are, and logging out everywhere."""
-    return render("auth/account.html", user=current_user)
+    """The signed-in user's own account: who they are, their API tokens, logging out
+    everywhere."""
+    live = sum(api_tokens.token_status(t) == "active"
+               for t in api_tokens.tokens_of(db.session, current_user))
+    return render("auth/account.html", user=current_user, live_tokens=live)
+
+
+def _tokens_page(form, *, new=None, status_code=200):
+    return render("auth/tokens.html", block="tokens", status_code=status_code, form=form,
+                  new=new, tokens=api_tokens.tokens_of(db.session, current_user),
+                  status=api_tokens.token_status, name_max=api_tokens.NAME_MAX)
+
+
+@bp.get("/account/tokens")
+@login_required
+def tokens():
+    """The signed-in user's personal access tokens for the JSON API, and a form for a new one."""
+    return _tokens_page(TokenForm(formdata=None))
+
+
+@bp.post("/account/tokens")
+@role_required(Action.READ)
+def token_create():
+    """Create a token and show its secret this once (the page is not stored: no-store, and
+    htmx keeps no copy of it in its history)."""
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            new = api_tokens.create_token(db.session, current_user, current_user,
+                                          name=form.name.data, read_only=form.read_only.data,
+                                          days=form.days.data)
+        except (ValidationFailed, Conflict) as exc:
+            attach_errors(form, exc, default_field="name")
+        else:
+            return _tokens_page(TokenForm(formdata=None), new=new, status_code=201)
+    return _tokens_page(form, status_code=422)
+
+
+@bp.post("/account/tokens/<uuid:token_id>/revoke")
+@role_required(Action.READ)
+def token_revoke(token_id):
+    """Revoke one of the signed-in user's tokens: the API refuses it from now on."""
+    token = api_tokens.revoke_token(db.session, current_user, token_id)
+    flash(f"Token “{token.name}” revoked; the API refuses it from now on.", "success")
+    return redirect_after_write(url_for("auth.tokens"))
 
 
 @bp.post("/account/logout-everywhere")
@@ -118,6 +163,23 @@ def users():
     page = paginate_objects(db.session, select(User).order_by(User.email),
                             page_number(request.args.get("page")), current_app.config["PAGE_SIZE"])
     return render("auth/users.html", page=page)
+
+
+@bp.get("/users/tokens")
+@role_required(Action.MANAGE_USERS)
+def user_tokens():
+    """Every token not revoked, with its owner, for an admin to revoke."""
+    return render("auth/user_tokens.html", tokens=api_tokens.all_live_tokens(db.session),
+                  status=api_tokens.token_status)
+
+
+@bp.post("/users/tokens/<uuid:token_id>/revoke")
+@role_required(Action.MANAGE_USERS)
+def user_token_revoke(token_id):
+    """Revoke anyone's token (an admin)."""
+    token = api_tokens.revoke_token(db.session, current_user, token_id)
+    flash(f"Token “{token.name}” of {token.user.email} revoked.", "success")
+    return redirect_after_write(url_for("auth.user_tokens"))
 
 
 @bp.get("/users/new")

@@ -51,3 +51,32 @@ document.addEventListener("change", function (event) {
     link.setAttribute("href", url.pathname + url.search);
   });
 });
+
+// A new API token: its Copy button copies the secret, and a click in the field selects it
+// all (without script the field is still there to select and copy).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-copy]");
+  if (!button) return;
+  var input = document.getElementById(button.getAttribute("data-copy"));
+  var state = document.getElementById(button.getAttribute("data-copy") + "-state");
+  if (!input) return;
+  input.select();
+  var said = function (text) { if (state) state.textContent = text; };
+  var fallback = function () {
+    try {
+      said(document.execCommand("copy") ? "Copied" : "Press Ctrl+C to copy");
+    } catch (e) {
+      said("Press Ctrl+C to copy");
+    }
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(input.value).then(function () { said("Copied"); }, fallback);
+  } else {
+    fallback();
+  }
+});
+document.addEventListener("focusin", function (event) {
+  if (event.target.matches && event.target.matches("input[data-select-all]")) {
+    event.target.select();
+  }
+});

@@ -208,3 +208,20 @@ def test_history_names_rows_by_their_numbers_codes_and_names(login, make, sessio
     for obj in (po, loc, leaf, buyer):
         assert str(obj.id) not in events, f"an id of {obj!r} is shown"
     assert "location_id" not in events and "category_id" not in events
+
+
+def test_history_names_the_api_token_a_change_came_through(login, make, session):
+    """Issue 18, item 7: a change through the JSON API says which token made it."""
+    season = make.season(SeasonStatus.LOCATIONS_DEFINED)
+    planner = make.user("planner")
+    update_season(session, planner, season.id, name="Renamed through the API",
+                  start_date=season.start_date, end_date=season.end_date)
+    event = session.scalars(select(AuditEvent).where(AuditEvent.entity == "season",
+                                                     AuditEvent.action == "update")).one()
+    event.via = "api token ERP nightly"
+    session.commit()
+    html = login("viewer").get(f"/seasons/{season.season_code}/history").get_data(as_text=True)
+    events = html[html.index('<section id="events">'):]
+    assert (f'<td>{planner.email} <span class="via">via api token ERP nightly</span></td>'
+            in events)
+    assert events.count("via api token") == 1  # the page's own changes say nothing

@@ -160,3 +160,22 @@ def test_actuals_refused_before_the_season_is_in_season(login, make):
     response = post_file(b, data, "actuals.csv", kind="actuals", season=season.season_code)
     page = b.get(response.headers["Location"]).get_data(as_text=True)
     assert "Actuals can only be changed while the season is &#39;range_uploaded&#39;" in page
+
+
+def test_history_shows_where_an_import_came_from(login, session):
+    """Issue 18, item 7: the upload page's imports say File, the API's bulk writes API."""
+    b = login("planner")
+    post_file(b, (SAMPLES / "locations.csv").read_bytes(), "locations.csv", kind="locations")
+    post_file(b, (SAMPLES / "locations.csv").read_bytes(), "bulk.json", kind="locations")
+    api_upload = session.scalar(select(Upload).where(Upload.file_name == "bulk.json"))
+    assert api_upload.source == "file"
+    api_upload.source = "api"
+    session.commit()
+    html = b.get("/uploads/").get_data(as_text=True)
+    assert '<th scope="col">Source</th>' in html
+    rows = {name: html[html.index(f">{name}</a>"):].split("</tr>")[0]
+            for name in ("locations.csv", "bulk.json")}
+    assert "<td>API</td>" in rows["bulk.json"] and "<td>File</td>" not in rows["bulk.json"]
+    assert "<td>File</td>" in rows["locations.csv"] and "<td>API</td>" not in rows["locations.csv"]
+    detail = b.get(f"/uploads/{api_upload.id}").get_data(as_text=True)
+    assert "sent through the API by" in detail
