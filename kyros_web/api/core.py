@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from functools import wraps
 from datetime import timezone
 
 from flask import current_app, g, request
@@ -16,7 +17,8 @@ from werkzeug.exceptions import HTTPException, PreconditionFailed, PreconditionR
 from werkzeug.exceptions import Unauthorized
 
 from ..auth.tokens import TokenRefused, token_user
-from ..errors import NotFound
+from ..auth.roles import Action, may
+from ..errors import Forbidden, NotFound
 from ..extensions import csrf, db, limiter
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -71,6 +73,23 @@ def authenticate():
 def user():
     """The user the request's token signs in."""
     return g.api_user
+
+
+def needs(action: Action):
+    """Declare the action a write takes (SPEC §4) and refuse a role without it (403) before
+    the body is read; the services check it again inside their transaction. The declaration
+    is what tests/api/test_api_protection.py walks: every write of the API has one."""
+    def wrap(fn):
+        @wraps(fn)
+        def checked(*args, **kwargs):
+            if not may(user().role, action):
+                raise Forbidden("Your role does not allow this action.")
+            return fn(*args, **kwargs)
+
+        checked.required_action = action
+        return checked
+
+    return wrap
 
 
 def blueprint(name: str, description: str) -> SmorestBlueprint:

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from ..auth.roles import Action
 from ..extensions import db
 from ..seasons import queries, services
 from ..seasons.models import Season
@@ -139,6 +140,7 @@ class Seasons(MethodView):
             stmt = stmt.where(queries.matches_code_or_name(args["q"]))
         return core.page(stmt, args)
 
+    @core.needs(Action.MANAGE_SEASONS)
     @blp.arguments(SeasonCreateSchema)
     @blp.response(201, SeasonSchema)
     def post(self, data):
@@ -157,6 +159,7 @@ class SeasonItem(MethodView):
         core.set_etag(season_tag(season))
         return season
 
+    @core.needs(Action.MANAGE_SEASONS)
     @blp.arguments(SeasonWriteSchema)
     @blp.response(200, SeasonSchema)
     def put(self, data, season_id):
@@ -164,12 +167,14 @@ class SeasonItem(MethodView):
         If-Match."""
         return _update(season_id, data)
 
+    @core.needs(Action.MANAGE_SEASONS)
     @blp.arguments(SeasonPatchSchema)
     @blp.response(200, SeasonSchema)
     def patch(self, data, season_id):
         """Change some of name, dates and the stock chain; needs If-Match."""
         return _update(season_id, data)
 
+    @core.needs(Action.MANAGE_SEASONS)
     @blp.response(204)
     def delete(self, season_id):
         """Delete a season while it is `created`."""
@@ -207,6 +212,7 @@ class WorkflowStatus(MethodView):
 
 @blp.route("/seasons/<season_id>/define-locations")
 class DefineLocations(MethodView):
+    @core.needs(Action.MANAGE_SEASONS)
     @blp.arguments(DefineLocationsSchema(), required=False)
     @blp.response(200, WorkflowSchema)
     def post(self, data, season_id):
@@ -227,8 +233,8 @@ def _step(name: str, target: SeasonStatus, summary: str):
 
     post.__doc__ = summary
     view = type(name, (MethodView,), {"post": post})
-    view.post = blp.response(200, WorkflowSchema)(
-        blp.arguments(NoteSchema(), required=False)(view.post))
+    view.post = core.needs(Action.MANAGE_SEASONS)(blp.response(200, WorkflowSchema)(
+        blp.arguments(NoteSchema(), required=False)(view.post)))
     blp.route(f"/seasons/<season_id>/{name}", endpoint=name)(view)
 
 

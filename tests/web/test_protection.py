@@ -6,12 +6,14 @@ import pytest
 
 from kyros_web.auth.roles import PERMISSIONS, Role
 
-PUBLIC = {"auth.login", "static", "health.health", "health.ready"}
+PUBLIC = {"auth.login", "static", "health.health", "health.ready", "api_docs.docs",
+          "api-docs.openapi_json"}
 
 
 def rules(app, methods):
+    """The pages' routes (the JSON API signs in by token: tests/api/test_api_protection.py)."""
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in PUBLIC:
+        if rule.endpoint in PUBLIC or rule.rule.startswith("/api/"):
             continue
         used = set(rule.methods) & methods
         if used:
