@@ -1,7 +1,8 @@
 """Exports of the analytics reports and of a season's data: CSV and XLSX with numbers as
 numbers, dates as dates, and user text that a spreadsheet could run as a formula defused;
 JSON for the API (issue 18) with money and percentages as decimal strings, keyed by column.
-The three walk a table the same way (`cells`), each turning a value by its column's kind."""
+The three walk a table the same way (`row_cells`), each turning a value by its column's
+kind."""
 from __future__ import annotations
 
 import csv
@@ -43,25 +44,23 @@ def _csv_value(value, kind: str):
     return value
 
 
-def cells(table: Table, convert) -> tuple[list[list], list | None]:
-    """The table's rows and its total line (None without one), each value as
-    `convert(value, column)` makes it, a Ratio read as its number or its word first."""
-    def line(row):
-        return [convert(_plain(value), column) for value, column in zip(row, table.columns)]
-
-    return [line(row) for row in table.rows], line(table.total) if table.total else None
+def row_cells(table: Table, row: list, convert) -> list:
+    """A row of the table, each value as `convert(value, column)` makes it, a Ratio read as
+    its number or its word first."""
+    return [convert(_plain(value), column) for value, column in zip(row, table.columns)]
 
 
-def _lines(table: Table, convert) -> list[list]:
-    rows, total = cells(table, convert)
-    return rows + ([total] if total else [])
+def _lines(table: Table) -> list[list]:
+    """The rows, then the totals line."""
+    return table.rows + ([table.total] if table.total else [])
 
 
 def table_csv(table: Table) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([c.title for c in table.columns])
-    writer.writerows(_lines(table, lambda value, column: _csv_value(value, column.kind)))
+    writer.writerows(row_cells(table, row, lambda value, column: _csv_value(value, column.kind))
+                     for row in _lines(table))
     return out.getvalue()
 
 
@@ -86,8 +85,8 @@ def _append(sheet, table: Table) -> None:
         return made
 
     sheet.append([c.title for c in table.columns])
-    for line in _lines(table, cell):
-        sheet.append(line)
+    for row in _lines(table):
+        sheet.append(row_cells(table, row, cell))
 
 
 def workbook(tables: list[tuple[str, Table]], header: list[str] | None = None) -> bytes:
@@ -138,9 +137,7 @@ def json_value(value, column: Column):
     kind = column.kind
     if value is None or isinstance(value, str):
         return value
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (date, datetime)):
+    if isinstance(value, date):
         return value.isoformat()
     if kind == PERCENT:
         return str(round_percent(value))
@@ -148,8 +145,6 @@ def json_value(value, column: Column):
         return str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     if kind == COUNT:
         return int(value)
-    if isinstance(value, (Decimal, float)):
-        return str(value)
     return value if isinstance(value, int) else str(value)
 
 
@@ -157,12 +152,15 @@ def table_json(table: Table) -> dict:
     """A table as JSON: its columns in order (key, title, kind), each row and the total line
     as an object keyed by the columns' keys, and the note that defines its figures."""
     keys = column_keys(table.columns)
-    rows, total = cells(table, json_value)
+
+    def keyed(row):
+        return dict(zip(keys, row_cells(table, row, json_value)))
+
     return {"name": table.name, "title": table.title, "note": table.note or None,
             "columns": [{"key": k, "name": c.title, "kind": c.kind}
                         for k, c in zip(keys, table.columns)],
-            "rows": [dict(zip(keys, row)) for row in rows],
-            "total": dict(zip(keys, total)) if total else None}
+            "rows": [keyed(row) for row in table.rows],
+            "total": keyed(table.total) if table.total else None}
 
 
 def report_json(report: Report) -> dict:
@@ -170,12 +168,11 @@ def report_json(report: Report) -> dict:
     no number) and tables; the charts are left out (they draw the tables' figures)."""
     kpis = []
     if report.kpis:
-        figures = report.exported[0]
-        keys = column_keys(figures.columns)
-        values = cells(figures, json_value)[0][0]
-        kpis = [{"key": key, "name": kpi.label, "kind": kpi.kind, "value": value,
+        figures = table_json(report.exported[0])
+        kpis = [{"key": column["key"], "name": kpi.label, "kind": kpi.kind,
+                 "value": figures["rows"][0][column["key"]],
                  "note": getattr(kpi.value, "why", "") or None}
-                for key, kpi, value in zip(keys, report.kpis, values)]
+                for column, kpi in zip(figures["columns"], report.kpis)]
     return {"slug": report.slug, "title": report.title,
             "filters": {column_key(k): v if isinstance(v, int) else str(v)
                         for k, v in report.filters.items() if k != "levels"},
