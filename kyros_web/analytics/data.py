@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..planning.adjustments import scope_words
 from ..planning.rules import PRICE_BANDS
+from ..versions import cached
 from . import sql
 from .report import COUNT, DATE, MONEY, MONTH, NUMBER, Column, Table, band
 
@@ -47,7 +48,7 @@ SHEETS = {
                             Column("month", MONTH),
                             *[Column(n, MONEY) for n in ("net_sales", "markdowns",
                                                          "closing_stock")],
-                            Column("units_sold", NUMBER), Column("closing_units", NUMBER)],
+                            Column("units_sold", COUNT), Column("closing_units", COUNT)],
                 lambda r: list(r)),
     "grns": ("GRNs", [Column("grn_number"), Column("po_number"), Column("grn_date", DATE),
                       Column("received_value", MONEY)],
@@ -89,6 +90,11 @@ def fingerprint(session: Session, season) -> str:
             digest.update(("|".join(_canonical(v) for v in row) + "\n").encode())
         digest.update(b"--\n")
     return digest.hexdigest()
+
+
+def cached_fingerprint(session: Session, season) -> str:
+    """The fingerprint, from the figure cache (it changes with the season's data version)."""
+    return cached(session, season.id, ("fingerprint",), lambda: fingerprint(session, season))
 
 
 def _canonical(value) -> str:

@@ -18,6 +18,7 @@ from ..seasons.models import Season
 from ..clock import today
 from ..seasons.workflow import ORDER
 from ..values import month_start, months_between
+from ..versions import cached
 from ..planning.otb import budget, fulfilment, percent, ratio, remaining, utilisation
 from ..planning.queries import adjustment_rows
 from ..ratios import Ratio
@@ -545,3 +546,15 @@ PAGES = [
     Page("moves", "OTB moves", otb_moves),
 ]
 PAGES_BY_SLUG = {p.slug: p for p in PAGES}
+
+
+def cached_report(session: Session, page: Page, season: Season, args) -> Report:
+    """The report of a page, its filters read by the page from `args` (the query string of
+    the page, or the API's checked arguments).
+
+    Reports are kept in the figure cache, keyed on the page, its filters, the day (ages
+    count in days) and the season's data version: a write shows on the next request, and
+    the page and the API share one figure."""
+    params = page.params(args)
+    key = ("report", page.slug, today(), tuple(sorted(params.items())))
+    return cached(session, season.id, key, lambda: page.build(session, season, **params))

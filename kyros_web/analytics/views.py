@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 
-from ..clock import today
 from ..downloads import csv_file, xlsx_file
 from ..extensions import db
 from ..htmx import render
@@ -15,25 +14,15 @@ from ..paging import page_number
 from ..planning.reforecast import METHODS
 from ..seasons.services import get_season
 from ..seasons.workflow import Area, can_edit
-from ..versions import cached
 from . import export, reports
-from .data import fingerprint, season_tables
+from .data import cached_fingerprint, season_tables
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
+
 def _build(page: reports.Page, season):
-    """The report of a page, with its filters read from the query string.
-
-    Reports are kept in the figure cache, keyed on the page, its filters, the day (ages
-    count in days) and the season's data version: a write shows on the next request."""
-    params = page.params(request.args)
-    key = ("report", page.slug, today(), tuple(sorted(params.items())))
-    return cached(db.session, season.id, key, lambda: page.build(db.session, season, **params))
-
-
-def _fingerprint(season) -> str:
-    return cached(db.session, season.id, ("fingerprint",),
-                  lambda: fingerprint(db.session, season))
+    """The report of a page, with its filters read from the query string (cached)."""
+    return reports.cached_report(db.session, page, season, request.args)
 
 
 def _header(season, report) -> list[str]:
@@ -109,7 +98,7 @@ def data_workbook(code: str):
     season = get_season(db.session, code)
     body = export.workbook(season_tables(db.session, season),
                            [f"Season {season.season_code} {season.name} ({season.status.title})",
-                            f"Fingerprint {_fingerprint(season)}"])
+                            f"Fingerprint {cached_fingerprint(db.session, season)}"])
     return xlsx_file(body, f"kyros-{season.season_code}-data.xlsx")
 
 
@@ -117,7 +106,8 @@ def _pack(season):
     """The pack's reports: the season's pages, then the workflow status of every season (not
     cached with the season's figures: other seasons move it)."""
     built = [_build(page, season) for page in reports.PAGES]
-    return [*built, reports.workflow_status(db.session, per_page=None)], _fingerprint(season)
+    return ([*built, reports.workflow_status(db.session, per_page=None)],
+            cached_fingerprint(db.session, season))
 
 
 @bp.get("/<code>/pack")

@@ -14,14 +14,14 @@ from ..problems import MEDIA_TYPE
 from . import core
 
 # The resource modules, each with a `blp`; their order is the document's.
-MODULES = ("seasons", "masterdata")
+MODULES = ("seasons", "masterdata", "analytics")
 
 INFO = {
     "description": (
         "Kyros's JSON API: the seasons, master data, plans, open to buy, purchase orders, "
         "goods received and analytics of the pages, on the same rules. Sign in with a "
-        "personal access token (your account page, or `flask kyros token create`) sent as "
-        "`Authorization: Bearer <token>`. Money is a decimal string with 2 places, "
+        "personal access token (your account page, or flask kyros token create) sent as "
+        "Authorization: Bearer <token>. Money is a decimal string with 2 places, "
         "percentages with 1, dates ISO 8601. Errors are application/problem+json."),
 }
 
