@@ -128,9 +128,11 @@ class Timestamp(fields.DateTime):
 
 class Paging(Schema):
     """The seed's paging: skip rows, then at most `limit` (1–1000)."""
-    skip = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+    skip = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000),
+                          metadata={"description": "Rows to pass over first"})
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1,
-                                                                                max=MAX_LIMIT))
+                                                                                max=MAX_LIMIT),
+                           metadata={"description": f"Rows to return, at most {MAX_LIMIT}"})
 
 
 def page(stmt, args: dict):

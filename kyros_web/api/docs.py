@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app
+from markupsafe import Markup, escape
 
 from ..htmx import render
 from ..problems import KINDS
@@ -83,7 +84,11 @@ def operations(spec: dict) -> dict[str, list[Operation]]:
             entry.body = _ref_name(body.get("schema"))
             for code, response in op.get("responses", {}).items():
                 if "$ref" in response:
-                    entry.responses.append((code, response["$ref"].rsplit("/", 1)[-1], None))
+                    # A shared error answer: its phrase, and the problem details it holds.
+                    common = spec.get("components", {}).get("responses", {}).get(
+                        response["$ref"].rsplit("/", 1)[-1], {})
+                    entry.responses.append((code, common.get("description", ""),
+                                            "Problem" if common.get("content") else None))
                     continue
                 content = response.get("content", {})
                 schema = next(iter(content.values()), {}).get("schema") if content else None
@@ -105,9 +110,16 @@ def schemas(spec: dict) -> dict[str, list[Field]]:
     return found
 
 
+def code_spans(text: str) -> Markup:
+    """A summary's `backquoted` words as code, everything else escaped."""
+    parts = escape(text or "").split("`")
+    return Markup("".join(f"<code>{part}</code>" if i % 2 else part
+                          for i, part in enumerate(parts)))
+
+
 @bp.get("/api/docs")
 def docs():
     """The API reference, from the document /api/v1/openapi.json serves."""
     spec = current_app.extensions["kyros_api"].spec.to_dict()
-    return render("api/docs.html", spec=spec, groups=operations(spec), schemas=schemas(spec),
+    return render("api/docs.html", spec=spec, code_spans=code_spans, groups=operations(spec), schemas=schemas(spec),
                   problems=list(KINDS.values()))
