@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..auth.roles import Action
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..masterdata import queries, services
@@ -72,8 +73,8 @@ class LocationSchema(Schema):
     city = fields.String(allow_none=True)
     country = fields.String(allow_none=True)
     is_active = fields.Boolean()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = core.Timestamp()
+    updated_at = core.Timestamp()
 
 
 class LocationDetailsSchema(Schema):
@@ -123,6 +124,7 @@ class Locations(MethodView):
                                  type=args.get("type"), active=args.get("is_active"))
         return core.page(stmt.options(selectinload(Location.cluster)), args)
 
+    @core.needs(Action.EDIT_MASTERDATA)
     @blp.arguments(LocationCreateSchema)
     @blp.response(201, LocationSchema)
     def post(self, data):
@@ -142,6 +144,7 @@ class LocationItem(MethodView):
         core.set_etag(location_tag(location))
         return location
 
+    @core.needs(Action.EDIT_MASTERDATA)
     @blp.arguments(LocationWriteSchema)
     @blp.response(200, LocationSchema)
     def put(self, data, location_id):
@@ -150,6 +153,7 @@ class LocationItem(MethodView):
         values = {"cluster_id": None, "address": None, "city": None, "country": None}
         return _update_location(location_id, data, values)
 
+    @core.needs(Action.EDIT_MASTERDATA)
     @blp.arguments(LocationPatchSchema)
     @blp.response(200, LocationSchema)
     def patch(self, data, location_id):
@@ -157,6 +161,7 @@ class LocationItem(MethodView):
         it; needs If-Match."""
         return _update_location(location_id, data, {})
 
+    @core.needs(Action.EDIT_MASTERDATA)
     @blp.response(204)
     def delete(self, location_id):
         """Delete a location no season refers to (409 otherwise: deactivate it instead)."""
@@ -193,8 +198,8 @@ class ClusterSchema(Schema):
     name = fields.String(attribute="Cluster.name")
     description = fields.String(attribute="Cluster.description", allow_none=True)
     location_count = fields.Integer(metadata={"description": "How many locations it holds"})
-    created_at = fields.DateTime(attribute="Cluster.created_at")
-    updated_at = fields.DateTime(attribute="Cluster.updated_at")
+    created_at = core.Timestamp(attribute="Cluster.created_at")
+    updated_at = core.Timestamp(attribute="Cluster.updated_at")
 
 
 class ClusterPatchSchema(Schema):
@@ -219,6 +224,7 @@ class Clusters(MethodView):
         """Clusters by name, with how many locations each holds."""
         return core.rows_page(queries.clusters(), args)
 
+    @core.needs(Action.EDIT_MASTERDATA)
     @blp.arguments(ClusterWriteSchema)
     @blp.response(201, ClusterSchema)
     def post(self, data):
@@ -233,18 +239,21 @@ class ClusterItem(MethodView):
         """One cluster, by id or name, with its ETag."""
         return _cluster_row(queries.cluster_by_key(db.session, cluster_id))
 
+    @core.needs(Action.EDIT_MASTERDATA)
     @blp.arguments(ClusterWriteSchema)
     @blp.response(200, ClusterSchema)
     def put(self, data, cluster_id):
         """Replace a cluster's name and description; needs If-Match."""
         return _update_cluster(cluster_id, {"description": None, **data})
 
+    @core.needs(Action.EDIT_MASTERDATA)
     @blp.arguments(ClusterPatchSchema)
     @blp.response(200, ClusterSchema)
     def patch(self, data, cluster_id):
         """Change a cluster's name or description; needs If-Match."""
         return _update_cluster(cluster_id, data)
 
+    @core.needs(Action.EDIT_MASTERDATA)
     @blp.response(204)
     def delete(self, cluster_id):
         """Delete a cluster that no location belongs to (409 otherwise)."""
@@ -292,8 +301,8 @@ class CategoryBaseSchema(Schema):
 
 class CategorySchema(CategoryBaseSchema):
     parent_code = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = core.Timestamp()
+    updated_at = core.Timestamp()
 
 
 class CategoryNodeSchema(CategoryBaseSchema):
@@ -362,6 +371,7 @@ class Categories(MethodView):
                                   leaf=args.get("is_leaf"), q=args.get("q"))
         return [_category_item(row) for row in core.rows_page(stmt, args)]
 
+    @core.needs(Action.EDIT_MASTERDATA)
     @blp.arguments(CategoryCreateSchema)
     @blp.response(201, CategorySchema)
     def post(self, data):
@@ -386,6 +396,7 @@ class CategoryItem(MethodView):
         """One category, by id or code, with its ETag."""
         return _category_answer(queries.category_by_key(db.session, category_id))
 
+    @core.needs(Action.EDIT_MASTERDATA)
     @blp.arguments(CategoryWriteSchema)
     @blp.response(200, CategorySchema)
     def put(self, data, category_id):
@@ -395,12 +406,14 @@ class CategoryItem(MethodView):
             data = {"parent_id": None, **data}
         return _update_category(category_id, {"description": None, **data})
 
+    @core.needs(Action.EDIT_MASTERDATA)
     @blp.arguments(CategoryPatchSchema)
     @blp.response(200, CategorySchema)
     def patch(self, data, category_id):
         """Rename, describe or move a category; needs If-Match."""
         return _update_category(category_id, data)
 
+    @core.needs(Action.EDIT_MASTERDATA)
     @blp.response(204)
     def delete(self, category_id):
         """Delete a category without sub-categories that no season data refers to (409
