@@ -64,6 +64,11 @@ class ValidationFailed(DomainError):
         self.errors = errors
 
 
+class Duplicate(ValidationFailed):
+    """A value that must be unique is taken: a form shows it on its field like any check; the
+    JSON API answers 409 (conflict) naming the field."""
+
+
 class OverBudget(ValidationFailed):
     """A PO would take its cell over budget under the `block` policy: a form shows it on the
     PO value like any check; the JSON API answers 409 with its own problem type."""

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from flask import Response, json, request
 
-from .errors import (Conflict, DomainError, Forbidden, NotFound, OverBudget, StaleVersion,
-                     ValidationFailed, WorkflowError)
+from .errors import (Conflict, DomainError, Duplicate, Forbidden, NotFound, OverBudget,
+                     StaleVersion, ValidationFailed, WorkflowError)
 
 API_PREFIX = "/api/"
 MEDIA_TYPE = "application/problem+json"
@@ -80,6 +80,8 @@ def domain_problem(exc: DomainError) -> Response:
     """The problem for a refusal of a service."""
     if isinstance(exc, OverBudget):
         return problem("over-budget", exc.message, errors=field_errors(exc.errors))
+    if isinstance(exc, Duplicate):
+        return problem("conflict", exc.message, errors=field_errors(exc.errors))
     if isinstance(exc, ValidationFailed):
         return problem("validation", exc.message, errors=field_errors(exc.errors))
     if isinstance(exc, StaleVersion):

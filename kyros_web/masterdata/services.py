@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit, ids
 from ..auth.roles import Action, require
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, Duplicate, NotFound, ValidationFailed
 from ..transaction import transactional
 from .models import Category, Cluster, Location, LocationType
 from .references import is_referenced
@@ -36,7 +36,7 @@ def create_cluster(session: Session, user, *, name: str, description: str | None
     require(user, Action.EDIT_MASTERDATA)
     name = _cluster_name(name)
     if find_cluster(session, name):
-        raise ValidationFailed({"name": f"A cluster named {name!r} already exists"})
+        raise Duplicate({"name": f"A cluster named {name!r} already exists"})
     cluster = Cluster(name=name, description=_text(description))
     session.add(cluster)
     session.flush()
@@ -70,13 +70,13 @@ def create_location(session: Session, user, *, name: str, type: str,
     if errors:
         raise ValidationFailed(errors)
     if cluster_id is not None and session.get(Cluster, cluster_id) is None:
-        raise NotFound("Cluster not found")
+        raise ValidationFailed({"cluster_id": "Cluster not found"})
 
     def taken(c: str) -> bool:
         return bool(session.scalar(select(exists().where(Location.location_code == c))))
 
     if code and taken(code):
-        raise ValidationFailed({"location_code": f"Location code {code} is already used"})
+        raise Duplicate({"location_code": f"Location code {code} is already used"})
     location = Location(location_code=code or ids.unique_code(ids.location_code, taken),
                         name=name, type=LocationType(type), cluster_id=cluster_id,
                         address=_text(address), city=_text(city), country=_text(country),
@@ -109,12 +109,9 @@ def create_category(session: Session, user, *, code: str, name: str,
     if errors:
         raise ValidationFailed(errors)
     if session.scalar(select(exists().where(Category.code == code))):
-        raise ValidationFailed({"code": f"Category code {code} is already used"})
+        raise Duplicate({"code": f"Category code {code} is already used"})
     if parent_id is not None:
-        parent = session.get(Category, parent_id)
-        if parent is None:
-            raise NotFound("Parent category not found")
-        _require_may_have_children(session, parent)
+        _require_may_have_children(session, _parent(session, parent_id))
     category = Category(code=code, name=name, parent_id=parent_id, description=_text(description))
     session.add(category)
     session.flush()
@@ -144,7 +141,7 @@ def update_cluster(session: Session, user, cluster_id: uuid.UUID, *, name: str,
     name = _cluster_name(name)
     other = find_cluster(session, name)
     if other is not None and other.id != cluster.id:
-        raise ValidationFailed({"name": f"A cluster named {other.name!r} already exists"})
+        raise Duplicate({"name": f"A cluster named {other.name!r} already exists"})
     before = audit.snapshot(cluster, CLUSTER_FIELDS)
     cluster.name, cluster.description = name, _text(description)
     _audit_update(session, user, "cluster", cluster, before, CLUSTER_FIELDS)
@@ -166,8 +163,11 @@ def delete_cluster(session: Session, user, cluster_id: uuid.UUID) -> None:
 @transactional
 def update_location(session: Session, user, location_id: uuid.UUID, *, name: str, type: str,
                     cluster_id: uuid.UUID | None = None, address: str | None = None,
-                    city: str | None = None, country: str | None = None) -> Location:
-    """Change a location's details; its code is fixed once given (files refer to it)."""
+                    city: str | None = None, country: str | None = None,
+                    is_active: bool | None = None) -> Location:
+    """Change a location's details; its code is fixed once given (files refer to it).
+    `is_active` (None: unchanged) activates or deactivates it in the same step, audited as
+    set_location_active does."""
     require(user, Action.EDIT_MASTERDATA)
     location = _get(session, Location, location_id, "Location")
     name = (name or "").strip()
@@ -180,6 +180,8 @@ def update_location(session: Session, user, location_id: uuid.UUID, *, name: str
     location.name, location.type, location.cluster_id = name, LocationType(type), cluster_id
     location.address, location.city, location.country = _text(address), _text(city), _text(country)
     _audit_update(session, user, "location", location, before, LOCATION_FIELDS)
+    if is_active is not None:
+        _set_active(session, user, location, is_active)
     return location
 
 
@@ -188,12 +190,16 @@ def set_location_active(session: Session, user, location_id: uuid.UUID, active: 
     """Activate or deactivate a location; an inactive one cannot join a season."""
     require(user, Action.EDIT_MASTERDATA)
     location = _get(session, Location, location_id, "Location")
+    _set_active(session, user, location, active)
+    return location
+
+
+def _set_active(session: Session, user, location: Location, active: bool) -> None:
     if location.is_active != active:
         location.is_active = active
         audit.record(session, user=user, action="activate" if active else "deactivate",
                      entity="location", entity_id=location.id,
                      before={"is_active": not active}, after={"is_active": active})
-    return location
 
 
 def location_is_referenced(session: Session, location_id: uuid.UUID) -> bool:
@@ -240,7 +246,7 @@ def update_category(session: Session, user, category_id: uuid.UUID, *, name: str
         if parent_id == category.id or parent_id in descendant_ids(session, category.id):
             raise ValidationFailed({"parent_id": "A category cannot move under itself or one of "
                                     "its own sub-categories"})
-        _require_may_have_children(session, _get(session, Category, parent_id, "Parent category"))
+        _require_may_have_children(session, _parent(session, parent_id))
     before = audit.snapshot(category, CATEGORY_FIELDS)
     category.name, category.parent_id = name, parent_id
     category.description = _text(description)
@@ -266,6 +272,14 @@ def _require_may_have_children(session: Session, parent: Category) -> None:
     if category_has_rows(session, parent.id):
         raise ValidationFailed({"parent_id": f"{parent.code} has plans, OTB, range intent or "
                                 "POs, so it must stay a leaf category"})
+
+
+def _parent(session: Session, parent_id: uuid.UUID) -> Category:
+    """The parent a create or a move names; an unknown one is bad input, not a missing page."""
+    parent = session.get(Category, parent_id)
+    if parent is None:
+        raise ValidationFailed({"parent_id": "Parent category not found"})
+    return parent
 
 
 def _get(session: Session, model, object_id, label: str):

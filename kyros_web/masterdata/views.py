@@ -5,7 +5,7 @@ import uuid
 
 from flask import Blueprint, current_app, flash, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from ..auth.roles import Action, may
 from ..auth.access import role_required
@@ -13,7 +13,7 @@ from ..extensions import db
 from ..forms import FormPage, choices
 from ..htmx import redirect_after_write, render
 from ..paging import page_number, paginate_objects
-from . import services
+from . import queries, services
 from .forms import CategoryForm, ClusterForm, LocationForm, NewCategoryForm, NewLocationForm
 from .models import Category, Cluster, Location, LocationType
 from .tree import category_choices, category_tree
@@ -123,24 +123,17 @@ def locations():
     """Locations filtered by cluster, type and active flag, searched by name or code, paged."""
     args = {"q": request.args.get("q", "").strip(), "cluster": request.args.get("cluster", ""),
             "type": request.args.get("type", ""), "active": request.args.get("active", "")}
-    stmt = select(Location).order_by(func.lower(Location.name), Location.location_code)
-    if args["q"]:
-        like = f"%{args['q'].lower()}%"
-        stmt = stmt.where(or_(func.lower(Location.name).like(like),
-                              func.lower(Location.location_code).like(like)))
+    cluster_id = None
     try:
-        if args["cluster"]:
-            stmt = stmt.where(Location.cluster_id == uuid.UUID(args["cluster"]))
+        cluster_id = uuid.UUID(args["cluster"]) if args["cluster"] else None
     except ValueError:
         args["cluster"] = ""
-    if args["type"] in {t.value for t in LocationType}:
-        stmt = stmt.where(Location.type == LocationType(args["type"]))
-    else:
+    if args["type"] not in {t.value for t in LocationType}:
         args["type"] = ""
-    if args["active"] in ("yes", "no"):
-        stmt = stmt.where(Location.is_active.is_(args["active"] == "yes"))
-    else:
+    if args["active"] not in ("yes", "no"):
         args["active"] = ""
+    stmt = queries.locations(q=args["q"], cluster_id=cluster_id, type=args["type"] or None,
+                             active={"yes": True, "no": False}.get(args["active"]))
     page = paginate_objects(db.session, stmt, page_number(request.args.get("page")),
                             current_app.config["PAGE_SIZE"])
     return render("masterdata/locations.html", block="results", page=page, args=args,
