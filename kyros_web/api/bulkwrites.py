@@ -88,9 +88,15 @@ def write(kind: str, season=None):
     return answer
 
 
+def _name(title: str) -> str:
+    """A title as a schema's or a view's name: "Range intent" → "RangeIntent"."""
+    return "".join(word[:1].upper() + word[1:] for word in title.split())
+
+
 def row_schema(kind: str, title: str) -> type[Schema]:
     """The OpenAPI description of a bulk body of `kind`: its upload columns."""
     cls = uploads.handler_class(kind)
+    title = _name(title)
     columns = {
         c.name: fields.Raw(required=c.required, metadata={
             "description": c.title, "type": ["string", "number", "null"]})
@@ -114,7 +120,7 @@ def route(blp, path: str, kind: str, title: str, season_of=None):
     post.__doc__ = (f"Write {title.lower()} rows in one transaction, all or none; rows are named "
                     "by the upload file's columns. Idempotency-Key: the same key and body "
                     "replay the first answer; another body under the key is refused (422).")
-    view = type(f"{title}Bulk", (MethodView,), {"post": post})
+    view = type(f"{_name(title)}Bulk", (MethodView,), {"post": post})
     view.post = blp.doc(**doc)(blp.response(200, BulkResultSchema)(view.post))
     blp.route(path, endpoint=f"{kind}_bulk")(view)
     return view
