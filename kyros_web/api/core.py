@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from decimal import ROUND_HALF_UP
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -88,17 +87,13 @@ def blueprint(name: str, description: str) -> SmorestBlueprint:
 # Fields ------------------------------------------------------------------------------------
 
 def Money(**kwargs):
-    """Money as a decimal string with 2 places ("110000.00"), rounded half-up as the pages
-    round (SPEC §5)."""
-    return fields.Decimal(places=2, as_string=True, allow_nan=False, rounding=ROUND_HALF_UP,
-                          **kwargs)
+    """Money as a decimal string with 2 places ("110000.00")."""
+    return fields.Decimal(places=2, as_string=True, allow_nan=False, **kwargs)
 
 
 def Percent(**kwargs):
-    """A percentage as a decimal string with 1 place ("42.5"), rounded half-up as the pages
-    round (SPEC §5)."""
-    return fields.Decimal(places=1, as_string=True, allow_nan=False, rounding=ROUND_HALF_UP,
-                          **kwargs)
+    """A percentage as a decimal string with 1 place ("42.5")."""
+    return fields.Decimal(places=1, as_string=True, allow_nan=False, **kwargs)
 
 
 class Paging(Schema):

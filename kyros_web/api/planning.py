@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import g, request
+from werkzeug.exceptions import BadRequest
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
@@ -47,10 +48,31 @@ class ExactParser(FlaskParser):
         except UnicodeDecodeError as exc:
             raise json.JSONDecodeError(f"Bytes decoding error: {exc.reason}", doc="?",
                                        pos=exc.start) from None
-        return json.loads(text, parse_float=Decimal)
+        body = json.loads(text, parse_float=Decimal)
+        _refuse_nul(body)
+        return body
+
+
+def _refuse_nul(value) -> None:
+    """A NUL byte in a body's text is refused, as the app refuses it in a query or form
+    (PostgreSQL cannot store it)."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _refuse_nul(key)
+            _refuse_nul(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            _refuse_nul(inner)
+    elif isinstance(value, str) and "\x00" in value:
+        raise core.ApiError(BadRequest, "The body holds a NUL byte (character 0), which is "
+                                        "not allowed")
 
 
 blp.ARGUMENTS_PARSER = ExactParser()
+
+# Times with their offset: core.Timestamp where it exists (it writes SQLite's zone-less UTC
+# times as UTC), a plain DateTime before.
+Timestamp = getattr(core, "Timestamp", fields.DateTime)
 
 
 # Fields ------------------------------------------------------------------------------------
@@ -97,10 +119,18 @@ def Stored(**kwargs):
     return fields.Decimal(places=2, as_string=True, allow_nan=False, **kwargs)
 
 
+CODE = r"^[A-Za-z0-9_-]+$"
+
+
+def Code(max_length: int, **kwargs):
+    """A location or category code (read in upper case), or a UUID where `Ref` allows one."""
+    return fields.String(validate=[validate.Length(min=1, max=max_length),
+                                   validate.Regexp(CODE, error="Not a code")], **kwargs)
+
+
 def Ref(what: str, description: str | None = None):
     """A query filter naming a location or a category by its id or its code."""
-    return fields.String(validate=validate.Length(min=1, max=100), metadata={
-        "description": description or f"The {what}'s id or code"})
+    return Code(50, metadata={"description": description or f"The {what}'s id or code"})
 
 
 def _figure(required=True, **kwargs):
@@ -227,7 +257,7 @@ class CellNamesSchema(Schema):
     category_code = fields.String()
     category_name = fields.String()
     version = fields.Integer(metadata={"description": "Also the row's ETag"})
-    updated_at = fields.DateTime()
+    updated_at = Timestamp()
 
 
 class PlanSchema(CellNamesSchema):
@@ -237,7 +267,7 @@ class PlanSchema(CellNamesSchema):
     inventory_turns = Stored(allow_none=True)
     approved = fields.Boolean()
     approved_by = fields.UUID(allow_none=True)
-    approved_at = fields.DateTime(allow_none=True)
+    approved_at = Timestamp(allow_none=True)
 
 
 class PlanWriteSchema(Schema):
@@ -254,9 +284,9 @@ class PlanPatchSchema(Schema):
 
 class PlanCreateSchema(PlanWriteSchema):
     location_id = fields.UUID()
-    location_code = fields.String(validate=validate.Length(min=1, max=16))
+    location_code = Code(16)
     category_id = fields.UUID()
-    category_code = fields.String(validate=validate.Length(min=1, max=50))
+    category_code = Code(50)
 
 
 class PlanApproveSchema(Schema):
@@ -395,6 +425,8 @@ class OTBRowSchema(CellNamesSchema):
     on_order = core.Money()
     approved_spend_limit = core.Money(metadata={
         "description": "The OTB: sales + markdowns + closing stock − opening stock − on order"})
+    otb = core.Money(metadata={
+        "description": "The same as approved_spend_limit, as the OTB page names it"})
     adjustments = core.Money(metadata={"description": "The approved moves of open to buy"})
     budget = core.Money(metadata={"description": "OTB + adjustments"})
     committed = core.Money(metadata={"description": "What the POs due this month commit"})
@@ -426,9 +458,9 @@ class OTBPatchSchema(Schema):
 
 class OTBCreateSchema(OTBWriteSchema):
     location_id = fields.UUID()
-    location_code = fields.String(validate=validate.Length(min=1, max=16))
+    location_code = Code(16)
     category_id = fields.UUID()
-    category_code = fields.String(validate=validate.Length(min=1, max=50))
+    category_code = Code(50)
     month = Month(required=True)
 
 
@@ -439,8 +471,8 @@ def _otb(row) -> dict:
         "approved_spend_limit", *OTB_INPUTS)},
         "location_code": row.location_code, "location_name": row.location_name,
         "category_code": row.category_code, "category_name": row.category_name,
-        "adjustments": row.adjustments, "committed": row.committed,
-        "budget": budget(otb.approved_spend_limit, row.adjustments),
+        "otb": otb.approved_spend_limit, "adjustments": row.adjustments,
+        "committed": row.committed, "budget": budget(otb.approved_spend_limit, row.adjustments),
         "remaining": row.remaining, "previous_closing_stock": row.prev_closing,
         "season_plan_sales": row.plan_sales, "season_otb_sales": row.season_otb_sales}
 
@@ -532,7 +564,8 @@ bulk.route(blp, "/seasons/<season_id>/otb/bulk", "otb", "OTB", season_of=season_
 # One OTB cell ------------------------------------------------------------------------------
 
 class CellRatioSchema(Schema):
-    percent = core.Percent(allow_none=True)
+    # Half-up, as the page's percent filter rounds (templating.round_percent).
+    percent = core.Percent(allow_none=True, rounding=ROUND_HALF_UP)
     word = fields.String(metadata={"description": "Instead of a number: over budget, —, n/a"})
     why = fields.String()
 
@@ -664,7 +697,7 @@ class RangeIntentSchema(Schema):
     price_band_mid = Stored(allow_none=True)
     price_band_high = Stored(allow_none=True)
     version = fields.Integer(allow_none=True, metadata={"description": "Also the ETag"})
-    updated_at = fields.DateTime(allow_none=True)
+    updated_at = Timestamp(allow_none=True)
 
 
 class RangeWriteSchema(Schema):
@@ -820,9 +853,9 @@ class AdjustmentSchema(Schema):
     to_month = fields.Date(allow_none=True)
     reason = fields.String()
     requested_by = fields.String()
-    requested_at = fields.DateTime()
+    requested_at = Timestamp()
     decided_by = fields.String(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
+    decided_at = Timestamp(allow_none=True)
     note = fields.String(allow_none=True)
     override_reason = fields.String(allow_none=True)
 
@@ -838,15 +871,13 @@ def _scope_fields(side: str) -> dict:
     words = "from" if side == "from" else "to"
     return {
         f"{side}_location_id": fields.UUID(allow_none=True),
-        f"{side}_location_code": fields.String(allow_none=True, validate=validate.Length(
-            min=1, max=16)),
+        f"{side}_location_code": Code(16, allow_none=True),
         f"{side}_cluster_id": fields.UUID(allow_none=True, metadata={
             "description": f"A cluster's locations (instead of one location); neither: every "
                            f"location"}),
         f"{side}_category_id": fields.UUID(allow_none=True),
-        f"{side}_category_code": fields.String(allow_none=True, validate=validate.Length(
-            min=1, max=50), metadata={"description": f"A category at any level to move {words}; "
-                                                     "none: every category"}),
+        f"{side}_category_code": Code(50, allow_none=True, metadata={
+            "description": f"A category at any level to move {words}; none: every category"}),
         f"{side}_month": Month(allow_none=True, metadata={
             "description": f"The month to move {words}; none: every month"}),
     }

@@ -180,6 +180,24 @@ def test_the_cell_shows_the_budget_waterfall(api, make, session):
     assert cell["utilisation"]["percent"] is not None
 
 
+def test_the_cells_percentages_round_half_up_as_the_page(api, make, session):
+    """Utilisation 49 ÷ 400 = 12.25 % reads "12.3", as the page's percent filter shows it."""
+    season = _otb_season(make)
+    loc, leaf = season.test_locations[0], season.test_leaves[0]
+    make.fill(season)  # February's row first: its closing stock would open March's
+    make.otb_row(season, loc, leaf, MAR, planned_sales="400", planned_closing_stock="0",
+                 opening_stock="0", on_order="0")
+    advance_season(session, make.admin, season.id)
+    make.fill(season)
+    advance_season(session, make.admin, season.id)
+    create_po(session, make.user("buyer"), season.id, po_number="PO-Q", location_id=loc.id,
+              category_id=leaf.id, po_value="49", order_date=MAR, policy="warn")
+    cell = api("viewer").get(_url(season, "otb", "cell", loc.location_code, leaf.code,
+                                  "2026-03")).get_json()
+    assert cell["utilisation"]["percent"] == "12.3"
+    assert cell["fulfilment"]["percent"] == "0.0"
+
+
 def test_the_cell_404s(api, make):
     season = _otb_season(make)
     loc, leaf = season.test_locations[0], season.test_leaves[0]
@@ -610,6 +628,17 @@ def test_unknown_seasons_rows_and_ids_are_404(api, make):
                         json={"approve": True, "note": "x"}).status_code == 404
     assert planner.post("/api/v1/seasons/NOPE-NOPE/otb/bulk",
                         json={"rows": []}).status_code == 404
+
+
+def test_a_nul_byte_in_a_body_is_refused(api, make, session):
+    season = _otb_season(make, SeasonStatus.OTB_UPLOADED, locations=2)
+    one, two = season.test_locations
+    r = api("planner").post(_url(season, "adjustments"), json={
+        "amount": "1", "reason": "bad\x00byte", "from_location_code": one.location_code,
+        "to_location_code": two.location_code})
+    assert r.status_code == 400 and "NUL" in r.get_json()["detail"]
+    r = api("planner").get(_url(season, "otb") + "?location=%00")
+    assert r.status_code == 400
 
 
 def test_the_document_describes_the_planning_paths(anonymous):
