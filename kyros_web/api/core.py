@@ -86,14 +86,22 @@ def blueprint(name: str, description: str) -> SmorestBlueprint:
 
 # Fields ------------------------------------------------------------------------------------
 
+def _decimal_text(kwargs: dict) -> dict:
+    """A decimal written as a string: documented as a string (apispec calls every Decimal a
+    number), rounded half-up as the pages round (SPEC §5; "ROUND_HALF_UP" is decimal's own
+    constant)."""
+    return {"rounding": "ROUND_HALF_UP", **kwargs,
+            "metadata": {"type": "string", **kwargs.get("metadata", {})}}
+
+
 def Money(**kwargs):
     """Money as a decimal string with 2 places ("110000.00")."""
-    return fields.Decimal(places=2, as_string=True, allow_nan=False, **kwargs)
+    return fields.Decimal(places=2, as_string=True, allow_nan=False, **_decimal_text(kwargs))
 
 
 def Percent(**kwargs):
     """A percentage as a decimal string with 1 place ("42.5")."""
-    return fields.Decimal(places=1, as_string=True, allow_nan=False, **kwargs)
+    return fields.Decimal(places=1, as_string=True, allow_nan=False, **_decimal_text(kwargs))
 
 
 class Paging(Schema):

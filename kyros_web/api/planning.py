@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from flask import g, request
 from werkzeug.exceptions import BadRequest
@@ -116,7 +116,7 @@ class Month(fields.Date):
 def Stored(**kwargs):
     """A stored percentage or ratio with its column's 2 places ("42.55"): an input the row
     holds exactly, so that what is read can be written back unchanged."""
-    return fields.Decimal(places=2, as_string=True, allow_nan=False, **kwargs)
+    return core.Money(**kwargs)
 
 
 CODE = r"^[A-Za-z0-9_-]+$"
@@ -564,8 +564,7 @@ bulk.route(blp, "/seasons/<season_id>/otb/bulk", "otb", "OTB", season_of=season_
 # One OTB cell ------------------------------------------------------------------------------
 
 class CellRatioSchema(Schema):
-    # Half-up, as the page's percent filter rounds (templating.round_percent).
-    percent = core.Percent(allow_none=True, rounding=ROUND_HALF_UP)
+    percent = core.Percent(allow_none=True)
     word = fields.String(metadata={"description": "Instead of a number: over budget, —, n/a"})
     why = fields.String()
 
