@@ -89,7 +89,7 @@ def write(kind: str, season=None):
 
 
 def _name(title: str) -> str:
-    """A title as a schema's or a view's name: "Range intent" → "RangeIntent"."""
+    """A title as a schema's name: "Range intent" → "RangeIntent"."""
     return "".join(word[:1].upper() + word[1:] for word in title.split())
 
 
@@ -120,7 +120,7 @@ def route(blp, path: str, kind: str, title: str, season_of=None):
     post.__doc__ = (f"Write {title.lower()} rows in one transaction, all or none; rows are named "
                     "by the upload file's columns. Idempotency-Key: the same key and body "
                     "replay the first answer; another body under the key is refused (422).")
-    view = type(f"{_name(title)}Bulk", (MethodView,), {"post": post})
+    view = type(f"{title}Bulk", (MethodView,), {"post": post})
     view.post = blp.doc(**doc)(blp.response(200, BulkResultSchema)(view.post))
     blp.route(path, endpoint=f"{kind}_bulk")(view)
     return view

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from ..auth.roles import Action
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..masterdata.models import Category, Cluster, Location
@@ -69,10 +70,6 @@ def _refuse_nul(value) -> None:
 
 
 blp.ARGUMENTS_PARSER = ExactParser()
-
-# Times with their offset: core.Timestamp where it exists (it writes SQLite's zone-less UTC
-# times as UTC), a plain DateTime before.
-Timestamp = getattr(core, "Timestamp", fields.DateTime)
 
 
 # Fields ------------------------------------------------------------------------------------
@@ -257,7 +254,7 @@ class CellNamesSchema(Schema):
     category_code = fields.String()
     category_name = fields.String()
     version = fields.Integer(metadata={"description": "Also the row's ETag"})
-    updated_at = Timestamp()
+    updated_at = core.Timestamp()
 
 
 class PlanSchema(CellNamesSchema):
@@ -267,7 +264,7 @@ class PlanSchema(CellNamesSchema):
     inventory_turns = Stored(allow_none=True)
     approved = fields.Boolean()
     approved_by = fields.UUID(allow_none=True)
-    approved_at = Timestamp(allow_none=True)
+    approved_at = core.Timestamp(allow_none=True)
 
 
 class PlanWriteSchema(Schema):
@@ -342,6 +339,7 @@ class Plans(MethodView):
         return [_plan(r) for r in core.rows_page(queries.plan_grid(season.id, _filters(args)),
                                                  args)]
 
+    @core.needs(Action.EDIT_PLANNING)
     @blp.arguments(PlanCreateSchema)
     @blp.response(201, PlanSchema)
     def post(self, data, season_id):
@@ -363,12 +361,14 @@ class PlanItem(MethodView):
         """One plan row, with its version as ETag."""
         return _plan_answer(season_of(season_id), plan_id)
 
+    @core.needs(Action.EDIT_PLANNING)
     @blp.arguments(PlanWriteSchema)
     @blp.response(200, PlanSchema)
     def put(self, data, season_id, plan_id):
         """Change a plan row's figures; needs If-Match. A change clears its approval."""
         return _save_plan(season_id, plan_id, data)
 
+    @core.needs(Action.EDIT_PLANNING)
     @blp.arguments(PlanPatchSchema)
     @blp.response(200, PlanSchema)
     def patch(self, data, season_id, plan_id):
@@ -376,6 +376,7 @@ class PlanItem(MethodView):
         approval."""
         return _save_plan(season_id, plan_id, data)
 
+    @core.needs(Action.EDIT_PLANNING)
     @blp.response(204)
     def delete(self, season_id, plan_id):
         """Delete a plan row (status `locations_defined`)."""
@@ -397,6 +398,7 @@ def _save_plan(season_id: str, plan_id: str, data: dict) -> dict:
 
 @blp.route("/seasons/<season_id>/plans/approve")
 class PlansApprove(MethodView):
+    @core.needs(Action.EDIT_PLANNING)
     @blp.arguments(CellFilterArgs, location="query")
     @blp.arguments(PlanApproveSchema)
     @blp.response(200, PlanApprovedSchema)
@@ -505,6 +507,7 @@ class OTBRows(MethodView):
         _total(total)
         return [_otb(r) for r in rows]
 
+    @core.needs(Action.EDIT_PLANNING)
     @blp.arguments(OTBCreateSchema)
     @blp.response(201, OTBRowSchema)
     def post(self, data, season_id):
@@ -526,6 +529,7 @@ class OTBItem(MethodView):
         """One OTB row with its figures, its version as ETag."""
         return _otb_answer(season_of(season_id), otb_id)
 
+    @core.needs(Action.EDIT_PLANNING)
     @blp.arguments(OTBWriteSchema)
     @blp.response(200, OTBRowSchema)
     def put(self, data, season_id, otb_id):
@@ -533,12 +537,14 @@ class OTBItem(MethodView):
         on, a changed closing stock opens the next month."""
         return _save_otb(season_id, otb_id, data)
 
+    @core.needs(Action.EDIT_PLANNING)
     @blp.arguments(OTBPatchSchema)
     @blp.response(200, OTBRowSchema)
     def patch(self, data, season_id, otb_id):
         """Change some of an OTB row's inputs; needs If-Match."""
         return _save_otb(season_id, otb_id, data)
 
+    @core.needs(Action.EDIT_PLANNING)
     @blp.response(204)
     def delete(self, season_id, otb_id):
         """Delete an OTB row (status `plan_uploaded`)."""
@@ -696,7 +702,7 @@ class RangeIntentSchema(Schema):
     price_band_mid = Stored(allow_none=True)
     price_band_high = Stored(allow_none=True)
     version = fields.Integer(allow_none=True, metadata={"description": "Also the ETag"})
-    updated_at = Timestamp(allow_none=True)
+    updated_at = core.Timestamp(allow_none=True)
 
 
 class RangeWriteSchema(Schema):
@@ -756,6 +762,7 @@ class RangeIntentItem(MethodView):
         core.set_etag(core.etag(intent.version))
         return _range(category, intent)
 
+    @core.needs(Action.EDIT_PLANNING)
     @blp.arguments(RangeWriteSchema)
     @blp.response(200, RangeIntentSchema)
     @blp.alt_response(201, schema=RangeIntentSchema, description="Created")
@@ -779,6 +786,7 @@ class RangeIntentItem(MethodView):
         core.set_etag(core.etag(intent.version))
         return _range(category, intent), 201 if saved.outcome == "new" else 200
 
+    @core.needs(Action.EDIT_PLANNING)
     @blp.response(204)
     def delete(self, season_id, category_id):
         """Delete a category's range intent (status `otb_uploaded`)."""
@@ -852,9 +860,9 @@ class AdjustmentSchema(Schema):
     to_month = fields.Date(allow_none=True)
     reason = fields.String()
     requested_by = fields.String()
-    requested_at = Timestamp()
+    requested_at = core.Timestamp()
     decided_by = fields.String(allow_none=True)
-    decided_at = Timestamp(allow_none=True)
+    decided_at = core.Timestamp(allow_none=True)
     note = fields.String(allow_none=True)
     override_reason = fields.String(allow_none=True)
 
@@ -934,6 +942,7 @@ class Adjustments(MethodView):
         _total(len(rows))
         return _adjustments(rows[args["skip"]:args["skip"] + args["limit"]])
 
+    @core.needs(Action.EDIT_PLANNING)
     @blp.arguments(AdjustmentRequestSchema)
     @blp.response(201, AdjustmentSchema)
     def post(self, data, season_id):
@@ -956,6 +965,7 @@ class AdjustmentItem(MethodView):
 
 @blp.route("/adjustments/<adjustment_id>/decision")
 class AdjustmentDecision(MethodView):
+    @core.needs(Action.APPROVE)
     @blp.arguments(AdjustmentDecisionSchema)
     @blp.response(200, AdjustmentSchema)
     def post(self, data, adjustment_id):
