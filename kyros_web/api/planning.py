@@ -9,12 +9,12 @@ import uuid
 from decimal import Decimal
 
 from flask import g, request
-from werkzeug.exceptions import BadRequest
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import BadRequest
 
 from ..auth.roles import Action
 from ..errors import NotFound, ValidationFailed
@@ -23,7 +23,7 @@ from ..masterdata.models import Category, Cluster, Location
 from ..masterdata.services import descendant_ids
 from ..planning import adjustments, queries, services
 from ..planning.models import OTBAdjustment, RangeIntent, SeasonPlan
-from ..planning.otb import budget, open_to_buy, over_bought
+from ..planning.otb import budget
 from ..planning.queries import GridFilters, PLAN_SORTS
 from ..planning.rules import OTB_INPUTS, PLAN_FIELDS, PRICE_BANDS
 from ..uploads.parsing import CellError
@@ -158,13 +158,10 @@ def _category(raw: str, field: str) -> Category:
     return _by_id_or(Category, Category.code, raw, field, "category")
 
 
-def _cluster(raw: str, field: str) -> Cluster:
-    try:
-        found = db.session.get(Cluster, uuid.UUID(raw))
-    except ValueError:
-        found = None
+def _cluster(key: uuid.UUID, field: str) -> Cluster:
+    found = db.session.get(Cluster, key)
     if found is None:
-        raise ValidationFailed({field: f"No cluster {raw}"})
+        raise ValidationFailed({field: f"No cluster {key}"})
     return found
 
 
@@ -230,7 +227,7 @@ def _filters(args: dict) -> GridFilters:
         category = _category(args["category"], "category")
         category_ids = frozenset({category.id} | descendant_ids(db.session, category.id))
     return GridFilters(
-        cluster_id=_cluster(str(args["cluster"]), "cluster").id if args.get("cluster") else None,
+        cluster_id=_cluster(args["cluster"], "cluster").id if args.get("cluster") else None,
         location_id=_location(args["location"], "location").id if args.get("location") else None,
         category_ids=category_ids, approved=args.get("approved"), month=args.get("month"),
         flag=args.get("flag"), sort=args.get("sort", "location"),
@@ -294,7 +291,7 @@ class PlanApproveSchema(Schema):
 
     @validates_schema
     def one_choice(self, data, **kwargs):
-        if bool(data.get("plan_ids") is not None) == bool(data.get("filtered")):
+        if (data.get("plan_ids") is not None) == bool(data.get("filtered")):
             raise ValidationError("Send plan_ids, or filtered: true with the filters in the "
                                   "query string", "plan_ids")
 
@@ -676,7 +673,7 @@ class OTBCell(MethodView):
             "category_name": category.name, "month": first, "otb_row": cell.otb_row,
             "otb": f.otb, "adjustments": f.adjustments, "budget": f.budget,
             "committed": f.committed, "remaining": f.remaining,
-            "open_to_buy": open_to_buy(f.remaining), "over_bought": over_bought(f.remaining),
+            "open_to_buy": f.open_to_buy, "over_bought": f.over_bought,
             "received": cell.received, "utilisation": _ratio(cell.utilisation),
             "fulfilment": _ratio(cell.fulfilment),
             "approved_moves": cell.adjustments,

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from kyros_web.auth.models import User
 from kyros_web.auth.tokens import create_token
 from kyros_web.extensions import db
 from kyros_web.planning import queries
@@ -29,10 +28,6 @@ SEED_OTB = {"planned_sales": "100000", "planned_closing_stock": "50000",
 
 def _url(season, *rest):
     return "/".join([f"/api/v1/seasons/{season.season_code}", *rest])
-
-
-def _in(status, make, **kw):
-    return make.season(status, **kw)
 
 
 def _otb_season(make, status=SeasonStatus.PLAN_UPLOADED, locations=1, leaves=1):
@@ -256,7 +251,8 @@ def test_plan_writes_refused_by_the_rules(api, make):
         **cell, "planned_sales": 1, "planned_margin": 1})
     again = planner.post(_url(season, "plans"), json={
         **cell, "planned_sales": 2, "planned_margin": 1})
-    assert first.status_code == 201 and again.status_code == 422 and "already exists" in again.get_json()["detail"]
+    assert first.status_code == 201 and again.status_code == 422
+    assert "already exists" in again.get_json()["detail"]
     checks = [
         ({**cell, "planned_sales": "100000.005", "planned_margin": 1}, "planned_sales"),
         ({**cell, "planned_sales": 1, "planned_margin": 100}, "planned_margin"),
@@ -398,7 +394,8 @@ def test_otb_writes_in_a_locked_season_are_refused(api, make):
     refused = planner.post(_url(plan_in_otb_step, "plans"), json={
         "location_code": plan_in_otb_step.test_locations[0].location_code,
         "category_code": make.category().code, "planned_sales": 1, "planned_margin": 1})
-    assert refused.status_code == 409 and "Plans can only be changed" in refused.get_json()["detail"]
+    assert refused.status_code == 409
+    assert "Plans can only be changed" in refused.get_json()["detail"]
 
 
 # Range intent ------------------------------------------------------------------------------
