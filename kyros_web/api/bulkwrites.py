@@ -56,6 +56,7 @@ def _rows() -> tuple[list, bytes]:
         body = json.loads(data, parse_float=Decimal)
     except ValueError as exc:
         raise core.ApiError(BadRequest, f"The body is not valid JSON ({exc})") from None
+    core.refuse_nul(body)
     if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
         raise uploads.ValidationFailed({"rows": 'The body must be {"rows": [ ... ]}'})
     return body["rows"], data
@@ -88,9 +89,15 @@ def write(kind: str, season=None):
     return answer
 
 
+def _name(title: str) -> str:
+    """A title as a schema's name: "Range intent" → "RangeIntent"."""
+    return "".join(word[:1].upper() + word[1:] for word in title.split())
+
+
 def row_schema(kind: str, title: str) -> type[Schema]:
     """The OpenAPI description of a bulk body of `kind`: its upload columns."""
     cls = uploads.handler_class(kind)
+    title = _name(title)
     columns = {
         c.name: fields.Raw(required=c.required, metadata={
             "description": c.title, "type": ["string", "number", "null"]})

@@ -5,13 +5,18 @@ through the services the pages use."""
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
-from functools import wraps
 from datetime import timezone
+from decimal import Decimal
+from functools import wraps
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import Schema, fields, validate
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import Forbidden as HTTPForbidden
 from werkzeug.exceptions import HTTPException, PreconditionFailed, PreconditionRequired
 from werkzeug.exceptions import Unauthorized
@@ -92,11 +97,45 @@ def needs(action: Action):
     return wrap
 
 
+class ExactParser(FlaskParser):
+    """A JSON body's numbers read as decimals, never as floats: a figure arrives as typed and
+    the services check its digits."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return webargs_core.missing
+        data = req.get_data(cache=True)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError(f"Bytes decoding error: {exc.reason}", doc="?",
+                                       pos=exc.start) from None
+        body = json.loads(text, parse_float=Decimal)
+        refuse_nul(body)
+        return body
+
+
+def refuse_nul(value) -> None:
+    """A NUL byte in a body's text is refused, as the app refuses it in a query or form
+    (PostgreSQL cannot store it)."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            refuse_nul(key)
+            refuse_nul(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            refuse_nul(inner)
+    elif isinstance(value, str) and "\x00" in value:
+        raise ApiError(BadRequest, "The body holds a NUL byte (character 0), which is "
+                                        "not allowed")
+
+
 def blueprint(name: str, description: str) -> SmorestBlueprint:
     """A resource's blueprint under /api/v1: token sign-in, no CSRF (no cookies are read, so
     a browser's session cannot call it), and the per-token rate limit. `name` is the
     document's tag, capitalised ("Seasons") so it never clashes with a page blueprint."""
     bp = SmorestBlueprint(name, __name__, url_prefix="/api/v1", description=description)
+    bp.ARGUMENTS_PARSER = ExactParser()
     bp.before_request(authenticate)
     csrf.exempt(bp)
     limiter.limit(lambda: current_app.config["KYROS_API_RATE_LIMIT"], key_func=rate_key,
@@ -106,14 +145,32 @@ def blueprint(name: str, description: str) -> SmorestBlueprint:
 
 # Fields ------------------------------------------------------------------------------------
 
+def _decimal_text(kwargs: dict) -> dict:
+    """A decimal written as a string: documented as a string (apispec calls every Decimal a
+    number), rounded half-up as the pages round (SPEC §5; "ROUND_HALF_UP" is decimal's own
+    constant)."""
+    return {"rounding": "ROUND_HALF_UP", **kwargs,
+            "metadata": {"type": "string", **kwargs.get("metadata", {})}}
+
+
 def Money(**kwargs):
     """Money as a decimal string with 2 places ("110000.00")."""
-    return fields.Decimal(places=2, as_string=True, allow_nan=False, **kwargs)
+    return fields.Decimal(places=2, as_string=True, allow_nan=False, **_decimal_text(kwargs))
 
 
 def Percent(**kwargs):
     """A percentage as a decimal string with 1 place ("42.5")."""
-    return fields.Decimal(places=1, as_string=True, allow_nan=False, **kwargs)
+    return fields.Decimal(places=1, as_string=True, allow_nan=False, **_decimal_text(kwargs))
+
+
+class Timestamp(fields.DateTime):
+    """A moment in ISO 8601 with its offset: times are stored in UTC, and SQLite hands them
+    back without a zone, which RFC 3339 (OpenAPI's date-time) does not allow."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class Timestamp(fields.DateTime):

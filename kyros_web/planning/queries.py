@@ -322,6 +322,19 @@ def _where_otb(stmt, f: GridFilters):
     return stmt
 
 
+def otb_ids(season_id: uuid.UUID, f: GridFilters):
+    """The ids of the filtered OTB rows in the grid's order, read without committed, the
+    stock chain or the plan (for the filters that need none of them)."""
+    return _where_otb(select(OTBPlan.id)
+                      .join(Location, Location.id == OTBPlan.location_id)
+                      .join(Category, Category.id == OTBPlan.category_id)
+                      .where(OTBPlan.season_id == season_id), f).order_by(*OTB_ORDER)
+
+
+def _otb_rows_of(session: Session, season_id: uuid.UUID, f: GridFilters, ids: list) -> list:
+    return session.execute(otb_grid(season_id, f, ids=ids)).all() if ids else []
+
+
 def otb_page(session: Session, season_id: uuid.UUID, f: GridFilters, page: int,
              per_page: int, total: int | None = None) -> Page:
     """A page of the OTB grid: pick the page's rows first, then work out committed, the
@@ -330,14 +343,21 @@ def otb_page(session: Session, season_id: uuid.UUID, f: GridFilters, page: int,
     count the same rows), saves counting them again."""
     if f.flag in JOINED_FLAGS:
         return paginate_rows(session, otb_grid(season_id, f), page, per_page, total)
-    base = _where_otb(select(OTBPlan.id)
-                      .join(Location, Location.id == OTBPlan.location_id)
-                      .join(Category, Category.id == OTBPlan.category_id)
-                      .where(OTBPlan.season_id == season_id), f)
-    ids = paginate_rows(session, base.order_by(*OTB_ORDER), page, per_page, total)
-    ids.items = (session.execute(otb_grid(season_id, f, ids=[r.id for r in ids.items])).all()
-                 if ids.items else [])
+    ids = paginate_rows(session, otb_ids(season_id, f), page, per_page, total)
+    ids.items = _otb_rows_of(session, season_id, f, [r.id for r in ids.items])
     return ids
+
+
+def otb_slice(session: Session, season_id: uuid.UUID, f: GridFilters, skip: int,
+              limit: int) -> tuple[list, int]:
+    """otb_page by offset (the JSON API): at most `limit` rows of the OTB grid after the
+    first `skip`, and how many rows the filters keep. Three statements."""
+    stmt = otb_grid(season_id, f) if f.flag in JOINED_FLAGS else otb_ids(season_id, f)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    if f.flag in JOINED_FLAGS:
+        return session.execute(stmt.offset(skip).limit(limit)).all(), total
+    ids = list(session.scalars(stmt.offset(skip).limit(limit)))
+    return _otb_rows_of(session, season_id, f, ids), total
 
 
 def plan_reconciliation(season_id: uuid.UUID, only=None):
@@ -556,6 +576,21 @@ def cell_in_season(session: Session, season, location_id: uuid.UUID, category_id
         before if before in actuals else None,
         here.otb if here else ZERO, here.committed if here else ZERO,
         here.adj if here else ZERO)
+
+
+def actual_rows(season_id: uuid.UUID, f: GridFilters):
+    """A season's actuals (issue 16) with their location and category, filtered by location,
+    cluster, category and month as the OTB grid, in its order."""
+    stmt = (select(SeasonActual, Location.location_code, Location.name.label("location_name"),
+                   Category.code.label("category_code"), Category.name.label("category_name"))
+            .join(Location, Location.id == SeasonActual.location_id)
+            .join(Category, Category.id == SeasonActual.category_id)
+            .where(SeasonActual.season_id == season_id))
+    stmt = _where_cell(stmt, SeasonActual, f)
+    if f.month:
+        stmt = stmt.where(SeasonActual.month == f.month)
+    return stmt.order_by(Location.name, Location.location_code, Category.code,
+                         SeasonActual.month)
 
 
 def range_rows(session: Session, season_id: uuid.UUID) -> list:

@@ -82,8 +82,7 @@ def test_worked_example_through_the_api_equals_the_pages(server):
          "opening_stock": "30000", "on_order": "10000"}]}))
     _ok(planner.post(f"/api/v1/seasons/{sid}/complete-otb-upload"))
     _ok(planner.post(f"/api/v1/seasons/{sid}/range-intent/bulk", json={"rows": [
-        {"category_code": "WOMEN", "options_count": "10", "price_min": "10",
-         "price_max": "50"}]}))
+        {"category_code": "WOMEN", "core_percent": "60", "fashion_percent": "40"}]}))
     _ok(planner.post(f"/api/v1/seasons/{sid}/complete-range-upload"))
     _ok(buyer.post(f"/api/v1/seasons/{sid}/pos/bulk", json={"rows": [
         {"po_number": "PO-1", "location_code": "LOC0000000000001", "category_code": "WOMEN",
