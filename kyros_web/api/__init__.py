@@ -8,7 +8,7 @@ from flask_smorest import Api
 from . import core
 
 # The resource modules, each with a `blp`; their order is the document's.
-MODULES = ("seasons", "masterdata")
+MODULES = ("seasons", "masterdata", "purchasing")
 
 INFO = {
     "description": (
