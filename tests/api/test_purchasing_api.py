@@ -265,6 +265,11 @@ def test_block_refuses_over_budget_unless_a_release_is_asked(api, buying, block,
         "awaiting_release", "0.00", "500.00")
     assert [(r["status"], r["over_by"], r["reason"]) for r in held["releases"]] == [
         ("pending", "500.00", "The supplier's minimum order")]
+    _new_po(buyer, season, loc, leaf, "PO-2", "2000")
+    raised = buyer.patch(_url(season, "pos", "PO-2"), json={"po_value": "3000.01"},
+                         headers={"If-Match": '"1"'})
+    assert raised.status_code == 409 and raised.get_json()["type"].endswith("over-budget")
+    assert raised.get_json()["errors"][0]["field"] == "po_value"
 
 
 def test_a_planner_releases_what_a_buyer_asked(api, buying, block, make):
