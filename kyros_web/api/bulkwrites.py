@@ -115,6 +115,7 @@ def route(blp, path: str, kind: str, title: str, season_of=None):
                     "by the upload file's columns. Idempotency-Key: the same key and body "
                     "replay the first answer; another body under the key is refused (422).")
     view = type(f"{title}Bulk", (MethodView,), {"post": post})
-    view.post = blp.doc(**doc)(blp.response(200, BulkResultSchema)(view.post))
+    view.post = core.needs(uploads.handler_class(kind).action)(
+        blp.doc(**doc)(blp.response(200, BulkResultSchema)(view.post)))
     blp.route(path, endpoint=f"{kind}_bulk")(view)
     return view

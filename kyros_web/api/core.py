@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from functools import wraps
+from datetime import timezone
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -15,7 +17,8 @@ from werkzeug.exceptions import HTTPException, PreconditionFailed, PreconditionR
 from werkzeug.exceptions import Unauthorized
 
 from ..auth.tokens import TokenRefused, token_user
-from ..errors import NotFound
+from ..auth.roles import Action, may
+from ..errors import Forbidden, NotFound
 from ..extensions import csrf, db, limiter
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -72,6 +75,23 @@ def user():
     return g.api_user
 
 
+def needs(action: Action):
+    """Declare the action a write takes (SPEC §4) and refuse a role without it (403) before
+    the body is read; the services check it again inside their transaction. The declaration
+    is what tests/api/test_api_protection.py walks: every write of the API has one."""
+    def wrap(fn):
+        @wraps(fn)
+        def checked(*args, **kwargs):
+            if not may(user().role, action):
+                raise Forbidden("Your role does not allow this action.")
+            return fn(*args, **kwargs)
+
+        checked.required_action = action
+        return checked
+
+    return wrap
+
+
 def blueprint(name: str, description: str) -> SmorestBlueprint:
     """A resource's blueprint under /api/v1: token sign-in, no CSRF (no cookies are read, so
     a browser's session cannot call it), and the per-token rate limit. `name` is the
@@ -94,6 +114,16 @@ def Money(**kwargs):
 def Percent(**kwargs):
     """A percentage as a decimal string with 1 place ("42.5")."""
     return fields.Decimal(places=1, as_string=True, allow_nan=False, **kwargs)
+
+
+class Timestamp(fields.DateTime):
+    """A moment in ISO 8601 with its offset: times are stored in UTC, and SQLite hands them
+    back without a zone, which RFC 3339 (OpenAPI's date-time) does not allow."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class Paging(Schema):

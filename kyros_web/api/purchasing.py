@@ -57,9 +57,9 @@ class PurchaseOrderReleaseSchema(Schema):
     reason = fields.String()
     status = fields.String(metadata={"enum": RELEASE_STATUSES})
     requested_by = fields.String(metadata={"description": "The buyer's email"})
-    requested_at = fields.DateTime()
+    requested_at = core.Timestamp()
     decided_by = fields.String(allow_none=True, metadata={"description": "The decider's email"})
-    decided_at = fields.DateTime(allow_none=True)
+    decided_at = core.Timestamp(allow_none=True)
     decision_note = fields.String(attribute="note", allow_none=True)
 
 
@@ -87,8 +87,8 @@ class PurchaseOrderSchema(Schema):
     cell_over_by = core.Money(allow_none=True, metadata={
         "description": "How far the PO's location × category × month cell is over its budget "
                        "(OTB + adjustments); null when within, and for a cancelled PO"})
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = core.Timestamp()
+    updated_at = core.Timestamp()
 
 
 class PurchaseOrderDetailSchema(PurchaseOrderSchema):
@@ -163,7 +163,7 @@ class GoodsReceivedSchema(Schema):
     po_value = core.Money()
     location_name = fields.String()
     category_code = fields.String()
-    created_at = fields.DateTime()
+    created_at = core.Timestamp()
 
 
 class GoodsReceivedCreateSchema(Schema):
@@ -289,6 +289,7 @@ class PurchaseOrders(MethodView):
         rows = queries.po_slice(db.session, season.id, f, args["skip"], args["limit"])
         return [_po_out(r) for r in rows]
 
+    @core.needs(Action.EDIT_PURCHASING)
     @blp.arguments(PurchaseOrderCreateSchema)
     @blp.response(201, PurchaseOrderSavedSchema)
     def post(self, data, season_id):
@@ -309,6 +310,7 @@ class PurchaseOrderItem(MethodView):
         season = season_of(season_id)
         return _detail(season.id, _po_of(season, po_number).id)
 
+    @core.needs(Action.EDIT_PURCHASING)
     @blp.arguments(PurchaseOrderPutSchema)
     @blp.response(200, PurchaseOrderSavedSchema)
     def put(self, data, season_id, po_number):
@@ -316,6 +318,7 @@ class PurchaseOrderItem(MethodView):
         order date, no source keeps it); needs If-Match. The OTB policy applies again."""
         return _update(season_id, po_number, data)
 
+    @core.needs(Action.EDIT_PURCHASING)
     @blp.arguments(PurchaseOrderPatchSchema)
     @blp.response(200, PurchaseOrderSavedSchema)
     def patch(self, data, season_id, po_number):
@@ -357,7 +360,8 @@ def _step(name: str, service, summary: str):
     post.__doc__ = summary
     view = type(f"PurchaseOrder{name.title().replace('-', '')}", (MethodView,),
                 {"post": post})
-    view.post = blp.response(200, PurchaseOrderDetailSchema)(view.post)
+    view.post = core.needs(Action.EDIT_PURCHASING)(
+        blp.response(200, PurchaseOrderDetailSchema)(view.post))
     blp.route(f"/seasons/<season_id>/pos/<po_number>/{name}", endpoint=f"po_{name}")(view)
 
 
@@ -385,6 +389,7 @@ class GoodsReceived(MethodView):
                                 _sort(queries.GRN_SORTS, args))
         return [_grn_out(r) for r in core.rows_page(stmt, args)]
 
+    @core.needs(Action.EDIT_PURCHASING)
     @blp.arguments(GoodsReceivedCreateSchema)
     @blp.response(201, GoodsReceivedSchema)
     def post(self, data, season_id):
@@ -427,6 +432,7 @@ class PurchaseOrderReleases(MethodView):
 
 @blp.route("/po-releases/<release_id>/decision")
 class PurchaseOrderReleaseDecision(MethodView):
+    @core.needs(Action.APPROVE)
     @blp.arguments(PurchaseOrderDecisionSchema)
     @blp.response(200, PurchaseOrderReleaseSchema)
     def post(self, data, release_id):

@@ -281,6 +281,7 @@ def test_a_planner_releases_what_a_buyer_asked(api, buying, block, make):
     waiting = planner.get("/api/v1/po-releases?waiting=true")
     assert waiting.status_code == 200 and waiting.headers["X-Total-Count"] == "2"
     assert [r["po_number"] for r in waiting.get_json()] == ["PO-2", "PO-1"]
+    assert waiting.get_json()[0]["requested_at"].endswith("+00:00")
     assert api("viewer").get("/api/v1/po-releases?waiting=true").get_json() == []
     assert buyer.get("/api/v1/po-releases?waiting=true").get_json() == []
     mine = buyer.get("/api/v1/po-releases?mine=true&limit=1")
@@ -291,8 +292,13 @@ def test_a_planner_releases_what_a_buyer_asked(api, buying, block, make):
     assert len(by_season.get_json()) == 2
     release_id = waiting.get_json()[1]["id"]
     url = f"/api/v1/po-releases/{release_id}/decision"
-    own = buyer.post(url, json={"decision": "approve", "note": "mine"})
-    assert own.status_code == 403
+    assert buyer.post(url, json={"decision": "approve", "note": "x"}).status_code == 403
+    admin = api("admin")
+    _new_po(admin, season, loc, leaf, "PO-3", "3100", release_reason="Mine")
+    [own] = admin.get("/api/v1/po-releases?mine=true").get_json()
+    refused = admin.post(f"/api/v1/po-releases/{own['id']}/decision",
+                         json={"decision": "approve", "note": "mine"})
+    assert refused.status_code == 403 and "You asked" in refused.get_json()["detail"]
     assert api("viewer").post(url, json={"decision": "approve", "note": "x"}).status_code == 403
     no_note = planner.post(url, json={"decision": "approve", "note": " "})
     assert no_note.status_code == 422 and no_note.get_json()["errors"][0]["field"] == "note"
