@@ -14,7 +14,7 @@ from ..problems import MEDIA_TYPE
 from . import core
 
 # The resource modules, each with a `blp`; their order is the document's.
-MODULES = ("seasons", "masterdata", "planning", "analytics")
+MODULES = ("seasons", "masterdata", "planning", "purchasing", "analytics")
 
 INFO = {
     "description": (

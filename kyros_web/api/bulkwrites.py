@@ -118,9 +118,10 @@ def route(blp, path: str, kind: str, title: str, season_of=None):
         season = season_of(season_id) if season_of is not None else None
         return write(kind, season)
 
-    post.__doc__ = (f"Write {title.lower()} rows in one transaction, all or none; rows are named "
-                    "by the upload file's columns. Idempotency-Key: the same key and body "
-                    "replay the first answer; another body under the key is refused (422).")
+    post.__doc__ = (f"{uploads.handler_class(kind).title}: write rows in one transaction, "
+                    "all or none; rows are named by the upload file's columns. "
+                    "Idempotency-Key: the same key and body replay the first answer; another "
+                    "body under the key is refused (422).")
     view = type(f"{title}Bulk", (MethodView,), {"post": post})
     view.post = core.needs(uploads.handler_class(kind).action)(
         blp.doc(**doc)(blp.response(200, BulkResultSchema)(view.post)))

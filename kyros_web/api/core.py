@@ -173,16 +173,6 @@ class Timestamp(fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-class Timestamp(fields.DateTime):
-    """A moment in ISO 8601 with its offset: times are stored in UTC, and SQLite hands them
-    back without a zone, which RFC 3339 (OpenAPI's date-time) does not allow."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return super()._serialize(value, attr, obj, **kwargs)
-
-
 class Paging(Schema):
     """The seed's paging: skip rows, then at most `limit` (1–1000)."""
     skip = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000),

@@ -178,7 +178,8 @@ def _only_lines_of(ids):
 
 def po_rows(season_id: uuid.UUID, ids, sort: Sort | None = None):
     """The POs `ids` (a page) with location, category, received so far, committed and how far
-    their cell is over its budget, OTB + adjustments (NULL when within), in the list's order.
+    their cell is over its budget, OTB + adjustments (NULL when within, and for a cancelled
+    PO, which takes no part in it), in the list's order.
 
     Received is summed for these POs only and committed and adjustments for their cells only,
     but over every PO of each cell, on this page or not.
@@ -194,7 +195,8 @@ def po_rows(season_id: uuid.UUID, ids, sort: Sort | None = None):
                    type_coerce(func.coalesce(received.c.received, 0), Money).label("received"),
                    type_coerce(committed_expr(func.coalesce(received.c.received, 0)),
                                Money).label("committed"),
-                   case((over_by > 0, over_by), else_=None).label("cell_over_by"))
+                   case((PurchaseOrder.status == POStatus.CANCELLED, None),
+                        (over_by > 0, over_by), else_=None).label("cell_over_by"))
             .join(Location, Location.id == PurchaseOrder.location_id)
             .join(Category, Category.id == PurchaseOrder.category_id)
             .outerjoin(received, received.c.po_id == PurchaseOrder.id)
@@ -294,6 +296,15 @@ def po_page(session: Session, season_id: uuid.UUID, f: POFilters, page: int,
     return rows
 
 
+def po_slice(session: Session, season_id: uuid.UUID, f: POFilters, skip: int,
+             limit: int) -> list:
+    """The filtered, sorted POs from position `skip` on, at most `limit` (the JSON API's
+    paging), as po_page's rows."""
+    ids, order = _po_ids(season_id, f)
+    picked = session.scalars(ids.order_by(*order).offset(skip).limit(limit)).all()
+    return session.execute(po_rows(season_id, picked, f.sort)).all() if picked else []
+
+
 GRN_SORTS = SortKeys({
     "grn": (GRNRecord.grn_number,),
     "date": (GRNRecord.grn_date,),
@@ -376,14 +387,16 @@ class ReleaseRow:
     requested_at: object
     decided_by: str | None
     note: str | None
+    decided_at: object = None
 
 
-def release_rows(session: Session, *, waiting_for=None, asked_by: uuid.UUID | None = None,
-                 status: str | None = None, ids=None, po_id: uuid.UUID | None = None,
-                 limit: int = 200) -> list[ReleaseRow]:
-    """Requests to release a PO over its budget, newest first: those pending that
+def releases(*, waiting_for=None, asked_by: uuid.UUID | None = None,
+             status: str | None = None, ids=None, po_id: uuid.UUID | None = None,
+             season_id: uuid.UUID | None = None):
+    """Statement: requests to release a PO over its budget, newest first: those pending that
     `waiting_for` (a user) may decide (not their own, in a season still buying), those
-    `asked_by` a user, those of `ids` or of one PO; `status` narrows them. One statement."""
+    `asked_by` a user, those of `ids`, of one PO or of one season; `status` narrows them.
+    Each row becomes a ReleaseRow with release_row."""
     asked, decided = aliased(User), aliased(User)
     r = PORelease
     stmt = (select(r, Season.season_code, Season.name.label("season_name"),
@@ -407,9 +420,21 @@ def release_rows(session: Session, *, waiting_for=None, asked_by: uuid.UUID | No
         stmt = stmt.where(r.id.in_(ids))
     if po_id is not None:
         stmt = stmt.where(r.po_id == po_id)
-    rows = session.execute(stmt.order_by(r.created_at.desc()).limit(limit))
-    return [ReleaseRow(x.PORelease.id, x.season_code, x.season_name, x.po_number,
-                       x.location_code, x.category_code, first_of(x.delivery_date),
-                       x.po_value, x.PORelease.over_by, x.PORelease.reason, x.PORelease.status,
-                       x.asked_email, x.PORelease.created_at, x.decided_email,
-                       x.PORelease.decision_note) for x in rows]
+    if season_id is not None:
+        stmt = stmt.where(r.season_id == season_id)
+    # The id breaks ties, so paging through them never repeats or skips one.
+    return stmt.order_by(r.created_at.desc(), r.id)
+
+
+def release_row(x) -> ReleaseRow:
+    """One row of `releases` as a ReleaseRow."""
+    return ReleaseRow(x.PORelease.id, x.season_code, x.season_name, x.po_number,
+                      x.location_code, x.category_code, first_of(x.delivery_date),
+                      x.po_value, x.PORelease.over_by, x.PORelease.reason, x.PORelease.status,
+                      x.asked_email, x.PORelease.created_at, x.decided_email,
+                      x.PORelease.decision_note, x.PORelease.decided_at)
+
+
+def release_rows(session: Session, *, limit: int = 200, **filters) -> list[ReleaseRow]:
+    """The first `limit` of `releases(**filters)` as ReleaseRows. One statement."""
+    return [release_row(x) for x in session.execute(releases(**filters).limit(limit))]

@@ -210,6 +210,14 @@ def check_received_total(po_number: str, po_value: Decimal, received: Decimal,
             "can be received")})
 
 
+def still_to_receive(status: POStatus, po_value: Decimal, received: Decimal) -> Decimal:
+    """What a PO still awaits (SPEC §2): its value less what it has received, never below 0;
+    nothing once it is short-closed or cancelled."""
+    if status in (POStatus.CLOSED, POStatus.CANCELLED):
+        return ZERO
+    return max(po_value - received, ZERO)
+
+
 def status_after_receipts(status: POStatus, po_value: Decimal, received: Decimal) -> POStatus:
     """A PO's status once it has `received` in all (SPEC §2): received when it reaches the
     value, partially received when anything, else open. Cancelled and short-closed POs keep

@@ -264,10 +264,20 @@ def _locked_po(session: Session, user, po_id: uuid.UUID) -> PurchaseOrder:
     return lock_row(session, select(PurchaseOrder).where(PurchaseOrder.id == po_id))
 
 
+def _same_version(session: Session, po: PurchaseOrder, expected_version) -> None:
+    """StaleVersion unless `expected_version` (when given) is the locked PO's version."""
+    if expected_version is not None:
+        require_version(po, expected_version, what=f"PO {po.po_number}",
+                        who=lambda: audit.last_actor(session, "purchase_order", po.id))
+
+
 @transactional
-def cancel_po(session: Session, user, po_id: uuid.UUID) -> PurchaseOrder:
-    """Cancel a PO that has no GRNs; it stops consuming OTB."""
+def cancel_po(session: Session, user, po_id: uuid.UUID, *,
+              expected_version: int | None = None) -> PurchaseOrder:
+    """Cancel a PO that has no GRNs; it stops consuming OTB. With `expected_version`,
+    StaleVersion when the PO changed since that version."""
     po = _locked_po(session, user, po_id)
+    _same_version(session, po, expected_version)
     if po.status is POStatus.CANCELLED:
         return po
     if session.scalar(select(exists().where(GRNRecord.po_id == po.id))):
@@ -288,9 +298,12 @@ def cancel_po(session: Session, user, po_id: uuid.UUID) -> PurchaseOrder:
 
 
 @transactional
-def close_po(session: Session, user, po_id: uuid.UUID) -> PurchaseOrder:
-    """Short-close a partly received PO: the part not received stops consuming OTB."""
+def close_po(session: Session, user, po_id: uuid.UUID, *,
+             expected_version: int | None = None) -> PurchaseOrder:
+    """Short-close a partly received PO: the part not received stops consuming OTB. With
+    `expected_version`, StaleVersion when the PO changed since that version."""
     po = _locked_po(session, user, po_id)
+    _same_version(session, po, expected_version)
     if po.status is not POStatus.PARTIALLY_RECEIVED:
         raise ValidationFailed({"status": f"Only a partly received PO can be short-closed; "
                                 f"PO {po.po_number} is {po.status.title.lower()}"})

@@ -188,6 +188,7 @@ def po_detail(code: str, po_number: str):
                            month_start(po.delivery_date))
     grn_form = GRNForm(po_number=po.po_number, formdata=None)
     return render("purchasing/po_detail.html", season=season, po=po, received=received,
+                  to_receive=rules.still_to_receive(po.status, po.po_value, received),
                   releases=queries.release_rows(db.session, po_id=po.id),
                   recorded=as_uuid(request.args.get("recorded")),
                   figures=figures, form=grn_form, can_buy=can_edit(current_user, season, Area.PURCHASING),
@@ -312,8 +313,9 @@ def grn_create(code: str):
                "number": number, "args": args, "recorded": None}
     if from_po:
         po = _po_or_404(season, (form.po_number.data or "").strip())
-        context.update(po=po, received=sum((g.received_value for g in po.grns), Decimal("0")),
-                       figures=None,
+        received = sum((g.received_value for g in po.grns), Decimal("0"))
+        context.update(po=po, received=received, figures=None,
+                       to_receive=rules.still_to_receive(po.status, po.po_value, received),
                        tolerance=current_app.config["KYROS_OVER_RECEIPT_TOLERANCE"])
     else:
         page, totals = _grn_list(season, number, sort, 1)

@@ -46,7 +46,9 @@ def handler_class(kind: str):
 
 def _handler(session, kind, season, user, table, config):
     cls = handler_class(kind)
-    return cls(session, season, user, file_format=table.format,
+    # The format is the source of a PO row that names none: csv, xlsx, or api for JSON rows.
+    source = "api" if table.format == "json" else table.format
+    return cls(session, season, user, file_format=source,
                otb_policy=config.get("KYROS_OTB_POLICY", "warn"),
                tolerance=Decimal(config.get("KYROS_OVER_RECEIPT_TOLERANCE", 0)),
                grn_days_ahead=config.get("KYROS_GRN_DAYS_AHEAD", GRN_DAYS_AHEAD))
