@@ -198,18 +198,24 @@ def assign_locations(session: Session, user, season_id: uuid.UUID,
                      location_ids: list[uuid.UUID]) -> int:
     """Add these locations to the season; returns how many were new. Inactive ones refused."""
     season = _locked_for_locations(session, user, season_id)
-    wanted = set(location_ids)
-    if not wanted:
+    if not location_ids:
         return 0
+    return _assign(session, user, season, _addable(session, location_ids, "locations"))
+
+
+def _addable(session: Session, location_ids, field: str) -> list[Location]:
+    """The locations of these ids; NotFound for an unknown one, ValidationFailed on `field`
+    for an inactive one."""
+    wanted = set(location_ids)
     locations = session.scalars(select(Location).where(Location.id.in_(wanted))).all()
     missing = wanted - {loc.id for loc in locations}
     if missing:
         raise NotFound(f"{len(missing)} location(s) not found")
     inactive = sorted(loc.location_code for loc in locations if not loc.is_active)
     if inactive:
-        raise ValidationFailed({"locations": "Inactive locations cannot be added: "
+        raise ValidationFailed({field: "Inactive locations cannot be added: "
                                 + ", ".join(inactive)})
-    return _assign(session, user, season, list(locations))
+    return list(locations)
 
 
 @transactional
@@ -286,15 +292,7 @@ def define_locations(session: Session, user, season_id: uuid.UUID,
     if location_ids is None:
         locations = session.scalars(select(Location).where(Location.is_active.is_(True))).all()
     else:
-        wanted = set(location_ids)
-        locations = session.scalars(select(Location).where(Location.id.in_(wanted))).all()
-        missing = wanted - {loc.id for loc in locations}
-        if missing:
-            raise NotFound(f"{len(missing)} location(s) not found")
-        inactive = sorted(loc.location_code for loc in locations if not loc.is_active)
-        if inactive:
-            raise ValidationFailed({"location_ids": "Inactive locations cannot be added: "
-                                    + ", ".join(inactive)})
+        locations = _addable(session, location_ids, "location_ids")
     _assign(session, user, season, list(locations))
     session.flush()
     return _advance(session, user, season, SeasonStatus.LOCATIONS_DEFINED, None)

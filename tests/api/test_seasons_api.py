@@ -135,3 +135,27 @@ def test_revoked_and_expired_tokens_are_refused(api, session):
     assert revoked.status_code == 401 and "revoked" in revoked.get_json()["detail"]
     unknown = client.get("/api/v1/seasons", headers={"Authorization": "Bearer kyros_nope"})
     assert unknown.status_code == 401
+
+
+def test_define_locations_with_ids_is_all_or_nothing(api, make, session):
+    import uuid as uuid_
+
+    from sqlalchemy import func, select
+
+    from kyros_web.seasons.models import SeasonLocation
+
+    active, inactive = make.location(), make.location()
+    inactive.is_active = False
+    session.commit()
+    planner = api("planner")
+    season = planner.post("/api/v1/seasons", json={"name": "A", "start_date": "2027-02-01",
+                                                   "end_date": "2027-07-31"}).get_json()
+    url = f"/api/v1/seasons/{season['id']}/define-locations"
+    refused = planner.post(url, json={"location_ids": [str(active.id), str(inactive.id)]})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["field"] == "location_ids"
+    unknown = planner.post(url, json={"location_ids": [str(uuid_.uuid4())]})
+    assert unknown.status_code == 404
+    assert session.scalar(select(func.count()).select_from(SeasonLocation)) == 0
+    done = planner.post(url, json={"location_ids": [str(active.id)]})
+    assert done.status_code == 200 and done.get_json()["status"] == "locations_defined"
