@@ -52,11 +52,7 @@ def _rows() -> tuple[list, bytes]:
         raise core.ApiError(UnsupportedMediaType, "Send the rows as application/json: "
                                                   '{"rows": [{...}, ...]}')
     data = request.get_data(cache=False)
-    try:
-        body = json.loads(data, parse_float=Decimal)
-    except ValueError as exc:
-        raise core.ApiError(BadRequest, f"The body is not valid JSON ({exc})") from None
-    core.refuse_nul(body)
+    body = core.load_json(data)
     if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
         raise uploads.ValidationFailed({"rows": 'The body must be {"rows": [ ... ]}'})
     return body["rows"], data

@@ -97,37 +97,48 @@ def needs(action: Action):
     return wrap
 
 
+def load_json(data: bytes):
+    """A request body as JSON, its numbers as decimals (never floats: a figure arrives as
+    typed and the services check its digits); 400 for bytes that are not UTF-8, text that is
+    not JSON or nests deeper than the parser allows, and for a NUL byte in any text."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(BadRequest, f"The body is not UTF-8 text (byte {exc.start + 1})") from None
+    try:
+        body = json.loads(text, parse_float=Decimal)
+    except RecursionError:
+        raise ApiError(BadRequest, "The body nests arrays or objects too deeply") from None
+    except ValueError as exc:
+        raise ApiError(BadRequest, f"The body is not valid JSON ({exc})") from None
+    refuse_nul(body)
+    return body
+
+
 class ExactParser(FlaskParser):
-    """A JSON body's numbers read as decimals, never as floats: a figure arrives as typed and
-    the services check its digits."""
+    """webargs reading JSON bodies with load_json."""
 
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return webargs_core.missing
-        data = req.get_data(cache=True)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise json.JSONDecodeError(f"Bytes decoding error: {exc.reason}", doc="?",
-                                       pos=exc.start) from None
-        body = json.loads(text, parse_float=Decimal)
-        refuse_nul(body)
-        return body
+        return load_json(req.get_data(cache=True))
 
 
 def refuse_nul(value) -> None:
     """A NUL byte in a body's text is refused, as the app refuses it in a query or form
-    (PostgreSQL cannot store it)."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            refuse_nul(key)
-            refuse_nul(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            refuse_nul(inner)
-    elif isinstance(value, str) and "\x00" in value:
-        raise ApiError(BadRequest, "The body holds a NUL byte (character 0), which is "
-                                        "not allowed")
+    (PostgreSQL cannot store it). Walked without recursion: a body may nest as deep as the
+    JSON parser allowed."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and "\x00" in item:
+            raise ApiError(BadRequest, "The body holds a NUL byte (character 0), which is "
+                                       "not allowed")
 
 
 def blueprint(name: str, description: str) -> SmorestBlueprint:

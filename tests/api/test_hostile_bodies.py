@@ -1,0 +1,27 @@
+"""Bodies no client should send: each is a 400 or 422 problem, never a 500, and stores
+nothing."""
+import pytest
+from sqlalchemy import func, select
+
+from kyros_web.seasons.models import Season
+
+JSON = {"Content-Type": "application/json"}
+PATHS = ["/api/v1/seasons", "/api/v1/locations/bulk"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("body, status, words", [
+    (b"[" * 100_000, 400, "too deeply"),
+    (b'{"rows": ' + b"[" * 100_000 + b"}", 400, "too deeply"),
+    (b"\xff\xfe{}", 400, "not UTF-8"),
+    (b'{"name": "a\\u0000b", "rows": []}', 400, "NUL byte"),
+    (b'{"name": ', 400, "not valid JSON"),
+    (b'{"name": ' + b"[" * 900 + b"]" * 900 + b', "rows": [' + b"[" * 900 + b"]" * 900
+     + b"]}", 422, ""),
+], ids=["deep", "deep-rows", "not-utf8", "nul", "truncated", "deep-but-parsed"])
+def test_hostile_bodies_are_refused(api, session, path, body, status, words):
+    r = api("admin").post(path, data=body, headers=JSON)
+    assert r.status_code == status, r.get_data(as_text=True)[:300]
+    assert r.mimetype == "application/problem+json"
+    assert words in r.get_json()["detail"]
+    assert session.scalar(select(func.count()).select_from(Season)) == 0
