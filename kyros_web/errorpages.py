@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .errors import DomainError
@@ -62,6 +62,21 @@ def register(app: Flask) -> None:
             404: "There is nothing at this address.",
         }
         return error_page(exc.code, messages.get(exc.code, exc.description))
+
+    @app.errorhandler(IntegrityError)
+    def clashed(exc: IntegrityError):
+        # A unique value or a reference taken by another request in the same moment: the
+        # services check first, and the database has the last word when two checks pass at
+        # once. Nothing was saved.
+        db.session.rollback()
+        current_app.logger.info("integrity refusal (request id %s): %s",
+                                getattr(g, "request_id", "-"), exc.orig.__class__.__name__)
+        message = ("Someone saved a clashing change at the same moment (a value that must be "
+                   "unique, or a row this one refers to); nothing was saved. Reload and try "
+                   "again.")
+        if is_api_request():
+            return problem("conflict", message)
+        return error_page(409, message)
 
     @app.errorhandler(OperationalError)
     def database_unavailable(exc: OperationalError):

@@ -25,3 +25,20 @@ def test_hostile_bodies_are_refused(api, session, path, body, status, words):
     assert r.mimetype == "application/problem+json"
     assert words in r.get_json()["detail"]
     assert session.scalar(select(func.count()).select_from(Season)) == 0
+
+
+def test_a_clash_the_database_catches_is_a_conflict(api, login, monkeypatch):
+    """Two creates of one code at once both pass the service's check; the unique index
+    refuses the second, which is a 409 (problem or page), never a 500."""
+    from sqlalchemy.exc import IntegrityError
+
+    from kyros_web.masterdata import services
+
+    def clash(*args, **kwargs):
+        raise IntegrityError("INSERT INTO clusters …", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(services, "create_cluster", clash)
+    r = api("planner").post("/api/v1/clusters", json={"name": "North"})
+    assert r.status_code == 409 and r.get_json()["type"].endswith("conflict")
+    page = login("planner").post("/masterdata/clusters", {"name": "North"})
+    assert page.status_code == 409 and "at the same moment" in page.get_data(as_text=True)
