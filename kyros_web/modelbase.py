@@ -59,6 +59,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored moment with its zone: times are stored in UTC, and SQLite hands them back
+    without one."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
 def fk(target: str, *, nullable: bool = False, index: bool = True) -> Mapped:
     """A foreign key that refuses to delete a row still referenced (never a cascade)."""
     return mapped_column(
@@ -76,7 +82,7 @@ class IdMixin:
     )
 
 
-__all__ = ["Decimal", "IdMixin", "Money", "Percent", "fk", "str_enum", "utcnow"]
+__all__ = ["Decimal", "IdMixin", "Money", "Percent", "as_utc", "fk", "str_enum", "utcnow"]
 
 
 def str_enum(cls, name: str, length: int = 30) -> Enum:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import timezone
 from decimal import Decimal
 from functools import wraps
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy import select
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest
@@ -25,6 +25,8 @@ from ..auth.tokens import TokenRefused, token_user
 from ..auth.roles import Action, may
 from ..errors import Forbidden, NotFound
 from ..extensions import csrf, db, limiter
+from ..modelbase import as_utc
+from ..versioning import lock_row
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_LIMIT = 1000
@@ -179,9 +181,7 @@ class Timestamp(fields.DateTime):
     back without a zone, which RFC 3339 (OpenAPI's date-time) does not allow."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return super()._serialize(value, attr, obj, **kwargs)
+        return super()._serialize(None if value is None else as_utc(value), attr, obj, **kwargs)
 
 
 class Paging(Schema):
@@ -193,21 +193,23 @@ class Paging(Schema):
                            metadata={"description": f"Rows to return, at most {MAX_LIMIT}"})
 
 
-def page(stmt, args: dict):
-    """One page of a select, with the total count in the X-Total-Count header."""
+def _count_for_header(stmt) -> None:
+    """The rows `stmt` selects in all, for the X-Total-Count header."""
     from sqlalchemy import func, select
 
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    g.api_total = total
+    g.api_total = db.session.scalar(select(func.count()).select_from(
+        stmt.order_by(None).subquery()))
+
+
+def page(stmt, args: dict):
+    """One page of a select, with the total count in the X-Total-Count header."""
+    _count_for_header(stmt)
     return db.session.scalars(stmt.offset(args["skip"]).limit(args["limit"])).all()
 
 
 def rows_page(stmt, args: dict):
     """Like page, for a select of several columns (rows, not objects)."""
-    from sqlalchemy import func, select
-
-    g.api_total = db.session.scalar(select(func.count()).select_from(
-        stmt.order_by(None).subquery()))
+    _count_for_header(stmt)
     return db.session.execute(stmt.offset(args["skip"]).limit(args["limit"])).all()
 
 
@@ -251,9 +253,19 @@ def expected_version(what: str) -> int:
     return int(text)
 
 
+def locked_matching(model, row_id, tag, what: str):
+    """The row read afresh and locked until the transaction ends, once its ETag (`tag(row)`)
+    is the one If-Match names: the check of a row without a version, made in the writing
+    transaction so the check and the write are one step. 404 when the row has gone."""
+    locked = lock_row(db.session, select(model).where(model.id == row_id))
+    if locked is None:
+        raise NotFound(f"The {what} was deleted since you read it")
+    require_tag(tag(locked), what)
+    return locked
+
+
 def require_tag(current: str, what: str) -> None:
-    """Refuse (412) when If-Match is not the current ETag. Call it with the row locked in the
-    writing transaction (versioning.lock_row), so the check and the write are one step."""
+    """Refuse (412) when If-Match is not the current ETag (see locked_matching)."""
     sent = if_match()
     if sent.removeprefix("W/") != current:
         refuse(PreconditionFailed, f"The {what} changed since you read it (your ETag {sent}, "

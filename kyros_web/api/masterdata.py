@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..auth.roles import Action
-from ..errors import NotFound, ValidationFailed
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..masterdata import queries, services
 from ..masterdata.models import Category, Cluster, Location, LocationType
 from ..masterdata.tree import category_tree
-from ..versioning import lock_row
 from . import bulkwrites as bulk, core
 
 blp = core.blueprint("Master data", "Locations, clusters and the category tree")
@@ -25,14 +23,6 @@ bulk.route(blp, "/locations/bulk", "locations", "Locations")
 bulk.route(blp, "/categories/bulk", "categories", "Categories")
 
 TYPES = [t.value for t in LocationType]
-
-
-def _locked(model, row, label: str):
-    """`row` read afresh and locked until the transaction ends (it may have gone since)."""
-    locked = lock_row(db.session, select(model).where(model.id == row.id))
-    if locked is None:
-        raise NotFound(f"{label} {row.id} not found")
-    return locked
 
 
 def _one_or_other(data: dict, id_field: str, name_field: str, find) -> dict:
@@ -171,8 +161,7 @@ class LocationItem(MethodView):
 
 def _update_location(location_id: str, data: dict, blanks: dict) -> Location:
     location = queries.location_by_key(db.session, location_id)
-    locked = _locked(Location, location, "Location")
-    core.require_tag(location_tag(locked), "location")
+    locked = core.locked_matching(Location, location.id, location_tag, "location")
     data = _one_or_other(data, "cluster_id", "cluster", _cluster_named)
     if set(data) == {"is_active"}:
         location = services.set_location_active(db.session, core.user(), locked.id,
@@ -263,8 +252,7 @@ class ClusterItem(MethodView):
 
 def _update_cluster(cluster_id: str, data: dict):
     cluster = queries.cluster_by_key(db.session, cluster_id)
-    locked = _locked(Cluster, cluster, "Cluster")
-    core.require_tag(cluster_tag(locked), "cluster")
+    locked = core.locked_matching(Cluster, cluster.id, cluster_tag, "cluster")
     values = {"name": locked.name, "description": locked.description, **data}
     return _cluster_row(services.update_cluster(db.session, core.user(), locked.id, **values))
 
@@ -424,8 +412,7 @@ class CategoryItem(MethodView):
 
 def _update_category(category_id: str, data: dict) -> dict:
     category = queries.category_by_key(db.session, category_id)
-    locked = _locked(Category, category, "Category")
-    core.require_tag(category_tag(locked), "category")
+    locked = core.locked_matching(Category, category.id, category_tag, "category")
     data = _one_or_other(data, "parent_id", "parent_code", _category_coded)
     values = {"name": locked.name, "description": locked.description,
               "parent_id": locked.parent_id, **data}

@@ -272,13 +272,18 @@ def _plan(row) -> dict:
         "category_name": row.category_name}
 
 
-def _plan_row(season, plan_id: str):
-    """One plan row of the season as the plans grid reads it; 404 otherwise."""
-    key = core.uuid_of(plan_id, "Plan row")
-    row = db.session.execute(queries.plan_grid(season.id, GridFilters(), ids=[key])).first()
+def _grid_row(grid, season, row_id: str, what: str):
+    """One row of the season as its grid (`queries.plan_grid`, `queries.otb_grid`) reads
+    it; 404 otherwise."""
+    key = core.uuid_of(row_id, what)
+    row = db.session.execute(grid(season.id, GridFilters(), ids=[key])).first()
     if row is None:
-        raise NotFound(f"Plan row {plan_id} not found in season {season.season_code}")
+        raise NotFound(f"{what} {row_id} not found in season {season.season_code}")
     return row
+
+
+def _plan_row(season, plan_id: str):
+    return _grid_row(queries.plan_grid, season, plan_id, "Plan row")
 
 
 def _plan_answer(season, plan_id) -> dict:
@@ -439,12 +444,7 @@ def _otb(row) -> dict:
 
 
 def _otb_row(season, otb_id: str):
-    """One OTB row of the season as the OTB grid reads it; 404 otherwise."""
-    key = core.uuid_of(otb_id, "OTB row")
-    row = db.session.execute(queries.otb_grid(season.id, GridFilters(), ids=[key])).first()
-    if row is None:
-        raise NotFound(f"OTB row {otb_id} not found in season {season.season_code}")
-    return row
+    return _grid_row(queries.otb_grid, season, otb_id, "OTB row")
 
 
 def _otb_answer(season, otb_id) -> dict:

@@ -14,7 +14,6 @@ from ..extensions import db
 from ..seasons import queries, services
 from ..seasons.models import Season
 from ..seasons.workflow import EDITABLE, SeasonStatus, next_status
-from ..versioning import lock_row
 from . import core
 
 blp = core.blueprint("Seasons", "Seasons, their workflow and the checklist of each step")
@@ -184,8 +183,7 @@ class SeasonItem(MethodView):
 
 def _update(season_id: str, data: dict) -> Season:
     season = season_of(season_id)
-    locked = lock_row(db.session, select(Season).where(Season.id == season.id))
-    core.require_tag(season_tag(locked), "season")
+    locked = core.locked_matching(Season, season.id, season_tag, "season")
     values = {"name": locked.name, "start_date": locked.start_date,
               "end_date": locked.end_date, "chain_stock": None}
     values.update({k: v for k, v in data.items() if k in values})

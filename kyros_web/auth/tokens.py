@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ..modelbase import utcnow
+from ..modelbase import as_utc, utcnow
 from ..transaction import transactional
 from .models import ApiToken, User
 from .roles import Action, require
@@ -142,7 +142,7 @@ def all_live_tokens(session: Session) -> list[ApiToken]:
 
 def is_live(token: ApiToken, now: datetime) -> bool:
     return token.revoked_at is None and (token.expires_at is None
-                                         or _aware(token.expires_at) > now)
+                                         or as_utc(token.expires_at) > now)
 
 
 def token_status(token: ApiToken, now: datetime | None = None) -> str:
@@ -167,20 +167,14 @@ def token_user(session: Session, secret: str | None) -> tuple[User, ApiToken]:
         raise TokenRefused("The token is not known")
     if token.revoked_at is not None:
         raise TokenRefused("The token was revoked")
-    if token.expires_at is not None and _aware(token.expires_at) <= now:
+    if not is_live(token, now):
         raise TokenRefused("The token has expired")
     user = token.user
     if not user.is_active:
         raise TokenRefused("The token's user is deactivated")
-    if token.last_used_at is None or _aware(token.last_used_at) < now - LAST_USE_EVERY:
+    if token.last_used_at is None or as_utc(token.last_used_at) < now - LAST_USE_EVERY:
         session.execute(update(ApiToken).where(ApiToken.id == token.id)
                         .values(last_used_at=now).execution_options(synchronize_session=False))
         session.commit()
     return user, token
 
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive UTC times."""
-    from datetime import timezone
-
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

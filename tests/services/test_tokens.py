@@ -11,7 +11,7 @@ from kyros_web.auth import tokens
 from kyros_web.auth.models import ApiToken
 from kyros_web.auth.services import update_user
 from kyros_web.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from kyros_web.modelbase import utcnow
+from kyros_web.modelbase import as_utc, utcnow
 
 
 def test_the_secret_is_stored_only_as_its_digest(session, make):
@@ -66,7 +66,7 @@ def test_days_out_of_bounds_are_refused_and_store_nothing(session, make, days, m
 def test_days_set_the_expiry(session, make):
     user = make.user("viewer")
     new = tokens.create_token(session, user, user, name="BI", days=7)
-    expires = tokens._aware(new.token.expires_at)
+    expires = as_utc(new.token.expires_at)
     assert timedelta(days=7) - timedelta(minutes=1) < expires - utcnow() <= timedelta(days=7)
     assert tokens.create_token(session, user, user, name="BI 2").token.expires_at is None
 
