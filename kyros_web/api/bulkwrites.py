@@ -58,7 +58,7 @@ def _rows() -> tuple[list, bytes]:
     return body["rows"], data
 
 
-def _idempotency(data: bytes) -> uploads.Idempotency | None:
+def _idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
@@ -66,7 +66,7 @@ def _idempotency(data: bytes) -> uploads.Idempotency | None:
     if not key or len(key) > KEY_MAX or not key.isprintable():
         raise uploads.ValidationFailed(
             {"Idempotency-Key": f"The Idempotency-Key must be 1–{KEY_MAX} printable characters"})
-    return uploads.Idempotency(key, hashlib.sha256(data).hexdigest())
+    return key
 
 
 def write(kind: str, season=None):
@@ -75,8 +75,9 @@ def write(kind: str, season=None):
     rows, data = _rows()
     try:
         _, answer = uploads.bulk_write(
-            db.session, core.user(), kind=kind, rows=rows, season=season,
-            config=current_app.config, idempotency=_idempotency(data), answer=_answer)
+            db.session, core.user(), kind=kind, rows=rows,
+            body_sha256=hashlib.sha256(data).hexdigest(), season=season,
+            config=current_app.config, idempotency_key=_idempotency_key(), answer=_answer)
     except uploads.BulkRejected as exc:
         return problem("validation", exc.message, errors=exc.rows, rejected=exc.rejected,
                        rows=exc.total)

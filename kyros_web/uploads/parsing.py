@@ -31,7 +31,9 @@ class CellError(ValueError):
 
 @dataclass
 class Table:
-    format: str  # "csv" or "xlsx"
+    # "csv" or "xlsx"; "api" for the JSON rows of a bulk write (a PO row naming no source
+    # takes its table's format as its source)
+    format: str
     headers: list[str]  # as found, trimmed
     columns: dict[str, int]  # known column name → position
     unknown: list[str] = field(default_factory=list)
@@ -225,7 +227,7 @@ def rows_table(rows: list[dict], known: list[str], budget: Budget | None = None)
         for index, row in enumerate(rows):
             yield index, [row.get(name) for name in known]
 
-    return Table(format="json", headers=list(known), columns={n: i for i, n in enumerate(known)},
+    return Table(format="api", headers=list(known), columns={n: i for i, n in enumerate(known)},
                  _rows=cells(), budget=budget or Budget())
 
 

@@ -4,12 +4,10 @@ rows or none, record the upload and one audit event."""
 from __future__ import annotations
 
 import csv
-import json
 import gzip
 import hashlib
 import io
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import BinaryIO
 
@@ -46,9 +44,7 @@ def handler_class(kind: str):
 
 def _handler(session, kind, season, user, table, config):
     cls = handler_class(kind)
-    # The format is the source of a PO row that names none: csv, xlsx, or api for JSON rows.
-    source = "api" if table.format == "json" else table.format
-    return cls(session, season, user, file_format=source,
+    return cls(session, season, user, file_format=table.format,
                otb_policy=config.get("KYROS_OTB_POLICY", "warn"),
                tolerance=Decimal(config.get("KYROS_OVER_RECEIPT_TOLERANCE", 0)),
                grn_days_ahead=config.get("KYROS_GRN_DAYS_AHEAD", GRN_DAYS_AHEAD))
@@ -228,21 +224,14 @@ class BulkRejected(ValidationFailed):
         self.rows, self.rejected, self.total = rows, rejected, total
 
 
-@dataclass(frozen=True)
-class Idempotency:
-    """A bulk write's Idempotency-Key with the digest of its body (see bulk_write)."""
-    key: str
-    body_sha256: str
-
-
-def replayed(session: Session, user, idem: Idempotency) -> ApiIdempotency | None:
+def replayed(session: Session, user, key: str, body_sha256: str) -> ApiIdempotency | None:
     """The stored answer for this user's key; ValidationFailed when it came with another
     body (the client reused a key for a different write)."""
     stored = session.scalar(select(ApiIdempotency).where(ApiIdempotency.user_id == user.id,
-                                                         ApiIdempotency.key == idem.key))
-    if stored is not None and stored.request_sha256 != idem.body_sha256:
+                                                         ApiIdempotency.key == key))
+    if stored is not None and stored.request_sha256 != body_sha256:
         raise IdempotencyMismatch(
-            {"Idempotency-Key": f"The key {idem.key!r} was already used with another body; "
+            {"Idempotency-Key": f"The key {key!r} was already used with another body; "
                                 "send a new key for a different write"})
     return stored
 
@@ -252,32 +241,32 @@ class IdempotencyMismatch(ValidationFailed):
 
 
 @transactional
-def bulk_write(session: Session, user, *, kind: str, rows: list, season: Season | None,
-               config: dict, idempotency: Idempotency | None = None,
+def bulk_write(session: Session, user, *, kind: str, rows: list, body_sha256: str,
+               season: Season | None, config: dict, idempotency_key: str | None = None,
                answer=None) -> tuple[Upload | None, dict]:
     """Write rows of one kind as an upload would (issue 18, item 2): the same handler, rules
-    and limits, in one transaction, all rows or none; recorded as an import of source "api".
+    and limits, in one transaction, all rows or none; recorded as an import of source "api"
+    whose digest is the body's (`body_sha256`).
 
-    Raises BulkRejected listing the refused rows (nothing written). With `idempotency`, a key
-    already answered returns (None, that answer) without writing; the key is claimed first in
-    this transaction, so a second request with the key waits for the first and then gets its
-    answer. `answer(upload)` makes the response stored with the key.
+    Raises BulkRejected listing the refused rows (nothing written). With `idempotency_key`,
+    a key already answered returns (None, that answer) without writing; the key is claimed
+    first in this transaction, so a second request with the key waits for the first and then
+    gets its answer. `answer(upload)` makes the response stored with the key.
     """
     cls = handler_class(kind)
     require(user, cls.action)
-    if idempotency is not None:
-        stored = replayed(session, user, idempotency)
+    if idempotency_key is not None:
+        stored = replayed(session, user, idempotency_key, body_sha256)
         if stored is not None:
             return None, stored.response
-        claim = ApiIdempotency(user_id=user.id, key=idempotency.key,
-                               request_sha256=idempotency.body_sha256, status_code=0,
-                               response={})
+        claim = ApiIdempotency(user_id=user.id, key=idempotency_key,
+                               request_sha256=body_sha256, status_code=0, response={})
         session.add(claim)
         try:
             session.flush()  # a concurrent request with the key waits here for the first
         except IntegrityError:
             session.rollback()  # the first committed: its answer is the answer
-            stored = replayed(session, user, idempotency)
+            stored = replayed(session, user, idempotency_key, body_sha256)
             if stored is None:
                 raise
             return None, stored.response
@@ -308,14 +297,13 @@ def bulk_write(session: Session, user, *, kind: str, rows: list, season: Season 
         raise BulkRejected([{"index": e.row, "field": e.column, "value": e.value,
                              "message": e.message} for e in result.errors],
                            result.rejected, result.total)
-    body = json.dumps(rows, sort_keys=True, default=str).encode()
     upload = Upload(kind=cls.kind, season_id=season.id if season is not None else None,
                     file_name=f"API bulk write ({audit.acting_via() or 'api'})"[:255],
-                    sha256=hashlib.sha256(body).hexdigest(), user_id=user.id, source="api",
+                    sha256=body_sha256, user_id=user.id, source="api",
                     summary={"warnings": handler.warnings, "format": "json"})
     _record_import(session, user, upload, result, cls)
     response = answer(upload) if answer is not None else {}
-    if idempotency is not None:
+    if idempotency_key is not None:
         claim.status_code, claim.response = 200, response
     return upload, response
 
