@@ -12,7 +12,8 @@ from sqlalchemy import insert, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .versions import touch
+from . import summaries
+from .versions import season_of_scope, touch
 
 
 @contextmanager
@@ -38,6 +39,7 @@ def insert_rows(session: Session, model, records: list[dict], *, scope: str) -> 
     if not records:
         return
     touch(session, scope)
+    summaries.note_rows(session, model, records, season_id=season_of_scope(scope))
     conn = session.connection()
     table = model.__table__
     defaults = [c for c in table.columns
@@ -96,6 +98,8 @@ def update_rows(session: Session, model, records: list[dict], *, scope: str) -> 
     data version the rows belong to."""
     if not records:
         return
+    summaries.note_rows(session, model, records, season_id=season_of_scope(scope),
+                        updating=True)
     conn = session.connection()
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         touch(session, scope)

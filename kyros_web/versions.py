@@ -40,6 +40,13 @@ def season_scope(season_id: uuid.UUID) -> str:
     return f"season:{season_id}"
 
 
+def season_of_scope(scope: str | None) -> uuid.UUID | None:
+    """The season a scope names (None for the shared one)."""
+    if scope and scope.startswith("season:"):
+        return uuid.UUID(scope.removeprefix("season:"))
+    return None
+
+
 class Scope(ABC):
     """Which counter a model's writes move; models declare one as `__version_scope__`."""
 

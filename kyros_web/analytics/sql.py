@@ -7,8 +7,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import (Date, Numeric, case, cast, func, literal, null, or_, select,
-                        type_coerce, union_all)
+from sqlalchemy import (Date, Numeric, and_, case, cast, func, literal, null, or_, select,
+                        true, type_coerce, union_all)
 from sqlalchemy.orm import Session, aliased
 
 from ..auth.models import User
@@ -22,70 +22,111 @@ from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_expr, received_per_po
 from ..seasons.models import Season, SeasonLocation, SeasonTransition
 from ..seasons.workflow import ORDER
+from ..summaries import CATEGORY, LOCATION, season_figures, settle
 from ..sqlfuncs import days_between, json_number, month_start
 
 
 
-def cell_positions(season_id: uuid.UUID):
+def narrowing(location_ids=None, category_ids=None):
+    """`only(model)`: a condition keeping the rows of a model (or subquery) with a location
+    in `location_ids` and a category in `category_ids` (None: any), for the queries below that
+    take `only` (the summaries of analytics/summaries.py refresh a few groups this way)."""
+    if location_ids is None and category_ids is None:
+        return None
+
+    def only(model):
+        c = model.c if hasattr(model, "c") else model
+        return and_(true(), *[column.in_(ids) for column, ids in (
+            (c.location_id, location_ids), (c.category_id, category_ids)) if ids is not None])
+    return only
+
+
+def _narrowed(stmt, model, only):
+    return stmt if only is None else stmt.where(only(model))
+
+
+def cell_positions(season_id: uuid.UUID, only=None):
     """Subquery per cell (location × leaf category × month): its OTB, its adjustments (the
     approved moves of open to buy, planning/budget.py) and committed (POs by delivery month),
-    so a cell with POs and no OTB row has OTB 0."""
+    so a cell with POs and no OTB row has OTB 0; and from its OTB row the planned sales,
+    markdowns and opening stock (`otb_sales`, `markdowns`, `opening`). `only` narrows it
+    (see narrowing)."""
     zero = literal(0)
-    moved = adjustments_per_cell(season_id)
+    moved = adjustments_per_cell(season_id, only)
     both = union_all(
-        select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month.label("month"),
-               OTBPlan.approved_spend_limit.label("otb"), zero.label("adjustments"),
-               zero.label("committed"))
-        .where(OTBPlan.season_id == season_id),
+        _narrowed(select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month.label("month"),
+                         OTBPlan.approved_spend_limit.label("otb"), zero.label("adjustments"),
+                         zero.label("committed"), OTBPlan.planned_sales.label("otb_sales"),
+                         OTBPlan.planned_markdowns.label("markdowns"),
+                         OTBPlan.opening_stock.label("opening"), literal(1).label("otb_rows"))
+                  .where(OTBPlan.season_id == season_id), OTBPlan, only),
         select(moved.c.location_id, moved.c.category_id, moved.c.month, zero,
-               moved.c.adjustments, zero),
-        select(PurchaseOrder.location_id, PurchaseOrder.category_id,
-               month_start(PurchaseOrder.delivery_date), zero, zero, committed_expr())
-        .where(PurchaseOrder.season_id == season_id),
+               moved.c.adjustments, zero, zero, zero, zero, zero),
+        _narrowed(select(PurchaseOrder.location_id, PurchaseOrder.category_id,
+                         month_start(PurchaseOrder.delivery_date), zero, zero, committed_expr(),
+                         zero, zero, zero, zero)
+                  .where(PurchaseOrder.season_id == season_id), PurchaseOrder, only),
     ).subquery("otb_and_pos")
     return (select(both.c.location_id, both.c.category_id, both.c.month,
-                   func.sum(both.c.otb).label("otb"),
-                   func.sum(both.c.adjustments).label("adjustments"),
-                   func.sum(both.c.committed).label("committed"))
+                   *[func.sum(both.c[n]).label(n) for n in (
+                       "otb", "adjustments", "committed", "otb_sales", "markdowns", "opening",
+                       "otb_rows")])
             .group_by(both.c.location_id, both.c.category_id, both.c.month).subquery("cells"))
 
 
-def season_facts(season_id: uuid.UUID):
+def season_facts(season_id: uuid.UUID, only=None):
     """One row per fact: (location, category, month, sales, margin × sales, OTB, adjustments,
-    committed, received, open to buy, over-bought, over-bought cells, received_due). Plans
+    committed, received, open to buy, over-bought, over-bought cells, received_due, then the
+    plan's figures otb_sales, markdowns, opening, txs, turns_sales, plan_rows). Plans
     have no month; OTB, adjustments and committed come a row per cell, committed by delivery
     month, with the cell's open to buy and over-bought (planning/otb.py) worked out on the
     cell itself from its budget (OTB + adjustments), so a group sums them and never nets one
     cell against another; received is by GRN month, and received_due, what a PO has received
     whenever it arrived, by the PO's delivery month: the numerator of "received of
-    committed", on the same time basis as its denominator."""
+    committed", on the same time basis as its denominator. From the OTB rows come their
+    planned sales, markdowns and opening stock; from the plan rows, for turns weighted by
+    planned sales, `txs` (turns × sales) and `turns_sales` (the sales of the rows that have
+    turns); `plan_rows` and `otb_rows` count the rows. `only` narrows it (see narrowing)."""
     zero = literal(0)
     no_month = cast(null(), Date)
-    cells = cell_positions(season_id)
+    cells = cell_positions(season_id, only)
     left = budget(cells.c.otb, cells) - cells.c.committed
-    got = received_per_po(select(PurchaseOrder.id).where(PurchaseOrder.season_id == season_id))
+    got = received_per_po(_narrowed(select(PurchaseOrder.id)
+                                    .where(PurchaseOrder.season_id == season_id),
+                                    PurchaseOrder, only))
+    po_rows = PurchaseOrder.season_id == season_id, PurchaseOrder.status != POStatus.CANCELLED
     return union_all(
-        select(SeasonPlan.location_id, SeasonPlan.category_id, no_month.label("month"),
-               SeasonPlan.planned_sales.label("sales"),
-               (SeasonPlan.planned_margin * SeasonPlan.planned_sales).label("mxs"),
-               zero.label("otb"), zero.label("adjustments"), zero.label("committed"),
-               zero.label("received"), zero.label("open"), zero.label("over"),
-               zero.label("over_cells"), zero.label("received_due"))
-        .where(SeasonPlan.season_id == season_id),
+        _narrowed(select(SeasonPlan.location_id, SeasonPlan.category_id,
+                         no_month.label("month"), SeasonPlan.planned_sales.label("sales"),
+                         (SeasonPlan.planned_margin * SeasonPlan.planned_sales).label("mxs"),
+                         zero.label("otb"), zero.label("adjustments"), zero.label("committed"),
+                         zero.label("received"), zero.label("open"), zero.label("over"),
+                         zero.label("over_cells"), zero.label("received_due"),
+                         zero.label("otb_sales"), zero.label("markdowns"),
+                         zero.label("opening"),
+                         func.coalesce(SeasonPlan.inventory_turns * SeasonPlan.planned_sales,
+                                       0).label("txs"),
+                         case((SeasonPlan.inventory_turns.is_not(None),
+                               SeasonPlan.planned_sales), else_=0).label("turns_sales"),
+                         literal(1).label("plan_rows"), zero.label("otb_rows"))
+                  .where(SeasonPlan.season_id == season_id), SeasonPlan, only),
         select(cells.c.location_id, cells.c.category_id, cells.c.month, zero, zero,
                cells.c.otb, cells.c.adjustments, cells.c.committed, zero,
                case((left > 0, left), else_=0), case((left < 0, -left), else_=0),
-               case((left < 0, 1), else_=0), zero),
-        select(PurchaseOrder.location_id, PurchaseOrder.category_id,
-               month_start(GRNRecord.grn_date), zero, zero, zero, zero, zero,
-               GRNRecord.received_value, zero, zero, zero, zero)
-        .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
-        .where(PurchaseOrder.season_id == season_id, PurchaseOrder.status != POStatus.CANCELLED),
-        select(PurchaseOrder.location_id, PurchaseOrder.category_id,
-               month_start(PurchaseOrder.delivery_date), zero, zero, zero, zero, zero, zero,
-               zero, zero, zero, got.c.received)
-        .join(got, got.c.po_id == PurchaseOrder.id)
-        .where(PurchaseOrder.season_id == season_id, PurchaseOrder.status != POStatus.CANCELLED),
+               case((left < 0, 1), else_=0), zero, cells.c.otb_sales, cells.c.markdowns,
+               cells.c.opening, zero, zero, zero, cells.c.otb_rows),
+        _narrowed(select(PurchaseOrder.location_id, PurchaseOrder.category_id,
+                         month_start(GRNRecord.grn_date), zero, zero, zero, zero, zero,
+                         GRNRecord.received_value, zero, zero, zero, zero, zero, zero, zero,
+                         zero, zero, zero, zero)
+                  .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
+                  .where(*po_rows), PurchaseOrder, only),
+        _narrowed(select(PurchaseOrder.location_id, PurchaseOrder.category_id,
+                         month_start(PurchaseOrder.delivery_date), zero, zero, zero, zero, zero,
+                         zero, zero, zero, zero, got.c.received, zero, zero, zero, zero, zero,
+                         zero, zero)
+                  .join(got, got.c.po_id == PurchaseOrder.id)
+                  .where(*po_rows), PurchaseOrder, only),
     ).subquery("facts")
 
 
@@ -107,12 +148,20 @@ def fact_sums(facts):
             money(facts.c.received_due).label("received_due")]
 
 
+def _summary(session: Session, season_id, dim: str):
+    """The season's summaries of one dimension (summaries.py): the table, and the condition
+    keeping its rows (one per group × month)."""
+    settle(session)
+    t = season_figures
+    return t, (t.c.season_id == season_id) & (t.c.dim == dim)
+
+
 def by_month(session: Session, season_id) -> list:
-    """Figures per month (`month`, then the sums); plans, which have no month, come last as
+    """Figures per month (`month`, then the sums); plans, which have no month, come as
     month None."""
-    facts = season_facts(season_id)
-    return session.execute(select(facts.c.month, *fact_sums(facts))
-                           .group_by(facts.c.month).order_by(facts.c.month)).all()
+    t, rows = _summary(session, season_id, LOCATION)
+    return session.execute(select(t.c.month, *fact_sums(t)).where(rows)
+                           .group_by(t.c.month).order_by(t.c.month)).all()
 
 
 def po_counts(session: Session, season_id):
@@ -132,9 +181,9 @@ def categories(session: Session) -> list:
 
 def by_category(session: Session, season_id) -> list:
     """Figures per category the facts name (`category_id`, then the sums)."""
-    facts = season_facts(season_id)
-    return session.execute(select(facts.c.category_id, *fact_sums(facts))
-                           .group_by(facts.c.category_id)).all()
+    t, rows = _summary(session, season_id, CATEGORY)
+    return session.execute(select(t.c.key_id.label("category_id"), *fact_sums(t)).where(rows)
+                           .group_by(t.c.key_id)).all()
 
 
 def plan_figures_by_category(session: Session, season_id) -> list:
@@ -142,29 +191,20 @@ def plan_figures_by_category(session: Session, season_id) -> list:
     rows, summed over their months, `otb_sales`, `markdowns` and `opening` (stock); from the
     plan rows `plan_sales`, and for turns weighted by planned sales `txs` (turns × sales)
     and `turns_sales` (the sales of the rows that have turns)."""
-    zero = literal(0)
-    rows = union_all(
-        select(OTBPlan.category_id, OTBPlan.planned_sales.label("otb_sales"),
-               OTBPlan.planned_markdowns.label("markdowns"), OTBPlan.opening_stock.label("opening"),
-               zero.label("plan_sales"), zero.label("txs"), zero.label("turns_sales"))
-        .where(OTBPlan.season_id == season_id),
-        select(SeasonPlan.category_id, zero, zero, zero, SeasonPlan.planned_sales,
-               func.coalesce(SeasonPlan.inventory_turns * SeasonPlan.planned_sales, 0),
-               case((SeasonPlan.inventory_turns.is_not(None), SeasonPlan.planned_sales),
-                    else_=0))
-        .where(SeasonPlan.season_id == season_id),
-    ).subquery("plan_rows")
+    t, rows = _summary(session, season_id, CATEGORY)
 
-    def money(col):
-        return type_coerce(func.coalesce(func.sum(col), 0), Money).label(col.name)
+    def money(name, label=None):
+        return type_coerce(func.coalesce(func.sum(t.c[name]), 0), Money).label(label or name)
 
     # txs and turns_sales are divided by each other only: on SQLite both are in cents.
     return session.execute(
-        select(rows.c.category_id, money(rows.c.otb_sales), money(rows.c.markdowns),
-               money(rows.c.opening), money(rows.c.plan_sales),
-               type_coerce(func.sum(rows.c.txs), Numeric()).label("txs"),
-               type_coerce(func.sum(rows.c.turns_sales), Numeric()).label("turns_sales"))
-        .group_by(rows.c.category_id)).all()
+        select(t.c.key_id.label("category_id"), money("otb_sales"), money("markdowns"),
+               money("opening"), money("sales", "plan_sales"),
+               type_coerce(func.sum(t.c.txs), Numeric()).label("txs"),
+               type_coerce(func.sum(type_coerce(t.c.turns_sales, Numeric())),
+                           Numeric()).label("turns_sales"))
+        .where(rows).group_by(t.c.key_id)
+        .having(func.sum(t.c.plan_rows) + func.sum(t.c.otb_rows) > 0)).all()
 
 
 def location_rows(session: Session, season_id) -> list:
@@ -173,21 +213,18 @@ def location_rows(session: Session, season_id) -> list:
     plan rows, 0 for none), then the sums (None where it has no facts). The report ranks
     them by the same figures it shows (planning/otb.py), not by a second formula written in
     SQL, and the cluster summary adds them up, so both count the same locations."""
-    facts = season_facts(season_id)
-    grouped = (select(facts.c.location_id, *fact_sums(facts))
-               .group_by(facts.c.location_id).subquery())
-    plans = (select(SeasonPlan.location_id, func.count(SeasonPlan.id).label("n"))
-             .where(SeasonPlan.season_id == season_id)
-             .group_by(SeasonPlan.location_id).subquery())
+    t, rows = _summary(session, season_id, LOCATION)
+    grouped = (select(t.c.key_id.label("location_id"), *fact_sums(t),
+                      func.sum(t.c.plan_rows).label("plans"))
+               .where(rows).group_by(t.c.key_id).subquery())
     assigned = select(SeasonLocation.location_id).where(SeasonLocation.season_id == season_id)
     return session.execute(
         select(Location.id.label("location_id"), Location.location_code, Location.name,
                Location.cluster_id, func.coalesce(Cluster.name, "").label("cluster"),
-               func.coalesce(plans.c.n, 0).label("plans"),
-               *(c for c in grouped.c if c.name != "location_id"))
+               func.coalesce(grouped.c.plans, 0).label("plans"),
+               *(c for c in grouped.c if c.name not in ("location_id", "plans")))
         .select_from(Location)
         .outerjoin(grouped, grouped.c.location_id == Location.id)
-        .outerjoin(plans, plans.c.location_id == Location.id)
         .outerjoin(Cluster, Cluster.id == Location.cluster_id)
         .where(or_(Location.id.in_(assigned), grouped.c.location_id.is_not(None)))
         .order_by(Location.location_code)).all()
@@ -253,17 +290,10 @@ def range_by_group(session: Session, season_id, group_of: dict) -> list:
     """Range intent per group of leaf categories (`group_of`: category id → group code):
     `code`, `leaves`, `otb`, `adjustments`, and the `core`, `fashion` and `band_<name>`
     weighted by each leaf's budget (OTB + adjustments)."""
-    zero = literal(0)
-    moved = adjustments_per_cell(season_id)
-    rows = union_all(
-        select(OTBPlan.category_id, OTBPlan.approved_spend_limit.label("otb"),
-               zero.label("adjustments"))
-        .where(OTBPlan.season_id == season_id),
-        select(moved.c.category_id, zero, moved.c.adjustments),
-    ).subquery("otb_rows")
-    otb = (select(rows.c.category_id, func.sum(rows.c.otb).label("otb"),
-                  func.sum(rows.c.adjustments).label("adjustments"))
-           .group_by(rows.c.category_id).subquery())
+    t, rows = _summary(session, season_id, CATEGORY)
+    otb = (select(t.c.key_id.label("category_id"), func.sum(t.c.otb).label("otb"),
+                  func.sum(t.c.adjustments).label("adjustments"))
+           .where(rows).group_by(t.c.key_id).subquery())
     key = ancestor_case(group_of, RangeIntent.category_id)
     weight = budget(otb.c.otb, otb)
 

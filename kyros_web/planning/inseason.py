@@ -22,8 +22,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import (Integer, Numeric, and_, case, func, null, select, text, true,
-                        tuple_, type_coerce, union_all)
+from sqlalchemy import Integer, Numeric, and_, case, func, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from ..modelbase import Money
@@ -113,7 +112,7 @@ def forecast_cells(season, **narrowed):
     The trend (season-to-date actual and planned sales of the location × category) and the
     actual closing stock of the month before come from window functions over each location ×
     category's months: one sort of the cells and one pass, not a self-join and a join to a
-    grouped copy (each a sort of every cell). It also gives the per-cell columns that _sums
+    grouped copy (each a sort of every cell). It also gives the per-cell columns that summaries.py
     adds up: `in_season_open` (the in-season OTB when positive, else 0) and the margin sums."""
     cells = cell_values(season, **narrowed)
     done = cells.c.has_a > 0
@@ -166,66 +165,29 @@ def forecast_cells(season, **narrowed):
             .cte("forecast"))
 
 
+# Room for PostgreSQL to sort and hash every cell of a season in memory (a season of 72,000
+# cells needs about 15 MB; with the default 4 MB it sorts on disk, a third slower), for the
+# summing transaction only.
 WORK_MEM = "32MB"
-PRODUCTS = ("margin_sxm", "margin_stxm")  # sums of products, on the database's own scale
-
-
-def _sums(f, sqlite: bool):
-    """The sums of one group of cells that all have actuals or all have none: each a sum of
-    one per-cell column (every condition is decided once per cell in forecast_cells, and
-    having actuals is part of the grouping), so adding up 72,000 cells two ways stays cheap."""
-    def money(column, name):
-        return type_coerce(func.coalesce(func.sum(column), 0), Money).label(name)
-
-    def raw(column, name):
-        return type_coerce(func.coalesce(func.sum(column), 0), Numeric()).label(name)
-
-    return [*[(raw if n in PRODUCTS else money)(f.c[n], n) for n in SPLIT_SUMS],
-            type_coerce(func.count(), Integer()).label("cells"),
-            # The same sums untyped, on the scale of the margin products: on SQLite money
-            # sums are in cents (PostgreSQL's are already on that scale).
-            *([raw(f.c.margin_sales, "margin_sales_raw"),
-               raw(f.c.margin_stock, "margin_stock_raw")] if sqlite else [])]
-
-
 def sums_by(session: Session, season, *, locations: bool = True) -> list:
     """The sums of the season's cells per (category, month) and, unless `locations` is False
-    (a page that needs only the season's figures), per (location, month), in one statement:
-    SumsRow(by 'category' or 'location', id, month, kpis.Sums). A total over either set is
-    the season's (exact sums of sums). PostgreSQL groups both ways in one pass (GROUPING
-    SETS); SQLite, which has none, adds up the cells twice. Each group comes back as two
-    rows, its cells with actuals and those without, which Sums.from_split puts together."""
-    f = forecast_cells(season)
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    sums = _sums(f, sqlite=not postgresql)
-    none = {"category_id": type_coerce(null(), f.c.category_id.type).label("category_id"),
-            "location_id": type_coerce(null(), f.c.location_id.type).label("location_id")}
-
-    def grouped(key):
-        other = "location_id" if key == "category_id" else "category_id"
-        columns = {key: f.c[key], other: none[other]}
-        return (select(columns["category_id"], columns["location_id"], f.c.month,
-                       f.c.actualised, *sums)
-                .group_by(f.c[key], f.c.month, f.c.actualised))
-
-    if postgresql:
-        # Room to sort and hash every cell in memory (a season of 72,000 cells needs about
-        # 15 MB; with the default 4 MB PostgreSQL sorts on disk, a third slower), for this
-        # transaction only.
-        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    (a page that needs only the season's figures), per (location, month), as kept by
+    summaries.py: SumsRow(by 'category' or 'location', id, month, kpis.Sums). A total over
+    either set is the season's (exact sums of sums). Each group is kept as two rows, its cells
+    with actuals and those without, which Sums.from_split puts together. One statement."""
+    from ..summaries import CATEGORY, season_forecast_figures as t, settle
+    settle(session)
+    sqlite = session.get_bind().dialect.name != "postgresql"
+    rows = t.c.season_id == season.id
     if not locations:
-        stmt = grouped("category_id")
-    elif postgresql:
-        stmt = (select(f.c.category_id, f.c.location_id, f.c.month, f.c.actualised, *sums)
-                .group_by(func.grouping_sets(
-                    tuple_(f.c.category_id, f.c.month, f.c.actualised),
-                    tuple_(f.c.location_id, f.c.month, f.c.actualised))))
-    else:
-        stmt = union_all(grouped("category_id"), grouped("location_id"))
+        rows = rows & (t.c.dim == CATEGORY)
+    raw = [type_coerce(t.c.margin_sales, Numeric()).label("margin_sales_raw"),
+           type_coerce(t.c.margin_stock, Numeric()).label("margin_stock_raw")] if sqlite else []
     split: dict[tuple, list] = {}
-    for r in session.execute(stmt):
-        key = (("category", r.category_id) if r.location_id is None
-               else ("location", r.location_id)) + (r.month,)
+    for r in session.execute(select(t.c.dim, t.c.key_id, t.c.month, t.c.actualised,
+                                    *[t.c[n] for n in SPLIT_SUMS], t.c.cells, *raw)
+                             .where(rows)):
+        key = ("category" if r.dim == CATEGORY else "location", r.key_id, r.month)
         split.setdefault(key, [None, None])[int(r.actualised)] = r
     return [SumsRow(by, id_, month, Sums.from_split(done, ahead))
             for (by, id_, month), (ahead, done) in split.items()]

@@ -69,7 +69,7 @@ _NO_CELLS = SimpleNamespace(cells=0, **{name: ZERO for name in SPLIT_SUMS})
 
 @dataclass(frozen=True)
 class Sums:
-    """The sums of a group of cells over some months (inseason._sums names them)."""
+    """The sums of a group of cells over some months (summaries.py keeps them per group)."""
 
     plan_sales: Decimal = ZERO
     plan_markdowns: Decimal = ZERO

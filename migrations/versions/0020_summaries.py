@@ -1,0 +1,93 @@
+"""A season's figures kept summed per location × month and per category × month as writes
+land (issue 19, item 4: kyros_web/summaries.py); the seasons already stored are summed once.
+
+Revision ID: 0020
+Revises: 0018
+Create Date: 2026-12-01 02:59:47.655765
+
+"""
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from kyros_web.modelbase import Money
+
+
+# revision identifiers, used by Alembic.
+revision = '0020'
+down_revision = '0018'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('season_figures',
+    sa.Column('season_id', sa.Uuid(), nullable=False),
+    sa.Column('dim', sa.String(length=1), nullable=False),
+    sa.Column('key_id', sa.Uuid(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=True),
+    sa.Column('sales', Money(), nullable=False),
+    sa.Column('mxs', sa.Numeric(), nullable=False),
+    sa.Column('otb', Money(), nullable=False),
+    sa.Column('adjustments', Money(), nullable=False),
+    sa.Column('committed', Money(), nullable=False),
+    sa.Column('received', Money(), nullable=False),
+    sa.Column('open', Money(), nullable=False),
+    sa.Column('over', Money(), nullable=False),
+    sa.Column('over_cells', sa.Integer(), nullable=False),
+    sa.Column('received_due', Money(), nullable=False),
+    sa.Column('otb_sales', Money(), nullable=False),
+    sa.Column('markdowns', Money(), nullable=False),
+    sa.Column('opening', Money(), nullable=False),
+    sa.Column('txs', sa.Numeric(), nullable=False),
+    sa.Column('turns_sales', Money(), nullable=False),
+    sa.Column('plan_rows', sa.Integer(), nullable=False),
+    sa.Column('otb_rows', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['season_id'], ['seasons.id'], name=op.f('fk_season_figures_season_id_seasons'), ondelete='CASCADE')
+    )
+    with op.batch_alter_table('season_figures', schema=None) as batch_op:
+        batch_op.create_index('ix_season_figures_group', ['season_id', 'dim', 'key_id'], unique=False)
+
+    op.create_table('season_forecast_figures',
+    sa.Column('season_id', sa.Uuid(), nullable=False),
+    sa.Column('dim', sa.String(length=1), nullable=False),
+    sa.Column('key_id', sa.Uuid(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('actualised', sa.SmallInteger(), nullable=False),
+    sa.Column('ps', Money(), nullable=False),
+    sa.Column('pm', Money(), nullable=False),
+    sa.Column('pc', Money(), nullable=False),
+    sa.Column('po', Money(), nullable=False),
+    sa.Column('oo', Money(), nullable=False),
+    sa.Column('otb', Money(), nullable=False),
+    sa.Column('adj', Money(), nullable=False),
+    sa.Column('committed', Money(), nullable=False),
+    sa.Column('opening', Money(), nullable=False),
+    sa.Column('sales', Money(), nullable=False),
+    sa.Column('a_m', Money(), nullable=False),
+    sa.Column('a_c', Money(), nullable=False),
+    sa.Column('in_season_open', Money(), nullable=False),
+    sa.Column('margin_sales', Money(), nullable=False),
+    sa.Column('margin_stock', Money(), nullable=False),
+    sa.Column('margin_sxm', sa.Numeric(), nullable=False),
+    sa.Column('margin_stxm', sa.Numeric(), nullable=False),
+    sa.Column('cells', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['season_id'], ['seasons.id'], name=op.f('fk_season_forecast_figures_season_id_seasons'), ondelete='CASCADE')
+    )
+    with op.batch_alter_table('season_forecast_figures', schema=None) as batch_op:
+        batch_op.create_index('ix_season_forecast_figures_group', ['season_id', 'dim', 'key_id'], unique=False)
+
+    # The seasons already stored, summed by the same statements the writes use.
+    from kyros_web import summaries
+    summaries.refresh_all(Session(bind=op.get_bind()))
+
+
+def downgrade():
+    with op.batch_alter_table('season_forecast_figures', schema=None) as batch_op:
+        batch_op.drop_index('ix_season_forecast_figures_group')
+
+    op.drop_table('season_forecast_figures')
+    with op.batch_alter_table('season_figures', schema=None) as batch_op:
+        batch_op.drop_index('ix_season_figures_group')
+
+    op.drop_table('season_figures')
