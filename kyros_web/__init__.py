@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from . import versions
+    from .analytics import summaries  # noqa: F401  (keeps a season's figures summed)
     from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     db.init_app(app)

@@ -6,7 +6,7 @@ from .masterdata.models import Category, Cluster, Location, LocationType
 from .planning.models import (GridEdit, GridEditCell, OTBAdjustment, OTBAdjustmentLine, OTBPlan,
                               RangeIntent, SeasonActual, SeasonPlan)
 from .purchasing.models import GRNRecord, PORelease, POSource, POStatus, PurchaseOrder
-from .summaries import season_figures, season_forecast_figures
+from .analytics.models import season_figures, season_forecast_figures
 from .seasons.models import Season, SeasonLocation, SeasonTransition
 from .uploads.models import Upload, UploadKind, UploadStatus
 from .versions import DataVersion

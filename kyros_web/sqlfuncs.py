@@ -1,7 +1,7 @@
 """SQL expressions that differ between SQLite and PostgreSQL, compiled per dialect."""
 from __future__ import annotations
 
-from sqlalchemy import Date, Integer, Numeric, func, type_coerce
+from sqlalchemy import Date, Integer, Numeric, and_, func, or_, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -107,3 +107,19 @@ def _json_number_default(element, compiler, **kw):
 def _json_number_sqlite(element, compiler, **kw):
     return "CAST(json_extract(%s, '$.%s') AS REAL)" % (compiler.process(element.clauses, **kw),
                                                       element.key)
+
+
+def narrowing(location_ids=None, category_ids=None, *, either: bool = False):
+    """`only(model)`: a condition keeping the rows of a model (or subquery) with a location
+    in `location_ids` and a category in `category_ids` (None: any), or with `either`, those
+    with one or the other; None when nothing narrows. A location × category is always kept
+    or dropped whole. The summaries of summaries.py sum a few groups again this way."""
+    if location_ids is None and category_ids is None:
+        return None
+
+    def only(model):
+        c = model.c if hasattr(model, "c") else model
+        parts = [column.in_(ids) for column, ids in (
+            (c.location_id, location_ids), (c.category_id, category_ids)) if ids is not None]
+        return or_(*parts) if either else and_(*parts)
+    return only

@@ -7,8 +7,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import (Date, Numeric, and_, case, cast, func, literal, null, or_, select,
-                        true, type_coerce, union_all)
+from sqlalchemy import (Date, Numeric, case, cast, func, literal, null, or_, select,
+                        type_coerce, union_all)
 from sqlalchemy.orm import Session, aliased
 
 from ..auth.models import User
@@ -22,23 +22,10 @@ from ..purchasing.models import GRNRecord, POStatus, PurchaseOrder
 from ..purchasing.queries import committed_expr, received_per_po
 from ..seasons.models import Season, SeasonLocation, SeasonTransition
 from ..seasons.workflow import ORDER
-from ..summaries import CATEGORY, LOCATION, season_figures, settle
+from ..summaries import settle
+from .models import CATEGORY, LOCATION, season_figures
 from ..sqlfuncs import days_between, json_number, month_start
 
-
-
-def narrowing(location_ids=None, category_ids=None):
-    """`only(model)`: a condition keeping the rows of a model (or subquery) with a location
-    in `location_ids` and a category in `category_ids` (None: any), for the queries below that
-    take `only` (the summaries of analytics/summaries.py refresh a few groups this way)."""
-    if location_ids is None and category_ids is None:
-        return None
-
-    def only(model):
-        c = model.c if hasattr(model, "c") else model
-        return and_(true(), *[column.in_(ids) for column, ids in (
-            (c.location_id, location_ids), (c.category_id, category_ids)) if ids is not None])
-    return only
 
 
 def _narrowed(stmt, model, only):
@@ -50,7 +37,7 @@ def cell_positions(season_id: uuid.UUID, only=None):
     approved moves of open to buy, planning/budget.py) and committed (POs by delivery month),
     so a cell with POs and no OTB row has OTB 0; and from its OTB row the planned sales,
     markdowns and opening stock (`otb_sales`, `markdowns`, `opening`). `only` narrows it
-    (see narrowing)."""
+    (sqlfuncs.narrowing)."""
     zero = literal(0)
     moved = adjustments_per_cell(season_id, only)
     both = union_all(
@@ -86,7 +73,7 @@ def season_facts(season_id: uuid.UUID, only=None):
     committed", on the same time basis as its denominator. From the OTB rows come their
     planned sales, markdowns and opening stock; from the plan rows, for turns weighted by
     planned sales, `txs` (turns × sales) and `turns_sales` (the sales of the rows that have
-    turns); `plan_rows` and `otb_rows` count the rows. `only` narrows it (see narrowing)."""
+    turns); `plan_rows` and `otb_rows` count the rows. `only` narrows it (sqlfuncs.narrowing)."""
     zero = literal(0)
     no_month = cast(null(), Date)
     cells = cell_positions(season_id, only)
@@ -149,7 +136,7 @@ def fact_sums(facts):
 
 
 def _summary(session: Session, season_id, dim: str):
-    """The season's summaries of one dimension (summaries.py): the table, and the condition
+    """The season's summaries of one dimension (analytics/summaries.py): the table, and the condition
     keeping its rows (one per group × month)."""
     settle(session)
     t = season_figures

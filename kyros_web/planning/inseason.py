@@ -22,42 +22,35 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Integer, Numeric, and_, case, func, select, true, type_coerce
+from sqlalchemy import Integer, Numeric, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ..modelbase import Money
 from ..purchasing.models import PurchaseOrder
 from ..purchasing.queries import committed_expr, received_per_po
-from ..sqlfuncs import month_start, previous_month, trend_scaled
+from ..analytics.models import CATEGORY, season_forecast_figures
+from ..summaries import settle
+from ..sqlfuncs import month_start, narrowing, previous_month, trend_scaled
 from ..values import month_start as first_of
 from .budget import adjusted, adjustments_per_cell, joined as adjustments_of
 from .models import OTBPlan, SeasonActual, SeasonPlan
 from .kpis import SPLIT_SUMS, Sums
 from .reforecast import TREND
 
-def cell_values(season, *, location_ids=None, category_ids=None):
+def cell_values(season, *, location_ids=None, category_ids=None, either: bool = False):
     """CTE: one row per cell of the season (see the module's docstring) with its inputs.
-    `location_ids` / `category_ids` narrow it (a whole location × category stays whole, so
-    its trend is the same as in the season).
+    `location_ids` / `category_ids` narrow it (sqlfuncs.narrowing; `either`: the cells of
+    either); a whole location × category stays whole, so its trend is the same as in the
+    season.
 
     The OTB rows (each with its cell's adjustments), the actuals and the POs grouped by cell
     meet in full outer joins on the cell: each is unique per cell, so no row is counted twice
     and nothing is summed again."""
     first, last = first_of(season.start_date), first_of(season.end_date)
+    narrowed = narrowing(location_ids, category_ids, either=either)
 
     def narrow(stmt, model):
-        if location_ids is not None:
-            stmt = stmt.where(model.location_id.in_(location_ids))
-        if category_ids is not None:
-            stmt = stmt.where(model.category_id.in_(category_ids))
-        return stmt
-
-    def narrowed(line):
-        """The same narrowing as one condition (adjustments_per_cell applies it before
-        grouping)."""
-        return and_(true(), *[column.in_(ids) for column, ids in (
-            (line.location_id, location_ids), (line.category_id, category_ids))
-            if ids is not None])
+        return stmt if narrowed is None else stmt.where(narrowed(model))
 
     adj = adjustments_per_cell(season.id, narrowed)
     plan = narrow(select(OTBPlan.location_id, OTBPlan.category_id, OTBPlan.month,
@@ -77,7 +70,8 @@ def cell_values(season, *, location_ids=None, category_ids=None):
     delivered = month_start(PurchaseOrder.delivery_date)
     # Each PO's receipts joined once (a grouped pass over the season's GRNs), not looked up
     # PO by PO.
-    got = received_per_po(select(PurchaseOrder.id).where(PurchaseOrder.season_id == season.id))
+    got = received_per_po(narrow(select(PurchaseOrder.id)
+                                 .where(PurchaseOrder.season_id == season.id), PurchaseOrder))
     due = narrow(select(PurchaseOrder.location_id, PurchaseOrder.category_id,
                         delivered.label("month"),
                         func.sum(committed_expr(func.coalesce(got.c.received, 0)))
@@ -104,7 +98,7 @@ def cell_values(season, *, location_ids=None, category_ids=None):
             .select_from(joined).cte("cells"))
 
 
-def forecast_cells(season, **narrowed):
+def forecast_cells(season, *, location_ids=None, category_ids=None, either: bool = False):
     """CTE: every cell with its inputs and its reforecast by the season's method:
     `actualised` (1 or 0), `sales`, `markdowns`, `closing`, `opening`, `receipts` and
     `in_season_otb` (NULL for an actualised cell), `margin` (the plan row's margin %, or NULL).
@@ -112,9 +106,11 @@ def forecast_cells(season, **narrowed):
     The trend (season-to-date actual and planned sales of the location × category) and the
     actual closing stock of the month before come from window functions over each location ×
     category's months: one sort of the cells and one pass, not a self-join and a join to a
-    grouped copy (each a sort of every cell). It also gives the per-cell columns that summaries.py
+    grouped copy (each a sort of every cell). It also gives the per-cell columns that analytics/summaries.py
     adds up: `in_season_open` (the in-season OTB when positive, else 0) and the margin sums."""
-    cells = cell_values(season, **narrowed)
+    cells = cell_values(season, location_ids=location_ids, category_ids=category_ids,
+                        either=either)
+    narrowed = narrowing(location_ids, category_ids, either=either)
     done = cells.c.has_a > 0
     whole = {"partition_by": [cells.c.location_id, cells.c.category_id]}
     in_order = {**whole, "order_by": cells.c.month}
@@ -161,7 +157,8 @@ def forecast_cells(season, **narrowed):
             .select_from(windowed)
             .outerjoin(SeasonPlan, and_(SeasonPlan.season_id == season.id,
                                         SeasonPlan.location_id == w.location_id,
-                                        SeasonPlan.category_id == w.category_id))
+                                        SeasonPlan.category_id == w.category_id,
+                                        *([narrowed(SeasonPlan)] if narrowed else [])))
             .cte("forecast"))
 
 
@@ -172,10 +169,10 @@ WORK_MEM = "32MB"
 def sums_by(session: Session, season, *, locations: bool = True) -> list:
     """The sums of the season's cells per (category, month) and, unless `locations` is False
     (a page that needs only the season's figures), per (location, month), as kept by
-    summaries.py: SumsRow(by 'category' or 'location', id, month, kpis.Sums). A total over
+    analytics/summaries.py: SumsRow(by 'category' or 'location', id, month, kpis.Sums). A total over
     either set is the season's (exact sums of sums). Each group is kept as two rows, its cells
     with actuals and those without, which Sums.from_split puts together. One statement."""
-    from ..summaries import CATEGORY, season_forecast_figures as t, settle
+    t = season_forecast_figures
     settle(session)
     sqlite = session.get_bind().dialect.name != "postgresql"
     rows = t.c.season_id == season.id

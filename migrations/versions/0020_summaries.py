@@ -1,5 +1,5 @@
 """A season's figures kept summed per location × month and per category × month as writes
-land (issue 19, item 4: kyros_web/summaries.py); the seasons already stored are summed once.
+land (issue 19, item 4: kyros_web/analytics/summaries.py); the seasons already stored are summed once.
 
 Revision ID: 0020
 Revises: 0018
@@ -78,7 +78,7 @@ def upgrade():
         batch_op.create_index('ix_season_forecast_figures_group', ['season_id', 'dim', 'key_id'], unique=False)
 
     # The seasons already stored, summed by the same statements the writes use.
-    from kyros_web import summaries
+    from kyros_web.analytics import summaries
     summaries.refresh_all(Session(bind=op.get_bind()))
 
 

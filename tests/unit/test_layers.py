@@ -99,7 +99,7 @@ DOMAIN_ORDER = {"auth": 1, "masterdata": 1, "seasons": 2, "planning": 3, "purcha
 # Within a domain: models, then pure modules (every module not named here: rules, formulas,
 # the workflow table, parsing), then reads, then writes, then pages.
 MODULE_KIND = {"models": 0, "queries": 2, "sql": 2, "facts": 2, "tree": 2, "data": 2,
-               "inseason": 2, "levels": 2, "in_season": 3,
+               "inseason": 2, "levels": 2, "in_season": 3, "summaries": 3,
                "services": 3, "kinds": 3, "bulk": 3, "reports": 3, "export": 3, "views": 4,
                "forms": 4}
 # The composition roots wire everything together and may import anything.

@@ -1,0 +1,205 @@
+"""The summaries kept as writes land (kyros_web/analytics/summaries.py, issue 19 item 4) always equal a
+recomputation of the whole season: after random sequences of the writes that move figures,
+each through its own service (POs created, edited, moved, cancelled and short-closed, GRNs,
+OTB and plan edits, approved moves of open to buy, the reforecast method, and imports of POs,
+GRNs and actuals), every summary row is the one a full recomputation gives. Runs on SQLite and
+on PostgreSQL (CI runs both)."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from sqlalchemy import select
+
+from kyros_web.analytics import summaries
+from kyros_web.errors import DomainError
+from kyros_web.planning import services as planning
+from kyros_web.planning.adjustments import Scope
+from kyros_web.purchasing import services as purchasing
+from kyros_web.purchasing.models import PurchaseOrder
+from kyros_web.seasons.services import advance_season, set_reforecast_method
+from kyros_web.seasons.workflow import SeasonStatus
+
+from .test_uploads import load
+
+FEB, MAR, APR = date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)
+MONTHS = [FEB, MAR, APR]
+CONFIG = {"KYROS_OTB_POLICY": "warn", "KYROS_OVER_RECEIPT_TOLERANCE": D("0"),
+          "KYROS_MAX_UPLOAD_MB": 25}
+
+money = st.integers(1, 500_000).map(lambda cents: D(cents) / 100)
+place = st.integers(0, 1)
+leaf = st.integers(0, 2)
+month = st.integers(0, 2)
+
+operations = st.one_of(
+    st.tuples(st.just("po"), place, leaf, month, money),
+    st.tuples(st.just("edit po"), st.integers(0, 20), place, leaf, month, money),
+    st.tuples(st.just("cancel"), st.integers(0, 20)),
+    st.tuples(st.just("grn"), st.integers(0, 20), money),
+    st.tuples(st.just("short-close"), st.integers(0, 20)),
+    st.tuples(st.just("move"), leaf, leaf, month, money),
+    st.tuples(st.just("method"), st.sampled_from(["trend", "plan"])),
+    st.tuples(st.just("import pos"), st.lists(st.tuples(place, leaf, month, money), min_size=1,
+                                              max_size=4)),
+    st.tuples(st.just("import grns"), st.lists(st.tuples(st.integers(0, 20), money),
+                                               min_size=1, max_size=3)),
+    st.tuples(st.just("import actuals"), st.lists(st.tuples(place, leaf, st.integers(0, 1),
+                                                            money, money, money),
+                                                  min_size=1, max_size=4)),
+)
+
+
+@pytest.fixture
+def shop(session, make, app, monkeypatch):
+    """A season in season (range uploaded) of two locations × three leaves × three months,
+    the clock in April so February and March may have actuals."""
+    monkeypatch.setitem(app.config, "KYROS_TODAY", date(2026, 4, 20))
+    monkeypatch.setitem(app.config, "KYROS_OTB_POLICY", "warn")
+    locations = [make.location(), make.location()]
+    parent = make.category()
+    leaves = [make.category(parent=parent) for _ in range(3)]
+    season = make.season(SeasonStatus.PLAN_UPLOADED, start=FEB, end=date(2026, 4, 30),
+                         locations=locations, leaves=leaves)
+    make.otb_rows(season, [(loc, lf, m, ("5000", "100", "2000", "2000", "0"))
+                           for loc in locations for lf in leaves for m in MONTHS])
+    advance_season(session, make.admin, season.id)
+    make.fill(season)
+    advance_season(session, make.admin, season.id)
+    assert season.status is SeasonStatus.RANGE_UPLOADED
+    return dict(season=season, locations=locations, leaves=leaves, buyer=make.user("buyer"),
+                planners=(make.user("planner"), make.user("planner")), admin=make.admin)
+
+
+def stored(session, season_id) -> dict:
+    """Every summary row of the season, keyed by its group, month (and split)."""
+    out = {}
+    for table in summaries.TABLES:
+        keys = [c for c in ("dim", "key_id", "month", "actualised") if c in table.c]
+        for row in session.execute(select(table).where(table.c.season_id == season_id)):
+            m = row._mapping
+            out[(table.name, *[m[k] for k in keys])] = tuple(
+                m[c.name] for c in table.c if c.name not in (*keys, "season_id"))
+    return out
+
+
+def test_the_summaries_always_equal_a_full_recomputation(session, shop):
+    season, locs, leaves = shop["season"], shop["locations"], shop["leaves"]
+    buyer, admin = shop["buyer"], shop["admin"]
+    counter = iter(range(10 ** 9))
+
+    def pos():
+        return session.scalars(select(PurchaseOrder).where(PurchaseOrder.season_id == season.id)
+                               .order_by(PurchaseOrder.po_number)).all()
+
+    def pick(n):
+        every = pos()
+        return every[n % len(every)] if every else None
+
+    def run(op):
+        kind = op[0]
+        if kind == "po":
+            _, p, c, m, value = op
+            purchasing.create_po(session, buyer, season.id, po_number=f"S{next(counter)}",
+                                 location_id=locs[p].id, category_id=leaves[c].id,
+                                 po_value=value, order_date=date(2026, 1, 5),
+                                 delivery_date=MONTHS[m].replace(day=10), policy="warn")
+        elif kind == "edit po" and (po := pick(op[1])):
+            _, _, p, c, m, value = op
+            purchasing.update_po(session, buyer, po.id, expected_version=po.version,
+                                 policy="warn", location_id=locs[p].id,
+                                 category_id=leaves[c].id, po_value=value,
+                                 order_date=po.order_date,
+                                 delivery_date=MONTHS[m].replace(day=12),
+                                 supplier=po.supplier, po_number=po.po_number,
+                                 source=po.source.value)
+        elif kind == "cancel" and (po := pick(op[1])):
+            purchasing.cancel_po(session, buyer, po.id)
+        elif kind == "grn" and (po := pick(op[1])):
+            purchasing.create_grn(session, buyer, po_id=po.id, grn_number=f"G{next(counter)}",
+                                  grn_date=date(2026, 4, 1), received_value=op[2])
+        elif kind == "short-close" and (po := pick(op[1])):
+            purchasing.close_po(session, buyer, po.id)
+        elif kind == "move":
+            _, source, target, m, amount = op
+            asked = planning.request_adjustment(
+                session, shop["planners"][0], season.id, amount=amount,
+                source=Scope(category_id=leaves[source].id, month=MONTHS[m]),
+                target=Scope(category_id=leaves[target].id, month=MONTHS[m]), reason="test")
+            planning.decide_adjustment(session, shop["planners"][1], asked.id, approve=True,
+                                       note="ok", override_reason="test")
+        elif kind == "method":
+            set_reforecast_method(session, admin, season.id, op[1])
+        elif kind == "import pos":
+            lines = [f"I{next(counter)},{locs[p].location_code},{leaves[c].code},{value},"
+                     f"2026-01-05,{MONTHS[m].replace(day=20).isoformat()},Supplier,csv"
+                     for p, c, m, value in op[1]]
+            load(session, buyer, "pos", ("po_number,location_code,category_code,po_value,"
+                                         "order_date,delivery_date,supplier,source\n"
+                                         + "\n".join(lines) + "\n").encode(), season, config=CONFIG)
+        elif kind == "import grns":
+            lines = [f"H{next(counter)},{po.po_number},2026-04-02,{value}"
+                     for n, value in op[1] if (po := pick(n))]
+            if lines:
+                load(session, buyer, "grns", ("grn_number,po_number,grn_date,received_value\n"
+                                              + "\n".join(lines) + "\n").encode(), season,
+                     config=CONFIG)
+        elif kind == "import actuals":
+            lines = {(p, c, m): f"{locs[p].location_code},{leaves[c].code},"
+                                f"{MONTHS[m].strftime('%Y-%m')},{sales},{marked},{stock}"
+                     for p, c, m, sales, marked, stock in op[1]}
+            load(session, admin, "actuals", ("location_code,category_code,month,net_sales,"
+                                             "markdowns,closing_stock\n"
+                                             + "\n".join(lines.values()) + "\n").encode(),
+                 season, config=CONFIG)
+
+    @settings(max_examples=25, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                     HealthCheck.too_slow])
+    @given(st.lists(operations, min_size=1, max_size=8))
+    def check(ops):
+        for op in ops:
+            try:
+                run(op)
+            except DomainError:
+                session.rollback()  # refused: nothing written, nothing to sum
+        kept = stored(session, season.id)
+        summaries.refresh(session, season)
+        assert stored(session, season.id) == kept
+        session.rollback()
+
+    check()
+
+
+def test_a_write_refreshes_only_the_groups_it_touched(session, shop, monkeypatch):
+    """A PO saved in one cell sums again its location and its category, not the season."""
+    season, locs, leaves = shop["season"], shop["locations"], shop["leaves"]
+    calls = []
+    real = summaries.refresh
+    monkeypatch.setattr(summaries, "refresh", lambda s, season, *a: (calls.append(a),
+                                                                     real(s, season, *a)))
+    purchasing.create_po(session, shop["buyer"], season.id, po_number="ONE",
+                         location_id=locs[1].id, category_id=leaves[2].id, po_value=D("10"),
+                         order_date=date(2026, 1, 5), delivery_date=date(2026, 3, 3),
+                         policy="warn")
+    assert calls == [({locs[1].id}, {leaves[2].id})]
+
+
+def test_the_figures_follow_a_write_at_once(session, shop):
+    """The page's figure (committed by month) moves by the PO's value when it is saved."""
+    from kyros_web.analytics import sql
+    season, locs, leaves = shop["season"], shop["locations"], shop["leaves"]
+
+    def committed():
+        return {r.month: r.committed for r in sql.by_month(session, season.id)}
+
+    before = committed()
+    purchasing.create_po(session, shop["buyer"], season.id, po_number="AT-ONCE",
+                         location_id=locs[0].id, category_id=leaves[0].id,
+                         po_value=D("123.45"), order_date=date(2026, 1, 5),
+                         delivery_date=date(2026, 3, 3), policy="warn")
+    after = committed()
+    assert after[MAR] - before[MAR] == D("123.45")
+    assert after[FEB] == before[FEB]
