@@ -15,6 +15,7 @@ FACT_SUMS = {  # column → type; the names of analytics/sql.py season_facts
     "received": Money, "open": Money, "over": Money, "over_cells": Integer,
     "received_due": Money, "otb_sales": Money, "markdowns": Money, "opening": Money,
     "txs": Numeric, "turns_sales": Money, "plan_rows": Integer, "otb_rows": Integer,
+    "pos": Integer, "open_pos": Integer, "over_pos": Integer,
 }
 FORECAST_PRODUCTS = ("margin_sxm", "margin_stxm")
 

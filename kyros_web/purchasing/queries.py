@@ -72,36 +72,6 @@ def committed_per_cell(season_id, only=None):
     return stmt.subquery("committed_per_cell")
 
 
-def over_otb_po_count(season_id):
-    """Statement: how many live POs sit in a cell whose committed exceeds its budget (OTB +
-    approved adjustments, planning/budget.py).
-
-    One pass over the season's POs: each PO carries its cell's committed as a window sum,
-    then meets its cell's OTB row (the unique index finds it) and its cell's adjustments."""
-    month = month_start(PurchaseOrder.delivery_date)
-    per_po = (
-        select(PurchaseOrder.status, PurchaseOrder.location_id, PurchaseOrder.category_id,
-               month.label("month"),
-               func.sum(committed_expr()).over(
-                   partition_by=(PurchaseOrder.location_id, PurchaseOrder.category_id, month))
-               .label("cell_committed"))
-        .where(PurchaseOrder.season_id == season_id)
-        .subquery("po_cells")
-    )
-    adj = adjustments_per_cell(season_id)
-    return (
-        select(func.count())
-        .select_from(per_po)
-        .outerjoin(OTBPlan, (OTBPlan.season_id == season_id)
-                   & (OTBPlan.location_id == per_po.c.location_id)
-                   & (OTBPlan.category_id == per_po.c.category_id)
-                   & (OTBPlan.month == per_po.c.month))
-        .outerjoin(adj, joined(adj, per_po))
-        .where(per_po.c.status != POStatus.CANCELLED,
-               per_po.c.cell_committed > budget_sql(OTBPlan.approved_spend_limit, adj))
-    )
-
-
 @dataclass(frozen=True)
 class POFilters:
     status: POStatus | None = None

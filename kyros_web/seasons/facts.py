@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from ..analytics.models import LOCATION, season_figures
 from ..masterdata.models import Location
 from ..planning.models import OTBPlan, RangeIntent, SeasonPlan
 from ..planning.queries import plan_reconciliation, stock_chain
-from ..purchasing.models import POStatus, PurchaseOrder
-from ..purchasing.queries import over_otb_po_count
+from ..summaries import settle
 from .gates import SeasonFacts
 from .models import Season, SeasonLocation
 from .workflow import SeasonStatus
@@ -52,10 +52,14 @@ def season_facts(session: Session, season: Season) -> SeasonFacts:
                 ~exists().where(RangeIntent.season_id == sid,
                                 RangeIntent.category_id == OTBPlan.category_id)))
     if status is SeasonStatus.RANGE_UPLOADED:
-        facts["open_pos"] = count(select(func.count(PurchaseOrder.id)).where(
-            PurchaseOrder.season_id == sid,
-            PurchaseOrder.status.in_([POStatus.OPEN, POStatus.PARTIALLY_RECEIVED])))
-        facts["pos_over_otb"] = count(over_otb_po_count(sid))
+        # From the season's summaries (analytics/summaries.py): POs open or partly received,
+        # and live POs in a cell whose committed exceeds its budget (OTB + adjustments).
+        settle(session)
+        t = season_figures
+        facts["open_pos"], facts["pos_over_otb"] = session.execute(
+            select(func.coalesce(func.sum(t.c.open_pos), 0),
+                   func.coalesce(func.sum(t.c.over_pos), 0))
+            .where(t.c.season_id == sid, t.c.dim == LOCATION)).one()
     return SeasonFacts(**facts)
 
 

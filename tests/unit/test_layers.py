@@ -110,9 +110,8 @@ ALLOWED_UPWARD = {
     ("kyros_web.planning.queries", "kyros_web.purchasing.queries"),
     # So does the in-season OTB (reforecast receipts − committed), in the same SQL.
     ("kyros_web.planning.inseason", "kyros_web.purchasing.queries"),
-    # The gates of the workflow count plan, OTB and PO facts; only this module reads them.
+    # The gates of the workflow count plan and OTB facts; only this module reads them.
     ("kyros_web.seasons.facts", "kyros_web.planning.queries"),
-    ("kyros_web.seasons.facts", "kyros_web.purchasing.queries"),
 }
 
 

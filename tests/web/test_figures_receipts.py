@@ -15,8 +15,9 @@ from kyros_web.analytics import reports, sql as analytics_sql
 from kyros_web.models import GRNRecord, PurchaseOrder
 from kyros_web.planning.otb import committed
 from kyros_web.planning.queries import GridFilters, cell_figures, pivot_sums
-from kyros_web.purchasing.queries import (POFilters, committed_per_cell, over_otb_po_count,
-                                          po_totals, received_per_po)
+from kyros_web.purchasing.queries import (POFilters, committed_per_cell, po_totals,
+                                          received_per_po)
+from kyros_web.seasons.facts import season_facts
 from kyros_web.purchasing.services import cancel_po, create_grn, create_po
 from kyros_web.seasons.workflow import SeasonStatus
 from kyros_web.uploads import services as uploads
@@ -247,7 +248,7 @@ def test_sql_committed_is_the_python_committed(session, receipts):
     months = {r.month: r for r in analytics_sql.by_month(session, receipts.id)}
     assert months[FEB].committed == python
     # Q1 and Q3 (Feb: 3,100 > 3,000, over only by Q3's over-receipt) and Q2 (Mar: no OTB).
-    assert session.scalar(over_otb_po_count(receipts.id)) == 3
+    assert season_facts(session, receipts).pos_over_otb == 3
 
 
 def test_over_receipt_moves_every_page_together(login, receipts):
