@@ -174,12 +174,13 @@ def sums_by(session: Session, season, *, locations: bool = True) -> list:
     with actuals and those without, which Sums.from_split puts together. One statement."""
     t = season_forecast_figures
     settle(session)
-    sqlite = session.get_bind().dialect.name != "postgresql"
     rows = t.c.season_id == season.id
     if not locations:
         rows = rows & (t.c.dim == CATEGORY)
+    # The money sums again untyped, on the scale of the margin products (SQLite keeps money
+    # in cents; on PostgreSQL they are the same numbers).
     raw = [type_coerce(t.c.margin_sales, Numeric()).label("margin_sales_raw"),
-           type_coerce(t.c.margin_stock, Numeric()).label("margin_stock_raw")] if sqlite else []
+           type_coerce(t.c.margin_stock, Numeric()).label("margin_stock_raw")]
     split: dict[tuple, list] = {}
     for r in session.execute(select(t.c.dim, t.c.key_id, t.c.month, t.c.actualised,
                                     *[t.c[n] for n in SPLIT_SUMS], t.c.cells, *raw)

@@ -64,7 +64,8 @@ def days_in(month: date) -> int:
 SPLIT_SUMS = ("ps", "pm", "pc", "po", "oo", "otb", "adj", "committed", "opening", "sales",
               "a_m", "a_c", "in_season_open", "margin_sales", "margin_stock",
               "margin_sxm", "margin_stxm")
-_NO_CELLS = SimpleNamespace(cells=0, **{name: ZERO for name in SPLIT_SUMS})
+_NO_CELLS = SimpleNamespace(cells=0, margin_sales_raw=ZERO, margin_stock_raw=ZERO,
+                            **{name: ZERO for name in SPLIT_SUMS})
 
 
 @dataclass(frozen=True)
@@ -141,9 +142,8 @@ class Sums:
             in_season_over=a.in_season_open - (receipts - a.committed),
             margin_sales=d.margin_sales, margin_sxm=d.margin_sxm, margin_stock=d.margin_stock,
             margin_stxm=d.margin_stxm,
-            # SQLite's give the money sums again on the margin products' scale too.
-            margin_sales_raw=getattr(d, "margin_sales_raw", d.margin_sales),
-            margin_stock_raw=getattr(d, "margin_stock_raw", d.margin_stock))
+            # The money sums again on the margin products' scale (analytics/summaries.py).
+            margin_sales_raw=d.margin_sales_raw, margin_stock_raw=d.margin_stock_raw)
 
     # In-season OTB of the months still to come
 
