@@ -11,6 +11,8 @@ from typing import Iterator
 from sqlalchemy import Numeric, String, case, cast, func, literal, select, tuple_, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
 
+from ..analytics.models import CATEGORY as SUMMARY_CATEGORY, LOCATION as SUMMARY_LOCATION
+from ..analytics.models import season_forecast_figures
 from ..auth.models import User
 from ..masterdata.models import Category, Cluster, Location
 from ..masterdata.tree import category_ancestors, category_choices, is_leaf
@@ -21,6 +23,7 @@ from ..purchasing.queries import committed_expr, committed_per_cell, received_pe
 from ..seasons.models import Season, SeasonLocation
 from ..seasons.workflow import Area, statuses_editing
 from ..sorting import Sort, SortKeys
+from ..summaries import settle
 from ..templating import month as month_label
 from ..sqlfuncs import month_start, weighted_avg
 from ..values import months_between
@@ -672,7 +675,13 @@ def pivot_sums(session: Session, season_id: uuid.UUID, f: GridFilters, group_by:
                only: dict) -> list:
     """One statement: the sums of FIGURES per `group_by` (names among "cluster",
     "location", "category": a location's cluster, a location, a leaf category) and month,
-    over the filtered facts, narrowed by `only` (see pivot_facts)."""
+    over the filtered facts, narrowed by `only` (see pivot_facts). The first level of an
+    unfiltered pivot (by cluster, location or category) is read from the season's summaries,
+    whatever the size of the season."""
+    if (group_by in (("cluster",), ("location",), ("category",)) and not only
+            and f.cluster_id is None and f.location_id is None and f.category_ids is None
+            and f.month is None):
+        return _pivot_from_summaries(session, season_id, group_by[0])
     by = tuple(name for name, needed in (
         ("location_id", "cluster" in group_by or "location" in group_by),
         ("category_id", "category" in group_by)) if needed)
@@ -686,6 +695,29 @@ def pivot_sums(session: Session, season_id: uuid.UUID, f: GridFilters, group_by:
         stmt = stmt.join(Location, Location.id == facts.c.location_id)
     grouping = [columns[name] for name in group_by] + [facts.c.month]
     return session.execute(stmt.group_by(*grouping)).all()
+
+
+def _pivot_from_summaries(session: Session, season_id: uuid.UUID, level: str) -> list:
+    """pivot_sums of a whole season at one level, from the summaries its writes keep
+    (analytics/summaries.py): per location (or its cluster) or leaf category, and month, the
+    cells' OTB inputs, OTB, adjustments, committed (POs due in the season's months, the only
+    months the pivot shows) and actuals (of the cells that have them)."""
+    t = season_forecast_figures
+    settle(session)
+    source = {"planned_sales": t.c.ps, "planned_markdowns": t.c.pm,
+              "planned_closing_stock": t.c.pc, "opening_stock": t.c.po, "on_order": t.c.oo,
+              "otb": t.c.otb, "adjustments": t.c.adj, "committed": t.c.committed,
+              "actual_sales": case((t.c.actualised == 1, t.c.sales), else_=0),
+              "actual_markdowns": t.c.a_m, "actual_closing_stock": t.c.a_c}
+    key = Location.cluster_id if level == "cluster" else t.c.key_id
+    stmt = (select(key.label(level), t.c.month,
+                   *(type_coerce(func.coalesce(func.sum(source[name]), 0), Money).label(name)
+                     for name in FIGURES))
+            .where(t.c.season_id == season_id,
+                   t.c.dim == (SUMMARY_CATEGORY if level == "category" else SUMMARY_LOCATION)))
+    if level == "cluster":
+        stmt = stmt.join(Location, Location.id == t.c.key_id)
+    return session.execute(stmt.group_by(key, t.c.month)).all()
 
 
 def pivot_hierarchy(session: Session) -> Hierarchy:
