@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
+from sqlalchemy import Boolean, String, case, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from ..planning.adjustments import scope_words
@@ -77,19 +79,72 @@ def season_tables(session: Session, season) -> list[tuple[str, Table]]:
     return tables
 
 
+# The rows of a table are hashed in chunks of this many: the fingerprint is sha256 over the
+# season record and, table by table, each chunk's sha256 (of its rows, a line each).
+CHUNK = 10_000
+# The large tables, hashed by PostgreSQL itself where it runs: formatting millions of values in
+# Python cost a large season's pack half a minute.
+IN_DATABASE = ("plans", "otb", "pos", "actuals", "grns")
+
+
 def fingerprint(session: Session, season) -> str:
     """sha256 over the season record (its reforecast method included: the In season figures
-    follow it) and every row of the data workbook's tables, read in a
-    fixed order, so a printed pack can be matched to the data it came from; the same data
-    always gives the same value."""
+    follow it) and every row of the data workbook's tables, read in a fixed order, so a
+    printed pack can be matched to the data it came from; the same data always gives the
+    same value. Each row is a line of its values (`_canonical`) joined by "|"; each table's
+    rows are hashed CHUNK at a time and the chunks' digests go into the fingerprint. On
+    PostgreSQL the large tables' chunks are hashed in the database (`_chunks_in_sql`),
+    with the same lines; tests/web/test_analytics.py checks both ways agree."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
     digest = hashlib.sha256()
     digest.update(f"{season.season_code}|{season.name}|{season.start_date}|{season.end_date}|"
                   f"{season.status.value}|{season.reforecast_method}\n".encode())
-    for _name, stmt in sql.season_data(season.id):
-        for row in session.execute(stmt.execution_options(yield_per=5000)):
-            digest.update(("|".join(_canonical(v) for v in row) + "\n").encode())
+    for name, stmt in sql.season_data(season.id):
+        chunks = (_chunks_in_sql(session, stmt) if postgresql and name in IN_DATABASE
+                  else _chunks(session, stmt))
+        for chunk in chunks:
+            digest.update(f"{name}:{chunk}\n".encode())
         digest.update(b"--\n")
     return digest.hexdigest()
+
+
+def _chunks(session: Session, stmt) -> list[str]:
+    """The sha256 of each CHUNK rows of a table, formatted in Python."""
+    chunks, lines = [], []
+    for row in session.execute(stmt.execution_options(yield_per=5000)):
+        lines.append("|".join(_canonical(v) for v in row) + "\n")
+        if len(lines) == CHUNK:
+            chunks.append(hashlib.sha256("".join(lines).encode()).hexdigest())
+            lines = []
+    if lines:
+        chunks.append(hashlib.sha256("".join(lines).encode()).hexdigest())
+    return chunks
+
+
+def _chunks_in_sql(session: Session, stmt) -> list[str]:
+    """The same digests as _chunks, computed by PostgreSQL: each row's line built in SQL
+    with the canonical form of its values, numbered in the table's order, and each CHUNK
+    lines hashed by sha256()."""
+    line = func.concat_ws("|", *[_canonical_sql(c) for c in stmt.selected_columns],
+                          type_=String)
+    numbered = (stmt.with_only_columns(
+        func.row_number().over(order_by=stmt._order_by_clauses).label("n"),
+        line.label("line"), maintain_column_froms=True).order_by(None).subquery("numbered"))
+    chunk = ((numbered.c.n - 1) // CHUNK).label("chunk")
+    text = func.string_agg(numbered.c.line + "\n",
+                           aggregate_order_by(literal(""), numbered.c.n))
+    return list(session.scalars(
+        select(func.encode(func.sha256(func.convert_to(text, "UTF8")), "hex"))
+        .group_by(chunk).order_by(chunk)))
+
+
+def _canonical_sql(column):
+    """A column's value as text, as _canonical writes it ('' for none)."""
+    kind = column.type
+    if isinstance(kind, Boolean):
+        value = case((column.is_(True), "True"), else_="False")
+        return func.coalesce(case((column.is_(None), None), else_=value), "")
+    return func.coalesce(cast(column, String), "")
 
 
 def cached_fingerprint(session: Session, season) -> str:

@@ -220,6 +220,30 @@ def test_the_fingerprint_covers_actuals_and_the_reforecast_method(session, world
     assert fingerprint(session, world) not in (first, second)
 
 
+def test_the_database_hashes_a_table_as_python_does(session, world, make, monkeypatch):
+    """On PostgreSQL the large tables are hashed in the database (analytics/data.py): every
+    table's chunks, in SQL and in Python, are the same digests, for rows with empty values,
+    booleans, enums, dates and money; and several chunks (a chunk of two rows here)."""
+    from kyros_web.analytics import data, sql
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the database hashes on PostgreSQL; CI runs this there")
+    create_po(session, make.user("buyer"), world.id, po_number="P-EMPTY",
+              location_id=world_location(session, "Store A"),
+              category_id=world_leaf(session, "L1"), po_value="12.30",
+              order_date=date(2026, 2, 1))
+    monkeypatch.setattr(data, "CHUNK", 2)
+    hashed, chunks = 0, 0
+    for name, stmt in sql.season_data(world.id):
+        if name not in data.IN_DATABASE:
+            continue
+        hashed += 1
+        python = data._chunks(session, stmt)
+        assert data._chunks_in_sql(session, stmt) == python, name
+        chunks += len(python)
+    assert hashed == len(data.IN_DATABASE) and chunks >= 4
+
+
 def world_location(session, name):
     from sqlalchemy import select
     from kyros_web.models import Location
