@@ -125,10 +125,15 @@ def register_cli(app: Flask) -> None:
 
 def register_templating(app: Flask) -> None:
     from .auth.roles import Action, may
+    from .jobs.progress import clock
+    from .jobs.queue import background
     from .templating import FILTERS
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.filters["clock"] = clock
+    # Whether heavy exports are built by a background job (a queue is configured).
+    app.jinja_env.globals["background_jobs"] = background(app.config)
     app.jinja_env.globals.update(Action=Action, may=may)
 
 

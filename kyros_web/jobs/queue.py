@@ -1,0 +1,70 @@
+"""The job queue (issue 19): RQ on Redis at KYROS_REDIS_URL, and the worker that runs its jobs
+each in an app context of its own. Without a Redis URL there is no queue: jobs' work runs in
+the request, as before."""
+from __future__ import annotations
+
+from typing import Callable
+
+from redis import Redis
+from rq import Queue, Worker
+
+from .models import TASKS, Job
+
+# RQ keeps a job's own record this long after it ends; ours lives in the jobs table.
+RESULT_TTL = 3600
+FAILURE_TTL = 7 * 24 * 3600
+
+
+def background(config) -> bool:
+    """True when jobs go to a queue for workers; False when they run in the request."""
+    return bool(config.get("KYROS_REDIS_URL"))
+
+
+def connection(config) -> Redis:
+    """A client for the queue's Redis; a server that does not answer fails within seconds."""
+    return Redis.from_url(config["KYROS_REDIS_URL"], socket_connect_timeout=2,
+                          socket_timeout=10)
+
+
+def enqueue(config, job: Job) -> None:
+    """Put the job on the queue for a worker (after the transaction that made it committed,
+    so the worker finds its row). Raises redis' errors when Redis does not answer."""
+    with connection(config) as redis:
+        Queue(config["KYROS_JOB_QUEUE"], connection=redis).enqueue(
+            TASKS[job.kind], str(job.id), job_timeout=config["KYROS_JOB_TIMEOUT"],
+            result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+            description=f"{job.kind.value} {job.id}")
+
+
+class AppWorker(Worker):
+    """An RQ worker (a forked work horse per job) that runs each job in its own app context.
+
+    The horse is a fork of this process: it drops the database connections it inherited (they
+    belong to the parent) before the job opens its own."""
+
+    app = None
+
+    def perform_job(self, job, queue) -> bool:
+        from ..extensions import db
+
+        with self.app.app_context():
+            db.engine.dispose(close=False)
+            try:
+                return super().perform_job(job, queue)
+            finally:
+                db.session.remove()
+
+
+def make_worker(app, on_horse_killed: Callable[[str], None]) -> AppWorker:
+    """A worker on the app's queue; `on_horse_killed(job_id)` is told, in an app context, of a
+    job whose process was killed under it (RQ's own failure handling of a dead horse)."""
+
+    def horse_killed(rq_job, _pid, _status, _rusage):
+        with app.app_context():
+            for job_id in rq_job.args[:1]:
+                on_horse_killed(job_id)
+
+    worker = AppWorker([app.config["KYROS_JOB_QUEUE"]], connection=connection(app.config),
+                       work_horse_killed_handler=horse_killed)
+    worker.app = app
+    return worker
