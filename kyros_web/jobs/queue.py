@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Callable
 
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
 
 from .models import TASKS, Job
 
@@ -36,26 +36,38 @@ def enqueue(config, job: Job) -> None:
             description=f"{job.kind.value} {job.id}")
 
 
-class AppWorker(Worker):
-    """An RQ worker (a forked work horse per job) that runs each job in its own app context.
-
-    The horse is a fork of this process: it drops the database connections it inherited (they
-    belong to the parent) before the job opens its own."""
+class _AppContextPerJob:
+    """Runs each job in an app context of its own (its own database session)."""
 
     app = None
+    fork = False
 
     def perform_job(self, job, queue) -> bool:
         from ..extensions import db
 
         with self.app.app_context():
-            db.engine.dispose(close=False)
+            if self.fork:
+                # The work horse is a fork of the worker: the pooled connections it inherited
+                # belong to the parent, so it opens its own.
+                db.engine.dispose(close=False)
             try:
                 return super().perform_job(job, queue)
             finally:
                 db.session.remove()
 
 
-def make_worker(app, on_horse_killed: Callable[[str], None]) -> AppWorker:
+class AppWorker(_AppContextPerJob, Worker):
+    """RQ's worker: a forked work horse per job, killed by RQ when the job times out."""
+
+    fork = True
+
+
+class InProcessWorker(_AppContextPerJob, SimpleWorker):
+    """Runs the jobs in its own process, one after the other (where fork is not wanted:
+    tests that watch a job from the same process)."""
+
+
+def make_worker(app, on_horse_killed: Callable[[str], None], *, fork: bool = True):
     """A worker on the app's queue; `on_horse_killed(job_id)` is told, in an app context, of a
     job whose process was killed under it (RQ's own failure handling of a dead horse)."""
 
@@ -64,7 +76,8 @@ def make_worker(app, on_horse_killed: Callable[[str], None]) -> AppWorker:
             for job_id in rq_job.args[:1]:
                 on_horse_killed(job_id)
 
-    worker = AppWorker([app.config["KYROS_JOB_QUEUE"]], connection=connection(app.config),
-                       work_horse_killed_handler=horse_killed)
+    cls = AppWorker if fork else InProcessWorker
+    worker = cls([app.config["KYROS_JOB_QUEUE"]], connection=connection(app.config),
+                 work_horse_killed_handler=horse_killed)
     worker.app = app
     return worker
