@@ -58,7 +58,7 @@ def request_export(session: Session, user, season: Season, what: str, *, config)
     job, new = _find_or_create(session, user, season, KINDS[what],
                                config["KYROS_JOB_STALE_SECONDS"])
     if new:
-        jobs.submit(job.id, config)
+        jobs.submit(session, job.id, config)
     return job
 
 
@@ -80,7 +80,7 @@ def retry_export(session: Session, job_id: uuid.UUID, *, config) -> Job:
     job = get_export(session, job_id)
     if not _retry(session, job, config["KYROS_JOB_STALE_SECONDS"]):
         raise NotFound("Only an export that failed, or whose worker stopped, is built again")
-    jobs.submit(job.id, config)
+    jobs.submit(session, job.id, config)
     session.expire(job)
     return job
 
@@ -126,6 +126,6 @@ def _export_work(job: Job, progress) -> None:
     else:
         name, body = build_data(session, season)
     progress(job.rows_expected or 1, job.rows_expected or 1, 0, final=True)
-    jobs.finish(session, job.id, data_version=version, file_name=name, content=body)
+    jobs.finish(session, job.id, progress, data_version=version, file_name=name, content=body)
     session.commit()
     current_app.logger.info("export %s built: %s, %d bytes", job.id, name, len(body))

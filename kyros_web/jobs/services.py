@@ -66,20 +66,20 @@ def create(session: Session, user, kind: JobKind, **fields) -> Job:
     return job
 
 
-def submit(job_id: uuid.UUID, config) -> None:
+def submit(session: Session, job_id: uuid.UUID, config) -> None:
     """Put a committed, queued job on the queue. When Redis does not answer the job is
     failed at once with a message saying so (a retry puts it on the queue again)."""
-    job = db.session.get(Job, job_id)
+    job = session.get(Job, job_id)
     try:
         queue.enqueue(config, job)
     except Exception as exc:  # redis' errors, whatever the cause
         log.warning("job %s not queued: %s", job_id, exc)
-        with db.engine.begin() as connection:
-            _moved(connection, job_id, (JobStatus.QUEUED,), status=JobStatus.FAILED,
-                   finished_at=utcnow(),
-                   error="The job queue did not answer, so the job was not started; nothing "
-                         "was written. Try again in a moment.")
-        db.session.expire(job)
+        _moved(session, job_id, (JobStatus.QUEUED,), status=JobStatus.FAILED,
+               finished_at=utcnow(),
+               error="The job queue did not answer, so the job was not started; nothing was "
+                     "written. Try again in a moment.")
+        session.commit()
+        session.expire(job)
 
 
 def start(job_id: uuid.UUID) -> bool:
@@ -99,9 +99,13 @@ def cancel(session: Session, job: Job, *, while_running: bool = False) -> bool:
     return _moved(session, job.id, allowed, status=JobStatus.CANCELLED, finished_at=utcnow())
 
 
-def finish(session: Session, job_id: uuid.UUID, **values) -> None:
+def finish(session: Session, job_id: uuid.UUID, progress: "Progress | None" = None,
+           **values) -> None:
     """running → succeeded inside the work's own transaction, so the work's rows and the
-    job's success commit together; JobStopped when the job was cancelled or given up."""
+    job's success commit together (with the last counts of `progress`); JobStopped when the
+    job was cancelled or given up."""
+    if progress is not None:
+        values = {**progress.counts, **values}
     if not _moved(session, job_id, (JobStatus.RUNNING,), status=JobStatus.SUCCEEDED,
                   finished_at=utcnow(), **values):
         raise JobStopped(str(job_id))
@@ -137,9 +141,9 @@ def _write_running(job_id: uuid.UUID, **values) -> bool | None:
     one writer at a time: progress is skipped rather than waited for)."""
     with db.engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _busy_timeout(connection, 100)
         try:
-            if sqlite:
-                connection.exec_driver_sql("PRAGMA busy_timeout = 100")
             moved = _moved(connection, job_id, (JobStatus.RUNNING,), **values)
             connection.commit()
             return moved
@@ -150,7 +154,13 @@ def _write_running(job_id: uuid.UUID, **values) -> bool | None:
             return None
         finally:
             if sqlite:
-                connection.exec_driver_sql("PRAGMA busy_timeout = 10000")
+                _busy_timeout(connection, 10000)
+
+
+def _busy_timeout(connection, milliseconds: int) -> None:
+    """How long SQLite waits for another writer, set on the driver's connection (outside any
+    transaction)."""
+    connection.connection.dbapi_connection.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
 
 
 class Progress:
@@ -161,14 +171,16 @@ class Progress:
     def __init__(self, job_id: uuid.UUID, every: float = PROGRESS_EVERY_SECONDS):
         self.job_id, self.every = job_id, every
         self.last = time.monotonic()
+        # The latest counts, written by `finish` with the job's end whatever was skipped.
+        self.counts: dict[str, int] = {}
 
     def __call__(self, read: int, checked: int, written: int, *, final: bool = False) -> None:
+        self.counts = {"rows_read": read, "rows_checked": checked, "rows_written": written}
         moment = time.monotonic()
         if not final and moment - self.last < self.every:
             return
         self.last = moment
-        if _write_running(self.job_id, rows_read=read, rows_checked=checked,
-                          rows_written=written, heartbeat_at=utcnow()) is False:
+        if _write_running(self.job_id, heartbeat_at=utcnow(), **self.counts) is False:
             raise JobStopped(str(self.job_id))
 
 

@@ -492,7 +492,7 @@ def queue_preview(session: Session, user, *, kind: str, data: bytes, file_name: 
     """Store the file and put its check on the queue; the upload's page shows the progress."""
     job = store_upload(session, user, kind=kind, data=data, file_name=file_name,
                        season=season, config=config)
-    jobs.submit(job.id, config)
+    jobs.submit(session, job.id, config)
     return session.get(Upload, job.upload_id)
 
 
@@ -519,7 +519,7 @@ def queue_commit(session: Session, user, upload_id: uuid.UUID, *, config: dict) 
     first; they are made again when it runs). Confirming twice queues it once."""
     job, new = _new_commit_job(session, user, upload_id)
     if new:
-        jobs.submit(job.id, config)
+        jobs.submit(session, job.id, config)
     return job
 
 
@@ -571,7 +571,7 @@ def retry_upload_job(session: Session, user, upload_id: uuid.UUID, *, config: di
     """Queue the upload's failed job (or one whose worker stopped) again, the same work: its
     check, or its import. Only the uploader or an admin."""
     job = _retry(session, user, upload_id, config["KYROS_JOB_STALE_SECONDS"])
-    jobs.submit(job.id, config)
+    jobs.submit(session, job.id, config)
     return job
 
 
@@ -595,7 +595,7 @@ def _upload_work(job: Job, progress) -> None:
         if upload.status is UploadStatus.REJECTED:
             upload.content = None  # it can never be confirmed
         session.flush()
-        jobs.finish(session, job.id)
+        jobs.finish(session, job.id, progress)
         session.commit()
         return
 
@@ -603,7 +603,7 @@ def _upload_work(job: Job, progress) -> None:
         hold = config.get("KYROS_JOB_TEST_HOLD_SECONDS") or 0
         if hold:
             time.sleep(hold)  # tests kill the worker here, the rows written, not committed
-        jobs.finish(session, job.id)
+        jobs.finish(session, job.id, progress)
 
     commit_upload(session, job.user, upload.id, config=config, progress=progress,
                   before_commit=finish)
