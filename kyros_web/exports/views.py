@@ -24,7 +24,7 @@ bp = Blueprint("exports", __name__, url_prefix="/exports")
 IN_REQUEST = {"pack": "analytics.pack_workbook", "data": "analytics.data_workbook"}
 
 
-@bp.post("/<code>/<what>")
+@bp.post("/season/<code>/<what>")
 @role_required(Action.READ)  # exporting is reading (SPEC §4): every role
 def create(code: str, what: str):
     """Start building the season's pack or data workbook (or reuse the one built for the same
