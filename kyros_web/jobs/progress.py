@@ -39,7 +39,8 @@ def show(job: Job, now: datetime, stale_seconds: float, stopped_message: str) ->
     remaining = percent = None
     if expected and done:
         percent = min(100, done * 100 // expected)
-        if job.status is JobStatus.RUNNING and not is_stopped and elapsed is not None:
+        if (job.status is JobStatus.RUNNING and not is_stopped and elapsed is not None
+                and done < expected):
             remaining = elapsed * max(expected - done, 0) / done
     message = stopped_message.format(seconds=stale_seconds) if is_stopped else job.error
     return Shown(state=state, active=job.status.active and not is_stopped, elapsed=elapsed,
