@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Callable
 
 from flask import current_app
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -82,14 +82,17 @@ def submit(session: Session, job_id: uuid.UUID, config) -> None:
         session.expire(job)
 
 
-def start(job_id: uuid.UUID) -> bool:
-    """queued → running, in a transaction of its own: False when the job was cancelled (or
-    already taken) first."""
+def start(job_id: uuid.UUID) -> int | None:
+    """queued → running, in a transaction of its own: the attempt's number, or None when the
+    job was cancelled (or already taken) first. Later writes of this run name the attempt,
+    so a worker given up as stopped whose job was retried cannot write over the retry."""
     moment = utcnow()
     with db.engine.begin() as connection:
-        return _moved(connection, job_id, (JobStatus.QUEUED,), status=JobStatus.RUNNING,
+        if not _moved(connection, job_id, (JobStatus.QUEUED,), status=JobStatus.RUNNING,
                       started_at=moment, heartbeat_at=moment, attempts=Job.attempts + 1,
-                      worker=f"{socket.gethostname()}:{os.getpid()}"[:120])
+                      worker=f"{socket.gethostname()}:{os.getpid()}"[:120]):
+            return None
+        return connection.scalar(select(Job.attempts).where(Job.id == job_id))
 
 
 def cancel(session: Session, job: Job, *, while_running: bool = False) -> bool:
@@ -104,10 +107,12 @@ def finish(session: Session, job_id: uuid.UUID, progress: "Progress | None" = No
     """running → succeeded inside the work's own transaction, so the work's rows and the
     job's success commit together (with the last counts of `progress`); JobStopped when the
     job was cancelled or given up."""
+    where = None
     if progress is not None:
         values = {**progress.counts, **values}
-    if not _moved(session, job_id, (JobStatus.RUNNING,), status=JobStatus.SUCCEEDED,
-                  finished_at=utcnow(), **values):
+        where = _this_attempt(progress.attempt)
+    if not _moved(session, job_id, (JobStatus.RUNNING,), where=where,
+                  status=JobStatus.SUCCEEDED, finished_at=utcnow(), **values):
         raise JobStopped(str(job_id))
 
 
@@ -135,7 +140,11 @@ def worker_killed(job_id: str) -> None:
     fail(uuid.UUID(job_id), KILLED)
 
 
-def _write_running(job_id: uuid.UUID, **values) -> bool | None:
+def _this_attempt(attempt: int | None):
+    return None if attempt is None else Job.attempts == attempt
+
+
+def _write_running(job_id: uuid.UUID, attempt: int | None, **values) -> bool | None:
     """Update a running job's row in a short transaction of its own: True when written,
     False when the job is no longer running, None when the database was busy (SQLite has
     one writer at a time: progress is skipped rather than waited for)."""
@@ -144,7 +153,8 @@ def _write_running(job_id: uuid.UUID, **values) -> bool | None:
         if sqlite:
             _busy_timeout(connection, 100)
         try:
-            moved = _moved(connection, job_id, (JobStatus.RUNNING,), **values)
+            moved = _moved(connection, job_id, (JobStatus.RUNNING,),
+                           where=_this_attempt(attempt), **values)
             connection.commit()
             return moved
         except OperationalError:
@@ -168,8 +178,9 @@ class Progress:
     heartbeat at most every PROGRESS_EVERY_SECONDS (and always at the end), and raises
     JobStopped when the job was cancelled or given up meanwhile."""
 
-    def __init__(self, job_id: uuid.UUID, every: float = PROGRESS_EVERY_SECONDS):
-        self.job_id, self.every = job_id, every
+    def __init__(self, job_id: uuid.UUID, attempt: int | None = None,
+                 every: float = PROGRESS_EVERY_SECONDS):
+        self.job_id, self.attempt, self.every = job_id, attempt, every
         self.last = time.monotonic()
         # The latest counts, written by `finish` with the job's end whatever was skipped.
         self.counts: dict[str, int] = {}
@@ -180,7 +191,8 @@ class Progress:
         if not final and moment - self.last < self.every:
             return
         self.last = moment
-        if _write_running(self.job_id, heartbeat_at=utcnow(), **self.counts) is False:
+        if _write_running(self.job_id, self.attempt, heartbeat_at=utcnow(),
+                          **self.counts) is False:
             raise JobStopped(str(self.job_id))
 
 
@@ -188,16 +200,16 @@ class Heartbeat(threading.Thread):
     """Writes the job's heartbeat every `every` seconds while its work runs, so that a worker
     killed outright (no chance to say so) shows as stopped once the heartbeat goes stale."""
 
-    def __init__(self, app, job_id: uuid.UUID, every: float):
+    def __init__(self, app, job_id: uuid.UUID, attempt: int, every: float):
         super().__init__(name=f"heartbeat-{job_id}", daemon=True)
-        self.app, self.job_id, self.every = app, job_id, every
+        self.app, self.job_id, self.attempt, self.every = app, job_id, attempt, every
         self.stopping = threading.Event()
 
     def run(self) -> None:
         with self.app.app_context():
             while not self.stopping.wait(self.every):
                 try:
-                    _write_running(self.job_id, heartbeat_at=utcnow())
+                    _write_running(self.job_id, self.attempt, heartbeat_at=utcnow())
                 except Exception:  # a missed beat is retried at the next one
                     log.exception("heartbeat of job %s not written", self.job_id)
             db.session.remove()
@@ -214,13 +226,14 @@ def execute(job_id: str, work: Callable[[Job, Progress], None]) -> str:
     transaction with `finish`. Returns what happened, for RQ's log."""
     app = current_app._get_current_object()
     job_uuid = uuid.UUID(job_id)
-    if not start(job_uuid):
+    attempt = start(job_uuid)
+    if attempt is None:
         return "not started: cancelled or taken"
     stale = app.config["KYROS_JOB_STALE_SECONDS"]
-    heartbeat = Heartbeat(app, job_uuid, max(stale / HEARTBEATS_PER_WINDOW, 0.1))
+    heartbeat = Heartbeat(app, job_uuid, attempt, max(stale / HEARTBEATS_PER_WINDOW, 0.1))
     heartbeat.start()
     try:
-        work(db.session.get(Job, job_uuid), Progress(job_uuid))
+        work(db.session.get(Job, job_uuid), Progress(job_uuid, attempt))
         return "succeeded"
     except JobStopped:
         db.session.rollback()

@@ -4,12 +4,14 @@ before its commit starts, fails with its message, and is retried; only the uploa
 admin sees and steers it."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
 
 from kyros_web.extensions import db
 from kyros_web.jobs.models import Job, JobKind, JobStatus
+from kyros_web.modelbase import utcnow
 from kyros_web.models import Location, SeasonPlan, Upload, UploadStatus
 from kyros_web.planning.services import upsert_plan
 from kyros_web.seasons.services import assign_locations
@@ -228,10 +230,10 @@ def test_a_preview_cancelled_while_running_stops_and_writes_nothing(app, queue, 
     upload_id = upload.id
     [job] = jobs_of(upload_id)
     db.session.remove()
-    assert jobs.start(job.id)
+    assert jobs.start(job.id) == 1
     assert b.post(f"/uploads/{upload_id}/cancel").status_code == 303
     db.session.remove()
-    progress = jobs.Progress(job.id)
+    progress = jobs.Progress(job.id, 1)
     try:
         progress(1, 1, 0, final=True)
         raise AssertionError("a cancelled job's progress must stop it")
@@ -240,3 +242,30 @@ def test_a_preview_cancelled_while_running_stops_and_writes_nothing(app, queue, 
     db.session.remove()
     assert only_upload().status is UploadStatus.CANCELLED
     assert jobs_of(upload_id)[0].status is JobStatus.CANCELLED
+
+
+def test_a_worker_given_up_and_retried_cannot_write_over_the_retry(app, queue, login):
+    """The first attempt's worker was given up as stopped and the job retried: that worker's
+    late reports name its attempt and stop it, whatever the second attempt is doing."""
+    from kyros_web.jobs import services as jobs
+
+    b = login("planner")
+    post_file(b, stores(1), "stores.csv", kind="locations")
+    upload_id = only_upload().id
+    [job] = jobs_of(upload_id)
+    job_id = job.id
+    db.session.remove()
+    assert jobs.start(job_id) == 1
+    db.session.execute(update(Job).where(Job.id == job_id).values(
+        heartbeat_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    assert b.post(f"/uploads/{upload_id}/retry").status_code == 303
+    db.session.remove()
+    assert jobs.start(job_id) == 2
+    late = jobs.Progress(job_id, 1)
+    try:
+        late(1, 1, 0, final=True)
+        raise AssertionError("the first attempt's report must stop it")
+    except jobs.JobStopped:
+        pass
+    jobs.Progress(job_id, 2)(1, 1, 0, final=True)  # the retry's own reports go on
