@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timezone
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
@@ -44,6 +44,12 @@ def _find_or_create(session: Session, user, season: Season, kind: JobKind,
         .order_by(Job.created_at.desc())).first()
     if found is not None and not stopped(found, utcnow(), stale_seconds):
         return found, False
+    # The files built from older data are dropped: the database keeps one per season and kind.
+    session.execute(update(Job).where(Job.season_id == season.id, Job.kind == kind,
+                                      Job.status == JobStatus.SUCCEEDED,
+                                      Job.file_name.is_not(None))
+                    .values(content=None, file_name=None)
+                    .execution_options(synchronize_session=False))
     return jobs.create(session, user, kind, season_id=season.id, data_version=version,
                        rows_expected=len(reports.PAGES) + 1 if kind is JobKind.SEASON_PACK
                        else None), True

@@ -66,7 +66,7 @@ def progress(job_id):
 def download(job_id):
     """The built file."""
     job = services.get_export(db.session, job_id)
-    if job.status is not JobStatus.SUCCEEDED or job.content is None:
+    if job.status is not JobStatus.SUCCEEDED or job.file_name is None:
         abort(404)
     return xlsx_file(job.content, job.file_name)
 

@@ -52,6 +52,8 @@ def test_the_pack_is_built_by_a_job_then_downloaded(app, queue, login, make):
     make.location()  # a write: the next request builds again
     again = v.post(f"/exports/season/{code}/pack").headers["Location"]
     assert again != where
+    assert v.get(f"/exports/{job_id}/download").status_code == 404  # one file kept
+    assert "Replaced: the season's data changed" in v.get(where).get_data(as_text=True)
     work(app)
     data = v.post(f"/exports/season/{code}/data").headers["Location"]
     work(app)
