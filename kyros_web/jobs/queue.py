@@ -67,14 +67,15 @@ class InProcessWorker(_AppContextPerJob, SimpleWorker):
     tests that watch a job from the same process)."""
 
 
-def make_worker(app, on_horse_killed: Callable[[str], None], *, fork: bool = True):
-    """A worker on the app's queue; `on_horse_killed(job_id)` is told, in an app context, of a
-    job whose process was killed under it (RQ's own failure handling of a dead horse)."""
+def make_worker(app, on_horse_killed: Callable[[str, int], None], *, fork: bool = True):
+    """A worker on the app's queue; `on_horse_killed(job_id, pid)` is told, in an app context,
+    of a job whose work horse `pid` was killed under it (RQ's own failure handling of a dead
+    horse)."""
 
-    def horse_killed(rq_job, _pid, _status, _rusage):
+    def horse_killed(rq_job, pid, _status, _rusage):
         with app.app_context():
             for job_id in rq_job.args[:1]:
-                on_horse_killed(job_id)
+                on_horse_killed(job_id, pid)
 
     cls = AppWorker if fork else InProcessWorker
     worker = cls([app.config["KYROS_JOB_QUEUE"]], connection=connection(app.config),

@@ -116,10 +116,16 @@ def finish(session: Session, job_id: uuid.UUID, progress: "Progress | None" = No
         raise JobStopped(str(job_id))
 
 
-def fail(job_id: uuid.UUID, message: str) -> bool:
-    """queued or running → failed with its message, in a transaction of its own."""
+def fail(job_id: uuid.UUID, message: str, *, attempt: int | None = None,
+         worker: str | None = None) -> bool:
+    """queued or running → failed with its message, in a transaction of its own; only the
+    run of `attempt`, or the run of `worker` ("host:pid"), when given (a retry of the job
+    that is running meanwhile is left alone)."""
+    where = _this_attempt(attempt)
+    if worker is not None:
+        where = Job.worker == worker
     with db.engine.begin() as connection:
-        return _moved(connection, job_id, (JobStatus.QUEUED, JobStatus.RUNNING),
+        return _moved(connection, job_id, (JobStatus.QUEUED, JobStatus.RUNNING), where=where,
                       status=JobStatus.FAILED, finished_at=utcnow(), error=message[:2000])
 
 
@@ -134,10 +140,11 @@ def retry(session: Session, job: Job, stale_seconds: float) -> bool:
                   worker=None, content=None)
 
 
-def worker_killed(job_id: str) -> None:
-    """RQ saw the process running this job die: the job failed (its transaction never
-    committed)."""
-    fail(uuid.UUID(job_id), KILLED)
+def worker_killed(job_id: str, pid: int | None) -> None:
+    """RQ saw the work horse `pid` of this host die: the job it was running failed (its
+    transaction never committed)."""
+    worker = f"{socket.gethostname()}:{pid}"[:120] if pid else None
+    fail(uuid.UUID(job_id), KILLED, worker=worker)
 
 
 def _this_attempt(attempt: int | None):
@@ -240,15 +247,16 @@ def execute(job_id: str, work: Callable[[Job, Progress], None]) -> str:
         return "stopped: cancelled or given up"
     except DomainError as exc:
         db.session.rollback()
-        fail(job_uuid, exc.message)
+        fail(job_uuid, exc.message, attempt=attempt)
         return f"refused: {exc.message}"
     except Exception as exc:
         db.session.rollback()
         timeout = type(exc).__name__ == "JobTimeoutException"
-        fail(job_uuid, (f"The job ran longer than {app.config['KYROS_JOB_TIMEOUT']} seconds and "
-                        "was stopped; nothing was written." if timeout else
-                        "The job failed unexpectedly; nothing was written. The error is in "
-                        "the worker's log."))
+        limit = app.config["KYROS_JOB_TIMEOUT"]
+        fail(job_uuid, attempt=attempt, message=(
+            f"The job ran longer than {limit} seconds and was stopped; nothing was written."
+            if timeout else "The job failed unexpectedly; nothing was written. The error is "
+                            "in the worker's log."))
         raise  # RQ records it among its failed jobs, with the traceback
     finally:
         heartbeat.stop()
