@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from .approvals.views import bp as approvals_bp
     from .auth.views import bp as auth_bp
     from .exceptions.views import bp as exceptions_bp
+    from .exports.views import bp as exports_bp
     from .health import bp as health_bp
     from .masterdata.views import bp as masterdata_bp
     from .planning.views import bp as planning_bp
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(analytics_bp)
     app.register_blueprint(approvals_bp)
     app.register_blueprint(exceptions_bp)
+    app.register_blueprint(exports_bp)
 
     from .api import init_app as init_api
 
@@ -126,10 +128,15 @@ def register_cli(app: Flask) -> None:
 
 def register_templating(app: Flask) -> None:
     from .auth.roles import Action, may
+    from .jobs.progress import clock
+    from .jobs.queue import background
     from .templating import FILTERS
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.filters["clock"] = clock
+    # Whether heavy exports are built by a background job (a queue is configured).
+    app.jinja_env.globals["background_jobs"] = lambda: background(app.config)
     app.jinja_env.globals.update(Action=Action, may=may)
 
 

@@ -85,6 +85,25 @@ def token_revoke(email, name):
     click.echo(f"Revoked the token “{revoked.name}” of {revoked.user.email}")
 
 
+@kyros.command("worker")
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty (for tests and "
+                                            "one-off runs).")
+def worker_command(burst):
+    """Run imports and exports from the job queue (KYROS_REDIS_URL); start one per core left
+    over by the app's own workers."""
+    from flask import current_app
+
+    from .jobs.queue import background, make_worker
+    from .jobs.services import worker_killed
+
+    app = current_app._get_current_object()
+    if not background(app.config):
+        raise click.ClickException("KYROS_REDIS_URL is not set: without a queue, imports and "
+                                   "exports run in the web process and need no worker.")
+    worker = make_worker(app, worker_killed)
+    worker.work(burst=burst, with_scheduler=False, logging_level="INFO")
+
+
 @kyros.command("demo-data")
 @click.option("--scale", type=click.Choice(["sample", "bench"]), default="sample",
               help="sample: a small retailer with six seasons; bench: a mid-size retailer "

@@ -77,6 +77,15 @@ def _day(raw: str):
         return None, "must be a date written YYYY-MM-DD (or empty for the real date)"
 
 
+def _seconds(raw: str):
+    """A number of seconds, 0 or more (fractions allowed)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return None, "must be a number of seconds"
+    return (value, None) if 0 <= value < 10**7 else (None, "must be 0 or more seconds")
+
+
 def _count(raw: str):
     return (int(raw), None) if raw.isdigit() else (None, "must be a whole number of 0 or more")
 
@@ -146,6 +155,18 @@ def load_config() -> dict:
         "KYROS_BASE_URL": os.environ.get("KYROS_BASE_URL", ""),
         # The JSON API (issue 18): calls per token, counted in the rate-limit store above.
         "KYROS_API_RATE_LIMIT": os.environ.get("KYROS_API_RATE_LIMIT", "600 per minute"),
+        # Background jobs (issue 19): with a Redis URL, imports and heavy exports run on the
+        # RQ queue `KYROS_JOB_QUEUE` (`flask kyros worker`); empty runs them in the request.
+        "KYROS_REDIS_URL": os.environ.get("KYROS_REDIS_URL", "").strip(),
+        "KYROS_JOB_QUEUE": os.environ.get("KYROS_JOB_QUEUE", "kyros").strip() or "kyros",
+        # Longest a job may run before RQ stops it (it is then shown failed).
+        "KYROS_JOB_TIMEOUT": _setting("KYROS_JOB_TIMEOUT", "3600", _positive),
+        # A running job whose worker has not been heard from for this long is shown failed
+        # ("the worker stopped"); its worker writes a heartbeat six times as often.
+        "KYROS_JOB_STALE_SECONDS": _setting("KYROS_JOB_STALE_SECONDS", "60", _seconds),
+        # Tests only: seconds a commit job holds its written rows before committing, so a
+        # test can kill the worker mid-commit. 0 (the default) never waits.
+        "KYROS_JOB_TEST_HOLD_SECONDS": _setting("KYROS_JOB_TEST_HOLD_SECONDS", "0", _seconds),
         "API_TITLE": "Kyros",
         "API_VERSION": "1",
         "OPENAPI_VERSION": "3.1.0",

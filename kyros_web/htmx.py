@@ -45,3 +45,9 @@ def redirect_after_write(url: str):
     if wants_fragment():
         return "", 200, {"HX-Redirect": url}
     return redirect(url, code=303)
+
+
+def refresh_whole_page() -> dict:
+    """Response headers that make htmx load the whole current page again (a polled region
+    whose work has ended: the page around it changes too)."""
+    return {"HX-Refresh": "true"}

@@ -1,6 +1,7 @@
 """Every model in one import, so Alembic and the shell see the whole schema."""
 from .audit import AuditEvent
 from .auth.models import ApiIdempotency, ApiToken, User, UserSession
+from .jobs.models import Job, JobKind, JobStatus
 from .exceptions.models import DigestEntry, ExceptionAcknowledgement, ExceptionThresholds
 from .masterdata.models import Category, Cluster, Location, LocationType
 from .planning.models import (GridEdit, GridEditCell, OTBAdjustment, OTBAdjustmentLine, OTBPlan,
@@ -13,7 +14,7 @@ from .versions import DataVersion
 
 __all__ = [
     "ApiIdempotency", "ApiToken", "AuditEvent", "DigestEntry", "Category", "Cluster", "DataVersion", "ExceptionAcknowledgement",
-    "ExceptionThresholds", "GRNRecord", "GridEdit", "GridEditCell", "Location", "LocationType", "OTBAdjustment",
+    "ExceptionThresholds", "GRNRecord", "GridEdit", "Job", "JobKind", "JobStatus", "GridEditCell", "Location", "LocationType", "OTBAdjustment",
     "OTBAdjustmentLine", "OTBPlan",
     "PORelease", "POSource", "POStatus", "PurchaseOrder", "RangeIntent", "Season", "SeasonLocation",
     "SeasonActual", "SeasonPlan", "SeasonTransition", "Upload", "UploadKind", "UploadStatus", "User",

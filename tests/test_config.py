@@ -46,6 +46,9 @@ def test_default_database_is_sqlite_in_instance(env, tmp_path):
     ("KYROS_ENV", "staging", "development' or 'production"),
     ("KYROS_GRN_DAYS_AHEAD", "-1", "KYROS_GRN_DAYS_AHEAD must be a whole number of 0 or more"),
     ("KYROS_TODAY", "30/11/2026", "KYROS_TODAY must be a date written YYYY-MM-DD"),
+    ("KYROS_JOB_TIMEOUT", "0", "KYROS_JOB_TIMEOUT must be greater than 0"),
+    ("KYROS_JOB_STALE_SECONDS", "nan", "KYROS_JOB_STALE_SECONDS must be 0 or more seconds"),
+    ("KYROS_JOB_STALE_SECONDS", "a minute", "must be a number of seconds"),
 ])
 def test_bad_settings_are_named(env, name, value, message):
     env.setenv(name, value)
@@ -67,6 +70,20 @@ def test_settings_are_read(env):
     assert config["KYROS_GRN_DAYS_AHEAD"] == 7
     env.setenv("KYROS_GRN_DAYS_AHEAD", "0")
     assert load_config()["KYROS_GRN_DAYS_AHEAD"] == 0
+
+
+def test_job_settings_are_read(env):
+    """No queue unless a Redis URL is given (jobs then run in the request)."""
+    env.delenv("KYROS_REDIS_URL", raising=False)
+    config = load_config()
+    assert (config["KYROS_REDIS_URL"], config["KYROS_JOB_QUEUE"], config["KYROS_JOB_TIMEOUT"],
+            config["KYROS_JOB_STALE_SECONDS"], config["KYROS_JOB_TEST_HOLD_SECONDS"]) == (
+        "", "kyros", 3600, 60, 0)
+    env.setenv("KYROS_REDIS_URL", " redis://queue:6379/1 ")
+    env.setenv("KYROS_JOB_STALE_SECONDS", "2.5")
+    config = load_config()
+    assert config["KYROS_REDIS_URL"] == "redis://queue:6379/1"
+    assert config["KYROS_JOB_STALE_SECONDS"] == 2.5
 
 
 @pytest.mark.parametrize("uri,options", [

@@ -14,6 +14,8 @@ from . import parsing
 MAX_ROWS = 1_000_000
 FIRST_ERRORS = 50
 CHUNK = 5000
+# Rows between two reports to a progress callback (which may write them less often).
+REPORT_EVERY = 500
 
 
 @dataclass(frozen=True)
@@ -66,12 +68,16 @@ def _shown(value) -> str:
 
 
 def analyse(handler, table: parsing.Table, *, write: bool = False,
-            max_rows: int | None = None, keep_errors: int = FIRST_ERRORS) -> Analysis:
+            max_rows: int | None = None, keep_errors: int = FIRST_ERRORS,
+            progress: Callable[..., None] | None = None) -> Analysis:
     """Check every row of the table with the handler; with `write`, hand clean rows to it in
     chunks (the caller's transaction makes that all or nothing). The first `keep_errors`
-    problems are kept in `errors`."""
+    problems are kept in `errors`. `progress(read, checked, written)` is told the rows so far
+    every REPORT_EVERY rows, and once more with `final=True` at the end (a background job
+    shows them; it may raise to stop the work)."""
     max_rows = max_rows or MAX_ROWS
     result = Analysis()
+    written = 0
     seen: dict[bytes, int] = {}  # row key (as a digest: 16 bytes, not a tuple) → its row
     # Each row's outcome, only for handlers whose checks on the whole file may still refuse
     # a row that passed (a million entries are not kept for nothing).
@@ -116,6 +122,8 @@ def analyse(handler, table: parsing.Table, *, write: bool = False,
                         column = handler.column_for(field_name)
                         problems.append(CellProblem(number, column, _shown(raw.get(column)),
                                                     message))
+        if progress is not None and result.total % REPORT_EVERY == 0:
+            progress(result.total, result.total - 1, written)
         if problems:
             _reject(result, problems, keep_errors)
             continue
@@ -127,6 +135,7 @@ def analyse(handler, table: parsing.Table, *, write: bool = False,
             pending[outcome].append(record)
             if len(pending[outcome]) >= CHUNK:
                 handler.write(outcome, pending[outcome])
+                written += len(pending[outcome])
                 pending[outcome] = []
     for key, column, message in handler.finish_checks():
         number = seen[_digest(key)]
@@ -136,7 +145,10 @@ def analyse(handler, table: parsing.Table, *, write: bool = False,
         for outcome, records in pending.items():
             if records:
                 handler.write(outcome, records)
+                written += len(records)
         handler.after_write()
+    if progress is not None:
+        progress(result.total, result.total, written, final=True)
     return result
 
 

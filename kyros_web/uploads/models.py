@@ -24,9 +24,13 @@ class UploadKind(StrEnum):
 
 
 class UploadStatus(StrEnum):
+    # Stored, its rows being checked by a background job (issue 19); no counts yet.
+    PENDING = "pending"
     PREVIEWED = "previewed"
     COMMITTED = "committed"
     REJECTED = "rejected"
+    # Its check was cancelled before it finished: nothing was written, the file is dropped.
+    CANCELLED = "cancelled"
 
 
 

@@ -7,10 +7,12 @@ import csv
 import gzip
 import hashlib
 import io
+import time
 import uuid
 from decimal import Decimal
 from typing import BinaryIO
 
+from flask import current_app
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,6 +22,9 @@ from ..clock import today
 from ..auth.roles import Role, require
 from ..errors import Forbidden, NotFound, StaleVersion, ValidationFailed, WorkflowError
 from ..auth.models import ApiIdempotency
+from ..extensions import db
+from ..jobs import services as jobs
+from ..jobs.models import Job, JobKind
 from ..masterdata.models import Category, Location
 from ..masterdata.tree import leaf_categories
 from ..planning.models import OTBPlan
@@ -75,6 +80,19 @@ def may_confirm(user, upload: Upload) -> bool:
     return user is not None and (user.role == Role.ADMIN or upload.user_id == user.id)
 
 
+def _new_upload(user, cls, *, data: bytes, file_name: str, season: Season | None,
+                config: dict) -> Upload:
+    """The record of a file about to be checked: the checks made before anything is read (the
+    role, the size, a season for a season's kind)."""
+    require(user, cls.action)
+    check_size(data, config.get("KYROS_MAX_UPLOAD_MB", 25))
+    if cls.area is not None and season is None:
+        raise ValidationFailed({"season": f"{cls.title} belong to a season; choose one"})
+    return Upload(kind=cls.kind, season_id=season.id if cls.area else None,
+                  file_name=(file_name or "upload")[:255],
+                  sha256=hashlib.sha256(data).hexdigest(), user_id=user.id)
+
+
 @transactional
 def preview_upload(session: Session, user, *, kind: str, data: bytes, file_name: str,
                    season: Season | None, config: dict) -> Upload:
@@ -85,17 +103,21 @@ def preview_upload(session: Session, user, *, kind: str, data: bytes, file_name:
     confirmed; its rejected rows are kept as a compressed CSV for download.
     """
     cls = handler_class(kind)
-    require(user, cls.action)
-    check_size(data, config.get("KYROS_MAX_UPLOAD_MB", 25))
-    if cls.area is not None and season is None:
-        raise ValidationFailed({"season": f"{cls.title} belong to a season; choose one"})
-    upload = Upload(kind=cls.kind, season_id=season.id if cls.area else None,
-                    file_name=(file_name or "upload")[:255],
-                    sha256=hashlib.sha256(data).hexdigest(), user_id=user.id)
+    upload = _new_upload(user, cls, data=data, file_name=file_name, season=season,
+                         config=config)
+    return _check_file(session, upload, data, season, user, config)
+
+
+def _check_file(session: Session, upload: Upload, data: bytes, season: Season | None, user,
+                config: dict, progress=None) -> Upload:
+    """Check every row of the upload's file and record what was found on it (counts, summary,
+    status, the rejected rows); LimitExceeded propagates. `progress` is told the rows as the
+    engine goes (a background job)."""
+    kind = upload.kind.value
     summary: dict = {"errors": [], "warnings": [], "unknown_columns": []}
     try:
-        if cls.area is not None:
-            require_editable(season, cls.area)
+        if handler_class(kind).area is not None:
+            require_editable(season, handler_class(kind).area)
         budget = check_budget(config)
         table = _open(kind, data, budget)
         summary["format"] = table.format
@@ -103,7 +125,7 @@ def preview_upload(session: Session, user, *, kind: str, data: bytes, file_name:
         handler = _handler(session, kind, season, user, table, config)
         kept = RejectedRows(table.headers)
         table.on_rejected = kept.add
-        result = engine.analyse(handler, table)
+        result = engine.analyse(handler, table, progress=progress)
         if result.rejected_rows:
             # Rows refused by checks on the whole file, after the last row was read.
             _add_rows_again(kept, upload.kind, data, result.rejected_rows, budget)
@@ -144,9 +166,12 @@ def _store_rejected(session, upload: Upload, summary: dict, message: str) -> Upl
 
 
 @transactional
-def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict) -> Upload:
+def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict,
+                  progress=None, before_commit=None) -> Upload:
     """Write a previewed file: checked again inside this transaction (season row locked),
-    all rows or none. Raises ValidationFailed when rows are refused now."""
+    all rows or none. Raises ValidationFailed when rows are refused now. A background job
+    passes `progress` (told the rows as they go) and `before_commit` (run last in the
+    transaction: the job's success commits with the rows)."""
     upload = session.get(Upload, upload_id)
     if upload is None:
         raise NotFound("Upload not found")
@@ -176,7 +201,7 @@ def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict)
         lock_masterdata_imports(session)
     table = _open(upload.kind, upload.content)
     handler = _handler(session, upload.kind, season, user, table, config)
-    result = engine.analyse(handler, table, write=True)
+    result = engine.analyse(handler, table, write=True, progress=progress)
     if result.rejected:
         first = result.errors[0] if result.errors else None
         raise ValidationFailed(
@@ -185,6 +210,8 @@ def commit_upload(session: Session, user, upload_id: uuid.UUID, *, config: dict)
             + "). Nothing was written; upload the file again to see the errors.")
     require_rows_unchanged(session, upload, handler)
     _record_import(session, user, upload, result, cls)
+    if before_commit is not None:
+        before_commit()
     return upload
 
 
@@ -422,3 +449,161 @@ def template_rows(session: Session, kind: str, season: Season | None) -> tuple[l
         rows = [[leaf.code, "", "", "", "", "", leaf.name] for leaf in leaves]
     return headers, rows
 
+
+
+# Background jobs (issue 19) ----------------------------------------------------------------
+# With a queue (KYROS_REDIS_URL), a file is stored first, then checked by one job and written
+# by another; the page shows their progress. Without one, the pages call preview_upload and
+# commit_upload in the request, as before.
+
+def expected_rows(data: bytes) -> int | None:
+    """About how many data rows a file holds, for the estimate of a check: a CSV's lines less
+    the header (a quoted cell across lines counts twice); none for a workbook."""
+    if data.startswith(parsing.XLSX_MAGIC):
+        return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    return max(lines - 1, 0)
+
+
+def latest_job(session: Session, upload_id: uuid.UUID) -> Job | None:
+    """The upload's most recent job (its check, or its commit), if any."""
+    return session.scalar(select(Job).where(Job.upload_id == upload_id)
+                          .order_by(Job.created_at.desc()).limit(1))
+
+
+@transactional
+def store_upload(session: Session, user, *, kind: str, data: bytes, file_name: str,
+                 season: Season | None, config: dict) -> Job:
+    """Store a file for a background check (the role, size and season are checked now, every
+    row by the job): the upload waits as pending with a queued job to check it."""
+    cls = handler_class(kind)
+    upload = _new_upload(user, cls, data=data, file_name=file_name, season=season,
+                         config=config)
+    upload.status = UploadStatus.PENDING
+    upload.content = data
+    session.add(upload)
+    session.flush()
+    return jobs.create(session, user, JobKind.PREVIEW, upload_id=upload.id,
+                       rows_expected=expected_rows(data))
+
+
+def queue_preview(session: Session, user, *, kind: str, data: bytes, file_name: str,
+                  season: Season | None, config: dict) -> Upload:
+    """Store the file and put its check on the queue; the upload's page shows the progress."""
+    job = store_upload(session, user, kind=kind, data=data, file_name=file_name,
+                       season=season, config=config)
+    jobs.submit(session, job.id, config)
+    return session.get(Upload, job.upload_id)
+
+
+@transactional
+def _new_commit_job(session: Session, user, upload_id: uuid.UUID) -> tuple[Job, bool]:
+    upload = session.get(Upload, upload_id)
+    if upload is None:
+        raise NotFound("Upload not found")
+    require(user, handler_class(upload.kind).action)
+    if not may_confirm(user, upload):
+        raise Forbidden("Only the person who uploaded this file, or an admin, may confirm it.")
+    job = latest_job(session, upload.id)
+    if job is not None and job.kind is JobKind.COMMIT and job.status.active:
+        return job, False  # confirmed twice: the one import goes on
+    if upload.status is not UploadStatus.PREVIEWED:
+        raise ValidationFailed(f"This upload is {upload.status.value}; only a previewed file "
+                               "without rejected rows can be confirmed")
+    return jobs.create(session, user, JobKind.COMMIT, upload_id=upload.id,
+                       rows_expected=upload.rows_total), True
+
+
+def queue_commit(session: Session, user, upload_id: uuid.UUID, *, config: dict) -> Job:
+    """Put the import of a previewed file on the queue (the same checks as commit_upload
+    first; they are made again when it runs). Confirming twice queues it once."""
+    job, new = _new_commit_job(session, user, upload_id)
+    if new:
+        jobs.submit(session, job.id, config)
+    return job
+
+
+@transactional
+def cancel_upload_job(session: Session, user, upload_id: uuid.UUID) -> Job:
+    """Cancel the upload's job before its commit starts: a check while queued or running
+    (the upload is then cancelled and its file dropped), an import while queued (the upload
+    stays previewed). Only the uploader or an admin; ValidationFailed when it is too late."""
+    upload = session.get(Upload, upload_id)
+    if upload is None:
+        raise NotFound("Upload not found")
+    if not may_confirm(user, upload):
+        raise Forbidden("Only the person who uploaded this file, or an admin, may cancel it.")
+    job = latest_job(session, upload.id)
+    if job is None or not job.status.active:
+        raise ValidationFailed("Nothing is waiting or running for this upload.")
+    if job.kind is JobKind.PREVIEW:
+        # The upload row first, then the job's: the check's last transaction takes them in
+        # the same order, so the two never wait on each other.
+        session.execute(update(Upload).where(Upload.id == upload.id,
+                                             Upload.status == UploadStatus.PENDING)
+                        .values(status=UploadStatus.CANCELLED, content=None)
+                        .execution_options(synchronize_session=False, version_scope=None))
+        if not jobs.cancel(session, job, while_running=True):
+            raise ValidationFailed("The check had already finished; see its result below.")
+    elif not jobs.cancel(session, job):
+        raise ValidationFailed("The import has started writing and can no longer be "
+                               "cancelled; it writes every row or none.")
+    session.expire_all()
+    return job
+
+
+@transactional
+def _retry(session: Session, user, upload_id: uuid.UUID, stale_seconds: float) -> Job:
+    upload = session.get(Upload, upload_id)
+    if upload is None:
+        raise NotFound("Upload not found")
+    if not may_confirm(user, upload):
+        raise Forbidden("Only the person who uploaded this file, or an admin, may retry it.")
+    job = latest_job(session, upload.id)
+    if job is None or not jobs.retry(session, job, stale_seconds):
+        raise ValidationFailed("Only a job that failed, or whose worker stopped, can be "
+                               "retried.")
+    session.expire_all()
+    return job
+
+
+def retry_upload_job(session: Session, user, upload_id: uuid.UUID, *, config: dict) -> Job:
+    """Queue the upload's failed job (or one whose worker stopped) again, the same work: its
+    check, or its import. Only the uploader or an admin."""
+    job = _retry(session, user, upload_id, config["KYROS_JOB_STALE_SECONDS"])
+    jobs.submit(session, job.id, config)
+    return job
+
+
+def run_upload_job(job_id: str) -> str:
+    """What a worker runs for an upload's job (jobs.models.TASKS): its check or its import."""
+    return jobs.execute(job_id, _upload_work)
+
+
+def _upload_work(job: Job, progress) -> None:
+    session = db.session
+    config = current_app.config
+    upload = session.get(Upload, job.upload_id)
+    if job.kind is JobKind.PREVIEW:
+        season = session.get(Season, upload.season_id) if upload.season_id else None
+        try:
+            _check_file(session, upload, upload.content, season, upload.user, config,
+                        progress=progress)
+        except parsing.LimitExceeded as exc:
+            _store_rejected(session, upload, {"errors": [], "warnings": [],
+                                              "unknown_columns": []}, exc.message)
+        if upload.status is UploadStatus.REJECTED:
+            upload.content = None  # it can never be confirmed
+        session.flush()
+        jobs.finish(session, job.id, progress)
+        session.commit()
+        return
+
+    def finish():
+        hold = config.get("KYROS_JOB_TEST_HOLD_SECONDS") or 0
+        if hold:
+            time.sleep(hold)  # tests kill the worker here, the rows written, not committed
+        jobs.finish(session, job.id, progress)
+
+    commit_upload(session, job.user, upload.id, config=config, progress=progress,
+                  before_commit=finish)

@@ -13,7 +13,12 @@ from ..auth.access import role_required
 from ..downloads import attachment, csv_file, sheet_csv, sheet_xlsx, xlsx_file
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..htmx import redirect_after_write, render
+from ..htmx import redirect_after_write, refresh_whole_page, render, render_fragment
+from ..jobs.models import JobKind
+from ..jobs.progress import show
+from ..jobs.queue import background
+from ..jobs.services import STOPPED
+from ..modelbase import utcnow
 from ..paging import page_number, paginate_objects
 from ..seasons.models import Season
 from ..seasons.services import get_season
@@ -90,10 +95,12 @@ def create():
     season = get_season(db.session, code) if code and HANDLERS[UploadKind(kind)].area else None
     with file.stream:  # a large upload is spooled to a temporary file: close it
         data = file.read()
+    # With a queue the file is stored and checked by a job; without one, checked now.
+    preview = (services.queue_preview if background(current_app.config)
+               else services.preview_upload)
     try:
-        upload = services.preview_upload(db.session, current_user, kind=kind, data=data,
-                                         file_name=file.filename, season=season,
-                                         config=current_app.config)
+        upload = preview(db.session, current_user, kind=kind, data=data,
+                         file_name=file.filename, season=season, config=current_app.config)
     except (parsing.FileRejected, ValidationFailed) as exc:
         return render("uploads/new.html", block="form", status_code=422,
                       **_form_context(form, error=exc.message))
@@ -106,13 +113,60 @@ def detail(upload_id):
     """The preview of a file (counts, errors, warnings, OTB impact), or its result."""
     upload = db.get_or_404(Upload, upload_id)
     handler = HANDLERS[upload.kind]
+    job = _job_context(upload)
     can_confirm = (upload.status is UploadStatus.PREVIEWED and may(current_user.role, handler.action)
-                   and services.may_confirm(current_user, upload))
+                   and services.may_confirm(current_user, upload)
+                   and not (job and job["shown"].active))
     step, args = STEP_PAGES[upload.kind]
     step_url = (url_for(step, code=upload.season.season_code, **args) if upload.season
                 else url_for(step, **args))
     return render("uploads/detail.html", upload=upload, handler=handler, can_confirm=can_confirm,
-                  summary=upload.summary or {}, step_url=step_url)
+                  summary=upload.summary or {}, step_url=step_url, job=job)
+
+
+def _job_context(upload: Upload) -> dict | None:
+    """The upload's latest job as its page shows it, for the uploader or an admin (others see
+    the upload's status only)."""
+    if not services.may_confirm(current_user, upload):
+        return None
+    job = services.latest_job(db.session, upload.id)
+    if job is None:
+        return None
+    shown = show(job, utcnow(), current_app.config["KYROS_JOB_STALE_SECONDS"], STOPPED)
+    can_cancel = shown.active and (job.kind is JobKind.PREVIEW or shown.state == "queued")
+    return {"job": job, "shown": shown, "can_cancel": can_cancel}
+
+
+@bp.get("/<uuid:upload_id>/progress")
+@login_required
+def progress(upload_id):
+    """The progress of the upload's job, polled by its page every second; once the job has
+    ended, htmx is told to load the whole page again (to show the result)."""
+    upload = db.get_or_404(Upload, upload_id)
+    if not services.may_confirm(current_user, upload):
+        abort(403)
+    job = _job_context(upload)
+    body, status = render_fragment("uploads/detail.html", "progress", upload=upload, job=job)
+    ended = job is None or not job["shown"].active
+    return body, status, refresh_whole_page() if ended else {}
+
+
+@bp.post("/<uuid:upload_id>/cancel")
+@role_required(Action.UPLOAD)
+def cancel(upload_id):
+    """Cancel the upload's check, or its import while it waits to start."""
+    job = services.cancel_upload_job(db.session, current_user, upload_id)
+    flash("The import was cancelled; nothing was written." if job.kind is JobKind.COMMIT
+          else "The check was cancelled; the file was dropped.", "success")
+    return redirect_after_write(url_for("uploads.detail", upload_id=upload_id))
+
+
+@bp.post("/<uuid:upload_id>/retry")
+@role_required(Action.UPLOAD)
+def retry(upload_id):
+    """Run the upload's failed job again (the same check, or the same import)."""
+    services.retry_upload_job(db.session, current_user, upload_id, config=current_app.config)
+    return redirect_after_write(url_for("uploads.detail", upload_id=upload_id))
 
 
 @bp.post("/<uuid:upload_id>/confirm")
@@ -120,6 +174,9 @@ def detail(upload_id):
 def confirm(upload_id):
     """Write the previewed file: checked again, all rows or none."""
     upload = db.get_or_404(Upload, upload_id)
+    if background(current_app.config):
+        services.queue_commit(db.session, current_user, upload.id, config=current_app.config)
+        return redirect_after_write(url_for("uploads.detail", upload_id=upload.id))
     services.commit_upload(db.session, current_user, upload.id, config=current_app.config)
     flash(f"{upload.file_name} imported: {upload.rows_new} new, {upload.rows_updated} updated, "
           f"{upload.rows_unchanged} unchanged.", "success")

@@ -2,7 +2,7 @@
 land (issue 19, item 4: kyros_web/analytics/summaries.py); the seasons already stored are summed once.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-01 02:59:47.655765
 
 """
@@ -15,7 +15,7 @@ from kyros_web.modelbase import Money
 
 # revision identifiers, used by Alembic.
 revision = '0020'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -94,8 +94,9 @@ def test_only_the_facts_module_reads_the_planning_and_purchasing_queries():
 # the plans, the buying against them, the files that feed them and the analytics over all.
 DOMAIN_ORDER = {"auth": 1, "masterdata": 1, "seasons": 2, "planning": 3, "purchasing": 4,
                 "uploads": 5, "exceptions": 5, "analytics": 6, "approvals": 6,
-                # The JSON API sits on every domain, as the pages do.
-                "api": 7}
+                # The JSON API sits on every domain, as the pages do; so do the exports built
+                # by background jobs (issue 19), over the analytics.
+                "api": 7, "exports": 7}
 # Within a domain: models, then pure modules (every module not named here: rules, formulas,
 # the workflow table, parsing), then reads, then writes, then pages.
 MODULE_KIND = {"models": 0, "queries": 2, "sql": 2, "facts": 2, "tree": 2, "data": 2,
