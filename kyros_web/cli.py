@@ -127,6 +127,24 @@ def demo_data_command(scale):
         click.echo(f"  {email:<24} {role}")
 
 
+@kyros.command("refresh-figures")
+@click.argument("codes", nargs=-1)
+def refresh_figures_command(codes):
+    """Sum the figures of the seasons CODES (every season when none) again from their data.
+    Writes keep them up to date; this is for rows changed outside Kyros."""
+    from sqlalchemy import select
+
+    from .analytics.summaries import refresh_season
+    from .seasons.models import Season
+
+    seasons = ([_season(code) for code in codes] if codes
+               else db.session.scalars(select(Season).order_by(Season.season_code)).all())
+    for season in seasons:
+        code = season.season_code
+        refresh_season(db.session, season.id)
+        click.echo(f"{code}: figures summed again")
+
+
 def acting_user(email: str | None):
     """The user a command acts as: --user EMAIL, or else the first active admin."""
     from sqlalchemy import select

@@ -318,14 +318,26 @@ def _forget_after_end(session: Session, transaction) -> None:
 
 
 def refresh_all(session: Session) -> int:
-    """Sum every season's figures again (after a migration, or by `flask kyros
-    refresh-figures`); returns the seasons summed."""
+    """Sum every season's figures again, in the caller's transaction (migration 0020 fills
+    the tables this way); returns the seasons summed."""
     seasons = session.scalars(select(Season)).all()
     for season in seasons:
         refresh(session, season)
     return len(seasons)
 
 
+def refresh_season(session: Session, season_id) -> None:
+    """Sum one season's figures again in a transaction of its own, holding the season's row
+    lock as every write of its figures does (`flask kyros refresh-figures`: after rows were
+    changed by hand in the database, say)."""
+    from ..seasons.services import lock_season
+
+    try:
+        refresh(session, lock_season(session, season_id))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 hooks.register(note_rows=note_rows, settle=settle)
