@@ -52,6 +52,20 @@ class Money(TypeDecorator):
         return Decimal(value).quantize(CENT)
 
 
+class MoneySum(Money):
+    """A sum of money kept as it was summed (the summaries of analytics/summaries.py): any
+    number of digits on PostgreSQL (a sum of many values at Money's largest still fits),
+    whole cents on SQLite like Money."""
+
+    impl = Numeric(asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
+
 Percent = Numeric(5, 2, asdecimal=True)
 
 
@@ -82,7 +96,7 @@ class IdMixin:
     )
 
 
-__all__ = ["Decimal", "IdMixin", "Money", "Percent", "as_utc", "fk", "str_enum", "utcnow"]
+__all__ = ["Decimal", "IdMixin", "Money", "MoneySum", "Percent", "as_utc", "fk", "str_enum", "utcnow"]
 
 
 def str_enum(cls, name: str, length: int = 30) -> Enum:

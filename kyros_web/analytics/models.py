@@ -6,16 +6,17 @@ from sqlalchemy import (Column, Date, ForeignKey, Index, Integer, Numeric, Small
                         Table, Uuid)
 
 from ..extensions import db
-from ..modelbase import Money
+from ..modelbase import MoneySum
 from ..planning.kpis import SPLIT_SUMS
 
 LOCATION, CATEGORY = "l", "c"
 FACT_SUMS = {  # column → type; the names of analytics/sql.py season_facts
-    "sales": Money, "mxs": Numeric, "otb": Money, "adjustments": Money, "committed": Money,
-    "received": Money, "open": Money, "over": Money, "over_cells": Integer,
-    "received_due": Money, "otb_sales": Money, "markdowns": Money, "opening": Money,
-    "txs": Numeric, "turns_sales": Money, "plan_rows": Integer, "otb_rows": Integer,
-    "pos": Integer, "open_pos": Integer, "over_pos": Integer,
+    **{name: MoneySum for name in ("sales", "otb", "adjustments", "committed", "received",
+                                   "open", "over", "received_due", "otb_sales", "markdowns",
+                                   "opening", "turns_sales")},
+    "mxs": Numeric, "txs": Numeric,
+    **{name: Integer for name in ("over_cells", "plan_rows", "otb_rows", "pos", "open_pos",
+                                  "over_pos")},
 }
 FORECAST_PRODUCTS = ("margin_sxm", "margin_stxm")
 
@@ -35,7 +36,7 @@ season_figures = Table(
 
 
 def _forecast_columns():
-    return [Column(name, Numeric if name in FORECAST_PRODUCTS else Money, nullable=False)
+    return [Column(name, Numeric if name in FORECAST_PRODUCTS else MoneySum, nullable=False)
             for name in SPLIT_SUMS]
 
 
