@@ -75,6 +75,16 @@ def _open(kind: str, data: bytes, budget: parsing.Budget | None = None) -> parsi
                               budget or parsing.Budget(max_rows=engine.MAX_ROWS))
 
 
+def _own_upload(session: Session, user, upload_id: uuid.UUID, verb: str) -> Upload:
+    """The upload, for its uploader or an admin to `verb` (NotFound, Forbidden)."""
+    upload = session.get(Upload, upload_id)
+    if upload is None:
+        raise NotFound("Upload not found")
+    if not may_confirm(user, upload):
+        raise Forbidden(f"Only the person who uploaded this file, or an admin, may {verb} it.")
+    return upload
+
+
 def may_confirm(user, upload: Upload) -> bool:
     """Only the person who uploaded a file, or an admin, confirms it (SPEC §4, §6)."""
     return user is not None and (user.role == Role.ADMIN or upload.user_id == user.id)
@@ -528,11 +538,7 @@ def cancel_upload_job(session: Session, user, upload_id: uuid.UUID) -> Job:
     """Cancel the upload's job before its commit starts: a check while queued or running
     (the upload is then cancelled and its file dropped), an import while queued (the upload
     stays previewed). Only the uploader or an admin; ValidationFailed when it is too late."""
-    upload = session.get(Upload, upload_id)
-    if upload is None:
-        raise NotFound("Upload not found")
-    if not may_confirm(user, upload):
-        raise Forbidden("Only the person who uploaded this file, or an admin, may cancel it.")
+    upload = _own_upload(session, user, upload_id, "cancel")
     job = latest_job(session, upload.id)
     if job is None or not job.status.active:
         raise ValidationFailed("Nothing is waiting or running for this upload.")
@@ -554,11 +560,7 @@ def cancel_upload_job(session: Session, user, upload_id: uuid.UUID) -> Job:
 
 @transactional
 def _retry(session: Session, user, upload_id: uuid.UUID, stale_seconds: float) -> Job:
-    upload = session.get(Upload, upload_id)
-    if upload is None:
-        raise NotFound("Upload not found")
-    if not may_confirm(user, upload):
-        raise Forbidden("Only the person who uploaded this file, or an admin, may retry it.")
+    upload = _own_upload(session, user, upload_id, "retry")
     job = latest_job(session, upload.id)
     if job is None or not jobs.retry(session, job, stale_seconds):
         raise ValidationFailed("Only a job that failed, or whose worker stopped, can be "

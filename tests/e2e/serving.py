@@ -75,3 +75,23 @@ def served(prefix: str, *setup: list[str]):
         if PG_URL:
             drop_database(db_url)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def logged_in_page(playwright, base: str, email: str, password: str, *, js: bool = True,
+                   timeout_ms: int = 20000):
+    """(browser, page): chromium with a page logged in as `email` on the season list;
+    confirmation dialogs accepted. The caller closes the browser."""
+    import re
+
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=["--no-sandbox", "--disable-gpu"])
+    context = browser.new_context(java_script_enabled=js)
+    context.set_default_timeout(timeout_ms)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(base + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r".*/seasons/$"))
+    return browser, page

@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from .serving import CHROMIUM, require_browser, served
+from .serving import logged_in_page, require_browser, served
 
 PASSWORD = "tokens-password"
 
@@ -26,17 +26,8 @@ def test_a_token_made_on_the_page_works_until_revoked(server, js):
 
     base = server
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(java_script_enabled=js)
-        context.set_default_timeout(20000)
-        page = context.new_page()
-        page.on("dialog", lambda dialog: dialog.accept())
-        page.goto(base + "/login")
-        page.get_by_label("Email").fill("planner@e2e.example")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(re.compile(r".*/seasons/$"))
+        browser, page = logged_in_page(p, base, "planner@e2e.example", PASSWORD, js=js,
+                                       timeout_ms=20000)
 
         page.goto(base + "/account/tokens")
         page.get_by_label("Name").fill("Nightly ERP")

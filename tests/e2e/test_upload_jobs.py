@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ..jobs.conftest import REDIS_URL, WorkerProcess, remove_queue, require_redis
-from .serving import CHROMIUM, require_browser, served
+from ..jobs.conftest import REDIS_URL, WorkerProcess, remove_queue
+from ..redis_server import require_redis
+from .serving import logged_in_page, require_browser, served
 
 PASSWORD = "jobs-password"
 SAMPLES = Path(__file__).resolve().parents[1] / "data"
@@ -45,17 +46,8 @@ def test_an_import_runs_as_jobs_and_the_page_follows_it(server, js):
 
     base = server
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(java_script_enabled=js)
-        context.set_default_timeout(30000)
-        page = context.new_page()
-        page.on("dialog", lambda dialog: dialog.accept())
-        page.goto(base + "/login")
-        page.get_by_label("Email").fill("planner@e2e.example")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(re.compile(r".*/seasons/$"))
+        browser, page = logged_in_page(p, base, "planner@e2e.example", PASSWORD, js=js,
+                                       timeout_ms=30000)
 
         page.goto(base + "/uploads/new?kind=locations")
         page.get_by_label("File", exact=True).set_input_files(str(SAMPLES / "locations.csv"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,28 +16,13 @@ import pytest
 
 from kyros_web.extensions import db
 from kyros_web.jobs.queue import make_worker
+
+from ..redis_server import require_redis
 from kyros_web.jobs.services import worker_killed
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/9"
 SETTINGS = ("KYROS_REDIS_URL", "KYROS_JOB_QUEUE", "KYROS_JOB_STALE_SECONDS")
-
-
-def redis_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def require_redis() -> None:
-    if redis_reachable():
-        return
-    if os.environ.get("KYROS_REQUIRE_REDIS"):
-        pytest.fail("KYROS_REQUIRE_REDIS is set but Redis is not reachable at 127.0.0.1:6379")
-    pytest.skip("Redis is not reachable at 127.0.0.1:6379 (set KYROS_REQUIRE_REDIS=1 to make "
-                "this a failure)")
 
 
 def remove_queue(name: str) -> None:

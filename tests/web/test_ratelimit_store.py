@@ -1,15 +1,14 @@
 """Login throttling with a Redis store: logins go on when Redis is down, and workers share
 the counts when it is up (SPEC §8)."""
 import os
-import socket
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
-import pytest
 
 from tests.factories import PASSWORD
+from tests.redis_server import require_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -41,14 +40,6 @@ def log_in_from_a_worker(storage_uri, database_url, email, passwords, tmp_path):
     return [int(c) for c in done.stdout.split()], done.stderr
 
 
-def redis_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def test_logins_work_when_the_redis_store_is_unreachable(make, session, database_url,
                                                          tmp_path):
     """Nothing listens on port 1: logins still answer, throttled per process, and it is logged."""
@@ -65,11 +56,7 @@ def test_logins_work_when_the_redis_store_is_unreachable(make, session, database
 
 def test_redis_store_shares_the_counts_between_workers(make, session, database_url, tmp_path):
     """Three failures in one worker throttle the account in the next one."""
-    if not redis_reachable():
-        if os.environ.get("KYROS_REQUIRE_REDIS"):
-            pytest.fail("KYROS_REQUIRE_REDIS is set but Redis is not reachable at 127.0.0.1:6379")
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379 (set KYROS_REQUIRE_REDIS=1 to "
-                    "make this a failure)")
+    require_redis()
     import redis
 
     email = f"redis-{uuid.uuid4().hex[:12]}@example.com"
