@@ -184,7 +184,7 @@ def sums_by(session: Session, season, *, locations: bool = True) -> list:
     split: dict[tuple, list] = {}
     for r in session.execute(select(t.c.dim, t.c.key_id, t.c.month, t.c.actualised,
                                     *[t.c[n] for n in SPLIT_SUMS], t.c.cells, *raw)
-                             .where(rows)):
+                             .where(rows)).all():
         key = ("category" if r.dim == CATEGORY else "location", r.key_id, r.month)
         split.setdefault(key, [None, None])[int(r.actualised)] = r
     return [SumsRow(by, id_, month, Sums.from_split(done, ahead))
