@@ -106,8 +106,9 @@ def forecast_cells(season, *, location_ids=None, category_ids=None, either: bool
     The trend (season-to-date actual and planned sales of the location × category) and the
     actual closing stock of the month before come from window functions over each location ×
     category's months: one sort of the cells and one pass, not a self-join and a join to a
-    grouped copy (each a sort of every cell). It also gives the per-cell columns that analytics/summaries.py
-    adds up: `in_season_open` (the in-season OTB when positive, else 0) and the margin sums."""
+    grouped copy (each a sort of every cell). It also gives the per-cell columns that
+    analytics/summaries.py adds up: `in_season_open` (the in-season OTB when positive, else
+    0) and the margin sums."""
     cells = cell_values(season, location_ids=location_ids, category_ids=category_ids,
                         either=either)
     narrowed = narrowing(location_ids, category_ids, either=either)
