@@ -31,6 +31,7 @@ def _key_columns():
 season_figures = Table(
     "season_figures", db.metadata, *_key_columns(), Column("month", Date),
     *[Column(name, kind, nullable=False) for name, kind in FACT_SUMS.items()],
+    Column("facts", Integer, nullable=False),  # how many fact rows the group sums
     Index("ix_season_figures_group", "season_id", "dim", "key_id"),
 )
 
@@ -43,7 +44,8 @@ def _forecast_columns():
 season_forecast_figures = Table(
     "season_forecast_figures", db.metadata, *_key_columns(),
     Column("month", Date, nullable=False), Column("actualised", SmallInteger, nullable=False),
-    *_forecast_columns(), Column("cells", Integer, nullable=False),
+    *_forecast_columns(),
+    Column("cells", Integer, nullable=False),  # how many cells the group sums
     Index("ix_season_forecast_figures_group", "season_id", "dim", "key_id"),
 )
 

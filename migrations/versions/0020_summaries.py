@@ -46,6 +46,7 @@ def upgrade():
     sa.Column('pos', sa.Integer(), nullable=False),
     sa.Column('open_pos', sa.Integer(), nullable=False),
     sa.Column('over_pos', sa.Integer(), nullable=False),
+    sa.Column('facts', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['season_id'], ['seasons.id'], name=op.f('fk_season_figures_season_id_seasons'), ondelete='CASCADE')
     )
     with op.batch_alter_table('season_figures', schema=None) as batch_op:

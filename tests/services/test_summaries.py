@@ -190,18 +190,38 @@ def assert_pivot_as_raw(session, season, leaves):
         assert keyed(fast) == keyed(slow), level
 
 
-def test_a_write_refreshes_only_the_groups_it_touched(session, shop, monkeypatch):
-    """A PO saved in one cell sums again its location and its category, not the season."""
+def test_a_write_reads_only_the_pair_it_touched(session, shop, monkeypatch):
+    """A PO saved in one cell moves its location's and its category's rows by that pair's
+    sums before and after: the season is not summed again, no other pair is read."""
     season, locs, leaves = shop["season"], shop["locations"], shop["leaves"]
-    calls = []
-    real = summaries.refresh
-    monkeypatch.setattr(summaries, "refresh", lambda s, season, *a: (calls.append(a),
-                                                                     real(s, season, *a)))
+    read, whole = [], []
+    real = summaries.contributions
+    monkeypatch.setattr(summaries, "contributions",
+                        lambda s, season, pairs: (read.append(set(pairs)),
+                                                  real(s, season, pairs))[1])
+    monkeypatch.setattr(summaries, "refresh", lambda *a: whole.append(a))
     purchasing.create_po(session, shop["buyer"], season.id, po_number="ONE",
                          location_id=locs[1].id, category_id=leaves[2].id, po_value=D("10"),
                          order_date=date(2026, 1, 5), delivery_date=date(2026, 3, 3),
                          policy="warn")
-    assert calls == [({locs[1].id}, {leaves[2].id})]
+    assert read == [{(locs[1].id, leaves[2].id)}] * 2 and whole == []
+
+
+def test_a_group_left_without_cells_loses_its_row(session, shop):
+    """Actuals for every leaf of a location in February: the location's February row of cells
+    without actuals goes (the rows count what they sum), as a recomputation would not make
+    it, and the row of cells with actuals comes."""
+    season, locs, leaves = shop["season"], shop["locations"], shop["leaves"]
+    key = ("season_forecast_figures", "l", locs[0].id, FEB)
+    assert (*key, 0) in stored(session, season.id)
+    load(session, shop["admin"], "actuals", (
+        "location_code,category_code,month,net_sales,markdowns,closing_stock\n"
+        + "".join(f"{locs[0].location_code},{leaf.code},2026-02,100,0,50\n" for leaf in leaves)
+    ).encode(), season, config=CONFIG)
+    kept = stored(session, season.id)
+    assert (*key, 0) not in kept and kept[(*key, 1)][-1] == 3
+    summaries.refresh(session, season)
+    assert stored(session, season.id) == kept
 
 
 def test_the_figures_follow_a_write_at_once(session, shop):
@@ -220,3 +240,72 @@ def test_the_figures_follow_a_write_at_once(session, shop):
     after = committed()
     assert after[MAR] - before[MAR] == D("123.45")
     assert after[FEB] == before[FEB]
+
+
+grid_operations = st.one_of(
+    st.tuples(st.just("type"), place, leaf, month,
+              st.sampled_from(["planned_sales", "planned_markdowns", "planned_closing_stock",
+                               "opening_stock", "on_order"]), money),
+    st.tuples(st.just("paste"), st.lists(st.tuples(place, leaf, month, money), min_size=1,
+                                         max_size=6)),
+    st.tuples(st.just("spread"), st.sets(month, min_size=1), money),
+    st.tuples(st.just("undo")),
+)
+
+
+def test_grid_steps_keep_the_summaries_exact(session, make):
+    """Typed cells, pastes (some creating rows), spreads and undo of the OTB grid, in a
+    season open for OTB edits: the summaries always equal a recomputation."""
+    from kyros_web.planning import edits
+    from kyros_web.planning.edits import Cell, Scope, Typed
+    from kyros_web.planning.models import OTBPlan
+
+    locations = [make.location(), make.location()]
+    leaves = [make.category(parent=make.category()) for _ in range(3)]
+    season = make.season(SeasonStatus.PLAN_UPLOADED, start=FEB, end=date(2026, 4, 30),
+                         locations=locations, leaves=leaves)
+    # Every cell but the last leaf's April ones: a paste there creates rows.
+    make.otb_rows(season, [(loc, lf, m, ("5000", "100", "2000", "2000", "0"))
+                           for loc in locations for lf in leaves for m in MONTHS
+                           if (lf, m) != (leaves[2], APR)])
+    session.commit()
+    planner = make.user("planner")
+
+    def typed(p, c, m, measure, value):
+        version = session.scalar(select(OTBPlan.version).where(
+            OTBPlan.season_id == season.id, OTBPlan.location_id == locations[p].id,
+            OTBPlan.category_id == leaves[c].id, OTBPlan.month == MONTHS[m])) or 0
+        return Typed(Cell(measure, locations[p].id, leaves[c].id, MONTHS[m]), str(value),
+                     version)
+
+    def run(op):
+        kind = op[0]
+        if kind == "type":
+            edits.write_cells(session, planner, season.id, [typed(*op[1:])])
+        elif kind == "paste":
+            cells = {(p, c, m): typed(p, c, m, "planned_sales", v) for p, c, m, v in op[1]}
+            edits.write_cells(session, planner, season.id, list(cells.values()), kind="paste")
+        elif kind == "spread":
+            scope = Scope(None, None, tuple(MONTHS[m] for m in sorted(op[1])), "total")
+            plan = edits.preview_spread(session, season, scope, "planned_sales", str(op[2]))
+            edits.spread_total(session, planner, season.id, scope, "planned_sales", str(op[2]),
+                               "current", plan.fingerprint)
+        else:
+            edits.undo_last(session, planner, season.id)
+
+    @settings(max_examples=20, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                     HealthCheck.too_slow])
+    @given(st.lists(grid_operations, min_size=1, max_size=6))
+    def check(ops):
+        for op in ops:
+            try:
+                run(op)
+            except DomainError:
+                session.rollback()
+        kept = stored(session, season.id)
+        summaries.refresh(session, season)
+        assert stored(session, season.id) == kept
+        session.rollback()
+
+    check()
