@@ -85,8 +85,11 @@ def in_season_summary(session: Session, season: Season,
     cells without actuals) as two KPIs, and why they differ, in words: what the In season
     page and the dashboard both show. One statement, none when `cube` is read already."""
     if cube is None:
-        cube = season_cube(session, season, locations=False)
-    monthly = cube.monthly("category")
+        cube = Cube([], months_between(season.start_date, season.end_date))
+        found = inseason.season_sums_by_month(session, season)
+        monthly = {m: found.get(m, Sums()) for m in cube.months}
+    else:
+        monthly = cube.monthly("category")
     ahead = Sums.summed(monthly.values())
     std = cube.period(monthly, None)
     return ([Kpi("Original OTB remaining (months ahead)", ahead.original_remaining),

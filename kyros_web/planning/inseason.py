@@ -167,6 +167,16 @@ def forecast_cells(season, *, location_ids=None, category_ids=None, either: bool
 # cells needs about 15 MB; with the default 4 MB it sorts on disk, a third slower), for the
 # summing transaction only.
 WORK_MEM = "32MB"
+
+
+def _split_columns(t) -> list:
+    # The money sums again untyped, on the scale of the margin products (SQLite keeps money
+    # in cents; on PostgreSQL they are the same numbers).
+    return [*[t.c[n] for n in SPLIT_SUMS], t.c.cells,
+            type_coerce(t.c.margin_sales, Numeric()).label("margin_sales_raw"),
+            type_coerce(t.c.margin_stock, Numeric()).label("margin_stock_raw")]
+
+
 def sums_by(session: Session, season, *, locations: bool = True) -> list:
     """The sums of the season's cells per (category, month) and, unless `locations` is False
     (a page that needs only the season's figures), per (location, month), as kept by
@@ -178,18 +188,29 @@ def sums_by(session: Session, season, *, locations: bool = True) -> list:
     rows = t.c.season_id == season.id
     if not locations:
         rows = rows & (t.c.dim == CATEGORY)
-    # The money sums again untyped, on the scale of the margin products (SQLite keeps money
-    # in cents; on PostgreSQL they are the same numbers).
-    raw = [type_coerce(t.c.margin_sales, Numeric()).label("margin_sales_raw"),
-           type_coerce(t.c.margin_stock, Numeric()).label("margin_stock_raw")]
     split: dict[tuple, list] = {}
     for r in session.execute(select(t.c.dim, t.c.key_id, t.c.month, t.c.actualised,
-                                    *[t.c[n] for n in SPLIT_SUMS], t.c.cells, *raw)
-                             .where(rows)).all():
+                                    *_split_columns(t)).where(rows)).all():
         key = ("category" if r.dim == CATEGORY else "location", r.key_id, r.month)
         split.setdefault(key, [None, None])[int(r.actualised)] = r
     return [SumsRow(by, id_, month, Sums.from_split(done, ahead))
             for (by, id_, month), (ahead, done) in split.items()]
+
+
+def season_sums_by_month(session: Session, season) -> dict:
+    """The sums of the whole season's cells per month ({month: kpis.Sums}), added up by the
+    database from the summaries' category rows: every figure of Sums.from_split is a plain
+    sum of its inputs, so this is the sum of sums_by's category groups, exact. One
+    statement."""
+    t = season_forecast_figures
+    settle(session)
+    summed = [func.sum(c).label(c.name) for c in _split_columns(t)]
+    split: dict[date, list] = {}
+    for r in session.execute(select(t.c.month, t.c.actualised, *summed)
+                             .where(t.c.season_id == season.id, t.c.dim == CATEGORY)
+                             .group_by(t.c.month, t.c.actualised)).all():
+        split.setdefault(r.month, [None, None])[int(r.actualised)] = r
+    return {month: Sums.from_split(done, ahead) for month, (ahead, done) in split.items()}
 
 
 @dataclass(frozen=True)

@@ -309,3 +309,22 @@ def test_grid_steps_keep_the_summaries_exact(session, make):
         session.rollback()
 
     check()
+
+
+def test_the_season_by_month_is_the_sum_of_its_categories(session, shop):
+    """The dashboard's in-season figures (summed by the database per month) are those the In
+    season page sums from its category groups."""
+    from kyros_web.analytics.in_season import in_season_summary, season_cube
+    from kyros_web.planning import inseason
+
+    season, locs, leaves = shop["season"], shop["locations"], shop["leaves"]
+    load(session, shop["admin"], "actuals", (
+        "location_code,category_code,month,net_sales,markdowns,closing_stock\n"
+        f"{locs[0].location_code},{leaves[0].code},2026-02,4100.55,10,1500\n"
+        f"{locs[1].location_code},{leaves[2].code},2026-03,-20,0,1750.25\n").encode(),
+        season, config=CONFIG)
+    cube = season_cube(session, season, locations=False)
+    by_month = inseason.season_sums_by_month(session, season)
+    assert by_month == cube.monthly("category")
+    assert in_season_summary(session, season) == in_season_summary(session, season, cube)
+    assert by_month[FEB].actual_sales == D("4100.55") and by_month[APR].actual_cells == 0
