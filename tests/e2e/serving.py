@@ -40,41 +40,71 @@ def require_browser(what: str, *, pdf: bool = False) -> None:
         pytest.skip(f"{what} needs a browser: {reason}")
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @contextmanager
-def served(prefix: str, *setup: list[str]):
-    """gunicorn (2 workers) on a fresh, migrated database after the `flask` commands of
-    `setup`; yields (base URL, database URL) and removes everything afterwards."""
+def prepared(prefix: str, *setup: list[str], **settings: str):
+    """A fresh, migrated database (SQLite in a folder of its own, or a throwaway PostgreSQL
+    database when KYROS_TEST_DATABASE_URL is set) after the `flask` commands of `setup`, run
+    with the extra environment `settings`; yields (the app's environment, the folder) and
+    removes both afterwards."""
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
     db_url = create_throwaway_database(PG_URL) if PG_URL else f"sqlite:///{workdir / 'e2e.db'}"
     env = {**os.environ, "KYROS_DATABASE_URL": db_url, "KYROS_SECRET_KEY": "e2e-secret",
-           "KYROS_INSTANCE_DIR": str(workdir), "FLASK_APP": "wsgi.py", "KYROS_ENV": "development"}
-    flask = [sys.executable, "-m", "flask"]
-    proc = None
+           "KYROS_INSTANCE_DIR": str(workdir), "FLASK_APP": "wsgi.py", "KYROS_ENV": "development",
+           **settings}
     try:
         for command in (["db", "upgrade"], *setup):
-            subprocess.run(flask + command, cwd=ROOT, env=env, check=True, capture_output=True)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b",
-                                 f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+            subprocess.run([sys.executable, "-m", "flask", *command], cwd=ROOT, env=env,
+                           check=True, capture_output=True)
+        yield env, workdir
+    finally:
+        if PG_URL:
+            drop_database(db_url)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def gunicorn(env: dict, *, workers: int = 2, timeout: float = 30):
+    """gunicorn on a free loopback port with the environment `env`; yields its base URL once
+    /health answers (within `timeout` seconds) and stops it afterwards."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b",
+                             f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
             try:
                 urllib.request.urlopen(base + "/health", timeout=1)
                 break
             except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn on {base} did not answer /health "
+                                       f"(exit status {proc.poll()})") from None
                 time.sleep(0.1)
-        yield base, db_url
+        yield base
     finally:
-        if proc is not None:
-            proc.terminate()
+        proc.terminate()
+        try:
             proc.wait(timeout=30)
-        if PG_URL:
-            drop_database(db_url)
-        shutil.rmtree(workdir, ignore_errors=True)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
+@contextmanager
+def served(prefix: str, *setup: list[str]):
+    """gunicorn (2 workers) on a fresh, migrated database after the `flask` commands of
+    `setup`; yields (base URL, database URL) and removes everything afterwards."""
+    with prepared(prefix, *setup) as (env, _), gunicorn(env) as base:
+        yield base, env["KYROS_DATABASE_URL"]
 
 
 def logged_in_page(playwright, base: str, email: str, password: str, *, js: bool = True,
