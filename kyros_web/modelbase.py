@@ -65,6 +65,13 @@ class MoneySum(Money):
             return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(Numeric(asdecimal=True))
 
+    def process_bind_param(self, value, dialect):
+        cents = super().process_bind_param(value, dialect)
+        if dialect.name == "sqlite" and isinstance(cents, int) and not -2 ** 63 <= cents < 2 ** 63:
+            # Past 64 bits, as SQLite's SUM gives it here (dbsetup.UnboundedSum): a float.
+            return float(cents)
+        return cents
+
 
 Percent = Numeric(5, 2, asdecimal=True)
 

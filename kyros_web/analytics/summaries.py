@@ -34,6 +34,8 @@ again in one pass.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from decimal import Decimal
 
 from sqlalchemy import (Date, Float, Numeric, Uuid, and_, bindparam, case, delete, event,
@@ -137,10 +139,12 @@ def _exact(value):
     return Decimal(value) if isinstance(value, float) else value
 
 
-# Built statements of `contributions`, by season and what shapes them. Building and
-# compiling them costs more than running them on a few pairs.
-_STATEMENTS: dict[tuple, list] = {}
-_MANY_STATEMENTS = 64
+# Built statements of `contributions`, by season and what shapes them, the most recently
+# used kept: building them costs more than running them on a few pairs, and each season's
+# take about 0.8 MB.
+_STATEMENTS: OrderedDict[tuple, list] = OrderedDict()
+_MANY_STATEMENTS = 8
+_STATEMENTS_LOCK = threading.Lock()
 
 
 def _contribution_statements(session: Session, season) -> list:
@@ -149,20 +153,25 @@ def _contribution_statements(session: Session, season) -> list:
     month and split), built once per season and shape."""
     dialect = session.get_bind().dialect.name
     key = (dialect, season.id, season.reforecast_method, season.start_date, season.end_date)
-    if key not in _STATEMENTS:
-        if len(_STATEMENTS) >= _MANY_STATEMENTS:
-            _STATEMENTS.clear()
-        built = []
-        for table, source, extra, names, sums in _sources(
-                season, location_ids=bindparam("kyros_locations", expanding=True),
-                category_ids=bindparam("kyros_categories", expanding=True)):
-            keys = [source.c.location_id, source.c.category_id,
-                    type_coerce(source.c.month, Date), *extra]
-            typed = [type_coerce(s, _exact_type(session, table.c[n].type))
-                     for s, n in zip(sums, names)]
-            built.append((table.name, len(keys), select(*keys, *typed).group_by(*keys)))
+    with _STATEMENTS_LOCK:
+        found = _STATEMENTS.get(key)
+        if found is not None:
+            _STATEMENTS.move_to_end(key)
+            return found
+    built = []
+    for table, source, extra, names, sums in _sources(
+            season, location_ids=bindparam("kyros_locations", expanding=True),
+            category_ids=bindparam("kyros_categories", expanding=True)):
+        keys = [source.c.location_id, source.c.category_id,
+                type_coerce(source.c.month, Date), *extra]
+        typed = [type_coerce(s, _exact_type(session, table.c[n].type))
+                 for s, n in zip(sums, names)]
+        built.append((table.name, len(keys), select(*keys, *typed).group_by(*keys)))
+    with _STATEMENTS_LOCK:
         _STATEMENTS[key] = built
-    return _STATEMENTS[key]
+        while len(_STATEMENTS) > _MANY_STATEMENTS:
+            _STATEMENTS.popitem(last=False)
+    return built
 
 
 def contributions(session: Session, season, pairs: set) -> dict:
