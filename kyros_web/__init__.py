@@ -130,14 +130,15 @@ def register_templating(app: Flask) -> None:
     from .auth.roles import Action, may
     from .jobs.progress import clock
     from .jobs.queue import background
-    from .templating import FILTERS, report_row
+    from .templating import FILTERS, NUMBER_KINDS, report_cell, report_row
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.filters["clock"] = clock
     # Whether heavy exports are built by a background job (a queue is configured).
     app.jinja_env.globals["background_jobs"] = lambda: background(app.config)
-    app.jinja_env.globals.update(Action=Action, may=may, report_row=report_row)
+    app.jinja_env.globals.update(Action=Action, may=may, number_kinds=NUMBER_KINDS,
+                                  report_cell=report_cell, report_row=report_row)
 
 
 def field_with_nul(req: Request) -> str | None:

@@ -111,26 +111,43 @@ FILTERS = {"money": money, "percent": percent, "count": count, "day": day, "mont
            "figure": figure, "audit_value": audit_value}
 
 
-NUMBER_KINDS = ("money", "percent", "count", "number")
+NUMBER_KINDS = ("money", "percent", "count", "number")  # right-aligned in report tables
+
+
+def _drilled(html: str, filters, code: str | None) -> str:
+    """`html` linked to the OTB grid of season `code` filtered by `filters` (None: no link)."""
+    if code and filters is not None:
+        from flask import url_for
+
+        href = escape(url_for("planning.otb", code=code, **filters))
+        return f'<a href="{href}">{html}</a>'
+    return html
+
+
+def _shown(value, kind: str, code: str | None) -> str:
+    """A report figure by its kind, escaped; a PO number links to its PO."""
+    if kind == "po" and code and value:
+        from flask import url_for
+
+        href = escape(url_for("purchasing.po_detail", code=code, po_number=value))
+        return f'<a href="{href}">{escape(value)}</a>'
+    return escape(figure(value, kind))
+
+
+def report_cell(value, kind: str, filters, season) -> Markup:
+    """One report figure (a KPI) as shown on a page, linked to the OTB grid by `filters`."""
+    code = season.season_code if season else None
+    return Markup(_drilled(_shown(value, kind, code), filters, code))
 
 
 def report_row(table, row, link, season, header: bool = False) -> Markup:
     """The cells of one row of a report table (templates/analytics/_report.html), each figure
     shown by its column's kind and linked to the OTB grid filtered to it: the row's own
     filters (`link`) with the column's `drill`, the first cell the row's alone. A PO number
-    links to its PO. Built here rather than by two template macros per cell: a table of 200
-    locations has some 4,000 cells (issue 16, the In season page by location)."""
-    from flask import url_for
-
+    links to its PO. Built here rather than by template macros per cell: a table of 200
+    locations has some 4,000 cells (issue 16, the In season page by location). Plain string
+    joins of escaped parts: Markup.format costs several times more per cell."""
     code = season.season_code if season else None
-
-    def drill(html: str, filters) -> str:
-        if code and filters is not None:
-            href = escape(url_for("planning.otb", code=code, **filters))
-            return f'<a href="{href}">{html}</a>'
-        return html
-
-    # Plain string joins of escaped parts: Markup.format costs several times more per cell.
     cells = []
     for i, (value, column) in enumerate(zip(row, table.columns)):
         if link is not None and column.drill:
@@ -138,14 +155,10 @@ def report_row(table, row, link, season, header: bool = False) -> Markup:
         else:
             filters = link if i == 0 else None
         if header and i == 0:
-            cells.append(f'<th scope="row">{drill(escape(value), filters)}</th>')
+            cells.append(f'<th scope="row">{_drilled(escape(value), filters, code)}</th>')
             continue
         kind = column.kind
-        if kind == "po" and code and value:
-            href = escape(url_for("purchasing.po_detail", code=code, po_number=value))
-            shown = f'<a href="{href}">{escape(value)}</a>'
-        else:
-            shown = escape(figure(value, kind))
         css = "num" if kind in NUMBER_KINDS else "prose" if kind == "prose" else ""
-        cells.append(f'<td class="{css}">{drill(shown, filters)}</td>')
+        cells.append(f'<td class="{css}">{_drilled(_shown(value, kind, code), filters, code)}'
+                     '</td>')
     return Markup("".join(cells))
