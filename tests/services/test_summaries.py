@@ -87,6 +87,27 @@ def stored(session, season_id) -> dict:
     return out
 
 
+def sequences(examples: int):
+    """Hypothesis settings of a run of random write sequences on the test's own database."""
+    return settings(max_examples=examples, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
+
+
+def run_all_then_compare(session, season, run, ops) -> None:
+    """Each operation through `run` (one refused writes nothing), then every summary row of
+    the season is the one a recomputation of the whole season gives."""
+    for op in ops:
+        try:
+            run(op)
+        except DomainError:
+            session.rollback()  # refused: nothing written, nothing to sum
+    kept = stored(session, season.id)
+    summaries.refresh(session, season)
+    assert stored(session, season.id) == kept
+    session.rollback()
+
+
 def test_the_summaries_always_equal_a_full_recomputation(session, shop):
     season, locs, leaves = shop["season"], shop["locations"], shop["leaves"]
     buyer, admin = shop["buyer"], shop["admin"]
@@ -157,20 +178,10 @@ def test_the_summaries_always_equal_a_full_recomputation(session, shop):
                                              + "\n".join(lines.values()) + "\n").encode(),
                  season, config=CONFIG)
 
-    @settings(max_examples=25, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                     HealthCheck.too_slow])
+    @sequences(25)
     @given(st.lists(operations, min_size=1, max_size=8))
     def check(ops):
-        for op in ops:
-            try:
-                run(op)
-            except DomainError:
-                session.rollback()  # refused: nothing written, nothing to sum
-        kept = stored(session, season.id)
-        summaries.refresh(session, season)
-        assert stored(session, season.id) == kept
-        session.rollback()
+        run_all_then_compare(session, season, run, ops)
         assert_pivot_as_raw(session, season, leaves)
 
     check()
@@ -293,20 +304,10 @@ def test_grid_steps_keep_the_summaries_exact(session, make):
         else:
             edits.undo_last(session, planner, season.id)
 
-    @settings(max_examples=20, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                     HealthCheck.too_slow])
+    @sequences(20)
     @given(st.lists(grid_operations, min_size=1, max_size=6))
     def check(ops):
-        for op in ops:
-            try:
-                run(op)
-            except DomainError:
-                session.rollback()
-        kept = stored(session, season.id)
-        summaries.refresh(session, season)
-        assert stored(session, season.id) == kept
-        session.rollback()
+        run_all_then_compare(session, season, run, ops)
 
     check()
 
