@@ -72,10 +72,9 @@ class Cube:
         return Period([(m, monthly[m]) for m in done], [(m, monthly[m]) for m in after])
 
 
-def season_cube(session: Session, season: Season, locations: bool = True) -> Cube:
-    """The season's sums per category × month and (unless `locations` is False) location ×
-    month: one statement."""
-    return Cube(inseason.sums_by(session, season, locations=locations),
+def season_cube(session: Session, season: Season) -> Cube:
+    """The season's sums per category × month and location × month: one statement."""
+    return Cube(inseason.sums_by(session, season),
                 months_between(season.start_date, season.end_date))
 
 

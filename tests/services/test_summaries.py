@@ -324,7 +324,7 @@ def test_the_season_by_month_is_the_sum_of_its_categories(session, shop):
         f"{locs[0].location_code},{leaves[0].code},2026-02,4100.55,10,1500\n"
         f"{locs[1].location_code},{leaves[2].code},2026-03,-20,0,1750.25\n").encode(),
         season, config=CONFIG)
-    cube = season_cube(session, season, locations=False)
+    cube = season_cube(session, season)
     by_month = inseason.season_sums_by_month(session, season)
     assert by_month == cube.monthly("category")
     assert in_season_summary(session, season) == in_season_summary(session, season, cube)
