@@ -24,6 +24,7 @@ from kyros_web.purchasing.models import PurchaseOrder
 from kyros_web.seasons.services import advance_season, set_reforecast_method
 from kyros_web.seasons.workflow import SeasonStatus
 
+from ..conftest import PG_URL
 from .test_uploads import load
 
 FEB, MAR, APR = date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)
@@ -329,3 +330,58 @@ def test_the_season_by_month_is_the_sum_of_its_categories(session, shop):
     assert by_month == cube.monthly("category")
     assert in_season_summary(session, season) == in_season_summary(session, season, cube)
     assert by_month[FEB].actual_sales == D("4100.55") and by_month[APR].actual_cells == 0
+
+
+@pytest.mark.skipif(not PG_URL, reason="row locks are PostgreSQL's; set "
+                                       "KYROS_TEST_DATABASE_URL (CI does)")
+def test_two_writers_meeting_at_a_barrier_lose_no_move(app, session, shop, monkeypatch):
+    """Two buyers save POs at once in one location (two categories): both move the location's
+    rows. Each writer reads those rows and writes them back, slowed here so the two would
+    overlap. Every write holds the season's row lock until it commits (and the season's data
+    version row from its commit on, which alone also serialises the two: removing the season
+    lock from create_po does not make this fail), so the second reads the first's rows and
+    the summaries still equal a recomputation after every round."""
+    import threading
+    import time
+
+    from kyros_web.auth.models import User
+    from kyros_web.extensions import db
+
+    season, locs, leaves = shop["season"], shop["locations"], shop["leaves"]
+    buyer_id, season_id = shop["buyer"].id, season.id
+    real_shift = summaries._shift
+
+    def slow_shift(*args):
+        time.sleep(0.05)  # the gap in which the other writer would read the same rows
+        real_shift(*args)
+
+    monkeypatch.setattr(summaries, "_shift", slow_shift)
+    for n in range(5):
+        start, errors = threading.Barrier(2), []
+
+        def write(leaf_id, number):
+            with app.app_context():
+                try:
+                    start.wait()
+                    purchasing.create_po(db.session, db.session.get(User, buyer_id), season_id,
+                                         po_number=number, location_id=locs[0].id,
+                                         category_id=leaf_id, po_value=D("10.01"),
+                                         order_date=date(2026, 1, 5),
+                                         delivery_date=date(2026, 3, 3), policy="warn")
+                except Exception as exc:  # reported below
+                    errors.append(exc)
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=write, args=(leaves[i].id, f"BAR-{n}-{i}"))
+                   for i in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert not errors, errors
+        session.expire_all()
+        kept = stored(session, season_id)
+        summaries.refresh(session, season)
+        assert stored(session, season_id) == kept, f"round {n}"
+        session.rollback()
