@@ -55,12 +55,29 @@ class Cube:
         self.by: dict[str, dict] = {"category": {}, "location": {}}
         for r in rows:
             self.by[r.by].setdefault(r.id, {})[r.month] = r.sums
+        self._monthly: dict[tuple, dict] = {}
+        self._periods: dict[tuple, Period] = {}
 
     def monthly(self, dimension: str, ids=None) -> dict[date, Sums]:
         """Month → the sums of the groups `ids` of a dimension (all of them when None)."""
         groups = self.by[dimension]
         chosen = groups.values() if ids is None else [groups[i] for i in ids if i in groups]
         return {m: Sums.summed([g[m] for g in chosen if m in g]) for m in self.months}
+
+    def group(self, dimension: str, ids: tuple) -> tuple[dict[date, Sums], Period]:
+        """The groups `ids` taken together: month → sums and the season to date, worked out
+        once per page (the rankings and the table by location show the same ones)."""
+        key = (dimension, ids)
+        if key not in self._monthly:
+            self._monthly[key] = self.monthly(dimension, ids)
+        return self._monthly[key], self.group_period(dimension, ids, None)
+
+    def group_period(self, dimension: str, ids: tuple, month: date | None) -> Period:
+        key = (dimension, ids, month)
+        if key not in self._periods:
+            monthly = self._monthly.get((dimension, ids)) or self.group(dimension, ids)[0]
+            self._periods[key] = self.period(monthly, month)
+        return self._periods[key]
 
     def period(self, monthly: dict[date, Sums], month: date | None) -> Period:
         """The period: one month, or the season to date (every month with actuals)."""
@@ -145,8 +162,9 @@ def in_season(session: Session, season: Season, by: str = "category", level: int
         "kpis_by_group", f"KPIs by {LEVELS[by].lower()}"
         + (f" (category level {level})" if by == "category" else "") + f", {period_title}",
         [Column("Code"), Column(LEVELS[by]), *KPI_COLUMNS],
-        [[code, name, *_kpi_cells(cube.period(monthly, month), Sums.summed(monthly.values()))]
-         for code, name, monthly, _ in groups],
+        [[code, name, *_kpi_cells(cube.group_period(dimension, ids, month),
+                                  Sums.summed(cube.group(dimension, ids)[0].values()))]
+         for code, name, (dimension, ids), _ in groups],
         note="The KPIs as \"Season KPIs by month\" defines them, of each group's cells; "
              "the total line is the season's.",
         total=["Season", "", *_kpi_cells(season_period, total)],
@@ -260,7 +278,8 @@ def _monthly_kpis(cube: Cube, months, monthly, std: Period, ahead: Sums) -> Tabl
 
 
 def _groups(session, cube: Cube, by, info, cat_depth, level) -> list:
-    """(code, name, month → sums, OTB grid filter) per group of the level, by code."""
+    """(code, name, (dimension, the ids of its groups in the cube), OTB grid filter) per group
+    of the level, by code."""
     if by == "category":
         ancestor = ancestor_map(info, cat_depth, level)
         by_code: dict[str, list] = {}
@@ -268,17 +287,17 @@ def _groups(session, cube: Cube, by, info, cat_depth, level) -> list:
             by_code.setdefault(ancestor.get(cid, ""), []).append(cid)
         ids = {r.code: r.id for r in info.values()}
         names = {r.code: r.name for r in info.values()}
-        return [(code, names.get(code, ""), cube.monthly("category", members),
+        return [(code, names.get(code, ""), ("category", tuple(members)),
                  {"category": str(ids[code])} if code in ids else None)
                 for code, members in sorted(by_code.items())]
     places = _locations(session, list(cube.by["location"]))
     if by == "location":
-        return [(p.location_code, p.name, cube.monthly("location", [p.id]),
+        return [(p.location_code, p.name, ("location", (p.id,)),
                  {"location": str(p.id)}) for p in places]
     clusters: dict[tuple, list] = {}
     for p in places:
         clusters.setdefault((p.cluster or NO_CLUSTER, p.cluster_id), []).append(p.id)
-    return [(name, "", cube.monthly("location", members),
+    return [(name, "", ("location", tuple(members)),
              {"cluster": str(cluster_id)} if cluster_id else None)
             for (name, cluster_id), members in sorted(clusters.items(), key=lambda c: c[0][0])]
 
@@ -308,7 +327,7 @@ def _rankings(session, cube: Cube, info) -> list[Table]:
                                            ("location", "locations", places, "location")):
         scored = []
         for gid in cube.by[dimension]:
-            period = cube.period(cube.monthly(dimension, [gid]), None)
+            period = cube.group_period(dimension, (gid,), None)
             if not period.months:
                 continue
             s = period.sums

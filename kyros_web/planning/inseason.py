@@ -34,7 +34,7 @@ from ..sqlfuncs import month_start, narrowing, previous_month, trend_scaled
 from ..values import month_start as first_of
 from .budget import adjusted, adjustments_per_cell, joined as adjustments_of
 from .models import OTBPlan, SeasonActual, SeasonPlan
-from .kpis import SPLIT_SUMS, Sums
+from .kpis import SPLIT_SUMS, Split, Sums
 from .reforecast import TREND
 
 def cell_values(season, *, location_ids=None, category_ids=None, either: bool = False):
@@ -169,10 +169,16 @@ def forecast_cells(season, *, location_ids=None, category_ids=None, either: bool
 WORK_MEM = "32MB"
 
 
-def _split_columns(t) -> list:
-    # The money sums again untyped, on the scale of the margin products (SQLite keeps money
-    # in cents; on PostgreSQL they are the same numbers).
-    return [*[t.c[n] for n in SPLIT_SUMS], t.c.cells,
+def _split_columns(session: Session, t) -> list:
+    """The columns of a kpis.Split, in its order. On PostgreSQL the money sums are read as
+    the driver gives them (Decimals of the stored cents, exact; a page rounds what it shows),
+    without MoneySum's step per value: a page reads some 30,000 of them. SQLite keeps whole
+    cents, which MoneySum turns into money."""
+    sums = [t.c[n] for n in SPLIT_SUMS]
+    if session.get_bind().dialect.name == "postgresql":
+        sums = [type_coerce(c, Numeric()).label(c.name) for c in sums]
+    # The margin's money sums again untyped: on the scale of its products (cents on SQLite).
+    return [*sums, t.c.cells,
             type_coerce(t.c.margin_sales, Numeric()).label("margin_sales_raw"),
             type_coerce(t.c.margin_stock, Numeric()).label("margin_stock_raw")]
 
@@ -190,9 +196,12 @@ def sums_by(session: Session, season, *, locations: bool = True) -> list:
         rows = rows & (t.c.dim == CATEGORY)
     split: dict[tuple, list] = {}
     for r in session.execute(select(t.c.dim, t.c.key_id, t.c.month, t.c.actualised,
-                                    *_split_columns(t)).where(rows)).all():
-        key = ("category" if r.dim == CATEGORY else "location", r.key_id, r.month)
-        split.setdefault(key, [None, None])[int(r.actualised)] = r
+                                    *_split_columns(session, t)).where(rows)).all():
+        key = ("category" if r[0] == CATEGORY else "location", r[1], r[2])
+        halves = split.get(key)
+        if halves is None:
+            halves = split[key] = [None, None]
+        halves[r[3]] = Split._make(r[4:])
     return [SumsRow(by, id_, month, Sums.from_split(done, ahead))
             for (by, id_, month), (ahead, done) in split.items()]
 
@@ -204,12 +213,12 @@ def season_sums_by_month(session: Session, season) -> dict:
     statement."""
     t = season_forecast_figures
     settle(session)
-    summed = [func.sum(c).label(c.name) for c in _split_columns(t)]
+    summed = [func.sum(c).label(c.name) for c in _split_columns(session, t)]
     split: dict[date, list] = {}
     for r in session.execute(select(t.c.month, t.c.actualised, *summed)
                              .where(t.c.season_id == season.id, t.c.dim == CATEGORY)
                              .group_by(t.c.month, t.c.actualised)).all():
-        split.setdefault(r.month, [None, None])[int(r.actualised)] = r
+        split.setdefault(r.month, [None, None])[int(r.actualised)] = Split._make(r[2:])
     return {month: Sums.from_split(done, ahead) for month, (ahead, done) in split.items()}
 
 

@@ -11,11 +11,11 @@ them, are in DEFINITIONS.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from collections import namedtuple
+from dataclasses import dataclass, fields
 from functools import cached_property
 from datetime import date
 from decimal import Decimal
-from types import SimpleNamespace
 
 from ..ratios import NOTHING, UNDEFINED, Ratio
 from ..templating import money
@@ -64,8 +64,10 @@ def days_in(month: date) -> int:
 SPLIT_SUMS = ("ps", "pm", "pc", "po", "oo", "otb", "adj", "committed", "opening", "sales",
               "a_m", "a_c", "in_season_open", "margin_sales", "margin_stock",
               "margin_sxm", "margin_stxm")
-_NO_CELLS = SimpleNamespace(cells=0, margin_sales_raw=ZERO, margin_stock_raw=ZERO,
-                            **{name: ZERO for name in SPLIT_SUMS})
+# One half of a group as read (Sums.from_split's input): the plain sums, the number of cells,
+# and the margin's money sums again on the scale of its products.
+Split = namedtuple("Split", [*SPLIT_SUMS, "cells", "margin_sales_raw", "margin_stock_raw"])
+_NO_CELLS = Split(*[ZERO] * len(SPLIT_SUMS), 0, ZERO, ZERO)
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,14 @@ class Sums:
     margin_stock_raw: Decimal = ZERO
 
     @classmethod
+    def _of(cls, figures: dict) -> "Sums":
+        """A Sums of its every figure, in FIELDS order, without the frozen __init__'s one
+        call per field (a page puts together thousands of groups)."""
+        made = object.__new__(cls)
+        object.__setattr__(made, "__dict__", figures)
+        return made
+
+    @classmethod
     def summed(cls, sums) -> "Sums":
         """The sums of groups taken together: exact sums of their sums, column by column."""
         sums = list(sums)
@@ -116,34 +126,36 @@ class Sums:
             return cls()
         if len(sums) == 1:
             return sums[0]
-        return cls(*[sum(column) for column in zip(*(s.__dict__.values() for s in sums))])
+        return cls._of(dict(zip(FIELDS, [sum(column) for column in
+                                          zip(*(s.__dict__.values() for s in sums))])))
 
     @classmethod
     def from_split(cls, done, ahead) -> "Sums":
-        """The sums of a group from the plain sums (planning/inseason.py SPLIT_SUMS) of its
-        cells with actuals (`done`) and of those without (`ahead`), either None when the
+        """The sums of a group from the plain sums (Split: planning/inseason.py reads them) of
+        its cells with actuals (`done`) and of those without (`ahead`), either None when the
         group has no such cell: every figure is one of the two or their sum, exact."""
         d, a = done or _NO_CELLS, ahead or _NO_CELLS
         receipts = a.sales + a.pm + a.pc - a.opening - a.oo
 
-        return cls(
-            plan_sales=d.ps + a.ps, plan_markdowns=d.pm + a.pm, plan_closing=d.pc + a.pc,
-            plan_opening=d.po + a.po, otb=d.otb + a.otb, adjustments=d.adj + a.adj,
-            committed=d.committed + a.committed,
-            actual_cells=int(d.cells), cells=int(d.cells) + int(a.cells),
-            actual_sales=d.sales, actual_markdowns=d.a_m, actual_closing=d.a_c,
-            actual_opening=d.opening, plan_sales_done=d.ps, plan_markdowns_done=d.pm,
-            plan_closing_done=d.pc,
-            sales=d.sales + a.sales, markdowns=d.a_m + a.pm, closing=d.a_c + a.pc,
-            forecast_sales=a.sales, plan_sales_ahead=a.ps, opening_ahead=a.opening,
-            plan_opening_ahead=a.po, otb_ahead=a.otb, adjustments_ahead=a.adj,
-            committed_ahead=a.committed,
-            receipts=receipts, in_season_open=a.in_season_open,
-            in_season_over=a.in_season_open - (receipts - a.committed),
-            margin_sales=d.margin_sales, margin_sxm=d.margin_sxm, margin_stock=d.margin_stock,
-            margin_stxm=d.margin_stxm,
+        # Every figure, in the order of the fields (Sums.summed adds them up column by column).
+        return cls._of({
+            "plan_sales": d.ps + a.ps, "plan_markdowns": d.pm + a.pm,
+            "plan_closing": d.pc + a.pc, "plan_opening": d.po + a.po, "otb": d.otb + a.otb,
+            "adjustments": d.adj + a.adj, "committed": d.committed + a.committed,
+            "actual_cells": int(d.cells), "cells": int(d.cells) + int(a.cells),
+            "actual_sales": d.sales, "actual_markdowns": d.a_m, "actual_closing": d.a_c,
+            "actual_opening": d.opening, "plan_sales_done": d.ps,
+            "plan_markdowns_done": d.pm, "plan_closing_done": d.pc,
+            "sales": d.sales + a.sales, "markdowns": d.a_m + a.pm, "closing": d.a_c + a.pc,
+            "forecast_sales": a.sales, "plan_sales_ahead": a.ps, "opening_ahead": a.opening,
+            "plan_opening_ahead": a.po, "otb_ahead": a.otb, "adjustments_ahead": a.adj,
+            "committed_ahead": a.committed, "receipts": receipts,
+            "in_season_open": a.in_season_open,
+            "in_season_over": a.in_season_open - (receipts - a.committed),
+            "margin_sales": d.margin_sales, "margin_sxm": d.margin_sxm,
+            "margin_stock": d.margin_stock, "margin_stxm": d.margin_stxm,
             # The money sums again on the margin products' scale (analytics/summaries.py).
-            margin_sales_raw=d.margin_sales_raw, margin_stock_raw=d.margin_stock_raw)
+            "margin_sales_raw": d.margin_sales_raw, "margin_stock_raw": d.margin_stock_raw})
 
     # In-season OTB of the months still to come
 
@@ -208,6 +220,9 @@ class Sums:
         if not self.margin_stock_raw:
             return ZERO
         return self.margin_stock * (ONE - self.margin_stxm / self.margin_stock_raw / HUNDRED)
+
+
+FIELDS = tuple(f.name for f in fields(Sums))
 
 
 NO_ACTUALS_YET = ("No actuals yet: the in-season OTB is the original OTB until the shops report "

@@ -3,8 +3,8 @@ out mid-month or never, a plan of 0, no plan margin, a period without actuals.""
 from datetime import date
 from decimal import Decimal as D
 
-from kyros_web.planning.kpis import (Period, Sums, annualised, forward_cover, variance_percent,
-                                     weeks_of_cover)
+from kyros_web.planning.kpis import (FIELDS, Period, Split, Sums, annualised, forward_cover,
+                                     variance_percent, weeks_of_cover)
 from kyros_web.ratios import NOTHING, UNDEFINED
 
 FEB, MAR, APR = date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)
@@ -111,3 +111,39 @@ def test_stock_variance_over_months_is_the_last_months():
     assert period.variance("sales") == (D(0), variance_percent(D(0), D(400)))
     amount, share = period.variance("closing")
     assert (amount, share.value) == (D(-100), D(-10))
+
+
+def _split(**given):
+    return Split(**{name: given.get(name, D("0")) for name in Split._fields})
+
+
+def test_a_group_put_together_from_its_halves_is_the_constructed_one():
+    """Sums.from_split builds its figures without the dataclass's __init__: they must be
+    the same figures, in the fields' order (Sums.summed adds them up column by column)."""
+    done = _split(ps=D("100.00"), pm=D("5.00"), pc=D("40.00"), po=D("30.00"), sales=D("90.00"),
+                  a_m=D("4.00"), a_c=D("38.00"), opening=D("30.00"), cells=2,
+                  margin_sales=D("90.00"), margin_sxm=D("3600.0000"), margin_sales_raw=D("90.00"))
+    ahead = _split(ps=D("120.00"), pm=D("6.00"), pc=D("50.00"), po=D("40.00"), oo=D("1.00"),
+                   otb=D("80.00"), adj=D("2.00"), committed=D("10.00"), opening=D("38.00"),
+                   sales=D("108.00"), in_season_open=D("115.00"), cells=3)
+    made = Sums.from_split(done, ahead)
+    assert list(vars(made)) == list(FIELDS)
+    assert made == Sums(plan_sales=D("220.00"), plan_markdowns=D("11.00"),
+                        plan_closing=D("90.00"), plan_opening=D("70.00"), otb=D("80.00"),
+                        adjustments=D("2.00"), committed=D("10.00"), actual_cells=2, cells=5,
+                        actual_sales=D("90.00"), actual_markdowns=D("4.00"),
+                        actual_closing=D("38.00"), actual_opening=D("30.00"),
+                        plan_sales_done=D("100.00"), plan_markdowns_done=D("5.00"),
+                        plan_closing_done=D("40.00"), sales=D("198.00"), markdowns=D("10.00"),
+                        closing=D("88.00"), forecast_sales=D("108.00"),
+                        plan_sales_ahead=D("120.00"), opening_ahead=D("38.00"),
+                        plan_opening_ahead=D("40.00"), otb_ahead=D("80.00"),
+                        adjustments_ahead=D("2.00"), committed_ahead=D("10.00"),
+                        receipts=D("125.00"), in_season_open=D("115.00"),
+                        in_season_over=D("0.00"), margin_sales=D("90.00"),
+                        margin_sxm=D("3600.0000"), margin_sales_raw=D("90.00"))
+    twice = Sums.summed([made, made])
+    assert list(vars(twice)) == list(FIELDS)
+    assert twice.plan_sales == D("440.00") and twice.cells == 10
+    assert twice.in_season_otb == 2 * made.in_season_otb
+    assert Sums.from_split(None, None) == Sums()
