@@ -41,3 +41,4 @@ bench: install
 	$(BIN)/python -m tests.benchmarks.bench_load
 	$(BIN)/python -m tests.benchmarks.bench_pages
 	$(BIN)/python -m tests.benchmarks.bench_grid
+	$(BIN)/python -m tests.benchmarks.bench_large
