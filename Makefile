@@ -42,3 +42,4 @@ bench: install
 	$(BIN)/python -m tests.benchmarks.bench_pages
 	$(BIN)/python -m tests.benchmarks.bench_grid
 	$(BIN)/python -m tests.benchmarks.bench_mixed
+	$(BIN)/python -m tests.benchmarks.bench_large
