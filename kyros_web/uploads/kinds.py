@@ -37,10 +37,12 @@ from ..values import months_between
 from ..versions import SHARED, season_scope
 from . import columns as file_columns
 from ..bulk import insert_rows, update_rows
-from .engine import CHUNK, RowError
+from .engine import RowError
 from .models import UploadKind
 
 ZERO = Decimal("0")
+# Ids in one IN list of a set-based UPDATE.
+IN_LIST = 5000
 
 
 # Changed cells of an upload kept for its preview (the count covers them all).
@@ -140,6 +142,10 @@ class Handler(ABC):
 
     def write(self, outcome: str, records: list[dict]) -> None:
         if outcome == "new":
+            # A new row's id is drawn here, not when it is classified: a preview writes
+            # nothing and needs none.
+            for record in records:
+                record["id"] = uuid.uuid4()
             insert_rows(self.session, self.model, records, scope=self.scope)
         else:
             update_rows(self.session, self.model, records, scope=self.scope)
@@ -245,7 +251,7 @@ class Handler(ABC):
 
     def _stamp(self, record: dict, new: bool) -> dict:
         if new:
-            record.update(id=uuid.uuid4(), created_at=self.now)
+            record["created_at"] = self.now  # and an id when written (write)
         record["updated_at"] = self.now
         return record
 
@@ -608,10 +614,10 @@ class GRNHandler(_PurchasingHandler):
                 changes[status].append(po.id)
         # One UPDATE per new status (in slices), not one per PO.
         for status, po_ids in changes.items():
-            for start in range(0, len(po_ids), CHUNK):
+            for start in range(0, len(po_ids), IN_LIST):
                 self.session.execute(
                     update(PurchaseOrder)
-                    .where(PurchaseOrder.id.in_(po_ids[start:start + CHUNK]))
+                    .where(PurchaseOrder.id.in_(po_ids[start:start + IN_LIST]))
                     .values(status=status, updated_at=self.now)
                     .execution_options(synchronize_session=False, version_scope=self.scope))
 

@@ -305,6 +305,27 @@ def number(value, digits: Digits = MONEY) -> Decimal | None:
     return digits.exact(result)
 
 
+def number_reader(digits: Digits = MONEY) -> Callable[[object], Decimal | None]:
+    """`number` for a column of `digits`, quicker for the plain numbers most cells hold: text
+    such as 1234.5 or -12 whose digits the column can store is spelled with the column's
+    decimals and read once, giving the very Decimal `number` gives (same value, same places);
+    anything else goes through `number`."""
+    scale = digits.scale
+    plain = re.compile(rf"-?[0-9]{{1,{digits.precision - scale}}}"
+                       + (rf"(?:\.[0-9]{{1,{scale}}})?" if scale else ""))
+    whole = "." + "0" * scale if scale else ""
+
+    def read(value):
+        if value.__class__ is str:
+            raw = value.strip()
+            if plain.fullmatch(raw):
+                dot = raw.find(".")
+                return Decimal(raw + whole if dot < 0 else raw + "0" * (scale - len(raw) + dot + 1))
+        return number(value, digits)
+
+    return read
+
+
 def day(value) -> date | None:
     """YYYY-MM-DD, or a date cell."""
     if value is None or (isinstance(value, str) and not value.strip()):
