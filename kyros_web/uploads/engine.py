@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..bulk import collector_paused
 from ..errors import ValidationFailed
 from . import parsing
 
@@ -72,6 +73,7 @@ def _shown(value) -> str:
     return "" if value is None else str(value)[:200]
 
 
+@collector_paused()
 def analyse(handler, table: parsing.Table, *, write: bool = False,
             max_rows: int | None = None, keep_errors: int = FIRST_ERRORS,
             progress: Callable[..., None] | None = None) -> Analysis:

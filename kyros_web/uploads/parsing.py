@@ -48,23 +48,27 @@ class Table:
         the reader has put the row in `rejected` by the time it asks for the next one, the row
         as read goes to `on_rejected` with its messages, which leave `rejected` (so rejected
         rows are kept in one pass, and never all held in memory)."""
+        columns = list(self.columns.items())
+        last = max(self.columns.values(), default=-1)
         for count, (number, cells) in enumerate(self._rows, start=1):
             if count % CHECK_EVERY == 0:
                 self.budget.check()
-            if all(_blank(c) for c in cells):
+            for cell in cells:  # the first cell is nearly always filled: a quick test
+                if cell is not None and (not isinstance(cell, str) or cell.strip()):
+                    break
+            else:
                 continue
-            yield number, {name: (cells[i] if i < len(cells) else None)
-                           for name, i in self.columns.items()}
+            if last < len(cells):
+                yield number, {name: cells[i] for name, i in columns}
+            else:
+                yield number, {name: (cells[i] if i < len(cells) else None)
+                               for name, i in columns}
             if rejected and self.on_rejected is not None and number in rejected:
                 self.on_rejected(number, cells, rejected.pop(number))
 
     def raw_rows(self) -> Iterator[tuple[int, list]]:
         """(row number in the file, every cell as read) for every row, blank ones included."""
         return self._rows
-
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def sniff_format(data: bytes) -> str:
@@ -343,8 +347,26 @@ def day(value) -> date | None:
         raise CellError("is not a real date") from None
 
 
+# Month texts read so far (a file names a few dozen months in each of its rows): each is
+# parsed once. Bounded, for a hostile file of many different texts.
+_MONTHS_READ: dict[str, date] = {}
+MONTHS_KEPT = 4096
+
+
 def month(value) -> date | None:
     """YYYY-MM or YYYY-MM-01, or a date cell on the first of a month."""
+    if value.__class__ is str:
+        found = _MONTHS_READ.get(value)
+        if found is not None:
+            return found
+        result = _month(value)
+        if result is not None and len(_MONTHS_READ) < MONTHS_KEPT:
+            _MONTHS_READ[value] = result
+        return result
+    return _month(value)
+
+
+def _month(value) -> date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, (datetime, date)):

@@ -454,3 +454,26 @@ def test_rejected_rows_leave_memory_once_kept(session, make, sample_season):
     assert result.rejected == 3000 and len(kept) == 3000
     assert result.rejected_rows == {}
     assert kept[0] == (2, "Unknown location code NOWHERE00000")
+
+
+def test_stored_rows_read_for_a_file_are_the_rows_as_stored(session, make, sample_season):
+    """A handler's lean read of the stored rows (ids as text and money as NUMERIC on
+    PostgreSQL, ORM types on SQLite) gives each row's id, version and figures to the cent, by
+    the same keys as the file's rows, on either database."""
+    from kyros_web.planning.rules import OTB_INPUTS, PLAN_FIELDS
+    from kyros_web.uploads.kinds import OTBHandler, PlansHandler
+
+    admin = make.admin
+    load(session, admin, "plans", sample("plans"), sample_season)
+    advance_season(session, admin, sample_season.id)
+    load(session, admin, "otb", sample("otb"), sample_season)
+    for handler, model, fields in ((PlansHandler, SeasonPlan, PLAN_FIELDS),
+                                   (OTBHandler, OTBPlan, OTB_INPUTS)):
+        stored = handler(session, sample_season, admin).existing
+        rows = session.scalars(select(model).where(model.season_id == sample_season.id)).all()
+        assert len(stored) == len(rows) > 0
+        for row in rows:
+            key = (row.location_id, row.category_id) + ((row.month,) if model is OTBPlan else ())
+            old = stored[key]
+            assert (str(old.id), old.uuid, old.version) == (str(row.id), row.id, row.version)
+            assert [repr(v) for v in old.values] == [repr(getattr(row, f)) for f in fields]
