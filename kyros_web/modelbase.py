@@ -36,6 +36,13 @@ class Money(TypeDecorator):
             return Numeric()
         return self
 
+    def bind_processor(self, dialect):
+        # Only SQLite converts (to cents); elsewhere the value goes as it is, without a call
+        # per value (an import binds hundreds of thousands).
+        if dialect.name != "sqlite":
+            return self.impl_instance.bind_processor(dialect)
+        return super().bind_processor(dialect)
+
     def process_bind_param(self, value, dialect):
         if value is None or dialect.name != "sqlite":
             return value

@@ -87,7 +87,10 @@ def check_otb(values: dict) -> tuple[dict, Decimal]:
     if inputs["planned_markdowns"] is None:
         inputs["planned_markdowns"] = NO_MARKDOWNS
     for name, label in OTB_LABELS.items():
-        at_least(inputs[name], ZERO, name, label)
+        value = inputs[name]
+        # Per row of an upload: a call only to refuse.
+        if value is not None and value < ZERO:
+            at_least(value, ZERO, name, label)
     otb = approved_spend_limit(**inputs)
     # Field "": the computed OTB is no input of its own.
     within(otb, "", SPEND_LIMIT_LABEL, SPEND_LIMIT_DIGITS)

@@ -30,8 +30,7 @@ def _lower(v):
 
 def _number(column):
     """A number the column can store: its decimals and its size (values.Digits)."""
-    digits = Digits.of(column)
-    return lambda v: parsing.number(v, digits)
+    return parsing.number_reader(Digits.of(column))
 
 
 def _document_number(v):
@@ -97,8 +96,8 @@ ACTUALS = (
     Column("net_sales", _number(SeasonActual.net_sales), True, "Net sales"),
     Column("markdowns", _number(SeasonActual.markdowns), True, "Markdowns"),
     Column("closing_stock", _number(SeasonActual.closing_stock), True, "Closing stock"),
-    Column("units_sold", lambda v: parsing.number(v, rules.UNIT_DIGITS), False, "Units sold"),
-    Column("closing_units", lambda v: parsing.number(v, rules.UNIT_DIGITS), False,
+    Column("units_sold", parsing.number_reader(rules.UNIT_DIGITS), False, "Units sold"),
+    Column("closing_units", parsing.number_reader(rules.UNIT_DIGITS), False,
            "Closing units"),
 )
 

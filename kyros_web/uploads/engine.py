@@ -8,12 +8,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..bulk import collector_paused
 from ..errors import ValidationFailed
 from . import parsing
 
 MAX_ROWS = 1_000_000
 FIRST_ERRORS = 50
-CHUNK = 5000
+# Clean rows handed to the handler's write at a time. Above 5,000 rows a bulk write has its
+# season's summaries summed again whole in one pass (analytics/summaries.py MANY_ROWS) rather
+# than moved pair by pair: for an import's thousands of pairs that pass costs a fraction of
+# reading every pair's sums before and after (68,400 OTB rows: about 1 s instead of 6 s, and
+# 160 MB instead of 580 MB). Each chunk is written and dropped, so memory stays bounded.
+CHUNK = 20_000
 # Rows between two reports to a progress callback (which may write them less often).
 REPORT_EVERY = 500
 
@@ -67,6 +73,7 @@ def _shown(value) -> str:
     return "" if value is None else str(value)[:200]
 
 
+@collector_paused()
 def analyse(handler, table: parsing.Table, *, write: bool = False,
             max_rows: int | None = None, keep_errors: int = FIRST_ERRORS,
             progress: Callable[..., None] | None = None) -> Analysis:

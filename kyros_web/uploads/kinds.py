@@ -12,7 +12,7 @@ from decimal import Decimal
 import re
 from abc import ABC, abstractmethod
 
-from sqlalchemy import func, insert, select, type_coerce, update
+from sqlalchemy import String, cast, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from ..clock import today
@@ -37,10 +37,12 @@ from ..values import months_between
 from ..versions import SHARED, season_scope
 from . import columns as file_columns
 from ..bulk import insert_rows, update_rows
-from .engine import CHUNK, RowError
+from .engine import RowError
 from .models import UploadKind
 
 ZERO = Decimal("0")
+# Ids in one IN list of a set-based UPDATE.
+IN_LIST = 5000
 
 
 # Changed cells of an upload kept for its preview (the count covers them all).
@@ -140,6 +142,10 @@ class Handler(ABC):
 
     def write(self, outcome: str, records: list[dict]) -> None:
         if outcome == "new":
+            # A new row's id is drawn here, not when it is classified: a preview writes
+            # nothing and needs none.
+            for record in records:
+                record["id"] = uuid.uuid4()
             insert_rows(self.session, self.model, records, scope=self.scope)
         else:
             update_rows(self.session, self.model, records, scope=self.scope)
@@ -181,6 +187,34 @@ class Handler(ABC):
         # Back from ids to the codes the file wrote, to name a changed row.
         self.location_codes = {id_: code for code, id_ in self.locations.items()}
         self.leaf_codes = {id_: code for code, id_ in self.leaves.items()}
+
+    def _stored(self, model, keys: tuple[str, ...], fields) -> dict:
+        """The season's stored rows of `model` (id, version and `fields`) by their `keys`
+        columns, location and category ids as the maps above hold them. Read lean, as a
+        re-import reads every row of the season twice (preview, confirm): the key ids as
+        text matched to the maps' ids, not a new UUID per cell; on PostgreSQL the row's id
+        as text (what row_versions hashes; one UUID is made only for a row written) and
+        money as the NUMERIC(18, 2) it is stored as, already to the cent."""
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        known = _Ids()
+        for id_ in (*self.locations.values(), *self.leaves.values()):
+            known[str(id_)] = known[id_.hex] = id_
+        columns = [cast(model.id, String) if postgresql else model.id, model.version]
+        for name in fields:
+            column = getattr(model, name)
+            if postgresql and isinstance(column.type, Money):
+                column = type_coerce(column, column.type.impl)
+            columns.append(column.label(name))
+        ids = sum(1 for k in keys if k.endswith("_id"))  # the id keys come first
+        key_columns = [cast(getattr(model, k), String) for k in keys[:ids]]
+        key_columns += [getattr(model, k) for k in keys[ids:]]
+        width = len(keys)
+        stored = {}
+        for row in self.session.execute(select(*key_columns, *columns)
+                                        .where(model.season_id == self.season.id)):
+            key = (*map(known.__getitem__, row[:ids]), *row[ids:width])
+            stored[key] = _Stored(row[width], row[width + 1], row[width + 2:], fields)
+        return stored
 
     def _location(self, code: str) -> uuid.UUID:
         if code in self.locations:
@@ -224,12 +258,12 @@ class Handler(ABC):
             self._stamp(r, True).update(season_id=self.season_id, version=1,
                                         uploaded_by=self.user_id, **(new_extra or {}))
             return "new"
-        changed = [f for f in fields if getattr(old, f) != r[f]]
+        changed = [f for f, value in zip(fields, old.values) if value != r[f]]
         if not changed:
             return "unchanged"
         if row_key is not None:
             self._note_changes(row_key, old, r, changed)
-        self._stamp(r, False).update(id=old.id, version=old.version + 1,
+        self._stamp(r, False).update(id=old.uuid, version=old.version + 1,
                                      uploaded_by=self.user_id, **(updated_extra or {}))
         return "updated"
 
@@ -245,9 +279,37 @@ class Handler(ABC):
 
     def _stamp(self, record: dict, new: bool) -> dict:
         if new:
-            record.update(id=uuid.uuid4(), created_at=self.now)
+            record["created_at"] = self.now  # and an id when written (write)
         record["updated_at"] = self.now
         return record
+
+
+class _Ids(dict):
+    """Stored ids as text → the maps' ids; a text no map holds (a location no longer in the
+    season) stays text, which no file row can name."""
+
+    def __missing__(self, text):
+        return text
+
+
+class _Stored:
+    """A stored row as a handler compares a file row with it: its id (text on PostgreSQL),
+    version and figures (`values`, in the order of `fields`; also by name)."""
+
+    __slots__ = ("id", "version", "values", "fields")
+
+    def __init__(self, id_, version, values, fields):
+        self.id, self.version, self.values, self.fields = id_, version, values, fields
+
+    @property
+    def uuid(self) -> uuid.UUID:
+        return self.id if isinstance(self.id, uuid.UUID) else uuid.UUID(self.id)
+
+    def __getattr__(self, name):
+        try:
+            return self.values[self.fields.index(name)]
+        except ValueError:
+            raise AttributeError(name) from None
 
 
 class PlansHandler(Handler):
@@ -262,12 +324,8 @@ class PlansHandler(Handler):
 
     def load(self):
         self._season_cells()
-        self.existing = {
-            (r.location_id, r.category_id): r for r in self.session.execute(
-                select(SeasonPlan.id, SeasonPlan.location_id, SeasonPlan.category_id,
-                       SeasonPlan.planned_sales, SeasonPlan.planned_margin,
-                       SeasonPlan.inventory_turns, SeasonPlan.version)
-                .where(SeasonPlan.season_id == self.season.id))}
+        self.existing = self._stored(SeasonPlan, ("location_id", "category_id"),
+                                     rules.PLAN_FIELDS)
 
     def check(self, v):
         location_id, category_id = self._location(v["location_code"]), self._leaf(v["category_code"])
@@ -294,12 +352,8 @@ class _MonthCellHandler(Handler):
 
     def load(self):
         self._season_cells()
-        model = self.model
-        self.existing = {
-            (r.location_id, r.category_id, r.month): r for r in self.session.execute(
-                select(model.id, model.location_id, model.category_id, model.month,
-                       model.version, *[getattr(model, n) for n in self.fields])
-                .where(model.season_id == self.season.id))}
+        self.existing = self._stored(self.model, ("location_id", "category_id", "month"),
+                                     self.fields)
         self.negative = 0
 
     def classify(self, r):
@@ -371,10 +425,7 @@ class RangeHandler(Handler):
 
     def load(self):
         self._season_cells()
-        self.existing = {r.category_id: r for r in self.session.execute(
-            select(RangeIntent.id, RangeIntent.category_id, RangeIntent.core_percent,
-                   RangeIntent.fashion_percent, RangeIntent.price_band_mix, RangeIntent.version)
-            .where(RangeIntent.season_id == self.season.id))}
+        self.existing = self._stored(RangeIntent, ("category_id",), rules.RANGE_FIELDS)
 
     def check(self, v):
         category_id = self._leaf(v["category_code"])
@@ -383,7 +434,7 @@ class RangeHandler(Handler):
             {b: v[f"price_band_{b}"] for b in rules.PRICE_BANDS})}
 
     def classify(self, r):
-        return self._classify_versioned(r, self.existing.get(r["category_id"]),
+        return self._classify_versioned(r, self.existing.get((r["category_id"],)),
                                         rules.RANGE_FIELDS)
 
 
@@ -608,10 +659,10 @@ class GRNHandler(_PurchasingHandler):
                 changes[status].append(po.id)
         # One UPDATE per new status (in slices), not one per PO.
         for status, po_ids in changes.items():
-            for start in range(0, len(po_ids), CHUNK):
+            for start in range(0, len(po_ids), IN_LIST):
                 self.session.execute(
                     update(PurchaseOrder)
-                    .where(PurchaseOrder.id.in_(po_ids[start:start + CHUNK]))
+                    .where(PurchaseOrder.id.in_(po_ids[start:start + IN_LIST]))
                     .values(status=status, updated_at=self.now)
                     .execution_options(synchronize_session=False, version_scope=self.scope))
 

@@ -48,23 +48,27 @@ class Table:
         the reader has put the row in `rejected` by the time it asks for the next one, the row
         as read goes to `on_rejected` with its messages, which leave `rejected` (so rejected
         rows are kept in one pass, and never all held in memory)."""
+        columns = list(self.columns.items())
+        last = max(self.columns.values(), default=-1)
         for count, (number, cells) in enumerate(self._rows, start=1):
             if count % CHECK_EVERY == 0:
                 self.budget.check()
-            if all(_blank(c) for c in cells):
+            for cell in cells:  # the first cell is nearly always filled: a quick test
+                if cell is not None and (not isinstance(cell, str) or cell.strip()):
+                    break
+            else:
                 continue
-            yield number, {name: (cells[i] if i < len(cells) else None)
-                           for name, i in self.columns.items()}
+            if last < len(cells):
+                yield number, {name: cells[i] for name, i in columns}
+            else:
+                yield number, {name: (cells[i] if i < len(cells) else None)
+                               for name, i in columns}
             if rejected and self.on_rejected is not None and number in rejected:
                 self.on_rejected(number, cells, rejected.pop(number))
 
     def raw_rows(self) -> Iterator[tuple[int, list]]:
         """(row number in the file, every cell as read) for every row, blank ones included."""
         return self._rows
-
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def sniff_format(data: bytes) -> str:
@@ -305,6 +309,27 @@ def number(value, digits: Digits = MONEY) -> Decimal | None:
     return digits.exact(result)
 
 
+def number_reader(digits: Digits = MONEY) -> Callable[[object], Decimal | None]:
+    """`number` for a column of `digits`, quicker for the plain numbers most cells hold: text
+    such as 1234.5 or -12 whose digits the column can store is spelled with the column's
+    decimals and read once, giving the very Decimal `number` gives (same value, same places);
+    anything else goes through `number`."""
+    scale = digits.scale
+    plain = re.compile(rf"-?[0-9]{{1,{digits.precision - scale}}}"
+                       + (rf"(?:\.[0-9]{{1,{scale}}})?" if scale else ""))
+    whole = "." + "0" * scale if scale else ""
+
+    def read(value):
+        if value.__class__ is str:
+            raw = value.strip()
+            if plain.fullmatch(raw):
+                dot = raw.find(".")
+                return Decimal(raw + whole if dot < 0 else raw + "0" * (scale - len(raw) + dot + 1))
+        return number(value, digits)
+
+    return read
+
+
 def day(value) -> date | None:
     """YYYY-MM-DD, or a date cell."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -322,8 +347,26 @@ def day(value) -> date | None:
         raise CellError("is not a real date") from None
 
 
+# Month texts read so far (a file names a few dozen months in each of its rows): each is
+# parsed once. Bounded, for a hostile file of many different texts.
+_MONTHS_READ: dict[str, date] = {}
+MONTHS_KEPT = 4096
+
+
 def month(value) -> date | None:
     """YYYY-MM or YYYY-MM-01, or a date cell on the first of a month."""
+    if value.__class__ is str:
+        found = _MONTHS_READ.get(value)
+        if found is not None:
+            return found
+        result = _month(value)
+        if result is not None and len(_MONTHS_READ) < MONTHS_KEPT:
+            _MONTHS_READ[value] = result
+        return result
+    return _month(value)
+
+
+def _month(value) -> date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, (datetime, date)):

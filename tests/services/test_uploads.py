@@ -454,3 +454,57 @@ def test_rejected_rows_leave_memory_once_kept(session, make, sample_season):
     assert result.rejected == 3000 and len(kept) == 3000
     assert result.rejected_rows == {}
     assert kept[0] == (2, "Unknown location code NOWHERE00000")
+
+
+def test_stored_rows_read_for_a_file_are_the_rows_as_stored(session, make, sample_season):
+    """A handler's lean read of the stored rows (ids as text and money as NUMERIC on
+    PostgreSQL, ORM types on SQLite) gives each row's id, version and figures to the cent, by
+    the same keys as the file's rows, on either database."""
+    from kyros_web.planning.rules import OTB_INPUTS, PLAN_FIELDS
+    from kyros_web.uploads.kinds import OTBHandler, PlansHandler
+
+    admin = make.admin
+    load(session, admin, "plans", sample("plans"), sample_season)
+    advance_season(session, admin, sample_season.id)
+    load(session, admin, "otb", sample("otb"), sample_season)
+    for handler, model, fields in ((PlansHandler, SeasonPlan, PLAN_FIELDS),
+                                   (OTBHandler, OTBPlan, OTB_INPUTS)):
+        stored = handler(session, sample_season, admin).existing
+        rows = session.scalars(select(model).where(model.season_id == sample_season.id)).all()
+        assert len(stored) == len(rows) > 0
+        for row in rows:
+            key = (row.location_id, row.category_id) + ((row.month,) if model is OTBPlan else ())
+            old = stored[key]
+            assert (str(old.id), old.uuid, old.version) == (str(row.id), row.id, row.version)
+            assert [repr(v) for v in old.values] == [repr(getattr(row, f)) for f in fields]
+
+
+def test_an_import_is_written_in_chunks_its_summaries_sum_whole():
+    """A chunk of an import is more rows than a write whose summaries move pair by pair: a
+    large file's season is summed again in one pass, not each of its pairs read twice."""
+    from kyros_web.analytics import summaries
+
+    assert engine.CHUNK > summaries.MANY_ROWS
+
+
+def test_a_large_import_leaves_the_summaries_as_a_recomputation(session, make, sample_season,
+                                                                 monkeypatch):
+    """Plans and OTB files written in chunks above the pair-by-pair line (both lowered to the
+    sample's size) leave every summary row of the season as a recomputation gives it."""
+    from kyros_web.analytics import summaries
+
+    from .test_summaries import stored
+
+    monkeypatch.setattr(summaries, "MANY_ROWS", 10)
+    monkeypatch.setattr(engine, "CHUNK", 40)
+    admin = make.admin
+    load(session, admin, "plans", sample("plans"), sample_season)
+    advance_season(session, admin, sample_season.id)
+    load(session, admin, "otb", sample("otb"), sample_season)
+    changed = sample("otb").replace(b",8315.28,", b",8316.28,")
+    assert counts(load(session, admin, "otb", changed, sample_season)) == (0, 1, 215, 0)
+    kept = stored(session, sample_season.id)
+    assert kept
+    summaries.refresh(session, sample_season)
+    assert stored(session, sample_season.id) == kept
+    session.rollback()

@@ -137,3 +137,37 @@ def test_text_limits_and_xlsx_integers():
     assert parsing.text(12.0) == "12" and parsing.text("  a ") == "a" and parsing.text(" ") is None
     with pytest.raises(CellError, match="longer than 3"):
         parsing.text("abcd", 3)
+
+
+def _outcome(read, raw):
+    try:
+        return repr(read(raw))
+    except CellError as exc:
+        return f"CellError: {exc}"
+
+
+@pytest.mark.parametrize("digits", [parsing.MONEY, parsing.Digits(5, 2), parsing.Digits(9, 0)],
+                         ids=["money", "percent", "units"])
+@pytest.mark.parametrize("raw", [
+    "0", "-0", "7", "7.5", "7.50", "7.500", "7.505", " 12 ", "\t-3.1\n", ".5", "5.", "-.5",
+    "007.5", "1,234.56", "9999999999999999.99", "10000000000000000", "-9999999999999999.99",
+    "0000000000000000001", "999.99", "1000", "999999999", "1000000000", "１２", "1e5", "NaN",
+    "", "  ", None, 3, 2.5, D("1.5")])
+def test_the_quick_number_reader_reads_as_number_does(digits, raw):
+    """number_reader gives what number gives, to the places of the value (or the same error)."""
+    assert _outcome(parsing.number_reader(digits), raw) == _outcome(
+        lambda v: parsing.number(v, digits), raw)
+
+
+def test_the_quick_number_reader_over_many_numbers():
+    """Random plain and awkward spellings read the same both ways."""
+    from hypothesis import given, settings, strategies as st
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.from_regex(r"\A[ ]?-?[0-9]{0,18}(\.[0-9]{0,4})?[ ]?\Z"),
+           st.sampled_from([parsing.MONEY, parsing.Digits(5, 2), parsing.Digits(9, 0)]))
+    def same(raw, digits):
+        assert _outcome(parsing.number_reader(digits), raw) == _outcome(
+            lambda v: parsing.number(v, digits), raw)
+
+    same()
