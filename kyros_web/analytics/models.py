@@ -13,7 +13,7 @@ LOCATION, CATEGORY = "l", "c"
 FACT_SUMS = {  # column → type; the names of analytics/sql.py season_facts
     **{name: MoneySum for name in ("sales", "otb", "adjustments", "committed", "received",
                                    "open", "over", "received_due", "otb_sales", "markdowns",
-                                   "opening", "turns_sales")},
+                                   "opening", "turns_sales", "po_value")},
     "mxs": Numeric, "txs": Numeric,
     **{name: Integer for name in ("over_cells", "plan_rows", "otb_rows", "pos", "open_pos",
                                   "over_pos")},

@@ -37,8 +37,8 @@ def cell_positions(season_id: uuid.UUID, only=None):
     approved moves of open to buy, planning/budget.py) and committed (POs by delivery month),
     so a cell with POs and no OTB row has OTB 0; and from its OTB row the planned sales,
     markdowns and opening stock (`otb_sales`, `markdowns`, `opening`); and how many POs it
-    has (`pos`), not cancelled (`live_pos`), open or partly received (`open_pos`). `only` narrows it
-    (sqlfuncs.narrowing)."""
+    has (`pos`), not cancelled (`live_pos`), open or partly received (`open_pos`), and their
+    ordered value (`po_value`, every PO's). `only` narrows it (sqlfuncs.narrowing)."""
     zero = literal(0)
     moved = adjustments_per_cell(season_id, only)
     both = union_all(
@@ -47,23 +47,25 @@ def cell_positions(season_id: uuid.UUID, only=None):
                          zero.label("committed"), OTBPlan.planned_sales.label("otb_sales"),
                          OTBPlan.planned_markdowns.label("markdowns"),
                          OTBPlan.opening_stock.label("opening"), literal(1).label("otb_rows"),
-                         zero.label("pos"), zero.label("live_pos"), zero.label("open_pos"))
+                         zero.label("pos"), zero.label("live_pos"), zero.label("open_pos"),
+                         zero.label("po_value"))
                   .where(OTBPlan.season_id == season_id), OTBPlan, only),
         select(moved.c.location_id, moved.c.category_id, moved.c.month, zero,
-               moved.c.adjustments, zero, zero, zero, zero, zero, zero, zero, zero),
+               moved.c.adjustments, zero, zero, zero, zero, zero, zero, zero, zero, zero),
         _narrowed(select(PurchaseOrder.location_id, PurchaseOrder.category_id,
                          month_start(PurchaseOrder.delivery_date), zero, zero, committed_expr(),
                          zero, zero, zero, zero, literal(1),
                          case((PurchaseOrder.status != POStatus.CANCELLED, 1), else_=0),
                          case((PurchaseOrder.status.in_([POStatus.OPEN,
                                                          POStatus.PARTIALLY_RECEIVED]), 1),
-                              else_=0))
+                              else_=0),
+                         PurchaseOrder.po_value)
                   .where(PurchaseOrder.season_id == season_id), PurchaseOrder, only),
     ).subquery("otb_and_pos")
     return (select(both.c.location_id, both.c.category_id, both.c.month,
                    *[func.sum(both.c[n]).label(n) for n in (
                        "otb", "adjustments", "committed", "otb_sales", "markdowns", "opening",
-                       "otb_rows", "pos", "live_pos", "open_pos")])
+                       "otb_rows", "pos", "live_pos", "open_pos", "po_value")])
             .group_by(both.c.location_id, both.c.category_id, both.c.month).subquery("cells"))
 
 
@@ -80,8 +82,9 @@ def season_facts(season_id: uuid.UUID, only=None):
     planned sales, markdowns and opening stock; from the plan rows, for turns weighted by
     planned sales, `txs` (turns × sales) and `turns_sales` (the sales of the rows that have
     turns); `plan_rows` and `otb_rows` count the rows, `pos` the POs (by delivery month),
-    `open_pos` those open or partly received, and `over_pos` the live (not cancelled) ones
-    in an over-bought cell. `only` narrows it (sqlfuncs.narrowing)."""
+    `open_pos` those open or partly received, `over_pos` the live (not cancelled) ones in an
+    over-bought cell, and `po_value` the value ordered (every PO's, by delivery month, as the
+    PO list totals it). `only` narrows it (sqlfuncs.narrowing)."""
     zero = literal(0)
     no_month = cast(null(), Date)
     cells = cell_positions(season_id, only)
@@ -104,24 +107,25 @@ def season_facts(season_id: uuid.UUID, only=None):
                          case((SeasonPlan.inventory_turns.is_not(None),
                                SeasonPlan.planned_sales), else_=0).label("turns_sales"),
                          literal(1).label("plan_rows"), zero.label("otb_rows"),
-                         zero.label("pos"), zero.label("open_pos"), zero.label("over_pos"))
+                         zero.label("pos"), zero.label("open_pos"), zero.label("over_pos"),
+                         zero.label("po_value"))
                   .where(SeasonPlan.season_id == season_id), SeasonPlan, only),
         select(cells.c.location_id, cells.c.category_id, cells.c.month, zero, zero,
                cells.c.otb, cells.c.adjustments, cells.c.committed, zero,
                case((left > 0, left), else_=0), case((left < 0, -left), else_=0),
                case((left < 0, 1), else_=0), zero, cells.c.otb_sales, cells.c.markdowns,
                cells.c.opening, zero, zero, zero, cells.c.otb_rows, cells.c.pos,
-               cells.c.open_pos, case((left < 0, cells.c.live_pos), else_=0)),
+               cells.c.open_pos, case((left < 0, cells.c.live_pos), else_=0), cells.c.po_value),
         _narrowed(select(PurchaseOrder.location_id, PurchaseOrder.category_id,
                          month_start(GRNRecord.grn_date), zero, zero, zero, zero, zero,
                          GRNRecord.received_value, zero, zero, zero, zero, zero, zero, zero,
-                         zero, zero, zero, zero, zero, zero, zero)
+                         zero, zero, zero, zero, zero, zero, zero, zero)
                   .join(PurchaseOrder, PurchaseOrder.id == GRNRecord.po_id)
                   .where(*po_rows), PurchaseOrder, only),
         _narrowed(select(PurchaseOrder.location_id, PurchaseOrder.category_id,
                          month_start(PurchaseOrder.delivery_date), zero, zero, zero, zero, zero,
                          zero, zero, zero, zero, got.c.received, zero, zero, zero, zero, zero,
-                         zero, zero, zero, zero, zero)
+                         zero, zero, zero, zero, zero, zero)
                   .join(got, got.c.po_id == PurchaseOrder.id)
                   .where(*po_rows), PurchaseOrder, only),
     ).subquery("facts")

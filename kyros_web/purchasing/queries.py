@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session, aliased
 
+from ..analytics.models import CATEGORY, LOCATION, season_figures
 from ..auth.models import User
 from ..masterdata.models import Category, Location
 from ..modelbase import Money
@@ -19,6 +20,7 @@ from ..planning.budget import adjustments_per_cell, joined
 from ..planning.budget import budget as budget_sql
 from ..planning.models import OTBPlan
 from ..sqlfuncs import month_start
+from ..summaries import settle
 from ..seasons.models import Season
 from ..seasons.workflow import Area, statuses_editing
 from ..values import month_start as first_of
@@ -240,7 +242,44 @@ class POTotals:
 
 def po_totals(session: Session, season_id: uuid.UUID, f: POFilters) -> POTotals:
     """Count, ordered value, received and committed (SPEC §5) of every PO the filters keep,
-    on any page: one statement."""
+    on any page: one statement. From the season's summaries (analytics/summaries.py) when
+    the filters are ones they are kept by, else from the POs."""
+    summed = _totals_from_summaries(session, season_id, f)
+    return summed if summed is not None else totals_from_pos(session, season_id, f)
+
+
+def _totals_from_summaries(session: Session, season_id: uuid.UUID,
+                           f: POFilters) -> POTotals | None:
+    """The totals from the summary rows, when the filters name at most a location or some
+    categories, and a delivery month: each group counts its POs (`pos`), their value, what
+    they received (`received_due`, by delivery month, as here: a cancelled PO receives
+    nothing) and committed, by delivery month. A season of 200,000 POs is a few thousand
+    summary rows, not a join of every PO to its receipts. None for the other filters."""
+    if (f.status or f.source or f.supplier or f.number
+            or (f.location_id and f.category_ids is not None)):
+        return None
+    settle(session)
+    t = season_figures
+    if f.location_id:
+        rows = (t.c.dim == LOCATION) & (t.c.key_id == f.location_id)
+    else:
+        rows = t.c.dim == CATEGORY
+        if f.category_ids is not None:
+            rows = rows & t.c.key_id.in_(f.category_ids)
+    if f.month:
+        rows = rows & (t.c.month == f.month)
+
+    def total(column):
+        return type_coerce(func.coalesce(func.sum(column), 0), Money)
+
+    return POTotals(*session.execute(
+        select(func.coalesce(func.sum(t.c.pos), 0), total(t.c.po_value),
+               total(t.c.received_due), total(t.c.committed))
+        .where(t.c.season_id == season_id, rows)).one())
+
+
+def totals_from_pos(session: Session, season_id: uuid.UUID, f: POFilters) -> POTotals:
+    """po_totals read from the POs and their receipts, for any filters."""
     got = _season_received(season_id)
     received = func.coalesce(got.c.received, 0)
 

@@ -8,7 +8,6 @@ Create Date: 2026-12-01 02:59:47.655765
 """
 from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from kyros_web.modelbase import MoneySum
 
@@ -81,9 +80,8 @@ def upgrade():
     with op.batch_alter_table('season_forecast_figures', schema=None) as batch_op:
         batch_op.create_index('ix_season_forecast_figures_group', ['season_id', 'dim', 'key_id'], unique=False)
 
-    # The seasons already stored, summed by the same statements the writes use.
-    from kyros_web.analytics import summaries
-    summaries.refresh_all(Session(bind=op.get_bind()))
+    # The seasons already stored are summed by 0021, once the tables have every column the
+    # app's statements fill (this used to sum them here, with the app's code of the day).
 
 
 def downgrade():
