@@ -100,6 +100,8 @@ def changed_actuals(data: bytes, run: int) -> bytes:
 
 
 def upload_state(page: str) -> str:
+    if '<span class="job-state">failed' in page:
+        return "failed"
     for state in ("committed", "rejected", "cancelled"):
         if f'status-banner status-{"ok" if state == "committed" else "bad"}' in page \
                 and state.capitalize() in page:
@@ -119,7 +121,7 @@ def run_import(client: Client, code: str, data: bytes, stop_at: float) -> tuple[
     while time.monotonic() < stop_at + 600:
         page = client.get(path)
         state = upload_state(page)
-        if state in ("committed", "rejected", "cancelled"):
+        if state in ("committed", "rejected", "cancelled", "failed"):
             return state, time.monotonic() - t0
         if state == "previewed" and not confirmed:
             client.post(path + "/confirm", {"csrf_token": client.token(page)})
