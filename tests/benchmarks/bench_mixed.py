@@ -27,8 +27,8 @@ import uuid
 from decimal import Decimal
 from html.parser import HTMLParser
 
-from .common import (ROOT, Client, app_env, bench_today, drop_database, flask, gunicorn, machine,
-                     new_database, pct, write_section)
+from .common import (ROOT, Client, app_env, bench_today, concurrent_gets, drop_database, flask,
+                     gunicorn, machine, new_database, pct, write_section)
 
 REDIS = os.environ.get("KYROS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 PAGES = ["/seasons/{code}", "/planning/{code}/plans", "/planning/{code}/otb",
@@ -280,44 +280,19 @@ def load(base: str, actuals: bytes, args) -> dict:
 def dashboard_under_writes(base: str, code: str, buyers: list, args) -> dict:
     """The dashboard with `clients` clients that never pause, while the buyers save each
     second."""
-    url = f"/analytics/{code}/"
-    latencies, errors, lock, clock = [], [0], threading.Lock(), {}
     saves_before = sum(b.saves for b in buyers)
+    writers = []
 
-    def start_clock():
-        clock["started"] = time.monotonic()
-        clock["stop"] = clock["started"] + args.throughput_seconds
+    def start_writers(stop: float) -> None:
+        writers.extend(threading.Thread(target=b.every_second, args=(stop,)) for b in buyers)
+        for t in writers:
+            t.start()
 
-    ready = threading.Barrier(args.clients + 1, action=start_clock)
-
-    def run():
-        client = Client(base)
-        client.login("viewer@kyros.example", "kyros-demo")
-        ready.wait()
-        while time.monotonic() < clock["stop"]:
-            t0 = time.perf_counter()
-            try:
-                client.get(url)
-                with lock:
-                    latencies.append((time.perf_counter() - t0) * 1000)
-            except OSError:
-                with lock:
-                    errors[0] += 1
-
-    threads = [threading.Thread(target=run) for _ in range(args.clients)]
-    for t in threads:
-        t.start()
-    ready.wait(timeout=120)
-    writers = [threading.Thread(target=b.every_second, args=(clock["stop"],)) for b in buyers]
+    result = concurrent_gets(base, f"/analytics/{code}/", args.throughput_seconds, args.clients,
+                             started=start_writers)
     for t in writers:
-        t.start()
-    for t in threads + writers:
         t.join(timeout=args.throughput_seconds + 120)
-    elapsed = time.monotonic() - clock["started"]
-    return {"requests": len(latencies), "rps": len(latencies) / elapsed,
-            "p50": pct(latencies, 50) if latencies else float("nan"),
-            "p99": pct(latencies, 99) if latencies else float("nan"), "errors": errors[0],
-            "saves": sum(b.saves for b in buyers) - saves_before}
+    return {**result, "saves": sum(b.saves for b in buyers) - saves_before}
 
 
 def report(r: dict, args) -> None:

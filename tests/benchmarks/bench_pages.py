@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import threading
 import time
 
-from .common import (PERFORMANCE, Client, app_env, count_statements, drop_database, flask,
-                     gunicorn, in_process_app, machine, new_database, pct, write_section)
+from .common import (PERFORMANCE, Client, app_env, concurrent_gets, count_statements,
+                     drop_database, flask, gunicorn, in_process_app, machine, new_database, pct,
+                     write_section)
 
 PAGES = [
     ("season page", "/seasons/{code}"),
@@ -113,37 +113,7 @@ def measure(scale: str, requests: int, seconds: float, clients: int) -> dict:
 
 def throughput(env: dict, url: str, seconds: float, clients: int) -> dict:
     with gunicorn(env, workers=2) as (base, _):
-        latencies, errors, lock, clock = [], [0], threading.Lock(), {}
-
-        def start_clock():  # every client has logged in: the clock starts now
-            clock["started"] = time.monotonic()
-            clock["stop"] = clock["started"] + seconds
-
-        ready = threading.Barrier(clients + 1, action=start_clock)
-
-        def run():
-            client = Client(base)
-            client.login("viewer@kyros.example", "kyros-demo")
-            ready.wait()
-            while time.monotonic() < clock["stop"]:
-                t0 = time.perf_counter()
-                try:
-                    client.get(url)
-                    with lock:
-                        latencies.append((time.perf_counter() - t0) * 1000)
-                except OSError:
-                    with lock:
-                        errors[0] += 1
-
-        threads = [threading.Thread(target=run) for _ in range(clients)]
-        for t in threads:
-            t.start()
-        ready.wait(timeout=120)
-        for t in threads:
-            t.join(timeout=seconds + 120)
-        elapsed = time.monotonic() - clock["started"]
-    return {"requests": len(latencies), "rps": len(latencies) / elapsed,
-            "p50": pct(latencies, 50), "p99": pct(latencies, 99), "errors": errors[0]}
+        return concurrent_gets(base, url, seconds, clients)
 
 
 def main():

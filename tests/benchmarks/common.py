@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -17,6 +18,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy.engine import make_url
 
@@ -136,6 +138,47 @@ class Client:
             raise RuntimeError(f"{kind} refused: " + re.sub(r"<[^>]+>", " ", page)[:500])
         _, result = self.post(path + "/confirm", {"csrf_token": self.token(page)})
         return result
+
+
+def concurrent_gets(base: str, url: str, seconds: float, clients: int,
+                    started: Callable[[float], None] | None = None) -> dict:
+    """`clients` logged-in viewers asking for `url` over and over, without pausing, for
+    `seconds` from when all have logged in (`started(stop)` is told the moment the clock
+    stops): requests, requests/s, p50, p99 and errors."""
+    latencies, errors, lock, clock = [], [0], threading.Lock(), {}
+
+    def start_clock():  # every client has logged in: the clock starts now
+        clock["started"] = time.monotonic()
+        clock["stop"] = clock["started"] + seconds
+
+    ready = threading.Barrier(clients + 1, action=start_clock)
+
+    def run():
+        client = Client(base)
+        client.login("viewer@kyros.example", "kyros-demo")
+        ready.wait()
+        while time.monotonic() < clock["stop"]:
+            t0 = time.perf_counter()
+            try:
+                client.get(url)
+                with lock:
+                    latencies.append((time.perf_counter() - t0) * 1000)
+            except OSError:
+                with lock:
+                    errors[0] += 1
+
+    threads = [threading.Thread(target=run) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    ready.wait(timeout=120)
+    if started is not None:
+        started(clock["stop"])
+    for t in threads:
+        t.join(timeout=seconds + 120)
+    elapsed = time.monotonic() - clock["started"]
+    return {"requests": len(latencies), "rps": len(latencies) / elapsed,
+            "p50": pct(latencies, 50) if latencies else float("nan"),
+            "p99": pct(latencies, 99) if latencies else float("nan"), "errors": errors[0]}
 
 
 def pct(values, p):
