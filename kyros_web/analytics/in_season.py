@@ -64,19 +64,19 @@ class Cube:
         chosen = groups.values() if ids is None else [groups[i] for i in ids if i in groups]
         return {m: Sums.summed([g[m] for g in chosen if m in g]) for m in self.months}
 
-    def group(self, dimension: str, ids: tuple) -> tuple[dict[date, Sums], Period]:
-        """The groups `ids` taken together: month → sums and the season to date, worked out
-        once per page (the rankings and the table by location show the same ones)."""
+    def group_monthly(self, dimension: str, ids: tuple) -> dict[date, Sums]:
+        """`monthly` of the groups `ids`, worked out once per page (the rankings and the
+        table by location show the same ones)."""
         key = (dimension, ids)
         if key not in self._monthly:
             self._monthly[key] = self.monthly(dimension, ids)
-        return self._monthly[key], self.group_period(dimension, ids, None)
+        return self._monthly[key]
 
     def group_period(self, dimension: str, ids: tuple, month: date | None) -> Period:
+        """`period` of the groups `ids`, worked out once per page."""
         key = (dimension, ids, month)
         if key not in self._periods:
-            monthly = self._monthly.get((dimension, ids)) or self.group(dimension, ids)[0]
-            self._periods[key] = self.period(monthly, month)
+            self._periods[key] = self.period(self.group_monthly(dimension, ids), month)
         return self._periods[key]
 
     def period(self, monthly: dict[date, Sums], month: date | None) -> Period:
@@ -163,7 +163,7 @@ def in_season(session: Session, season: Season, by: str = "category", level: int
         + (f" (category level {level})" if by == "category" else "") + f", {period_title}",
         [Column("Code"), Column(LEVELS[by]), *KPI_COLUMNS],
         [[code, name, *_kpi_cells(cube.group_period(dimension, ids, month),
-                                  Sums.summed(cube.group(dimension, ids)[0].values()))]
+                                  Sums.summed(cube.group_monthly(dimension, ids).values()))]
          for code, name, (dimension, ids), _ in groups],
         note="The KPIs as \"Season KPIs by month\" defines them, of each group's cells; "
              "the total line is the season's.",
