@@ -26,9 +26,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from .bench_pages import COLD, PAGES
-from .common import (ROOT, Client, app_env, count_statements, drop_database, flask, gunicorn,
-                     in_process_app, machine, new_database, pct, write_section)
+from .bench_pages import COLD, PAGES, statement_counts
+from .common import (ROOT, Client, app_env, drop_database, flask, gunicorn, machine,
+                     new_database, pct, time_pages, write_section)
 
 PACK = "season pack (all pages, fingerprint)"
 # Every analytics page of the pages bench (the pack apart: it is timed cold, a few times),
@@ -88,17 +88,8 @@ def timings(env: dict, requests: int, pack_runs: int = 0) -> tuple[dict, dict, l
         client.login("viewer@kyros.example", "kyros-demo")
         code = season_code(client)
         urls = {name: path.format(code=code) for name, path in LARGE_PAGES}
-        times = {}
-        for name, url in urls.items():
-            for _ in range(2):  # each worker once: what a user meets after the first view
-                client.get(url)
-            times[name] = []
-            for _ in range(requests):
-                t0 = time.perf_counter()
-                client.get(url)
-                times[name].append((time.perf_counter() - t0) * 1000)
-            print(f"{name}: p50 {pct(times[name], 50):.0f} ms, p95 {pct(times[name], 95):.0f} "
-                  "ms", flush=True)
+        times = time_pages(client, urls, requests, each=lambda name, took: print(
+            f"{name}: p50 {pct(took, 50):.0f} ms, p95 {pct(took, 95):.0f} ms", flush=True))
         pack = []
         for _ in range(pack_runs):
             t0 = time.perf_counter()
@@ -107,20 +98,6 @@ def timings(env: dict, requests: int, pack_runs: int = 0) -> tuple[dict, dict, l
         if pack:
             print(f"pack: {', '.join(f'{t:.0f}' for t in pack)} ms", flush=True)
     return urls, times, pack
-
-
-def statement_counts(db_url: str, urls: dict) -> dict:
-    """SQL statements per page with the cache off, counted in-process with the same app."""
-    app = in_process_app(db_url, **COLD)
-    client = app.test_client()
-    token = Client.token(client.get("/login").get_data(as_text=True))
-    client.post("/login", data={"email": "viewer@kyros.example", "password": "kyros-demo",
-                                "csrf_token": token})
-    counts = {}
-    for name, url in urls.items():
-        client.get(url)
-        counts[name] = count_statements(app, lambda: client.get(url))
-    return counts
 
 
 def database_facts(db_url: str) -> dict:

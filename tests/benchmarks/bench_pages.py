@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import re
-import time
 
 from .common import (PERFORMANCE, Client, app_env, concurrent_gets, count_statements,
                      drop_database, flask, gunicorn, in_process_app, machine, new_database, pct,
-                     write_section)
+                     time_pages, write_section)
 
 PAGES = [
     ("season page", "/seasons/{code}"),
@@ -81,15 +80,7 @@ def timings(env: dict, requests: int) -> tuple[dict, dict]:
         urls = {name: path.format(code=code, location=cell.group(1), leaf=cell.group(2),
                                   month=cell.group(3), group=group.group(1))
                 for name, path in PAGES}
-        times = {}
-        for name, url in urls.items():
-            for _ in range(2):  # each worker once: what a user meets after the first view
-                client.get(url)
-            times[name] = []
-            for _ in range(requests):
-                t0 = time.perf_counter()
-                client.get(url)
-                times[name].append((time.perf_counter() - t0) * 1000)
+        times = time_pages(client, urls, requests)
     return urls, times
 
 

@@ -140,6 +140,23 @@ class Client:
         return result
 
 
+def time_pages(client: Client, urls: dict, requests: int, each=None) -> dict:
+    """Milliseconds of `requests` sequential GETs per page, after one to each of 2 workers
+    (what a user meets after the first view); `each(name, times)` is told each page's."""
+    times = {}
+    for name, url in urls.items():
+        for _ in range(2):
+            client.get(url)
+        times[name] = []
+        for _ in range(requests):
+            t0 = time.perf_counter()
+            client.get(url)
+            times[name].append((time.perf_counter() - t0) * 1000)
+        if each is not None:
+            each(name, times[name])
+    return times
+
+
 def concurrent_gets(base: str, url: str, seconds: float, clients: int,
                     started: Callable[[float], None] | None = None) -> dict:
     """`clients` logged-in viewers asking for `url` over and over, without pausing, for
